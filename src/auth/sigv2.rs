@@ -1,0 +1,211 @@
+//! Legacy AWS Signature Version 2: `Authorization: AWS AK:signature` and the
+//! query form (`AWSAccessKeyId`, `Expires`, `Signature`).
+//!
+//! Kept because `aws s3 presign` from AWS CLI v1 and some s3cmd setups still
+//! emit it. The signature is base64(HMAC-SHA1(secret, StringToSign)) with
+//! StringToSign = method, Content-MD5, Content-Type, Date (or Expires), the
+//! canonicalized `x-amz-*` headers and the canonicalized resource, each but
+//! the last two followed by `\n`. Only path-style resources are supported:
+//! the resource is the path as sent, plus the signed sub-resources.
+
+use std::time::{Duration, SystemTime};
+
+use base64::Engine;
+use hmac::{Hmac, KeyInit, Mac};
+use http::request::Parts;
+use sha1::Sha1;
+use subtle::ConstantTimeEq;
+
+use super::canonical::{decode_component, query_param, raw_query_pairs};
+use super::sigv4::{check_skew, parse_amz_date};
+use super::{keyless_payload, AuthError, AuthMethod, Authenticated, Keyring};
+
+/// Query parameters that belong to the SigV2 canonicalized resource.
+const SUB_RESOURCES: &[&str] = &[
+    "accelerate",
+    "acl",
+    "analytics",
+    "cors",
+    "delete",
+    "encryption",
+    "inventory",
+    "legal-hold",
+    "lifecycle",
+    "location",
+    "logging",
+    "metrics",
+    "notification",
+    "object-lock",
+    "partNumber",
+    "policy",
+    "replication",
+    "requestPayment",
+    "response-cache-control",
+    "response-content-disposition",
+    "response-content-encoding",
+    "response-content-language",
+    "response-content-type",
+    "response-expires",
+    "restore",
+    "retention",
+    "select",
+    "select-type",
+    "tagging",
+    "torrent",
+    "uploadId",
+    "uploads",
+    "versionId",
+    "versioning",
+    "versions",
+    "website",
+];
+
+/// The canonicalized resource: path as sent plus sorted sub-resources, with
+/// decoded values (`?partNumber=1&uploadId=x`, `?acl`).
+fn canonical_resource(head: &Parts) -> Vec<u8> {
+    let path = head.uri.path();
+    let mut out = if path.is_empty() { b"/".to_vec() } else { path.as_bytes().to_vec() };
+    let mut subs: Vec<(String, String)> = raw_query_pairs(head.uri.query().unwrap_or(""))
+        .map(|(k, v)| (decode_component(k), decode_component(v)))
+        .filter(|(k, _)| SUB_RESOURCES.contains(&k.as_str()))
+        .collect();
+    subs.sort();
+    for (i, (k, v)) in subs.iter().enumerate() {
+        out.push(if i == 0 { b'?' } else { b'&' });
+        out.extend_from_slice(k.as_bytes());
+        if !v.is_empty() {
+            out.push(b'=');
+            out.extend_from_slice(v.as_bytes());
+        }
+    }
+    out
+}
+
+/// `x-amz-*` headers, lower case, sorted, values trimmed and joined by `,`.
+fn canonical_amz_headers(head: &Parts) -> Vec<u8> {
+    let mut names: Vec<&str> = head.headers.keys().map(http::HeaderName::as_str).filter(|n| n.starts_with("x-amz-")).collect();
+    names.sort_unstable();
+    let mut out = Vec::new();
+    for name in names {
+        out.extend_from_slice(name.as_bytes());
+        out.push(b':');
+        for (i, value) in head.headers.get_all(name).iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(value.as_bytes().trim_ascii());
+        }
+        out.push(b'\n');
+    }
+    out
+}
+
+/// The SigV2 string to sign; `date_line` is the Date header, `""` when
+/// `x-amz-date` is used, or `Expires` for query authentication.
+fn string_to_sign(head: &Parts, date_line: &[u8]) -> Vec<u8> {
+    let header = |name: &str| head.headers.get(name).map_or(&b""[..], |v| v.as_bytes());
+    let mut out = Vec::with_capacity(256);
+    for line in [head.method.as_str().as_bytes(), header("content-md5"), header("content-type"), date_line] {
+        out.extend_from_slice(line);
+        out.push(b'\n');
+    }
+    out.extend_from_slice(&canonical_amz_headers(head));
+    out.extend_from_slice(&canonical_resource(head));
+    out
+}
+
+/// base64(HMAC-SHA1(secret, data)).
+fn sign(secret: &str, data: &[u8]) -> Result<String, AuthError> {
+    let mut mac = <Hmac<Sha1> as KeyInit>::new_from_slice(secret.as_bytes()).map_err(|_| AuthError::SignatureDoesNotMatch)?;
+    mac.update(data);
+    Ok(base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()))
+}
+
+/// Verifies `provided` for `access_key` over `sts`, in constant time.
+fn verify(keyring: &Keyring, access_key: &str, sts: &[u8], provided: &str) -> Result<String, AuthError> {
+    let creds = keyring.get(access_key).ok_or(AuthError::InvalidAccessKeyId)?;
+    let computed = sign(creds.secret_key.expose(), sts)?;
+    if bool::from(computed.as_bytes().ct_eq(provided.as_bytes())) {
+        Ok(creds.access_key.clone())
+    } else {
+        tracing::debug!(access_key, "sigv2 signature mismatch");
+        Err(AuthError::SignatureDoesNotMatch)
+    }
+}
+
+/// Authenticates `Authorization: AWS AK:signature`.
+pub(crate) fn authenticate_header(head: &Parts, value: &str, keyring: &Keyring, now: SystemTime) -> Result<Authenticated, AuthError> {
+    let (access_key, signature) = value
+        .strip_prefix("AWS ")
+        .and_then(|rest| rest.trim().rsplit_once(':'))
+        .filter(|(ak, sig)| !ak.is_empty() && !sig.is_empty())
+        .ok_or_else(|| AuthError::InvalidArgument("Authorization header is invalid -- one and only one ' ' (space) required".into()))?;
+    let header = |name: &str| head.headers.get(name).and_then(|v| v.to_str().ok());
+    let (time, date_line) = if let Some(v) = header("x-amz-date") {
+        let t = httpdate::parse_http_date(v).ok().or_else(|| parse_amz_date(v));
+        (t, &b""[..])
+    } else {
+        let v = header("date");
+        (v.and_then(|v| httpdate::parse_http_date(v).ok()), v.map_or(&b""[..], str::as_bytes))
+    };
+    let time = time.ok_or_else(|| AuthError::AccessDenied("AWS authentication requires a valid Date or x-amz-date header".into()))?;
+    check_skew(time, now)?;
+    let sts = string_to_sign(head, date_line);
+    let access_key = verify(keyring, access_key, &sts, signature)?;
+    Ok(Authenticated { access_key: Some(access_key), payload: keyless_payload(head)?, method: AuthMethod::HeaderV2 })
+}
+
+/// Authenticates a SigV2 presigned URL (`AWSAccessKeyId`, `Expires`, `Signature`).
+pub(crate) fn authenticate_query(
+    head: &Parts,
+    params: &[(String, String)],
+    keyring: &Keyring,
+    now: SystemTime,
+) -> Result<Authenticated, AuthError> {
+    let missing =
+        || AuthError::AccessDenied("Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters".into());
+    let access_key = query_param(params, "AWSAccessKeyId").ok_or_else(missing)?;
+    let signature = query_param(params, "Signature").ok_or_else(missing)?;
+    let expires = query_param(params, "Expires").ok_or_else(missing)?;
+    let expires_at: u64 = expires.parse().map_err(|_| AuthError::AccessDenied("Invalid date (should be seconds since epoch)".into()))?;
+    // checked_add: an absurd Expires must not overflow (and panic); it never expires.
+    let deadline = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(expires_at));
+    if deadline.is_some_and(|d| now > d) {
+        return Err(AuthError::AccessDenied("Request has expired".to_owned()));
+    }
+    let sts = string_to_sign(head, expires.as_bytes());
+    let access_key = verify(keyring, access_key, &sts, signature)?;
+    Ok(Authenticated { access_key: Some(access_key), payload: keyless_payload(head)?, method: AuthMethod::PresignedV2 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(req: http::request::Builder) -> Parts {
+        req.body(()).expect("valid request").into_parts().0
+    }
+
+    #[test]
+    fn resource_keeps_only_sub_resources() {
+        let head = parts(http::Request::builder().uri("/b/k?uploadId=x%2By&partNumber=2&foo=1&acl"));
+        assert_eq!(canonical_resource(&head), b"/b/k?acl&partNumber=2&uploadId=x+y");
+    }
+
+    /// The AWS SigV2 documentation example (GET object, "Object GET" in
+    /// "Signing and Authenticating REST Requests").
+    #[test]
+    fn aws_documentation_example() {
+        let head = parts(
+            http::Request::builder()
+                .method("GET")
+                .uri("/johnsmith/photos/puppy.jpg")
+                .header("host", "johnsmith.s3.amazonaws.com")
+                .header("date", "Tue, 27 Mar 2007 19:36:42 +0000"),
+        );
+        let sts = string_to_sign(&head, b"Tue, 27 Mar 2007 19:36:42 +0000");
+        assert_eq!(sts, b"GET\n\n\nTue, 27 Mar 2007 19:36:42 +0000\n/johnsmith/photos/puppy.jpg");
+        let sig = sign("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", &sts).expect("hmac");
+        assert_eq!(sig, "bWq2s1WEIj+Ydj0vQ697zp+IXMU=");
+    }
+}

@@ -1,0 +1,275 @@
+//! Configuration: `config.toml`, overridden by `COFFER_*` environment variables and
+//! `--section.key value` flags, validated into [`Config`] before anything starts.
+//!
+//! Errors always name the offending key, so a typo in a deployment is obvious.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// The built-in defaults: the shipped `config.toml` itself, so docs and code agree.
+pub const DEFAULT_TOML: &str = include_str!("../config.toml");
+
+/// The documented default access key (refused off loopback).
+pub const DEFAULT_ACCESS_KEY: &str = "coffer";
+/// The documented default secret key (refused off loopback).
+pub const DEFAULT_SECRET_KEY: &str = "coffer-secret-key";
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// HTTP front end.
+    pub server: ServerConfig,
+    /// Data root and caches.
+    pub storage: StorageConfig,
+    /// Credentials.
+    pub auth: AuthConfig,
+    /// Request size limits.
+    pub limits: LimitsConfig,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Listen address.
+    pub listen: String,
+    /// Region name.
+    pub region: String,
+    /// Virtual-host domain; empty disables virtual-hosted-style addressing.
+    pub domain: String,
+    /// Connection limit.
+    pub max_connections: usize,
+}
+
+/// `[storage]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Data root.
+    pub path: PathBuf,
+    /// Metadata cache in MiB.
+    pub meta_cache_mib: u64,
+}
+
+/// `[auth]`.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Root access key id.
+    pub access_key: String,
+    /// Root secret key (never logged; redacted in Debug).
+    pub secret_key: String,
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthConfig").field("access_key", &self.access_key).field("secret_key", &"<redacted>").finish()
+    }
+}
+
+/// `[limits]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Largest single-PUT object.
+    pub max_object_size: u64,
+    /// Largest XML request body.
+    pub max_xml_size: u64,
+}
+
+/// A configuration error; the message names the key.
+#[derive(Debug, thiserror::Error)]
+#[error("config: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// The built-in defaults.
+    pub fn defaults() -> Self {
+        Self::from_toml(DEFAULT_TOML, &[]).expect("the shipped config.toml is valid")
+    }
+
+    /// Parses `text` (a config.toml), applies `overrides` ("section.key", value) on
+    /// top, and validates.
+    pub fn from_toml(text: &str, overrides: &[(String, String)]) -> Result<Self, ConfigError> {
+        let defaults: toml::Table = DEFAULT_TOML.parse().map_err(|e| ConfigError(format!("built-in defaults: {e}")))?;
+        let mut table: toml::Table = text.parse().map_err(|e| ConfigError(format!("config.toml: {e}")))?;
+        // Missing keys take the built-in default, so an old config.toml keeps working.
+        merge_missing(&mut table, &defaults);
+        check_types(&table, &defaults)?;
+        for (key, value) in overrides {
+            set_key(&mut table, &defaults, key, value)?;
+        }
+        let config: Config = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| ConfigError(e.message().to_owned()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Loads the configuration the binary runs with: `path` (default `./config.toml`,
+    /// the built-in defaults if that file is absent), then `COFFER_*` variables from
+    /// `env`, then `flags`.
+    pub fn load(path: Option<&std::path::Path>, env: &[(String, String)], flags: &[(String, String)]) -> Result<Self, ConfigError> {
+        let text = match path {
+            Some(p) => std::fs::read_to_string(p).map_err(|e| ConfigError(format!("reading {}: {e}", p.display())))?,
+            None => std::fs::read_to_string("config.toml").unwrap_or_else(|_| DEFAULT_TOML.to_owned()),
+        };
+        let defaults: toml::Table = DEFAULT_TOML.parse().map_err(|e| ConfigError(format!("built-in defaults: {e}")))?;
+        let mut overrides = Vec::new();
+        for (name, value) in env {
+            let Some(rest) = name.strip_prefix("COFFER_") else { continue };
+            let key = env_to_key(&defaults, rest).ok_or_else(|| ConfigError(format!("unknown environment variable {name}")))?;
+            overrides.push((key, value.clone()));
+        }
+        overrides.extend(flags.iter().cloned());
+        Self::from_toml(&text, &overrides)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let addr = self.listen_addr()?;
+        if self.server.region.is_empty() {
+            return Err(ConfigError("server.region: must not be empty".into()));
+        }
+        if self.server.max_connections == 0 {
+            return Err(ConfigError("server.max_connections: must be at least 1".into()));
+        }
+        if self.auth.access_key.is_empty() || self.auth.secret_key.is_empty() {
+            return Err(ConfigError("auth.access_key / auth.secret_key: must not be empty".into()));
+        }
+        let default_creds = self.auth.access_key == DEFAULT_ACCESS_KEY || self.auth.secret_key == DEFAULT_SECRET_KEY;
+        if default_creds && !addr.ip().is_loopback() {
+            return Err(ConfigError(format!(
+                "auth.access_key / auth.secret_key: the documented default credentials are only accepted on a loopback address, \
+                 and server.listen is {addr}; set your own (COFFER_AUTH_ACCESS_KEY, COFFER_AUTH_SECRET_KEY) to listen there"
+            )));
+        }
+        if self.limits.max_object_size == 0 || self.limits.max_object_size > 5 << 30 {
+            return Err(ConfigError("limits.max_object_size: must be between 1 and 5368709120 (5 GiB)".into()));
+        }
+        if self.limits.max_xml_size < 1024 {
+            return Err(ConfigError("limits.max_xml_size: must be at least 1024".into()));
+        }
+        Ok(())
+    }
+
+    /// The parsed listen address.
+    pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.server.listen.parse().map_err(|e| ConfigError(format!("server.listen: {e} (expected ip:port, got {:?})", self.server.listen)))
+    }
+}
+
+fn merge_missing(table: &mut toml::Table, defaults: &toml::Table) {
+    for (section, default_value) in defaults {
+        match (table.get_mut(section), default_value) {
+            (Some(toml::Value::Table(t)), toml::Value::Table(d)) => merge_missing(t, d),
+            (None, v) => {
+                table.insert(section.clone(), v.clone());
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Every known key must have the type of its default; unknown keys are errors.
+fn check_types(table: &toml::Table, defaults: &toml::Table) -> Result<(), ConfigError> {
+    for (section, value) in table {
+        let Some(toml::Value::Table(default_section)) = defaults.get(section) else {
+            return Err(ConfigError(format!("{section}: unknown section")));
+        };
+        let toml::Value::Table(t) = value else {
+            return Err(ConfigError(format!("{section}: expected a table")));
+        };
+        for (key, v) in t {
+            let default = default_section.get(key).ok_or_else(|| ConfigError(format!("{section}.{key}: unknown setting")))?;
+            if v.type_str() != default.type_str() {
+                return Err(ConfigError(format!("{section}.{key}: expected {}, got {}", default.type_str(), v.type_str())));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Maps `SERVER_MAX_CONNECTIONS` to `server.max_connections` using the known keys.
+fn env_to_key(defaults: &toml::Table, rest: &str) -> Option<String> {
+    for (section, value) in defaults {
+        let toml::Value::Table(t) = value else { continue };
+        for key in t.keys() {
+            if format!("{section}_{key}").eq_ignore_ascii_case(rest) {
+                return Some(format!("{section}.{key}"));
+            }
+        }
+    }
+    None
+}
+
+/// Sets `section.key` to `raw`, typed like the default value of that key.
+fn set_key(table: &mut toml::Table, defaults: &toml::Table, key: &str, raw: &str) -> Result<(), ConfigError> {
+    let unknown = || ConfigError(format!("{key}: unknown setting"));
+    let (section, name) = key.split_once('.').ok_or_else(unknown)?;
+    let default = defaults.get(section).and_then(|s| s.get(name)).ok_or_else(unknown)?;
+    let value = match default {
+        toml::Value::Integer(_) => {
+            toml::Value::Integer(raw.trim().parse().map_err(|_| ConfigError(format!("{key}: expected an integer, got {raw:?}")))?)
+        }
+        toml::Value::Boolean(_) => {
+            toml::Value::Boolean(raw.trim().parse().map_err(|_| ConfigError(format!("{key}: expected true or false, got {raw:?}")))?)
+        }
+        _ => toml::Value::String(raw.to_owned()),
+    };
+    let section_table = table.entry(section.to_owned()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    let toml::Value::Table(t) = section_table else {
+        return Err(ConfigError(format!("{section}: expected a table")));
+    };
+    t.insert(name.to_owned(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kv(k: &str, v: &str) -> (String, String) {
+        (k.to_owned(), v.to_owned())
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = Config::defaults();
+        assert_eq!(c.server.listen, "127.0.0.1:9000");
+        assert_eq!(c.storage.path, PathBuf::from("./storage"));
+    }
+
+    #[test]
+    fn overrides_apply_and_errors_name_the_key() {
+        let c = Config::from_toml(DEFAULT_TOML, &[kv("server.listen", "127.0.0.1:1"), kv("limits.max_xml_size", "4096")]).unwrap();
+        assert_eq!(c.server.listen, "127.0.0.1:1");
+        assert_eq!(c.limits.max_xml_size, 4096);
+        let e = Config::from_toml(DEFAULT_TOML, &[kv("limits.max_xml_size", "lots")]).unwrap_err();
+        assert!(e.0.contains("limits.max_xml_size"), "{e}");
+        let e = Config::from_toml(DEFAULT_TOML, &[kv("server.listen", "nowhere")]).unwrap_err();
+        assert!(e.0.contains("server.listen"), "{e}");
+        let e = Config::from_toml(DEFAULT_TOML, &[kv("server.nope", "1")]).unwrap_err();
+        assert!(e.0.contains("server.nope"), "{e}");
+        let e = Config::from_toml("[server]\nlisten = 5\n", &[]).unwrap_err();
+        assert!(e.0.contains("listen"), "{e}");
+    }
+
+    #[test]
+    fn default_credentials_refused_off_loopback() {
+        let e = Config::from_toml(DEFAULT_TOML, &[kv("server.listen", "0.0.0.0:9000")]).unwrap_err();
+        assert!(e.0.contains("loopback"), "{e}");
+        let ok = Config::from_toml(
+            DEFAULT_TOML,
+            &[kv("server.listen", "0.0.0.0:9000"), kv("auth.access_key", "me"), kv("auth.secret_key", "long-secret")],
+        );
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn env_names_map_to_keys() {
+        let c = Config::load(None, &[kv("COFFER_SERVER_REGION", "eu-west-1"), kv("PATH", "/bin")], &[]).unwrap();
+        assert_eq!(c.server.region, "eu-west-1");
+        assert!(Config::load(None, &[kv("COFFER_BOGUS", "1")], &[]).is_err());
+    }
+}

@@ -1,0 +1,28 @@
+//! coffer: an S3-compatible object storage server.
+//!
+//! # Layout
+//!
+//! A request flows top to bottom through these modules; dependencies only point down.
+//!
+//! | module | job |
+//! |---|---|
+//! | [`config`] | `config.toml` + `COFFER_*` env + `--section.key` flags → validated [`config::Config`] |
+//! | [`server`] | TCP accept loop (hyper 1), request ids, the request log line, graceful shutdown |
+//! | [`s3`] | the S3 protocol: [`s3::router`] (pure `Endpoint` routing), [`s3::dispatch`] (route → authenticate → handler), one file per feature (`bucket`, `object_put`, `object_get`, `copy`, `delete`, `list`), [`s3::error`] (every S3 error code), `xml` |
+//! | [`auth`] | SigV4 (header, presigned, aws-chunked streaming with chunk and trailer signatures), SigV2, credentials |
+//! | [`store`] | buckets and object versions over `meta` + `blob`: the commit protocol, reference counts, the blob collector |
+//! | [`model`] | domain types and pure logic: bucket rules, `ObjectVersion` + manifest, byte ranges, stored encodings |
+//! | [`meta`] | the `MetaStore` trait (ordered KV, atomic batches, flush), sled and in-memory adapters, key encoding, group commit |
+//! | [`blob`] | the `BlobStore` trait and the content-addressed filesystem store; streaming hashers and checksums |
+//!
+//! `model`, `meta` and `blob` never import hyper or know S3 header names. Durability
+//! rules are in `docs/durability.md`.
+
+pub mod auth;
+pub mod blob;
+pub mod config;
+pub mod meta;
+pub mod model;
+pub mod s3;
+pub mod server;
+pub mod store;

@@ -1,0 +1,104 @@
+//! The `coffer` binary: read the configuration, set up logging, open the store, serve
+//! until Ctrl-C or SIGTERM.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use coffer::config::{Config, DEFAULT_ACCESS_KEY};
+
+const USAGE: &str = "usage: coffer [--config PATH] [--<section>.<key> VALUE]...
+  Settings come from config.toml (or PATH), then COFFER_<SECTION>_<KEY> environment
+  variables, then flags, e.g. --server.listen 127.0.0.1:9100 --storage.path /srv/coffer";
+
+/// `--config PATH` and the `--section.key value` overrides.
+type Args = (Option<PathBuf>, Vec<(String, String)>);
+
+fn parse_args(args: &[String]) -> Result<Args, String> {
+    let mut config = None;
+    let mut flags = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let Some(name) = arg.strip_prefix("--") else {
+            return Err(format!("unexpected argument {arg:?}"));
+        };
+        let (name, value) = match name.split_once('=') {
+            Some((n, v)) => (n.to_owned(), v.to_owned()),
+            None => (name.to_owned(), it.next().ok_or_else(|| format!("--{name} needs a value"))?.clone()),
+        };
+        if name == "config" {
+            config = Some(PathBuf::from(value));
+        } else {
+            flags.push((name, value));
+        }
+    }
+    Ok((config, flags))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    let config = parse_args(&args).and_then(|(path, flags)| {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Config::load(path.as_deref(), &env, &flags).map_err(|e| e.to_string())
+    });
+    let config = match config {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("coffer: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    match runtime.block_on(serve(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    let addr = config.listen_addr().map_err(|e| e.to_string())?;
+    let access_key = config.auth.access_key.clone();
+    let data = config.storage.path.clone();
+    let state = coffer::server::build_state(config, Arc::new(std::time::SystemTime::now))
+        .map_err(|e| format!("opening storage at {}: {e}", data.display()))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("binding {addr}: {e}"))?;
+    let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(
+        "coffer listening on http://{bound} (data in {}); access key {access_key}{}",
+        data.display(),
+        if access_key == DEFAULT_ACCESS_KEY { " with the default secret from config.toml" } else { "" }
+    );
+    coffer::server::run(listener, Arc::new(state), shutdown_signal()).await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

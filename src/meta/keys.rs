@@ -1,0 +1,274 @@
+//! Key encoding: how records map onto the store's single ordered key space.
+//!
+//! Every key starts with a one-byte record kind. Within a kind, byte order is the order
+//! the records are listed in: S3 lists object keys in UTF-8 binary order, and versions of
+//! one key newest first.
+//!
+//! | kind | key | value |
+//! |---|---|---|
+//! | `B` | bucket name | `BucketRecord` |
+//! | `O` | bucket, 0x00, object key | current `ObjectVersion` (the latest, for listing/GET) |
+//! | `V` | bucket, 0x00, escaped key, 0x00 0x01, !seq (8 bytes BE) | every `ObjectVersion` |
+//! | `R` | blob hash (32 bytes) | reference count, u64 BE |
+//! | `S` | counter name | u64 BE |
+//! | `U` | bucket, 0x00, escaped key, 0x00 0x01, upload id | `UploadRecord` |
+//! | `P` | upload id, 0x00, part number (4 bytes BE) | `PartRecord` |
+//! | `C` | upload id | completed upload (for retried Complete) |
+//!
+//! Bucket names never contain 0x00 (S3 naming rules), so `bucket 0x00` delimits a bucket's
+//! range. In `V` keys the object key may itself contain 0x00, so it is escaped (0x00 →
+//! 0x00 0xFF) and terminated by 0x00 0x01, which keeps "a" before "a\0" before "ab".
+
+/// Record kind prefix of buckets.
+const BUCKET: u8 = b'B';
+/// Record kind prefix of current versions.
+const CURRENT: u8 = b'O';
+/// Record kind prefix of all versions.
+const VERSION: u8 = b'V';
+/// Record kind prefix of blob reference counts.
+const REFCOUNT: u8 = b'R';
+/// Record kind prefix of counters.
+const COUNTER: u8 = b'S';
+/// Record kind prefix of multipart uploads.
+const UPLOAD: u8 = b'U';
+/// Record kind prefix of uploaded parts.
+const PART: u8 = b'P';
+/// Record kind prefix of completed uploads.
+const COMPLETED: u8 = b'C';
+
+/// Key of a bucket record.
+pub fn bucket(name: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + name.len());
+    k.push(BUCKET);
+    k.extend_from_slice(name.as_bytes());
+    k
+}
+
+/// Range `[start, end)` of all bucket records.
+pub fn bucket_range() -> (Vec<u8>, Vec<u8>) {
+    (vec![BUCKET], vec![BUCKET + 1])
+}
+
+/// Bucket name from a bucket record key.
+pub fn bucket_name(key: &[u8]) -> Option<&str> {
+    key.strip_prefix(&[BUCKET]).and_then(|n| std::str::from_utf8(n).ok())
+}
+
+fn with_bucket(kind: u8, bucket: &str, extra: usize) -> Vec<u8> {
+    let mut k = Vec::with_capacity(2 + bucket.len() + extra);
+    k.push(kind);
+    k.extend_from_slice(bucket.as_bytes());
+    k.push(0);
+    k
+}
+
+/// Key of the current version of `key` in `bucket`.
+pub fn current(bucket: &str, key: &str) -> Vec<u8> {
+    let mut k = with_bucket(CURRENT, bucket, key.len());
+    k.extend_from_slice(key.as_bytes());
+    k
+}
+
+/// Range `[start, end)` of the current versions in `bucket`.
+pub fn current_range(bucket: &str) -> (Vec<u8>, Vec<u8>) {
+    let start = with_bucket(CURRENT, bucket, 0);
+    let mut end = start.clone();
+    *end.last_mut().expect("non-empty") = 1;
+    (start, end)
+}
+
+/// The object key inside a current-version record key of `bucket`.
+pub fn current_object_key<'a>(bucket: &str, key: &'a [u8]) -> Option<&'a str> {
+    let rest = key.get(2 + bucket.len()..)?;
+    std::str::from_utf8(rest).ok()
+}
+
+fn escaped_key(bucket: &str, key: &str) -> Vec<u8> {
+    escaped(VERSION, bucket, key)
+}
+
+fn escaped(kind: u8, bucket: &str, key: &str) -> Vec<u8> {
+    let mut k = with_bucket(kind, bucket, key.len() + 10);
+    for &b in key.as_bytes() {
+        k.push(b);
+        if b == 0 {
+            k.push(0xFF);
+        }
+    }
+    k.extend_from_slice(&[0, 1]);
+    k
+}
+
+/// Key of version number `seq` of `key` in `bucket`; newer (higher) seqs sort first.
+pub fn version(bucket: &str, key: &str, seq: u64) -> Vec<u8> {
+    let mut k = escaped_key(bucket, key);
+    k.extend_from_slice(&(!seq).to_be_bytes());
+    k
+}
+
+/// Range `[start, end)` of all versions of `key` in `bucket`, newest first.
+pub fn versions_of(bucket: &str, key: &str) -> (Vec<u8>, Vec<u8>) {
+    let start = escaped_key(bucket, key);
+    let mut end = start.clone();
+    *end.last_mut().expect("non-empty") = 2;
+    (start, end)
+}
+
+/// Range `[start, end)` of all versions in `bucket`.
+pub fn version_range(bucket: &str) -> (Vec<u8>, Vec<u8>) {
+    let start = with_bucket(VERSION, bucket, 0);
+    let mut end = start.clone();
+    *end.last_mut().expect("non-empty") = 1;
+    (start, end)
+}
+
+/// Key of a multipart upload.
+pub fn upload(bucket: &str, key: &str, upload_id: &str) -> Vec<u8> {
+    let mut k = escaped(UPLOAD, bucket, key);
+    k.extend_from_slice(upload_id.as_bytes());
+    k
+}
+
+/// Start of the uploads of `key` in `bucket` (for markers).
+pub fn uploads_of(bucket: &str, key: &str) -> Vec<u8> {
+    escaped(UPLOAD, bucket, key)
+}
+
+/// Range `[start, end)` of all multipart uploads in `bucket`, by key then upload id.
+pub fn upload_range(bucket: &str) -> (Vec<u8>, Vec<u8>) {
+    let start = with_bucket(UPLOAD, bucket, 0);
+    let mut end = start.clone();
+    *end.last_mut().expect("non-empty") = 1;
+    (start, end)
+}
+
+/// Decodes the object key and upload id of an upload record key of `bucket`.
+pub fn decode_upload(bucket: &str, key: &[u8]) -> Option<(String, String)> {
+    let rest = key.get(2 + bucket.len()..)?;
+    let mut object = Vec::new();
+    let mut i = 0;
+    while i < rest.len() {
+        match (rest[i], rest.get(i + 1)) {
+            (0, Some(0xFF)) => {
+                object.push(0);
+                i += 2;
+            }
+            (0, Some(1)) => {
+                let id = std::str::from_utf8(&rest[i + 2..]).ok()?;
+                return Some((String::from_utf8(object).ok()?, id.to_owned()));
+            }
+            (b, _) => {
+                object.push(b);
+                i += 1;
+            }
+        }
+    }
+    None
+}
+
+/// Key of part `number` of an upload.
+pub fn part(upload_id: &str, number: u32) -> Vec<u8> {
+    let mut k = part_prefix(upload_id);
+    k.extend_from_slice(&number.to_be_bytes());
+    k
+}
+
+fn part_prefix(upload_id: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(6 + upload_id.len());
+    k.push(PART);
+    k.extend_from_slice(upload_id.as_bytes());
+    k.push(0);
+    k
+}
+
+/// Range `[start, end)` of the parts of an upload, by part number.
+pub fn part_range(upload_id: &str) -> (Vec<u8>, Vec<u8>) {
+    let start = part_prefix(upload_id);
+    let mut end = start.clone();
+    *end.last_mut().expect("non-empty") = 1;
+    (start, end)
+}
+
+/// Key of a completed upload's record.
+pub fn completed(upload_id: &str) -> Vec<u8> {
+    let mut k = vec![COMPLETED];
+    k.extend_from_slice(upload_id.as_bytes());
+    k
+}
+
+/// Key of the reference count of a blob.
+pub fn refcount(hash: &[u8; 32]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(33);
+    k.push(REFCOUNT);
+    k.extend_from_slice(hash);
+    k
+}
+
+/// Range `[start, end)` of all reference counts.
+pub fn refcount_range() -> (Vec<u8>, Vec<u8>) {
+    (vec![REFCOUNT], vec![REFCOUNT + 1])
+}
+
+/// Key of a named counter.
+pub fn counter(name: &str) -> Vec<u8> {
+    let mut k = vec![COUNTER];
+    k.extend_from_slice(name.as_bytes());
+    k
+}
+
+/// The smallest byte string greater than every string starting with `prefix`, or `None`
+/// if there is none (all 0xFF). Used to skip a whole common prefix in one scan.
+pub fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut p = prefix.to_vec();
+    while let Some(last) = p.pop() {
+        if last < 0xFF {
+            p.push(last + 1);
+            return Some(p);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_keys_sort_by_object_key_then_newest_first() {
+        let mut ks = vec![version("b", "ab", 1), version("b", "a\0", 5), version("b", "a", 1), version("b", "a", 9), version("b", "a/", 3)];
+        ks.sort();
+        assert_eq!(
+            ks,
+            vec![version("b", "a", 9), version("b", "a", 1), version("b", "a\0", 5), version("b", "a/", 3), version("b", "ab", 1)]
+        );
+        let (s, e) = versions_of("b", "a");
+        assert!(version("b", "a", 0) >= s && version("b", "a", 0) < e);
+        assert!(version("b", "a\0", 0) >= e);
+    }
+
+    #[test]
+    fn buckets_do_not_overlap() {
+        let (s, e) = current_range("ab");
+        assert!(current("ab", "") >= s && current("ab", "\u{10FFFF}") < e);
+        assert!(current("abc", "") >= e || current("abc", "") < s);
+        assert_eq!(current_object_key("ab", &current("ab", "x/y")), Some("x/y"));
+    }
+
+    #[test]
+    fn upload_keys_round_trip_and_order() {
+        let a = upload("b", "k\0x", "0001");
+        assert_eq!(decode_upload("b", &a), Some(("k\0x".to_owned(), "0001".to_owned())));
+        assert!(upload("b", "k", "0002") < upload("b", "k\0", "0001"));
+        let (s, e) = upload_range("b");
+        assert!(a >= s && a < e);
+        let (ps, pe) = part_range("u1");
+        assert!(part("u1", 1) >= ps && part("u1", 10_000) < pe && part("u10", 1) >= pe);
+    }
+
+    #[test]
+    fn successor() {
+        assert_eq!(prefix_successor(b"a/"), Some(b"a0".to_vec()));
+        assert_eq!(prefix_successor(b"a\xff"), Some(b"b".to_vec()));
+        assert_eq!(prefix_successor(b"\xff"), None);
+    }
+}

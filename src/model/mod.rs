@@ -1,0 +1,13 @@
+//! Domain types and pure logic: buckets, object versions and their manifests, byte
+//! ranges. No I/O, no HTTP: this module must not import hyper, the `s3` layer, `meta`
+//! or blob file handling (it uses only the blob *types* `BlobHash` and
+//! `ChecksumAlgorithm`).
+
+pub mod bucket;
+pub mod multipart;
+pub mod object;
+pub mod range;
+pub mod stored;
+
+pub use bucket::{BucketRecord, Versioning};
+pub use object::{ContentHeaders, ManifestEntry, ObjectVersion};

@@ -1,0 +1,79 @@
+//! Object versions and their manifests.
+
+use serde::{Deserialize, Serialize};
+
+use crate::blob::{BlobHash, ChecksumAlgorithm};
+
+/// The version id of unversioned writes.
+pub const NULL_VERSION: &str = "null";
+
+/// One piece of an object's bytes: `len` bytes of blob `hash` starting at `offset`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestEntry {
+    /// The blob holding the bytes.
+    pub hash: BlobHash,
+    /// Where in the blob the piece starts.
+    pub offset: u64,
+    /// How many bytes.
+    pub len: u64,
+}
+
+/// The representation headers S3 stores with an object and returns on GET/HEAD.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContentHeaders {
+    /// Content-Type.
+    pub content_type: Option<String>,
+    /// Cache-Control.
+    pub cache_control: Option<String>,
+    /// Content-Disposition.
+    pub content_disposition: Option<String>,
+    /// Content-Encoding (without the transport-only `aws-chunked` token).
+    pub content_encoding: Option<String>,
+    /// Content-Language.
+    pub content_language: Option<String>,
+    /// Expires, as sent.
+    pub expires: Option<String>,
+}
+
+/// One version of an object (or a delete marker), as stored (schema v1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectVersion {
+    /// `null` for unversioned writes, else an opaque unique id.
+    pub version_id: String,
+    /// Store-wide monotonic sequence number: orders versions of a key, newest highest.
+    pub seq: u64,
+    /// True for a delete marker (no bytes, no manifest).
+    pub delete_marker: bool,
+    /// Size in bytes.
+    pub size: u64,
+    /// The ETag without quotes: hex MD5, or `hex-N` for multipart objects.
+    pub etag: String,
+    /// Last-Modified, milliseconds since the Unix epoch.
+    pub last_modified_ms: i64,
+    /// Representation headers.
+    pub headers: ContentHeaders,
+    /// `x-amz-meta-*` pairs: lowercase names without the prefix, in the order received.
+    pub user_metadata: Vec<(String, String)>,
+    /// Checksums supplied or requested at upload, raw digest bytes.
+    pub checksums: Vec<(ChecksumAlgorithm, Vec<u8>)>,
+    /// Storage class name (`STANDARD` by default).
+    pub storage_class: String,
+    /// Object tags (key, value).
+    pub tags: Vec<(String, String)>,
+    /// Number of parts if the object was uploaded in parts, else 0.
+    pub parts_count: u32,
+    /// The bytes, in order.
+    pub manifest: Vec<ManifestEntry>,
+}
+
+impl ObjectVersion {
+    /// The quoted ETag as sent in headers and XML.
+    pub fn quoted_etag(&self) -> String {
+        format!("\"{}\"", self.etag)
+    }
+
+    /// Sum of user metadata sizes as S3 counts it (name + value bytes).
+    pub fn user_metadata_size(&self) -> usize {
+        self.user_metadata.iter().map(|(k, v)| k.len() + v.len()).sum()
+    }
+}

@@ -1,0 +1,97 @@
+//! Bucket operations: ListBuckets, CreateBucket, HeadBucket, DeleteBucket,
+//! GetBucketLocation, GetBucketVersioning.
+
+use hyper::StatusCode;
+
+use super::body::RequestBody;
+use super::dispatch::{empty, xml, Ctx};
+use super::error::{S3Error, S3ErrorCode, S3Result};
+use super::headers::{self, iso8601, to_ms};
+use super::xml::{self as x, NS};
+use super::Response;
+use crate::model::{BucketRecord, Versioning};
+use crate::store::StoreError;
+
+/// GET / — every bucket, by name.
+pub fn list_buckets(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let buckets = ctx.state.store.list_buckets()?;
+    let result = x::ListAllMyBucketsResult {
+        xmlns: NS,
+        owner: x::Owner { id: ctx.caller().to_owned(), display_name: ctx.caller().to_owned() },
+        buckets: x::Buckets {
+            bucket: buckets
+                .into_iter()
+                .map(|(name, b)| x::BucketEntry { name, creation_date: iso8601(b.created_ms), bucket_region: b.region })
+                .collect(),
+        },
+    };
+    Ok(xml(x::to_xml("ListAllMyBucketsResult", &result)?))
+}
+
+/// PUT /bucket — creates it. An optional body names the LocationConstraint, which must
+/// be this server's region.
+pub async fn create_bucket(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
+    let name = ctx.bucket()?;
+    let region = &ctx.state.config.server.region;
+    let body = body.collect(ctx.state.config.limits.max_xml_size).await?;
+    let config: x::CreateBucketConfiguration =
+        if body.iter().all(u8::is_ascii_whitespace) { x::CreateBucketConfiguration::default() } else { x::from_xml(&body)? };
+    if let Some(wanted) = config.location_constraint.filter(|c| !c.is_empty()) {
+        if &wanted != region {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidLocationConstraint,
+                format!("The specified location-constraint {wanted:?} is not valid; this server's region is {region:?}."),
+            ));
+        }
+    }
+    let record = BucketRecord {
+        created_ms: to_ms((ctx.state.clock)()),
+        region: region.clone(),
+        versioning: Versioning::Unversioned,
+        owner: ctx.caller().to_owned(),
+    };
+    match ctx.state.store.create_bucket(name, record).await {
+        Ok(()) => {}
+        Err(StoreError::BucketExists { owner }) if owner != ctx.caller() => return Err(S3Error::new(S3ErrorCode::BucketAlreadyExists)),
+        Err(e) => return Err(e.into()),
+    }
+    let mut r = empty(StatusCode::OK);
+    headers::put(r.headers_mut(), "location", &format!("/{name}"));
+    Ok(r)
+}
+
+/// HEAD /bucket — 200 if it exists (404 otherwise, with no body).
+pub fn head_bucket(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let name = ctx.bucket()?;
+    let record = ctx.state.store.bucket(name)?.ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchBucket))?;
+    let mut r = empty(StatusCode::OK);
+    headers::put(r.headers_mut(), "x-amz-bucket-region", &record.region);
+    Ok(r)
+}
+
+/// DELETE /bucket — only when empty.
+pub async fn delete_bucket(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let name = ctx.bucket()?;
+    ctx.state.store.delete_bucket(name).await?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+/// GET /bucket?location — empty for us-east-1, as S3 answers.
+pub fn get_bucket_location(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let name = ctx.bucket()?;
+    let record = ctx.state.store.bucket(name)?.ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchBucket))?;
+    let region = if record.region == "us-east-1" { String::new() } else { record.region };
+    Ok(xml(x::to_xml("LocationConstraint", &x::LocationConstraint { xmlns: NS, region })?))
+}
+
+/// GET /bucket?versioning — the bucket's versioning state.
+pub fn get_bucket_versioning(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let name = ctx.bucket()?;
+    let record = ctx.state.store.bucket(name)?.ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchBucket))?;
+    let status = match record.versioning {
+        Versioning::Unversioned => None,
+        Versioning::Enabled => Some("Enabled"),
+        Versioning::Suspended => Some("Suspended"),
+    };
+    Ok(xml(x::to_xml("VersioningConfiguration", &x::VersioningConfiguration { xmlns: NS, status })?))
+}

@@ -1,0 +1,123 @@
+//! CopyObject: a new version that references the source's blobs. No bytes move.
+
+use std::collections::BTreeMap;
+
+use super::conditional::{check_copy_source, WriteCondition};
+use super::dispatch::{xml, Ctx};
+use super::error::{S3Error, S3ErrorCode, S3Result};
+use super::headers::{self, iso8601, to_ms};
+use super::xml::{self as x, NS};
+use super::Response;
+use crate::blob::checksum_to_base64;
+use crate::model::bucket::validate_name;
+use crate::model::object::NULL_VERSION;
+use crate::model::ObjectVersion;
+
+/// A parsed `x-amz-copy-source`.
+#[derive(Debug, PartialEq, Eq)]
+struct CopySource {
+    bucket: String,
+    key: String,
+    version_id: Option<String>,
+}
+
+/// Parses `x-amz-copy-source`: `[/]bucket/key[?versionId=id]`, URL-encoded.
+fn parse_copy_source(raw: &str) -> S3Result<CopySource> {
+    let invalid = || {
+        S3Error::with_message(S3ErrorCode::InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey")
+    };
+    let (path, version_id) = match raw.split_once('?') {
+        Some((p, q)) => {
+            let v = q.strip_prefix("versionId=").ok_or_else(invalid)?;
+            (p, Some(percent_encoding::percent_decode_str(v).decode_utf8().map_err(|_| invalid())?.into_owned()))
+        }
+        None => (raw, None),
+    };
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8().map_err(|_| invalid())?;
+    let decoded = decoded.strip_prefix('/').unwrap_or(&decoded);
+    let (bucket, key) = decoded.split_once('/').ok_or_else(invalid)?;
+    if bucket.is_empty() || key.is_empty() {
+        return Err(invalid());
+    }
+    Ok(CopySource { bucket: bucket.to_owned(), key: key.to_owned(), version_id })
+}
+
+/// PUT /bucket/key with x-amz-copy-source.
+pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let bucket = ctx.existing_bucket()?;
+    let key = ctx.key()?;
+    let source = parse_copy_source(ctx.header("x-amz-copy-source").unwrap_or_default())?;
+    validate_name(&source.bucket).map_err(|why| S3Error::with_message(S3ErrorCode::InvalidBucketName, why))?;
+    let store = &ctx.state.store;
+    store.bucket(&source.bucket)?.ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchBucket))?;
+    let src =
+        store.current(&source.bucket, &source.key)?.filter(|v| !v.delete_marker).ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchKey))?;
+    if source.version_id.as_deref().is_some_and(|v| v != src.version_id) {
+        return Err(S3Error::with_message(S3ErrorCode::NotImplemented, "Copying a non-current version arrives with versioning support"));
+    }
+    if !check_copy_source(ctx.headers(), &src) {
+        return Err(S3Error::new(S3ErrorCode::PreconditionFailed));
+    }
+    let replace = match ctx.header("x-amz-metadata-directive") {
+        None => false,
+        Some(d) if d.eq_ignore_ascii_case("COPY") => false,
+        Some(d) if d.eq_ignore_ascii_case("REPLACE") => true,
+        Some(_) => return Err(S3Error::with_message(S3ErrorCode::InvalidArgument, "Unknown metadata directive.")),
+    };
+    let storage_class = headers::storage_class(ctx.headers())?;
+    let same_object = source.bucket == bucket && source.key == key;
+    if same_object && !replace && ctx.header("x-amz-storage-class").is_none() {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+        ));
+    }
+    let (content, user_metadata) = if replace {
+        (headers::content_headers(ctx.headers()), headers::user_metadata(ctx.headers())?)
+    } else {
+        (src.headers.clone(), src.user_metadata.clone())
+    };
+    let condition = WriteCondition::from_headers(ctx.headers()).map_err(|m| S3Error::with_message(S3ErrorCode::NotImplemented, m))?;
+    let version = ObjectVersion {
+        version_id: String::new(),
+        seq: 0,
+        delete_marker: false,
+        size: src.size,
+        etag: src.etag.clone(),
+        last_modified_ms: to_ms((ctx.state.clock)()),
+        headers: content,
+        user_metadata,
+        checksums: src.checksums.clone(),
+        storage_class,
+        tags: src.tags.clone(),
+        parts_count: src.parts_count,
+        manifest: src.manifest.clone(),
+    };
+    let stored = store.put_object(bucket, key, version, None, &|current| condition.holds(current)).await?;
+    let checksums: BTreeMap<String, String> =
+        stored.checksums.iter().map(|(alg, v)| (format!("Checksum{}", alg.s3_name()), checksum_to_base64(v))).collect();
+    let result = x::CopyObjectResult { xmlns: NS, last_modified: iso8601(stored.last_modified_ms), etag: stored.quoted_etag(), checksums };
+    let mut r = xml(x::to_xml("CopyObjectResult", &result)?);
+    if src.version_id != NULL_VERSION {
+        headers::put(r.headers_mut(), "x-amz-copy-source-version-id", &src.version_id);
+    }
+    if stored.version_id != NULL_VERSION {
+        headers::put(r.headers_mut(), "x-amz-version-id", &stored.version_id);
+    }
+    Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_source_forms() {
+        let want = CopySource { bucket: "b".into(), key: "a b/c".into(), version_id: None };
+        assert_eq!(parse_copy_source("/b/a%20b/c").unwrap(), want);
+        assert_eq!(parse_copy_source("b/a%20b/c").unwrap(), want);
+        assert_eq!(parse_copy_source("b/k?versionId=v1").unwrap().version_id.as_deref(), Some("v1"));
+        assert!(parse_copy_source("b").is_err());
+        assert!(parse_copy_source("/b/").is_err());
+    }
+}

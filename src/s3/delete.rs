@@ -1,0 +1,125 @@
+//! DeleteObject and DeleteObjects (batch).
+
+use base64::Engine as _;
+use hyper::StatusCode;
+use md5::{Digest, Md5};
+
+use super::body::RequestBody;
+use super::dispatch::{empty, xml, Ctx, MAX_KEY_LEN};
+use super::error::{S3Error, S3ErrorCode, S3Result};
+use super::xml::{self as x, NS};
+use super::Response;
+use crate::blob::{checksum_from_base64, ChecksumAlgorithm, Checksummer};
+
+/// Most keys one DeleteObjects request may name.
+const MAX_BATCH: usize = 1000;
+
+/// DELETE /bucket/key — 204 whether or not the key existed, as S3 answers.
+pub async fn delete_object(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let bucket = ctx.existing_bucket()?;
+    let key = ctx.key()?;
+    if ctx.param("versionId").is_some() {
+        return Err(S3Error::with_message(S3ErrorCode::NotImplemented, "Deleting a specific version arrives with versioning support"));
+    }
+    ctx.state.store.delete_object(bucket, key).await?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+/// Checks the Content-MD5 or `x-amz-checksum-*` header S3 requires on DeleteObjects.
+fn verify_integrity(ctx: &Ctx<'_>, body: &[u8]) -> S3Result<()> {
+    if let Some(md5) = ctx.header("content-md5") {
+        let want = base64::engine::general_purpose::STANDARD.decode(md5.trim()).map_err(|_| S3Error::new(S3ErrorCode::InvalidDigest))?;
+        if want.len() != 16 {
+            return Err(S3Error::new(S3ErrorCode::InvalidDigest));
+        }
+        if Md5::digest(body).as_slice() != want.as_slice() {
+            return Err(S3Error::new(S3ErrorCode::BadDigest));
+        }
+        return Ok(());
+    }
+    for alg in ChecksumAlgorithm::ALL {
+        if let Some(value) = ctx.header(alg.header_name()) {
+            let want = checksum_from_base64(alg, value.trim()).ok_or_else(|| {
+                S3Error::with_message(S3ErrorCode::InvalidRequest, format!("Value for {} header is invalid.", alg.header_name()))
+            })?;
+            let mut c = Checksummer::new(alg);
+            c.update(body);
+            if c.finish() != want {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::BadDigest,
+                    format!("The {} you specified did not match the calculated checksum.", alg.s3_name()),
+                ));
+            }
+            return Ok(());
+        }
+    }
+    // Bodies whose checksum arrived in an aws-chunked trailer were verified while decoding.
+    if ctx.header("x-amz-trailer").is_some() {
+        return Ok(());
+    }
+    Err(S3Error::with_message(S3ErrorCode::InvalidRequest, "Missing required header for this request: Content-MD5"))
+}
+
+/// POST /bucket?delete.
+pub async fn delete_objects(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
+    let bucket = ctx.existing_bucket()?;
+    let trailers = body.trailers.clone();
+    let raw = body.collect(ctx.state.config.limits.max_xml_size).await?;
+    verify_integrity(ctx, &raw)?;
+    verify_trailer(ctx, &raw, trailers.as_ref())?;
+    let request: x::Delete = x::from_xml(&raw)?;
+    if request.objects.len() > MAX_BATCH {
+        return Err(S3Error::with_message(S3ErrorCode::MalformedXML, format!("At most {MAX_BATCH} keys can be deleted in one request.")));
+    }
+    let quiet = request.quiet.unwrap_or(false);
+    let mut result = x::DeleteResult { xmlns: NS, deleted: Vec::new(), errors: Vec::new() };
+    for object in request.objects {
+        let outcome = if object.key.len() > MAX_KEY_LEN {
+            Err(S3Error::new(S3ErrorCode::KeyTooLongError))
+        } else if object.version_id.as_deref().is_some_and(|v| v != "null") {
+            Err(S3Error::with_message(S3ErrorCode::NotImplemented, "Deleting a specific version arrives with versioning support"))
+        } else {
+            ctx.state.store.delete_object(bucket, &object.key).await.map(|_| ()).map_err(S3Error::from)
+        };
+        match outcome {
+            Ok(()) if quiet => {}
+            Ok(()) => result.deleted.push(x::Deleted { key: object.key, version_id: object.version_id }),
+            Err(e) => result.errors.push(x::DeleteError {
+                key: object.key,
+                version_id: object.version_id,
+                code: e.code.as_str(),
+                message: e.message,
+            }),
+        }
+    }
+    Ok(xml(x::to_xml("DeleteResult", &result)?))
+}
+
+/// Verifies a checksum that arrived in the aws-chunked trailer.
+fn verify_trailer(ctx: &Ctx<'_>, body: &[u8], trailers: Option<&crate::auth::TrailerSlot>) -> S3Result<()> {
+    let Some(name) = ctx.header("x-amz-trailer") else { return Ok(()) };
+    let alg = name.trim().strip_prefix("x-amz-checksum-").and_then(ChecksumAlgorithm::from_s3_name);
+    let Some(alg) = alg else {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            format!("The value specified in the x-amz-trailer header is not supported: {name}"),
+        ));
+    };
+    let values = trailers.map(crate::auth::TrailerSlot::take).unwrap_or_default();
+    let want = values
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(alg.header_name()))
+        .and_then(|(_, v)| checksum_from_base64(alg, v.trim()))
+        .ok_or_else(|| {
+            S3Error::with_message(S3ErrorCode::InvalidRequest, format!("The {} trailer is missing or malformed.", alg.header_name()))
+        })?;
+    let mut c = Checksummer::new(alg);
+    c.update(body);
+    if c.finish() != want {
+        return Err(S3Error::with_message(
+            S3ErrorCode::BadDigest,
+            format!("The {} you specified did not match the calculated checksum.", alg.s3_name()),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,172 @@
+//! A request's path through the S3 layer, top to bottom: parse the query, route,
+//! authenticate, wrap the body, dispatch to the operation's handler, and turn any error
+//! into S3's XML error response.
+
+use futures_util::TryStreamExt;
+use http_body_util::{BodyExt, BodyStream, Full};
+use hyper::body::Incoming;
+use hyper::header::HeaderMap;
+use hyper::http::request::Parts;
+use hyper::{Method, StatusCode};
+
+use super::body::{transport_error, RequestBody};
+use super::error::{S3Error, S3ErrorCode, S3Result};
+use super::router::{self, Endpoint, Route, RouteInput};
+use super::{bucket, copy, delete, headers, list, object_get, object_put, AppState, Response};
+use crate::auth::{self, Authenticated};
+use crate::model::bucket::validate_name;
+
+/// The longest object key S3 accepts, in UTF-8 bytes.
+pub const MAX_KEY_LEN: usize = 1024;
+
+/// What a handler sees of one request: the routed operation, its head, and the caller.
+pub struct Ctx<'a> {
+    /// Shared server state.
+    pub state: &'a AppState,
+    /// The request head (method, URI, headers).
+    pub parts: &'a Parts,
+    /// Decoded query parameters.
+    pub query: &'a [(String, String)],
+    /// The routed operation.
+    pub route: &'a Route,
+    /// The authenticated caller.
+    pub auth: &'a Authenticated,
+}
+
+impl Ctx<'_> {
+    /// Request headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.parts.headers
+    }
+
+    /// A header as a string.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        headers::get(&self.parts.headers, name)
+    }
+
+    /// A query parameter.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The bucket name, checked against S3's naming rules.
+    pub fn bucket(&self) -> S3Result<&str> {
+        let name = self.route.bucket.as_deref().ok_or_else(|| S3Error::new(S3ErrorCode::InvalidBucketName))?;
+        validate_name(name).map_err(|why| S3Error::with_message(S3ErrorCode::InvalidBucketName, why))?;
+        Ok(name)
+    }
+
+    /// The bucket name, which must exist.
+    pub fn existing_bucket(&self) -> S3Result<&str> {
+        let name = self.bucket()?;
+        self.state.store.bucket(name)?.ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchBucket))?;
+        Ok(name)
+    }
+
+    /// The object key (at most 1024 bytes).
+    pub fn key(&self) -> S3Result<&str> {
+        let key = self.route.key.as_deref().unwrap_or_default();
+        if key.len() > MAX_KEY_LEN {
+            return Err(S3Error::with_message(
+                S3ErrorCode::KeyTooLongError,
+                format!("Your key is too long ({} > {MAX_KEY_LEN} bytes).", key.len()),
+            ));
+        }
+        Ok(key)
+    }
+
+    /// The caller's access key (authenticated requests only reach handlers).
+    pub fn caller(&self) -> &str {
+        self.auth.access_key.as_deref().unwrap_or_default()
+    }
+}
+
+/// Handles one request; never fails (errors become S3 error responses).
+pub async fn handle(state: &AppState, req: hyper::Request<Incoming>, request_id: &str) -> Response {
+    let (parts, body) = req.into_parts();
+    match handle_request(state, &parts, body).await {
+        Ok(response) => response,
+        Err(e) => error_response(&e, &parts, request_id),
+    }
+}
+
+async fn handle_request(state: &AppState, parts: &Parts, body: Incoming) -> S3Result<Response> {
+    let query = router::parse_query(parts.uri.query());
+    let route = router::route(&RouteInput {
+        method: &parts.method,
+        raw_path: parts.uri.path(),
+        query: &query,
+        host: headers::get(&parts.headers, "host"),
+        domain: &state.config.server.domain,
+        copy_source: parts.headers.contains_key("x-amz-copy-source"),
+    })?;
+    let auth = auth::authenticate(parts, &state.keyring, &state.config.server.region, (state.clock)())?;
+    if auth.access_key.is_none() {
+        // No bucket policies or ACLs yet: anonymous requests are refused.
+        return Err(S3Error::new(S3ErrorCode::AccessDenied));
+    }
+    let raw = BodyStream::new(body).try_filter_map(|frame| async move { Ok(frame.into_data().ok()) }).map_err(transport_error);
+    let (decoded, trailers) = auth::decode_body(&auth, parts, raw)?;
+    let body = RequestBody::new(decoded, trailers);
+    let ctx = Ctx { state, parts, query: &query, route: &route, auth: &auth };
+    dispatch(&ctx, body).await
+}
+
+async fn dispatch(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
+    match ctx.route.endpoint {
+        Endpoint::ListBuckets => bucket::list_buckets(ctx),
+        Endpoint::CreateBucket => bucket::create_bucket(ctx, body).await,
+        Endpoint::HeadBucket => bucket::head_bucket(ctx),
+        Endpoint::DeleteBucket => bucket::delete_bucket(ctx).await,
+        Endpoint::GetBucketLocation => bucket::get_bucket_location(ctx),
+        Endpoint::GetBucketVersioning => bucket::get_bucket_versioning(ctx),
+        Endpoint::ListObjects => list::list_objects_v1(ctx),
+        Endpoint::ListObjectsV2 => list::list_objects_v2(ctx),
+        Endpoint::DeleteObjects => delete::delete_objects(ctx, body).await,
+        Endpoint::PutObject => object_put::put_object(ctx, body).await,
+        Endpoint::CopyObject => copy::copy_object(ctx).await,
+        Endpoint::GetObject => object_get::get_object(ctx, false),
+        Endpoint::HeadObject => object_get::get_object(ctx, true),
+        Endpoint::DeleteObject => delete::delete_object(ctx).await,
+        Endpoint::NotYet(name) => {
+            Err(S3Error::with_message(S3ErrorCode::NotImplemented, format!("{name} is not implemented by coffer yet")))
+        }
+    }
+}
+
+/// The XML error response (headers only for HEAD, as HTTP requires).
+fn error_response(e: &S3Error, parts: &Parts, request_id: &str) -> Response {
+    if e.code == S3ErrorCode::InternalError {
+        tracing::warn!(request_id, "answered InternalError");
+    }
+    let body = if parts.method == Method::HEAD { String::new() } else { e.to_xml(parts.uri.path(), request_id) };
+    let mut response = hyper::Response::new(Full::new(body.into()).map_err(|never| match never {}).boxed());
+    *response.status_mut() = e.code.status();
+    let h = response.headers_mut();
+    if parts.method != Method::HEAD {
+        headers::put(h, "content-type", "application/xml");
+    }
+    for (name, value) in &e.headers {
+        headers::put(h, name, value);
+    }
+    response
+}
+
+/// A response with no body.
+pub fn empty(status: StatusCode) -> Response {
+    let mut r = hyper::Response::new(Full::new(bytes::Bytes::new()).map_err(|never| match never {}).boxed());
+    *r.status_mut() = status;
+    r
+}
+
+/// A 200 response with an XML body.
+pub fn xml(body: String) -> Response {
+    let mut r = hyper::Response::new(Full::new(bytes::Bytes::from(body)).map_err(|never| match never {}).boxed());
+    headers::put(r.headers_mut(), "content-type", "application/xml");
+    r
+}
+
+/// Whether the request is a HEAD.
+pub fn is_head(ctx: &Ctx<'_>) -> bool {
+    ctx.parts.method == Method::HEAD
+}

@@ -1,0 +1,196 @@
+//! The S3 error surface: every error code coffer can answer, its HTTP status, and the
+//! XML body, built in exactly one place.
+//!
+//! Lower layers have their own typed errors (`AuthError`, `StoreError`, `io::Error`);
+//! the `From` impls here are the only mapping to S3 codes. Internal failures become
+//! `InternalError` with the detail logged, never sent.
+
+use std::fmt;
+
+use hyper::StatusCode;
+
+use crate::auth::AuthError;
+use crate::store::StoreError;
+
+macro_rules! codes {
+    ($($code:ident => $status:expr, $msg:expr;)*) => {
+        /// An S3 error code (the `<Code>` element), with its HTTP status and default message.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum S3ErrorCode { $(
+            #[doc = $msg]
+            $code,
+        )* }
+
+        impl S3ErrorCode {
+            /// The code as sent in `<Code>`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$code => stringify!($code),)* }
+            }
+            /// The HTTP status S3 answers with.
+            pub fn status(self) -> StatusCode {
+                match self { $(Self::$code => $status,)* }
+            }
+            /// S3's default message for the code.
+            pub fn default_message(self) -> &'static str {
+                match self { $(Self::$code => $msg,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    AccessDenied => StatusCode::FORBIDDEN, "Access Denied";
+    AuthorizationHeaderMalformed => StatusCode::BAD_REQUEST, "The authorization header is malformed.";
+    AuthorizationQueryParametersError => StatusCode::BAD_REQUEST, "The authorization query parameters are malformed.";
+    BadDigest => StatusCode::BAD_REQUEST, "The Content-MD5 or checksum value that you specified did not match what the server received.";
+    BucketAlreadyExists => StatusCode::CONFLICT, "The requested bucket name is not available.";
+    BucketAlreadyOwnedByYou => StatusCode::CONFLICT, "Your previous request to create the named bucket succeeded and you already own it.";
+    BucketNotEmpty => StatusCode::CONFLICT, "The bucket you tried to delete is not empty.";
+    EntityTooLarge => StatusCode::BAD_REQUEST, "Your proposed upload exceeds the maximum allowed object size.";
+    IncompleteBody => StatusCode::BAD_REQUEST, "You did not provide the number of bytes specified by the Content-Length HTTP header.";
+    InternalError => StatusCode::INTERNAL_SERVER_ERROR, "We encountered an internal error. Please try again.";
+    InvalidAccessKeyId => StatusCode::FORBIDDEN, "The AWS access key ID you provided does not exist in our records.";
+    InvalidArgument => StatusCode::BAD_REQUEST, "Invalid Argument";
+    InvalidBucketName => StatusCode::BAD_REQUEST, "The specified bucket is not valid.";
+    InvalidDigest => StatusCode::BAD_REQUEST, "The Content-MD5 you specified is not valid.";
+    InvalidLocationConstraint => StatusCode::BAD_REQUEST, "The specified location constraint is not valid.";
+    InvalidRange => StatusCode::RANGE_NOT_SATISFIABLE, "The requested range is not satisfiable";
+    InvalidRequest => StatusCode::BAD_REQUEST, "Invalid Request";
+    InvalidStorageClass => StatusCode::BAD_REQUEST, "The storage class you specified is not valid.";
+    KeyTooLongError => StatusCode::BAD_REQUEST, "Your key is too long.";
+    MalformedXML => StatusCode::BAD_REQUEST, "The XML you provided was not well-formed or did not validate against our published schema.";
+    MetadataTooLarge => StatusCode::BAD_REQUEST, "Your metadata headers exceed the maximum allowed metadata size.";
+    MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED, "The specified method is not allowed against this resource.";
+    MissingContentLength => StatusCode::LENGTH_REQUIRED, "You must provide the Content-Length HTTP header.";
+    MissingSecurityHeader => StatusCode::BAD_REQUEST, "Your request is missing a required header.";
+    NoSuchBucket => StatusCode::NOT_FOUND, "The specified bucket does not exist.";
+    NoSuchKey => StatusCode::NOT_FOUND, "The specified key does not exist.";
+    NoSuchUpload => StatusCode::NOT_FOUND, "The specified multipart upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.";
+    InvalidPart => StatusCode::BAD_REQUEST, "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.";
+    InvalidPartOrder => StatusCode::BAD_REQUEST, "The list of parts was not in ascending order. The parts list must be specified in order by part number.";
+    EntityTooSmall => StatusCode::BAD_REQUEST, "Your proposed upload is smaller than the minimum allowed object size.";
+    NotImplemented => StatusCode::NOT_IMPLEMENTED, "A header or query you provided implies functionality that is not implemented.";
+    PreconditionFailed => StatusCode::PRECONDITION_FAILED, "At least one of the preconditions you specified did not hold.";
+    RequestTimeTooSkewed => StatusCode::FORBIDDEN, "The difference between the request time and the server's time is too large.";
+    SignatureDoesNotMatch => StatusCode::FORBIDDEN, "The request signature we calculated does not match the signature you provided. Check your key and signing method.";
+    XAmzContentSHA256Mismatch => StatusCode::BAD_REQUEST, "The provided 'x-amz-content-sha256' header does not match what was computed.";
+}
+
+/// An S3 error response: code, message, and extra headers some errors carry.
+#[derive(Debug)]
+pub struct S3Error {
+    /// The code (decides the status).
+    pub code: S3ErrorCode,
+    /// The `<Message>`.
+    pub message: String,
+    /// Headers to add (e.g. `x-amz-delete-marker`).
+    pub headers: Vec<(&'static str, String)>,
+}
+
+/// Result of S3 handlers.
+pub type S3Result<T> = Result<T, S3Error>;
+
+impl S3Error {
+    /// An error with the code's default message.
+    pub fn new(code: S3ErrorCode) -> Self {
+        Self { code, message: code.default_message().to_owned(), headers: Vec::new() }
+    }
+
+    /// An error with a specific message.
+    pub fn with_message(code: S3ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), headers: Vec::new() }
+    }
+
+    /// `InternalError`, logging `detail` (which is never sent to the client).
+    pub fn internal(detail: impl fmt::Display) -> Self {
+        tracing::error!(detail = %detail, "internal error");
+        Self::new(S3ErrorCode::InternalError)
+    }
+
+    /// The XML body for this error.
+    pub fn to_xml(&self, resource: &str, request_id: &str) -> String {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message><Resource>{}</Resource><RequestId>{}</RequestId></Error>",
+            self.code.as_str(),
+            escape(&self.message),
+            escape(resource),
+            escape(request_id)
+        )
+    }
+}
+
+impl fmt::Display for S3Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+fn escape(s: &str) -> std::borrow::Cow<'_, str> {
+    quick_xml::escape::escape(s)
+}
+
+/// Shorthand for an error with the default message.
+pub fn err<T>(code: S3ErrorCode) -> S3Result<T> {
+    Err(S3Error::new(code))
+}
+
+/// Shorthand for an error with a message.
+pub fn err_msg<T>(code: S3ErrorCode, message: impl Into<String>) -> S3Result<T> {
+    Err(S3Error::with_message(code, message))
+}
+
+impl From<StoreError> for S3Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NoSuchBucket => S3Error::new(S3ErrorCode::NoSuchBucket),
+            StoreError::BucketExists { .. } => S3Error::new(S3ErrorCode::BucketAlreadyOwnedByYou),
+            StoreError::BucketNotEmpty => S3Error::new(S3ErrorCode::BucketNotEmpty),
+            StoreError::PreconditionFailed => S3Error::new(S3ErrorCode::PreconditionFailed),
+            StoreError::NoSuchUpload => S3Error::new(S3ErrorCode::NoSuchUpload),
+            StoreError::SourceGone => S3Error::new(S3ErrorCode::NoSuchKey),
+            StoreError::Io(e) if e.kind() == std::io::ErrorKind::Unsupported => {
+                S3Error::with_message(S3ErrorCode::NotImplemented, e.to_string())
+            }
+            other => S3Error::internal(other),
+        }
+    }
+}
+
+impl From<AuthError> for S3Error {
+    fn from(e: AuthError) -> Self {
+        use S3ErrorCode as C;
+        let code = match e.s3_code() {
+            "AccessDenied" => C::AccessDenied,
+            "AuthorizationHeaderMalformed" => C::AuthorizationHeaderMalformed,
+            "AuthorizationQueryParametersError" => C::AuthorizationQueryParametersError,
+            "BadDigest" => C::BadDigest,
+            "IncompleteBody" => C::IncompleteBody,
+            "InvalidAccessKeyId" => C::InvalidAccessKeyId,
+            "InvalidArgument" => C::InvalidArgument,
+            "InvalidDigest" => C::InvalidDigest,
+            "InvalidRequest" => C::InvalidRequest,
+            "MissingSecurityHeader" => C::MissingSecurityHeader,
+            "RequestTimeTooSkewed" => C::RequestTimeTooSkewed,
+            "SignatureDoesNotMatch" => C::SignatureDoesNotMatch,
+            "XAmzContentSHA256Mismatch" => C::XAmzContentSHA256Mismatch,
+            "MissingContentLength" => C::MissingContentLength,
+            "InternalError" => return S3Error::internal(e.message()),
+            other => return S3Error::internal(format!("unmapped auth error {other}: {}", e.message())),
+        };
+        S3Error::with_message(code, e.message())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_know_their_status_and_xml_escapes() {
+        assert_eq!(S3ErrorCode::NoSuchKey.status(), StatusCode::NOT_FOUND);
+        assert_eq!(S3ErrorCode::InvalidRange.status().as_u16(), 416);
+        assert_eq!(S3ErrorCode::NotImplemented.as_str(), "NotImplemented");
+        let xml = S3Error::with_message(S3ErrorCode::NoSuchKey, "a<b").to_xml("/b/k&", "RID");
+        assert!(xml.contains("<Code>NoSuchKey</Code><Message>a&lt;b</Message><Resource>/b/k&amp;</Resource><RequestId>RID</RequestId>"));
+    }
+}

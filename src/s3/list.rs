@@ -1,0 +1,228 @@
+//! ListObjects (V1) and ListObjectsV2: a page of current versions under a prefix,
+//! with delimiter roll-up into common prefixes. A page costs O(page): the scan starts
+//! at the marker and jumps over each common prefix instead of walking its keys.
+
+use base64::Engine as _;
+
+use super::dispatch::{xml, Ctx};
+use super::error::{S3Error, S3ErrorCode, S3Result};
+use super::headers::iso8601;
+use super::xml::{self as x, NS};
+use super::Response;
+use crate::meta::keys::prefix_successor;
+use crate::model::ObjectVersion;
+use crate::store::Store;
+
+/// The largest page S3 returns.
+const MAX_KEYS: usize = 1000;
+
+/// What to list.
+struct ListParams {
+    prefix: String,
+    delimiter: Option<String>,
+    /// Object key bytes to start at (inclusive).
+    start: Vec<u8>,
+    max_keys: usize,
+}
+
+/// One page.
+#[derive(Default)]
+struct Page {
+    entries: Vec<(String, ObjectVersion)>,
+    prefixes: Vec<String>,
+    truncated: bool,
+    /// Where the next page starts (inclusive), when truncated.
+    next_start: Option<Vec<u8>>,
+    /// The last key or prefix returned (V1 NextMarker).
+    last: Option<String>,
+}
+
+/// The first key strictly after `marker`, skipping the whole common prefix if the
+/// marker is one (as returned as NextMarker by a delimited V1 listing).
+fn start_after(marker: &str, prefix: &str, delimiter: Option<&str>) -> Vec<u8> {
+    if let Some(d) = delimiter.filter(|d| !d.is_empty()) {
+        if marker.len() > prefix.len()
+            && marker.starts_with(prefix)
+            && marker.ends_with(d)
+            && marker[prefix.len()..].find(d) == Some(marker.len() - prefix.len() - d.len())
+        {
+            return prefix_successor(marker.as_bytes()).unwrap_or_else(|| marker.as_bytes().to_vec());
+        }
+    }
+    let mut s = marker.as_bytes().to_vec();
+    s.push(0);
+    s
+}
+
+fn list_page(store: &Store, bucket: &str, p: &ListParams) -> S3Result<Page> {
+    let mut page = Page::default();
+    let mut cursor = if p.start.as_slice() < p.prefix.as_bytes() { p.prefix.as_bytes().to_vec() } else { p.start.clone() };
+    let delimiter = p.delimiter.as_deref().filter(|d| !d.is_empty());
+    loop {
+        let want = if delimiter.is_some() { 64 } else { p.max_keys.saturating_sub(page.entries.len()) + 1 };
+        let batch = store.scan_current(bucket, &cursor, want)?;
+        if batch.is_empty() {
+            return Ok(page);
+        }
+        for (key, version) in batch {
+            if !key.starts_with(&p.prefix) {
+                return Ok(page);
+            }
+            if version.delete_marker {
+                cursor = next_key(&key);
+                continue;
+            }
+            let common = delimiter.and_then(|d| key[p.prefix.len()..].find(d).map(|i| key[..p.prefix.len() + i + d.len()].to_owned()));
+            if page.entries.len() + page.prefixes.len() >= p.max_keys {
+                page.truncated = true;
+                page.next_start = Some(cursor);
+                return Ok(page);
+            }
+            if let Some(cp) = common {
+                let next = prefix_successor(cp.as_bytes());
+                page.prefixes.push(cp.clone());
+                page.last = Some(cp);
+                // No successor: the prefix is all 0xFF bytes, nothing can follow it.
+                let Some(next) = next else { return Ok(page) };
+                cursor = next;
+                break;
+            }
+            cursor = next_key(&key);
+            page.last = Some(key.clone());
+            page.entries.push((key, version));
+        }
+    }
+}
+
+fn next_key(key: &str) -> Vec<u8> {
+    let mut k = key.as_bytes().to_vec();
+    k.push(0);
+    k
+}
+
+fn max_keys(ctx: &Ctx<'_>) -> S3Result<usize> {
+    match ctx.param("max-keys") {
+        None => Ok(MAX_KEYS),
+        Some(v) => {
+            v.parse::<i64>().ok().filter(|n| *n >= 0).map(|n| usize::try_from(n).unwrap_or(MAX_KEYS).min(MAX_KEYS)).ok_or_else(|| {
+                S3Error::with_message(S3ErrorCode::InvalidArgument, "Provided max-keys not an integer or within integer range")
+            })
+        }
+    }
+}
+
+/// `encoding-type=url` → encode keys in the response.
+fn url_encoding(ctx: &Ctx<'_>) -> S3Result<bool> {
+    match ctx.param("encoding-type") {
+        None => Ok(false),
+        Some(v) if v.eq_ignore_ascii_case("url") => Ok(true),
+        Some(_) => Err(S3Error::with_message(S3ErrorCode::InvalidArgument, "Invalid Encoding Method specified in Request")),
+    }
+}
+
+/// Characters left as-is when URL-encoding keys: unreserved characters and `/`.
+const KEY_SET: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
+
+fn encoder(url: bool) -> impl Fn(&str) -> String {
+    move |s: &str| if url { percent_encoding::utf8_percent_encode(s, KEY_SET).to_string() } else { s.to_owned() }
+}
+
+fn entries(ctx: &Ctx<'_>, page: &Page, enc: &dyn Fn(&str) -> String, owner: bool) -> Vec<x::ListEntry> {
+    page.entries
+        .iter()
+        .map(|(key, v)| x::ListEntry {
+            key: enc(key),
+            last_modified: iso8601(v.last_modified_ms),
+            etag: v.quoted_etag(),
+            checksum_algorithm: v.checksums.iter().map(|(a, _)| a.s3_name()).collect(),
+            checksum_type: (!v.checksums.is_empty()).then_some("FULL_OBJECT"),
+            size: v.size,
+            owner: owner.then(|| x::Owner { id: ctx.caller().to_owned(), display_name: ctx.caller().to_owned() }),
+            storage_class: v.storage_class.clone(),
+        })
+        .collect()
+}
+
+/// GET /bucket (V1).
+pub fn list_objects_v1(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let bucket = ctx.existing_bucket()?;
+    let url = url_encoding(ctx)?;
+    let prefix = ctx.param("prefix").unwrap_or_default().to_owned();
+    let delimiter = ctx.param("delimiter").filter(|d| !d.is_empty()).map(str::to_owned);
+    let marker = ctx.param("marker").unwrap_or_default().to_owned();
+    let params = ListParams {
+        start: if marker.is_empty() { Vec::new() } else { start_after(&marker, &prefix, delimiter.as_deref()) },
+        prefix,
+        delimiter,
+        max_keys: max_keys(ctx)?,
+    };
+    let page = list_page(&ctx.state.store, bucket, &params)?;
+    let enc = encoder(url);
+    let result = x::ListBucketResultV1 {
+        xmlns: NS,
+        name: bucket.to_owned(),
+        prefix: enc(&params.prefix),
+        marker: enc(&marker),
+        // S3 sends NextMarker only with a delimiter; clients otherwise use the last key.
+        next_marker: if page.truncated && params.delimiter.is_some() { page.last.as_deref().map(&enc) } else { None },
+        max_keys: params.max_keys,
+        delimiter: params.delimiter.as_deref().map(&enc),
+        is_truncated: page.truncated,
+        encoding_type: url.then_some("url"),
+        contents: entries(ctx, &page, &enc, true),
+        common_prefixes: page.prefixes.iter().map(|p| x::CommonPrefix { prefix: enc(p) }).collect(),
+    };
+    Ok(xml(x::to_xml("ListBucketResult", &result)?))
+}
+
+/// GET /bucket?list-type=2.
+pub fn list_objects_v2(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let bucket = ctx.existing_bucket()?;
+    let url = url_encoding(ctx)?;
+    let prefix = ctx.param("prefix").unwrap_or_default().to_owned();
+    let delimiter = ctx.param("delimiter").filter(|d| !d.is_empty()).map(str::to_owned);
+    let token = ctx.param("continuation-token").map(str::to_owned);
+    let start_after_param = ctx.param("start-after").map(str::to_owned);
+    let start = match (&token, &start_after_param) {
+        (Some(t), _) => base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(t)
+            .map_err(|_| S3Error::with_message(S3ErrorCode::InvalidArgument, "The continuation token provided is incorrect"))?,
+        (None, Some(s)) if !s.is_empty() => start_after(s, &prefix, delimiter.as_deref()),
+        _ => Vec::new(),
+    };
+    let params = ListParams { prefix, delimiter, start, max_keys: max_keys(ctx)? };
+    let page = list_page(&ctx.state.store, bucket, &params)?;
+    let enc = encoder(url);
+    let fetch_owner = ctx.param("fetch-owner").is_some_and(|v| v == "true");
+    let result = x::ListBucketResultV2 {
+        xmlns: NS,
+        name: bucket.to_owned(),
+        prefix: enc(&params.prefix),
+        max_keys: params.max_keys,
+        key_count: page.entries.len() + page.prefixes.len(),
+        delimiter: params.delimiter.as_deref().map(&enc),
+        is_truncated: page.truncated,
+        continuation_token: token,
+        next_continuation_token: page.next_start.as_ref().map(|s| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)),
+        start_after: start_after_param.as_deref().map(&enc),
+        encoding_type: url.then_some("url"),
+        contents: entries(ctx, &page, &enc, fetch_owner),
+        common_prefixes: page.prefixes.iter().map(|p| x::CommonPrefix { prefix: enc(p) }).collect(),
+    };
+    Ok(xml(x::to_xml("ListBucketResult", &result)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::start_after;
+
+    #[test]
+    fn markers() {
+        assert_eq!(start_after("a", "", None), b"a\0".to_vec());
+        assert_eq!(start_after("a/", "", Some("/")), b"a0".to_vec());
+        assert_eq!(start_after("p/a/", "p/", Some("/")), b"p/a0".to_vec());
+        // A key that merely ends with the delimiter deeper down is not a common prefix.
+        assert_eq!(start_after("a/b/", "", Some("/")), b"a/b/\0".to_vec());
+    }
+}

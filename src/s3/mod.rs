@@ -1,0 +1,48 @@
+//! The S3 protocol layer: routing, authentication hand-off, one handler per operation,
+//! XML, and the error surface. It turns HTTP into calls on [`crate::store::Store`] and
+//! back; it never touches files or the metadata store directly.
+
+pub mod body;
+mod bucket;
+mod conditional;
+mod copy;
+mod delete;
+pub mod dispatch;
+pub mod error;
+pub mod headers;
+mod list;
+mod object_get;
+mod object_put;
+pub mod router;
+mod xml;
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+
+use crate::auth::Keyring;
+use crate::config::Config;
+use crate::store::Store;
+
+/// A response body: bytes, or an I/O error that aborts the connection mid-stream.
+pub type ResponseBody = BoxBody<Bytes, std::io::Error>;
+
+/// A response.
+pub type Response = hyper::Response<ResponseBody>;
+
+/// A clock, injectable so tests can move time.
+pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+/// Everything a request handler can reach.
+pub struct AppState {
+    /// The validated configuration.
+    pub config: Config,
+    /// Buckets and objects.
+    pub store: Store,
+    /// Credentials by access key.
+    pub keyring: Keyring,
+    /// Current time.
+    pub clock: Clock,
+}

@@ -1,0 +1,115 @@
+//! GetObject and HeadObject: conditionals, Range, stored headers, `response-*`
+//! overrides, checksums on request, and the body streamed from the manifest's blobs.
+
+use futures_util::{stream, StreamExt, TryStreamExt};
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::Frame;
+use hyper::StatusCode;
+
+use super::conditional::{check_read, Verdict};
+use super::dispatch::{empty, Ctx};
+use super::error::{S3Error, S3ErrorCode, S3Result};
+use super::headers::{self, http_date};
+use super::Response;
+use crate::blob::checksum_to_base64;
+use crate::model::object::NULL_VERSION;
+use crate::model::range::{resolve, slice_manifest, ByteRange, RangeOutcome};
+use crate::model::ObjectVersion;
+
+/// `response-*` query parameters and the header each overrides.
+const OVERRIDES: [(&str, &str); 6] = [
+    ("response-content-type", "content-type"),
+    ("response-content-language", "content-language"),
+    ("response-expires", "expires"),
+    ("response-cache-control", "cache-control"),
+    ("response-content-disposition", "content-disposition"),
+    ("response-content-encoding", "content-encoding"),
+];
+
+/// GET or HEAD /bucket/key.
+pub fn get_object(ctx: &Ctx<'_>, head_only: bool) -> S3Result<Response> {
+    let bucket = ctx.existing_bucket()?;
+    let key = ctx.key()?;
+    let version = ctx.state.store.current(bucket, key)?.filter(|v| !v.delete_marker).ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchKey))?;
+    match check_read(ctx.headers(), &version) {
+        Verdict::Proceed => {}
+        Verdict::Failed => return Err(S3Error::new(S3ErrorCode::PreconditionFailed)),
+        Verdict::NotModified => {
+            let mut r = empty(StatusCode::NOT_MODIFIED);
+            headers::put(r.headers_mut(), "etag", &version.quoted_etag());
+            headers::put(r.headers_mut(), "last-modified", &http_date(version.last_modified_ms));
+            return Ok(r);
+        }
+    }
+    let range = match ctx.header("range").map(|h| resolve(h, version.size)) {
+        None | Some(RangeOutcome::Whole) => None,
+        Some(RangeOutcome::Partial(r)) => Some(r),
+        Some(RangeOutcome::Unsatisfiable) => {
+            let mut e = S3Error::new(S3ErrorCode::InvalidRange);
+            e.headers.push(("content-range", format!("bytes */{}", version.size)));
+            return Err(e);
+        }
+    };
+    let whole = ByteRange { start: 0, end: version.size.saturating_sub(1) };
+    let served = range.unwrap_or(whole);
+    let length = if version.size == 0 { 0 } else { served.len() };
+
+    let mut r = if head_only || length == 0 { empty(StatusCode::OK) } else { stream_body(ctx, &version, served) };
+    if range.is_some() {
+        *r.status_mut() = StatusCode::PARTIAL_CONTENT;
+    }
+    let h = r.headers_mut();
+    headers::put(h, "content-length", &length.to_string());
+    if let Some(range) = range {
+        headers::put(h, "content-range", &format!("bytes {}-{}/{}", range.start, range.end, version.size));
+    }
+    write_object_headers(ctx, &version, range.is_none(), h);
+    Ok(r)
+}
+
+/// The response body: the manifest pieces covering `range`, read in bounded chunks.
+fn stream_body(ctx: &Ctx<'_>, version: &ObjectVersion, range: ByteRange) -> Response {
+    let blobs = ctx.state.store.blobs().clone();
+    let pieces = slice_manifest(&version.manifest, range);
+    let bytes = stream::iter(pieces).flat_map(move |p| blobs.read(&p.hash, p.offset, p.len));
+    let body = BodyExt::boxed(StreamBody::new(bytes.map_ok(Frame::data)));
+    hyper::Response::new(body)
+}
+
+fn write_object_headers(ctx: &Ctx<'_>, version: &ObjectVersion, whole: bool, h: &mut hyper::HeaderMap) {
+    headers::put(h, "etag", &version.quoted_etag());
+    headers::put(h, "last-modified", &http_date(version.last_modified_ms));
+    headers::put(h, "accept-ranges", "bytes");
+    let stored = &version.headers;
+    let content_type = stored.content_type.as_deref().unwrap_or("binary/octet-stream");
+    let pairs = [
+        ("content-type", Some(content_type)),
+        ("cache-control", stored.cache_control.as_deref()),
+        ("content-disposition", stored.content_disposition.as_deref()),
+        ("content-encoding", stored.content_encoding.as_deref()),
+        ("content-language", stored.content_language.as_deref()),
+        ("expires", stored.expires.as_deref()),
+    ];
+    for (name, value) in pairs {
+        let overridden = OVERRIDES.iter().find(|(_, n)| *n == name).and_then(|(param, _)| ctx.param(param));
+        if let Some(v) = overridden.or(value) {
+            headers::put(h, name, v);
+        }
+    }
+    for (name, value) in &version.user_metadata {
+        headers::put(h, &format!("x-amz-meta-{name}"), value);
+    }
+    if version.storage_class != "STANDARD" {
+        headers::put(h, "x-amz-storage-class", &version.storage_class);
+    }
+    if version.version_id != NULL_VERSION {
+        headers::put(h, "x-amz-version-id", &version.version_id);
+    }
+    // Checksums describe the whole object, so S3 returns them only for whole reads.
+    if whole && ctx.header("x-amz-checksum-mode").is_some_and(|m| m.eq_ignore_ascii_case("ENABLED")) && !version.checksums.is_empty() {
+        for (alg, value) in &version.checksums {
+            headers::put(h, alg.header_name(), &checksum_to_base64(value));
+        }
+        headers::put(h, "x-amz-checksum-type", "FULL_OBJECT");
+    }
+}

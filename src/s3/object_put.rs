@@ -1,0 +1,213 @@
+//! PutObject: stream the body into a staged blob while hashing, verify every digest the
+//! client declared, then commit the version atomically against the write precondition.
+
+use base64::Engine as _;
+use hyper::StatusCode;
+
+use super::body::RequestBody;
+use super::conditional::WriteCondition;
+use super::dispatch::{empty, Ctx};
+use super::error::{S3Error, S3ErrorCode, S3Result};
+use super::headers::{self, to_ms};
+use super::Response;
+use crate::blob::{checksum_from_base64, checksum_to_base64, ChecksumAlgorithm, HashRequest, StagedBlob};
+use crate::model::object::NULL_VERSION;
+use crate::model::{ManifestEntry, ObjectVersion};
+
+/// Digests the client declared for the body, to verify once it has streamed through.
+#[derive(Default)]
+pub struct DeclaredDigests {
+    /// Content-MD5, decoded.
+    pub md5: Option<[u8; 16]>,
+    /// `x-amz-checksum-*` header values, decoded.
+    pub checksums: Vec<(ChecksumAlgorithm, Vec<u8>)>,
+    /// Algorithm whose value arrives in the aws-chunked trailer (`x-amz-trailer`).
+    pub trailer: Option<ChecksumAlgorithm>,
+    /// `x-amz-sdk-checksum-algorithm`: compute and store even if no value was sent.
+    pub requested: Option<ChecksumAlgorithm>,
+}
+
+impl DeclaredDigests {
+    /// Reads Content-MD5, `x-amz-checksum-*`, `x-amz-trailer` and
+    /// `x-amz-sdk-checksum-algorithm`.
+    pub fn from_request(ctx: &Ctx<'_>) -> S3Result<Self> {
+        let mut d = DeclaredDigests::default();
+        if let Some(md5) = ctx.header("content-md5") {
+            let raw = base64::engine::general_purpose::STANDARD.decode(md5.trim()).ok();
+            d.md5 = Some(raw.and_then(|r| <[u8; 16]>::try_from(r).ok()).ok_or_else(|| S3Error::new(S3ErrorCode::InvalidDigest))?);
+        }
+        for alg in ChecksumAlgorithm::ALL {
+            if let Some(value) = ctx.header(alg.header_name()) {
+                let raw = checksum_from_base64(alg, value.trim()).ok_or_else(|| {
+                    S3Error::with_message(S3ErrorCode::InvalidRequest, format!("Value for {} header is invalid.", alg.header_name()))
+                })?;
+                d.checksums.push((alg, raw));
+            }
+        }
+        if d.checksums.len() > 1 {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidRequest,
+                "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+            ));
+        }
+        if let Some(trailer) = ctx.header("x-amz-trailer") {
+            let alg = trailer.trim().strip_prefix("x-amz-checksum-").and_then(ChecksumAlgorithm::from_s3_name);
+            d.trailer = Some(alg.ok_or_else(|| {
+                S3Error::with_message(
+                    S3ErrorCode::InvalidRequest,
+                    format!("The value specified in the x-amz-trailer header is not supported: {trailer}"),
+                )
+            })?);
+        }
+        if let Some(name) = ctx.header("x-amz-sdk-checksum-algorithm") {
+            d.requested = Some(ChecksumAlgorithm::from_s3_name(name.trim()).ok_or_else(|| {
+                S3Error::with_message(S3ErrorCode::InvalidRequest, format!("Checksum algorithm {name} is not supported."))
+            })?);
+        }
+        Ok(d)
+    }
+
+    /// The algorithms to compute: every declared one, or CRC64NVME (S3's default for new
+    /// objects) if none.
+    pub fn algorithms(&self) -> Vec<ChecksumAlgorithm> {
+        let mut algs: Vec<ChecksumAlgorithm> = self.checksums.iter().map(|(a, _)| *a).chain(self.trailer).chain(self.requested).collect();
+        algs.dedup();
+        if algs.is_empty() {
+            algs.push(ChecksumAlgorithm::Crc64Nvme);
+        }
+        algs
+    }
+
+    /// Checks the staged blob against every declared digest (the trailer's value is
+    /// read from `body` now that it has ended).
+    pub fn verify(&self, staged: &StagedBlob, body: &RequestBody) -> S3Result<()> {
+        if self.md5.is_some_and(|m| m != staged.md5) {
+            return Err(S3Error::new(S3ErrorCode::BadDigest));
+        }
+        let mut expected = self.checksums.clone();
+        if let Some(alg) = self.trailer {
+            let trailers = body.trailers.as_ref().map(crate::auth::TrailerSlot::take).unwrap_or_default();
+            let value = trailers.iter().find(|(n, _)| n.eq_ignore_ascii_case(alg.header_name())).map(|(_, v)| v.trim().to_owned());
+            let raw = value.as_deref().and_then(|v| checksum_from_base64(alg, v)).ok_or_else(|| {
+                S3Error::with_message(S3ErrorCode::InvalidRequest, format!("The {} trailer is missing or malformed.", alg.header_name()))
+            })?;
+            expected.push((alg, raw));
+        }
+        for (alg, want) in &expected {
+            let got = staged.checksums.iter().find(|(a, _)| a == alg).map(|(_, v)| v);
+            if got != Some(want) {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::BadDigest,
+                    format!("The {} you specified did not match the calculated checksum.", alg.s3_name()),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The object size the client declared: the decoded length of aws-chunked bodies, else
+/// Content-Length; `None` for `Transfer-Encoding: chunked` without a length.
+fn declared_length(ctx: &Ctx<'_>) -> S3Result<Option<u64>> {
+    let parse = |name: &str| -> S3Result<Option<u64>> {
+        ctx.header(name)
+            .map(|v| {
+                v.trim().parse::<u64>().map_err(|_| S3Error::with_message(S3ErrorCode::InvalidArgument, format!("Invalid {name} header")))
+            })
+            .transpose()
+    };
+    if let Some(n) = parse("x-amz-decoded-content-length")? {
+        return Ok(Some(n));
+    }
+    let length = parse("content-length")?;
+    if length.is_none() && !ctx.headers().contains_key("transfer-encoding") {
+        return Err(S3Error::new(S3ErrorCode::MissingContentLength));
+    }
+    Ok(length)
+}
+
+/// Streams `body` into a staged blob, enforcing `max` bytes.
+pub async fn stage_body(ctx: &Ctx<'_>, body: &mut RequestBody, algorithms: Vec<ChecksumAlgorithm>, max: u64) -> S3Result<StagedBlob> {
+    let mut writer =
+        ctx.state.store.blobs().writer(HashRequest { checksums: algorithms, sha256: false }).await.map_err(S3Error::internal)?;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk?;
+        if writer.written() + chunk.len() as u64 > max {
+            return Err(S3Error::new(S3ErrorCode::EntityTooLarge));
+        }
+        writer.write(chunk).await.map_err(S3Error::internal)?;
+    }
+    writer.finish().await.map_err(S3Error::internal)
+}
+
+/// PUT /bucket/key.
+pub async fn put_object(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Response> {
+    let bucket = ctx.existing_bucket()?;
+    let key = ctx.key()?;
+    let max = ctx.state.config.limits.max_object_size;
+    let declared = declared_length(ctx)?;
+    if declared.is_some_and(|n| n > max) {
+        return Err(S3Error::with_message(
+            S3ErrorCode::EntityTooLarge,
+            format!("Your proposed upload exceeds the maximum allowed size of {max} bytes."),
+        ));
+    }
+    let digests = DeclaredDigests::from_request(ctx)?;
+    let condition = WriteCondition::from_headers(ctx.headers()).map_err(|m| S3Error::with_message(S3ErrorCode::NotImplemented, m))?;
+    let content = headers::content_headers(ctx.headers());
+    let user_metadata = headers::user_metadata(ctx.headers())?;
+    let storage_class = headers::storage_class(ctx.headers())?;
+    // Answer a failed precondition before reading the body (Expect: 100-continue
+    // clients then never send it); it is checked again atomically at commit.
+    check_condition_early(ctx, bucket, key, &condition)?;
+
+    let mut staged = stage_body(ctx, &mut body, digests.algorithms(), max).await?;
+    if declared.is_some_and(|n| n != staged.len) {
+        return Err(S3Error::new(S3ErrorCode::IncompleteBody));
+    }
+    digests.verify(&staged, &body)?;
+
+    let version = ObjectVersion {
+        version_id: String::new(),
+        seq: 0,
+        delete_marker: false,
+        size: staged.len,
+        etag: hex::encode(staged.md5),
+        last_modified_ms: to_ms((ctx.state.clock)()),
+        headers: content,
+        user_metadata,
+        checksums: staged.checksums.clone(),
+        storage_class,
+        tags: Vec::new(),
+        parts_count: 0,
+        manifest: vec![ManifestEntry { hash: staged.hash, offset: 0, len: staged.len }],
+    };
+    let stored = ctx.state.store.put_object(bucket, key, version, Some(&mut staged), &|current| condition.holds(current)).await?;
+    let mut r = empty(StatusCode::OK);
+    let h = r.headers_mut();
+    headers::put(h, "etag", &stored.quoted_etag());
+    for (alg, value) in &stored.checksums {
+        headers::put(h, alg.header_name(), &checksum_to_base64(value));
+    }
+    if !stored.checksums.is_empty() {
+        headers::put(h, "x-amz-checksum-type", "FULL_OBJECT");
+    }
+    if stored.version_id != NULL_VERSION {
+        headers::put(h, "x-amz-version-id", &stored.version_id);
+    }
+    Ok(r)
+}
+
+fn check_condition_early(ctx: &Ctx<'_>, bucket: &str, key: &str, condition: &WriteCondition) -> S3Result<()> {
+    if *condition == WriteCondition::None {
+        return Ok(());
+    }
+    let current = ctx.state.store.current(bucket, key)?.filter(|v| !v.delete_marker);
+    if matches!(condition, WriteCondition::Matches(_)) && current.is_none() {
+        return Err(S3Error::new(S3ErrorCode::NoSuchKey));
+    }
+    if !condition.holds(current.as_ref()) {
+        return Err(S3Error::new(S3ErrorCode::PreconditionFailed));
+    }
+    Ok(())
+}

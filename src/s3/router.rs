@@ -1,0 +1,282 @@
+//! Routing: from method, path, query and Host to an [`Endpoint`] (one variant per S3
+//! operation), with bucket and key decoded. Pure: no I/O, unit-tested on the request
+//! shapes of the AWS documentation.
+
+use hyper::Method;
+
+use super::error::{S3Error, S3ErrorCode};
+
+/// One S3 operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// GET /
+    ListBuckets,
+    /// PUT /bucket
+    CreateBucket,
+    /// HEAD /bucket
+    HeadBucket,
+    /// DELETE /bucket
+    DeleteBucket,
+    /// GET /bucket?location
+    GetBucketLocation,
+    /// GET /bucket?versioning
+    GetBucketVersioning,
+    /// GET /bucket
+    ListObjects,
+    /// GET /bucket?list-type=2
+    ListObjectsV2,
+    /// POST /bucket?delete
+    DeleteObjects,
+    /// PUT /bucket/key
+    PutObject,
+    /// PUT /bucket/key with x-amz-copy-source
+    CopyObject,
+    /// GET /bucket/key
+    GetObject,
+    /// HEAD /bucket/key
+    HeadObject,
+    /// DELETE /bucket/key
+    DeleteObject,
+    /// A recognised S3 operation coffer does not implement yet (its name).
+    NotYet(&'static str),
+}
+
+/// A routed request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// The operation.
+    pub endpoint: Endpoint,
+    /// Bucket name, as sent (validated by the handler that needs it).
+    pub bucket: Option<String>,
+    /// Object key, decoded.
+    pub key: Option<String>,
+}
+
+/// What the router needs from a request.
+pub struct RouteInput<'a> {
+    /// HTTP method.
+    pub method: &'a Method,
+    /// The path as sent (percent-encoded).
+    pub raw_path: &'a str,
+    /// Decoded query parameters, in order.
+    pub query: &'a [(String, String)],
+    /// The Host header, if any.
+    pub host: Option<&'a str>,
+    /// The virtual-host domain ("" = path-style only).
+    pub domain: &'a str,
+    /// Whether `x-amz-copy-source` is present.
+    pub copy_source: bool,
+}
+
+/// Bucket sub-resources recognised but not implemented, by query name and method.
+const BUCKET_NOT_YET: &[(&str, &str)] = &[
+    ("acl", "BucketAcl"),
+    ("policy", "BucketPolicy"),
+    ("policyStatus", "BucketPolicyStatus"),
+    ("cors", "BucketCors"),
+    ("lifecycle", "BucketLifecycleConfiguration"),
+    ("tagging", "BucketTagging"),
+    ("website", "BucketWebsite"),
+    ("logging", "BucketLogging"),
+    ("notification", "BucketNotificationConfiguration"),
+    ("replication", "BucketReplication"),
+    ("encryption", "BucketEncryption"),
+    ("object-lock", "ObjectLockConfiguration"),
+    ("ownershipControls", "BucketOwnershipControls"),
+    ("publicAccessBlock", "PublicAccessBlock"),
+    ("accelerate", "BucketAccelerateConfiguration"),
+    ("requestPayment", "BucketRequestPayment"),
+    ("analytics", "BucketAnalyticsConfiguration"),
+    ("metrics", "BucketMetricsConfiguration"),
+    ("inventory", "BucketInventoryConfiguration"),
+    ("intelligent-tiering", "BucketIntelligentTieringConfiguration"),
+    ("uploads", "MultipartUploads"),
+    ("versions", "ObjectVersions"),
+    ("versioning", "BucketVersioning"),
+    ("session", "CreateSession"),
+    ("metadataTable", "BucketMetadataTableConfiguration"),
+];
+
+/// Object sub-resources recognised but not implemented.
+const OBJECT_NOT_YET: &[(&str, &str)] = &[
+    ("uploads", "MultipartUpload"),
+    ("uploadId", "MultipartUpload"),
+    ("partNumber", "ObjectPart"),
+    ("tagging", "ObjectTagging"),
+    ("acl", "ObjectAcl"),
+    ("retention", "ObjectRetention"),
+    ("legal-hold", "ObjectLegalHold"),
+    ("attributes", "ObjectAttributes"),
+    ("restore", "RestoreObject"),
+    ("select", "SelectObjectContent"),
+    ("torrent", "ObjectTorrent"),
+    ("versionId", "ObjectVersion"),
+    ("renameObject", "RenameObject"),
+];
+
+fn has(query: &[(String, String)], name: &str) -> bool {
+    query.iter().any(|(k, _)| k == name)
+}
+
+/// Routes a request. Errors: undecodable path (InvalidURI-like `InvalidArgument`) or
+/// a method S3 does not define for the resource (`MethodNotAllowed`).
+pub fn route(input: &RouteInput<'_>) -> Result<Route, S3Error> {
+    let path = percent_encoding::percent_decode_str(input.raw_path)
+        .decode_utf8()
+        .map_err(|_| S3Error::with_message(S3ErrorCode::InvalidArgument, "The request path is not valid UTF-8"))?;
+    let path = path.strip_prefix('/').unwrap_or(&path);
+    let (bucket, key) = match virtual_host_bucket(input.host, input.domain) {
+        Some(bucket) => (Some(bucket), path.to_owned()),
+        None => match path.split_once('/') {
+            Some((b, k)) => (Some(b.to_owned()), k.to_owned()),
+            None if path.is_empty() => (None, String::new()),
+            None => (Some(path.to_owned()), String::new()),
+        },
+    };
+    let endpoint = match (&bucket, key.is_empty()) {
+        (None, _) => service_endpoint(input.method)?,
+        (Some(_), true) => bucket_endpoint(input.method, input.query)?,
+        (Some(_), false) => object_endpoint(input.method, input.query, input.copy_source)?,
+    };
+    let key = (!key.is_empty()).then_some(key);
+    Ok(Route { endpoint, bucket, key })
+}
+
+/// The bucket named by a virtual-hosted-style Host header (`bucket.<domain>[:port]`).
+fn virtual_host_bucket(host: Option<&str>, domain: &str) -> Option<String> {
+    if domain.is_empty() {
+        return None;
+    }
+    let host = host?;
+    // Strip a port, but not from a bracketed IPv6 literal.
+    let host = match host.rsplit_once(':') {
+        Some((h, port)) if !h.ends_with(']') && port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => host,
+    };
+    let bucket = host.strip_suffix(domain)?.strip_suffix('.')?;
+    (!bucket.is_empty()).then(|| bucket.to_ascii_lowercase())
+}
+
+fn not_allowed() -> S3Error {
+    S3Error::new(S3ErrorCode::MethodNotAllowed)
+}
+
+fn service_endpoint(method: &Method) -> Result<Endpoint, S3Error> {
+    match *method {
+        Method::GET => Ok(Endpoint::ListBuckets),
+        _ => Err(not_allowed()),
+    }
+}
+
+fn bucket_endpoint(method: &Method, query: &[(String, String)]) -> Result<Endpoint, S3Error> {
+    let m = method.clone();
+    if m == Method::GET && has(query, "location") {
+        return Ok(Endpoint::GetBucketLocation);
+    }
+    if m == Method::GET && has(query, "versioning") {
+        return Ok(Endpoint::GetBucketVersioning);
+    }
+    if m == Method::POST && has(query, "delete") {
+        return Ok(Endpoint::DeleteObjects);
+    }
+    if let Some((_, name)) = BUCKET_NOT_YET.iter().find(|(q, _)| has(query, q)) {
+        return Ok(Endpoint::NotYet(name));
+    }
+    match m {
+        Method::PUT => Ok(Endpoint::CreateBucket),
+        Method::HEAD => Ok(Endpoint::HeadBucket),
+        Method::DELETE => Ok(Endpoint::DeleteBucket),
+        Method::GET if query.iter().any(|(k, v)| k == "list-type" && v == "2") => Ok(Endpoint::ListObjectsV2),
+        Method::GET => Ok(Endpoint::ListObjects),
+        Method::POST => Ok(Endpoint::NotYet("PostObject")),
+        _ => Err(not_allowed()),
+    }
+}
+
+fn object_endpoint(method: &Method, query: &[(String, String)], copy_source: bool) -> Result<Endpoint, S3Error> {
+    if let Some((_, name)) = OBJECT_NOT_YET.iter().find(|(q, _)| has(query, q)) {
+        return Ok(Endpoint::NotYet(name));
+    }
+    match *method {
+        Method::PUT if copy_source => Ok(Endpoint::CopyObject),
+        Method::PUT => Ok(Endpoint::PutObject),
+        Method::GET => Ok(Endpoint::GetObject),
+        Method::HEAD => Ok(Endpoint::HeadObject),
+        Method::DELETE => Ok(Endpoint::DeleteObject),
+        Method::POST => Ok(Endpoint::NotYet("PostObject")),
+        _ => Err(not_allowed()),
+    }
+}
+
+/// Parses a raw query string into decoded pairs (`+` is a space, as in forms).
+pub fn parse_query(raw: Option<&str>) -> Vec<(String, String)> {
+    let Some(raw) = raw else { return Vec::new() };
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode_component(k), decode_component(v))
+        })
+        .collect()
+}
+
+fn decode_component(s: &str) -> String {
+    let spaced = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[allow(clippy::needless_pass_by_value)]
+    fn r(method: Method, path: &str, query: &str, host: Option<&str>, copy: bool) -> Route {
+        let q = parse_query(Some(query));
+        route(&RouteInput { method: &method, raw_path: path, query: &q, host, domain: "s3.local", copy_source: copy }).unwrap()
+    }
+
+    #[test]
+    fn path_style() {
+        assert_eq!(r(Method::GET, "/", "", None, false).endpoint, Endpoint::ListBuckets);
+        let x = r(Method::PUT, "/photos/a/b%20c.jpg", "", None, false);
+        assert_eq!((x.endpoint, x.bucket.as_deref(), x.key.as_deref()), (Endpoint::PutObject, Some("photos"), Some("a/b c.jpg")));
+        assert_eq!(r(Method::PUT, "/photos", "", None, false).endpoint, Endpoint::CreateBucket);
+        assert_eq!(r(Method::PUT, "/photos/", "", None, false).endpoint, Endpoint::CreateBucket);
+        assert_eq!(r(Method::GET, "/photos", "list-type=2&prefix=a", None, false).endpoint, Endpoint::ListObjectsV2);
+        assert_eq!(r(Method::GET, "/photos", "location", None, false).endpoint, Endpoint::GetBucketLocation);
+        assert_eq!(r(Method::POST, "/photos", "delete", None, false).endpoint, Endpoint::DeleteObjects);
+        assert_eq!(r(Method::PUT, "/p/k", "", None, true).endpoint, Endpoint::CopyObject);
+        assert_eq!(r(Method::GET, "/p/k", "uploadId=1", None, false).endpoint, Endpoint::NotYet("MultipartUpload"));
+        assert_eq!(r(Method::GET, "/p", "acl", None, false).endpoint, Endpoint::NotYet("BucketAcl"));
+        let dots = r(Method::GET, "/p/../x/./y", "", None, false);
+        assert_eq!(dots.key.as_deref(), Some("../x/./y"));
+    }
+
+    #[test]
+    fn virtual_host_style() {
+        let x = r(Method::GET, "/a/b", "", Some("photos.s3.local:9000"), false);
+        assert_eq!((x.endpoint, x.bucket.as_deref(), x.key.as_deref()), (Endpoint::GetObject, Some("photos"), Some("a/b")));
+        let b = r(Method::GET, "/", "list-type=2", Some("photos.s3.local"), false);
+        assert_eq!((b.endpoint, b.bucket.as_deref()), (Endpoint::ListObjectsV2, Some("photos")));
+        // The bare domain or another host falls back to path-style.
+        assert_eq!(r(Method::GET, "/", "", Some("s3.local:9000"), false).endpoint, Endpoint::ListBuckets);
+        assert_eq!(r(Method::GET, "/", "", Some("127.0.0.1:9000"), false).endpoint, Endpoint::ListBuckets);
+    }
+
+    #[test]
+    fn bad_requests() {
+        let q = Vec::new();
+        let e = route(&RouteInput { method: &Method::PATCH, raw_path: "/b/k", query: &q, host: None, domain: "", copy_source: false });
+        assert_eq!(e.unwrap_err().code, S3ErrorCode::MethodNotAllowed);
+        let e = route(&RouteInput { method: &Method::GET, raw_path: "/b/%FF", query: &q, host: None, domain: "", copy_source: false });
+        assert_eq!(e.unwrap_err().code, S3ErrorCode::InvalidArgument);
+    }
+
+    #[test]
+    fn query_decoding() {
+        assert_eq!(
+            parse_query(Some("prefix=a%2Fb+c&delimiter=%2F&x")),
+            vec![("prefix".into(), "a/b c".into()), ("delimiter".into(), "/".into()), ("x".into(), String::new())]
+        );
+    }
+}
