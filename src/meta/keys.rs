@@ -134,6 +134,14 @@ pub fn uploads_of(bucket: &str, key: &str) -> Vec<u8> {
     escaped(UPLOAD, bucket, key)
 }
 
+/// Start of the uploads whose key begins with `prefix` in `bucket`; every such upload
+/// key begins with these bytes (escaping is per byte, so it preserves prefixes).
+pub fn uploads_with_prefix(bucket: &str, prefix: &str) -> Vec<u8> {
+    let mut k = escaped(UPLOAD, bucket, prefix);
+    k.truncate(k.len() - 2);
+    k
+}
+
 /// Range `[start, end)` of all multipart uploads in `bucket`, by key then upload id.
 pub fn upload_range(bucket: &str) -> (Vec<u8>, Vec<u8>) {
     let start = with_bucket(UPLOAD, bucket, 0);

@@ -60,8 +60,11 @@ pub struct ObjectVersion {
     pub storage_class: String,
     /// Object tags (key, value).
     pub tags: Vec<(String, String)>,
-    /// Number of parts if the object was uploaded in parts, else 0.
-    pub parts_count: u32,
+    /// Sizes of the parts, in order, if the object was uploaded in parts; else empty.
+    pub part_sizes: Vec<u64>,
+    /// Whether `checksums` are composite (checksum of the part checksums, `-N`) rather
+    /// than of the whole object's bytes.
+    pub composite_checksum: bool,
     /// The bytes, in order.
     pub manifest: Vec<ManifestEntry>,
 }
@@ -70,6 +73,25 @@ impl ObjectVersion {
     /// The quoted ETag as sent in headers and XML.
     pub fn quoted_etag(&self) -> String {
         format!("\"{}\"", self.etag)
+    }
+
+    /// The `x-amz-checksum-type` of the stored checksums.
+    pub fn checksum_type(&self) -> &'static str {
+        if self.composite_checksum {
+            "COMPOSITE"
+        } else {
+            "FULL_OBJECT"
+        }
+    }
+
+    /// A checksum value as S3 shows it: base64, with `-N` for composite checksums.
+    pub fn checksum_value(&self, raw: &[u8]) -> String {
+        let b64 = crate::blob::checksum_to_base64(raw);
+        if self.composite_checksum {
+            format!("{b64}-{}", self.part_sizes.len())
+        } else {
+            b64
+        }
     }
 
     /// Sum of user metadata sizes as S3 counts it (name + value bytes).

@@ -141,7 +141,8 @@ mod tests {
             checksums: vec![],
             storage_class: "STANDARD".into(),
             tags: vec![],
-            parts_count: 0,
+            part_sizes: vec![],
+            composite_checksum: false,
             manifest: vec![],
         }
     }

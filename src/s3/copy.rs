@@ -8,17 +8,19 @@ use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::headers::{self, iso8601, to_ms};
 use super::xml::{self as x, NS};
 use super::Response;
-use crate::blob::checksum_to_base64;
 use crate::model::bucket::validate_name;
 use crate::model::object::NULL_VERSION;
 use crate::model::ObjectVersion;
 
 /// A parsed `x-amz-copy-source`.
 #[derive(Debug, PartialEq, Eq)]
-struct CopySource {
-    bucket: String,
-    key: String,
-    version_id: Option<String>,
+pub(super) struct CopySource {
+    /// Source bucket.
+    pub bucket: String,
+    /// Source key.
+    pub key: String,
+    /// Source version, if given.
+    pub version_id: Option<String>,
 }
 
 /// Parses `x-amz-copy-source`: `[/]bucket/key[?versionId=id]`, URL-encoded.
@@ -42,10 +44,9 @@ fn parse_copy_source(raw: &str) -> S3Result<CopySource> {
     Ok(CopySource { bucket: bucket.to_owned(), key: key.to_owned(), version_id })
 }
 
-/// PUT /bucket/key with x-amz-copy-source.
-pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
-    let bucket = ctx.existing_bucket()?;
-    let key = ctx.key()?;
+/// Resolves `x-amz-copy-source` to the source version, checking its bucket, key,
+/// version and the `x-amz-copy-source-if-*` conditions. Shared with UploadPartCopy.
+pub(super) fn resolve_source(ctx: &Ctx<'_>) -> S3Result<(CopySource, ObjectVersion)> {
     let source = parse_copy_source(ctx.header("x-amz-copy-source").unwrap_or_default())?;
     validate_name(&source.bucket).map_err(|why| S3Error::with_message(S3ErrorCode::InvalidBucketName, why))?;
     let store = &ctx.state.store;
@@ -58,6 +59,15 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
     if !check_copy_source(ctx.headers(), &src) {
         return Err(S3Error::new(S3ErrorCode::PreconditionFailed));
     }
+    Ok((source, src))
+}
+
+/// PUT /bucket/key with x-amz-copy-source.
+pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let bucket = ctx.existing_bucket()?;
+    let key = ctx.key()?;
+    let store = &ctx.state.store;
+    let (source, src) = resolve_source(ctx)?;
     let replace = match ctx.header("x-amz-metadata-directive") {
         None => false,
         Some(d) if d.eq_ignore_ascii_case("COPY") => false,
@@ -90,12 +100,13 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
         checksums: src.checksums.clone(),
         storage_class,
         tags: src.tags.clone(),
-        parts_count: src.parts_count,
+        part_sizes: src.part_sizes.clone(),
+        composite_checksum: src.composite_checksum,
         manifest: src.manifest.clone(),
     };
     let stored = store.put_object(bucket, key, version, None, &|current| condition.holds(current)).await?;
     let checksums: BTreeMap<String, String> =
-        stored.checksums.iter().map(|(alg, v)| (format!("Checksum{}", alg.s3_name()), checksum_to_base64(v))).collect();
+        stored.checksums.iter().map(|(alg, v)| (format!("Checksum{}", alg.s3_name()), stored.checksum_value(v))).collect();
     let result = x::CopyObjectResult { xmlns: NS, last_modified: iso8601(stored.last_modified_ms), etag: stored.quoted_etag(), checksums };
     let mut r = xml(x::to_xml("CopyObjectResult", &result)?);
     if src.version_id != NULL_VERSION {

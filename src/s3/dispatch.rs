@@ -12,7 +12,7 @@ use hyper::{Method, StatusCode};
 use super::body::{transport_error, RequestBody};
 use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::router::{self, Endpoint, Route, RouteInput};
-use super::{bucket, copy, delete, headers, list, object_get, object_put, AppState, Response};
+use super::{bucket, copy, delete, headers, list, multipart, object_get, object_put, AppState, Response};
 use crate::auth::{self, Authenticated};
 use crate::model::bucket::validate_name;
 
@@ -128,6 +128,13 @@ async fn dispatch(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
         Endpoint::GetObject => object_get::get_object(ctx, false),
         Endpoint::HeadObject => object_get::get_object(ctx, true),
         Endpoint::DeleteObject => delete::delete_object(ctx).await,
+        Endpoint::CreateMultipartUpload => multipart::create_upload(ctx).await,
+        Endpoint::UploadPart => multipart::upload_part(ctx, body).await,
+        Endpoint::UploadPartCopy => multipart::upload_part_copy(ctx).await,
+        Endpoint::CompleteMultipartUpload => multipart::complete_upload(ctx, body).await,
+        Endpoint::AbortMultipartUpload => multipart::abort_upload(ctx).await,
+        Endpoint::ListParts => multipart::list_parts(ctx),
+        Endpoint::ListMultipartUploads => multipart::list_uploads(ctx),
         Endpoint::NotYet(name) => {
             Err(S3Error::with_message(S3ErrorCode::NotImplemented, format!("{name} is not implemented by coffer yet")))
         }

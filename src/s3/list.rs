@@ -136,7 +136,7 @@ fn entries(ctx: &Ctx<'_>, page: &Page, enc: &dyn Fn(&str) -> String, owner: bool
             last_modified: iso8601(v.last_modified_ms),
             etag: v.quoted_etag(),
             checksum_algorithm: v.checksums.iter().map(|(a, _)| a.s3_name()).collect(),
-            checksum_type: (!v.checksums.is_empty()).then_some("FULL_OBJECT"),
+            checksum_type: (!v.checksums.is_empty()).then(|| v.checksum_type()),
             size: v.size,
             owner: owner.then(|| x::Owner { id: ctx.caller().to_owned(), display_name: ctx.caller().to_owned() }),
             storage_class: v.storage_class.clone(),

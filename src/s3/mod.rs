@@ -11,6 +11,8 @@ pub mod dispatch;
 pub mod error;
 pub mod headers;
 mod list;
+mod multipart;
+mod multipart_xml;
 mod object_get;
 mod object_put;
 pub mod router;

@@ -11,7 +11,6 @@ use super::dispatch::{empty, Ctx};
 use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::headers::{self, http_date};
 use super::Response;
-use crate::blob::checksum_to_base64;
 use crate::model::object::NULL_VERSION;
 use crate::model::range::{resolve, slice_manifest, ByteRange, RangeOutcome};
 use crate::model::ObjectVersion;
@@ -41,7 +40,19 @@ pub fn get_object(ctx: &Ctx<'_>, head_only: bool) -> S3Result<Response> {
             return Ok(r);
         }
     }
+    let part = part_number(ctx)?;
+    let parts = if version.part_sizes.is_empty() { 1 } else { version.part_sizes.len() };
+    if part.is_some_and(|n| n as usize > parts) {
+        return Err(S3Error::new(S3ErrorCode::InvalidPartNumber));
+    }
     let range = match ctx.header("range").map(|h| resolve(h, version.size)) {
+        _ if part.is_some() && ctx.header("range").is_some() => {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidRequest,
+                "Cannot specify both Range header and partNumber query parameter.",
+            ));
+        }
+        None if part.is_some() => part.and_then(|n| part_range(&version, n)),
         None | Some(RangeOutcome::Whole) => None,
         Some(RangeOutcome::Partial(r)) => Some(r),
         Some(RangeOutcome::Unsatisfiable) => {
@@ -63,8 +74,30 @@ pub fn get_object(ctx: &Ctx<'_>, head_only: bool) -> S3Result<Response> {
     if let Some(range) = range {
         headers::put(h, "content-range", &format!("bytes {}-{}/{}", range.start, range.end, version.size));
     }
+    if part.is_some() && !version.part_sizes.is_empty() {
+        headers::put(h, "x-amz-mp-parts-count", &version.part_sizes.len().to_string());
+    }
     write_object_headers(ctx, &version, range.is_none(), h);
     Ok(r)
+}
+
+/// `partNumber` of a GET/HEAD: 1..=10000; for an object not uploaded in parts only 1.
+fn part_number(ctx: &Ctx<'_>) -> S3Result<Option<u32>> {
+    let Some(raw) = ctx.param("partNumber") else { return Ok(None) };
+    raw.parse::<u32>()
+        .ok()
+        .filter(|n| (1..=10_000).contains(n))
+        .map(Some)
+        .ok_or_else(|| S3Error::with_message(S3ErrorCode::InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive"))
+}
+
+/// The bytes of part `n` (`None`: an empty object, served whole).
+fn part_range(version: &ObjectVersion, n: u32) -> Option<ByteRange> {
+    let sizes: &[u64] = if version.part_sizes.is_empty() { std::slice::from_ref(&version.size) } else { &version.part_sizes };
+    let index = usize::try_from(n - 1).ok()?;
+    let start: u64 = sizes.get(..index)?.iter().sum();
+    let len = *sizes.get(index)?;
+    (len > 0).then(|| ByteRange { start, end: start + len - 1 })
 }
 
 /// The response body: the manifest pieces covering `range`, read in bounded chunks.
@@ -108,8 +141,8 @@ fn write_object_headers(ctx: &Ctx<'_>, version: &ObjectVersion, whole: bool, h: 
     // Checksums describe the whole object, so S3 returns them only for whole reads.
     if whole && ctx.header("x-amz-checksum-mode").is_some_and(|m| m.eq_ignore_ascii_case("ENABLED")) && !version.checksums.is_empty() {
         for (alg, value) in &version.checksums {
-            headers::put(h, alg.header_name(), &checksum_to_base64(value));
+            headers::put(h, alg.header_name(), &version.checksum_value(value));
         }
-        headers::put(h, "x-amz-checksum-type", "FULL_OBJECT");
+        headers::put(h, "x-amz-checksum-type", version.checksum_type());
     }
 }

@@ -70,7 +70,14 @@ impl DeclaredDigests {
     /// The algorithms to compute: every declared one, or CRC64NVME (S3's default for new
     /// objects) if none.
     pub fn algorithms(&self) -> Vec<ChecksumAlgorithm> {
-        let mut algs: Vec<ChecksumAlgorithm> = self.checksums.iter().map(|(a, _)| *a).chain(self.trailer).chain(self.requested).collect();
+        self.algorithms_with(None)
+    }
+
+    /// The declared algorithms plus `extra`, or CRC64NVME if that makes none.
+    pub fn algorithms_with(&self, extra: Option<ChecksumAlgorithm>) -> Vec<ChecksumAlgorithm> {
+        let mut algs: Vec<ChecksumAlgorithm> =
+            self.checksums.iter().map(|(a, _)| *a).chain(self.trailer).chain(self.requested).chain(extra).collect();
+        algs.sort();
         algs.dedup();
         if algs.is_empty() {
             algs.push(ChecksumAlgorithm::Crc64Nvme);
@@ -108,7 +115,7 @@ impl DeclaredDigests {
 
 /// The object size the client declared: the decoded length of aws-chunked bodies, else
 /// Content-Length; `None` for `Transfer-Encoding: chunked` without a length.
-fn declared_length(ctx: &Ctx<'_>) -> S3Result<Option<u64>> {
+pub fn declared_length(ctx: &Ctx<'_>) -> S3Result<Option<u64>> {
     let parse = |name: &str| -> S3Result<Option<u64>> {
         ctx.header(name)
             .map(|v| {
@@ -179,7 +186,8 @@ pub async fn put_object(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respon
         checksums: staged.checksums.clone(),
         storage_class,
         tags: Vec::new(),
-        parts_count: 0,
+        part_sizes: vec![],
+        composite_checksum: false,
         manifest: vec![ManifestEntry { hash: staged.hash, offset: 0, len: staged.len }],
     };
     let stored = ctx.state.store.put_object(bucket, key, version, Some(&mut staged), &|current| condition.holds(current)).await?;

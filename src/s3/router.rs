@@ -37,6 +37,20 @@ pub enum Endpoint {
     HeadObject,
     /// DELETE /bucket/key
     DeleteObject,
+    /// POST /bucket/key?uploads
+    CreateMultipartUpload,
+    /// PUT /bucket/key?partNumber=N&uploadId=ID
+    UploadPart,
+    /// PUT /bucket/key?partNumber=N&uploadId=ID with x-amz-copy-source
+    UploadPartCopy,
+    /// POST /bucket/key?uploadId=ID
+    CompleteMultipartUpload,
+    /// DELETE /bucket/key?uploadId=ID
+    AbortMultipartUpload,
+    /// GET /bucket/key?uploadId=ID
+    ListParts,
+    /// GET /bucket?uploads
+    ListMultipartUploads,
     /// A recognised S3 operation coffer does not implement yet (its name).
     NotYet(&'static str),
 }
@@ -90,7 +104,6 @@ const BUCKET_NOT_YET: &[(&str, &str)] = &[
     ("metrics", "BucketMetricsConfiguration"),
     ("inventory", "BucketInventoryConfiguration"),
     ("intelligent-tiering", "BucketIntelligentTieringConfiguration"),
-    ("uploads", "MultipartUploads"),
     ("versions", "ObjectVersions"),
     ("versioning", "BucketVersioning"),
     ("session", "CreateSession"),
@@ -99,9 +112,6 @@ const BUCKET_NOT_YET: &[(&str, &str)] = &[
 
 /// Object sub-resources recognised but not implemented.
 const OBJECT_NOT_YET: &[(&str, &str)] = &[
-    ("uploads", "MultipartUpload"),
-    ("uploadId", "MultipartUpload"),
-    ("partNumber", "ObjectPart"),
     ("tagging", "ObjectTagging"),
     ("acl", "ObjectAcl"),
     ("retention", "ObjectRetention"),
@@ -176,6 +186,9 @@ fn bucket_endpoint(method: &Method, query: &[(String, String)]) -> Result<Endpoi
     if m == Method::GET && has(query, "versioning") {
         return Ok(Endpoint::GetBucketVersioning);
     }
+    if m == Method::GET && has(query, "uploads") {
+        return Ok(Endpoint::ListMultipartUploads);
+    }
     if m == Method::POST && has(query, "delete") {
         return Ok(Endpoint::DeleteObjects);
     }
@@ -194,6 +207,19 @@ fn bucket_endpoint(method: &Method, query: &[(String, String)]) -> Result<Endpoi
 }
 
 fn object_endpoint(method: &Method, query: &[(String, String)], copy_source: bool) -> Result<Endpoint, S3Error> {
+    if has(query, "uploadId") {
+        return match *method {
+            Method::PUT if copy_source => Ok(Endpoint::UploadPartCopy),
+            Method::PUT => Ok(Endpoint::UploadPart),
+            Method::POST => Ok(Endpoint::CompleteMultipartUpload),
+            Method::DELETE => Ok(Endpoint::AbortMultipartUpload),
+            Method::GET => Ok(Endpoint::ListParts),
+            _ => Err(not_allowed()),
+        };
+    }
+    if *method == Method::POST && has(query, "uploads") {
+        return Ok(Endpoint::CreateMultipartUpload);
+    }
     if let Some((_, name)) = OBJECT_NOT_YET.iter().find(|(q, _)| has(query, q)) {
         return Ok(Endpoint::NotYet(name));
     }
@@ -246,7 +272,14 @@ mod tests {
         assert_eq!(r(Method::GET, "/photos", "location", None, false).endpoint, Endpoint::GetBucketLocation);
         assert_eq!(r(Method::POST, "/photos", "delete", None, false).endpoint, Endpoint::DeleteObjects);
         assert_eq!(r(Method::PUT, "/p/k", "", None, true).endpoint, Endpoint::CopyObject);
-        assert_eq!(r(Method::GET, "/p/k", "uploadId=1", None, false).endpoint, Endpoint::NotYet("MultipartUpload"));
+        assert_eq!(r(Method::GET, "/p/k", "uploadId=1", None, false).endpoint, Endpoint::ListParts);
+        assert_eq!(r(Method::POST, "/p/k", "uploads", None, false).endpoint, Endpoint::CreateMultipartUpload);
+        assert_eq!(r(Method::PUT, "/p/k", "partNumber=1&uploadId=1", None, false).endpoint, Endpoint::UploadPart);
+        assert_eq!(r(Method::PUT, "/p/k", "partNumber=1&uploadId=1", None, true).endpoint, Endpoint::UploadPartCopy);
+        assert_eq!(r(Method::POST, "/p/k", "uploadId=1", None, false).endpoint, Endpoint::CompleteMultipartUpload);
+        assert_eq!(r(Method::DELETE, "/p/k", "uploadId=1", None, false).endpoint, Endpoint::AbortMultipartUpload);
+        assert_eq!(r(Method::GET, "/p", "uploads", None, false).endpoint, Endpoint::ListMultipartUploads);
+        assert_eq!(r(Method::GET, "/p/k", "partNumber=2", None, false).endpoint, Endpoint::GetObject);
         assert_eq!(r(Method::GET, "/p", "acl", None, false).endpoint, Endpoint::NotYet("BucketAcl"));
         let dots = r(Method::GET, "/p/../x/./y", "", None, false);
         assert_eq!(dots.key.as_deref(), Some("../x/./y"));

@@ -25,7 +25,7 @@ pub fn from_xml<'de, T: Deserialize<'de>>(body: &'de [u8]) -> S3Result<T> {
 }
 
 /// An owner element.
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 pub struct Owner {
     /// Canonical id (we use the access key).
     #[serde(rename = "ID")]

@@ -1,0 +1,522 @@
+//! Multipart uploads: CreateMultipartUpload, UploadPart, UploadPartCopy,
+//! CompleteMultipartUpload, AbortMultipartUpload, ListParts, ListMultipartUploads.
+//!
+//! Each part is stored like a small object (its own blob, or shared pieces of the copy
+//! source); completion validates the list as S3 does and writes a manifest that
+//! references the parts' blobs, so no bytes are copied.
+
+use std::collections::BTreeMap;
+
+use futures_util::StreamExt;
+use hyper::StatusCode;
+
+use super::body::RequestBody;
+use super::copy::resolve_source;
+use super::dispatch::{empty, xml, Ctx};
+use super::error::{S3Error, S3ErrorCode, S3Result};
+use super::headers::{self, iso8601, to_ms};
+use super::multipart_xml as mx;
+use super::object_put::{declared_length, stage_body, DeclaredDigests};
+use super::xml::{self as x, CommonPrefix, Owner, NS};
+use super::Response;
+use crate::blob::{checksum_from_base64, checksum_to_base64, ChecksumAlgorithm, Checksummer};
+use crate::meta::keys;
+use crate::model::multipart::{plan_completion, ChecksumType, CompleteError, PartRecord, UploadRecord, MAX_PARTS, MAX_PART_SIZE};
+use crate::model::object::NULL_VERSION;
+use crate::model::range::{slice_manifest, ByteRange};
+use crate::model::ObjectVersion;
+
+fn owner(id: &str) -> Owner {
+    Owner { id: id.to_owned(), display_name: id.to_owned() }
+}
+
+fn upload_id<'a>(ctx: &'a Ctx<'_>) -> S3Result<&'a str> {
+    ctx.param("uploadId").filter(|u| !u.is_empty()).ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchUpload))
+}
+
+fn part_number(ctx: &Ctx<'_>) -> S3Result<u32> {
+    ctx.param("partNumber")
+        .and_then(|n| n.parse::<u32>().ok())
+        .filter(|n| (1..=MAX_PARTS).contains(n))
+        .ok_or_else(|| S3Error::with_message(S3ErrorCode::InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive"))
+}
+
+/// The upload named by the request, which must be in progress.
+fn in_progress(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<UploadRecord> {
+    ctx.state.store.upload(bucket, key, upload_id(ctx)?)?.ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchUpload))
+}
+
+/// Reads `x-amz-checksum-algorithm` and `x-amz-checksum-type` of CreateMultipartUpload.
+fn requested_checksum(ctx: &Ctx<'_>) -> S3Result<Option<(ChecksumAlgorithm, ChecksumType)>> {
+    let invalid = |m: String| S3Error::with_message(S3ErrorCode::InvalidRequest, m);
+    let alg = match ctx.header("x-amz-checksum-algorithm") {
+        None => None,
+        Some(a) => {
+            Some(ChecksumAlgorithm::from_s3_name(a.trim()).ok_or_else(|| invalid(format!("Checksum algorithm {a} is not supported.")))?)
+        }
+    };
+    let kind = match ctx.header("x-amz-checksum-type").map(str::trim) {
+        None => None,
+        Some(t) if t.eq_ignore_ascii_case("COMPOSITE") => Some(ChecksumType::Composite),
+        Some(t) if t.eq_ignore_ascii_case("FULL_OBJECT") => Some(ChecksumType::FullObject),
+        Some(t) => return Err(invalid(format!("Value for x-amz-checksum-type header is invalid: {t}"))),
+    };
+    let Some(alg) = alg else {
+        return match kind {
+            None => Ok(None),
+            Some(_) => Err(invalid("The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.".into())),
+        };
+    };
+    let is_crc = matches!(alg, ChecksumAlgorithm::Crc32 | ChecksumAlgorithm::Crc32c | ChecksumAlgorithm::Crc64Nvme);
+    let kind = kind.unwrap_or(if alg == ChecksumAlgorithm::Crc64Nvme { ChecksumType::FullObject } else { ChecksumType::Composite });
+    match kind {
+        ChecksumType::FullObject if !is_crc => {
+            Err(invalid(format!("The FULL_OBJECT checksum type cannot be used with the {} checksum algorithm.", alg.s3_name())))
+        }
+        ChecksumType::Composite if alg == ChecksumAlgorithm::Crc64Nvme => {
+            Err(invalid("The COMPOSITE checksum type cannot be used with the CRC64NVME checksum algorithm.".into()))
+        }
+        _ => Ok(Some((alg, kind))),
+    }
+}
+
+/// `x-amz-tagging`: a URL query string of tags.
+fn tagging(ctx: &Ctx<'_>) -> S3Result<Vec<(String, String)>> {
+    let Some(raw) = ctx.header("x-amz-tagging") else { return Ok(Vec::new()) };
+    let tags = super::router::parse_query(Some(raw));
+    if tags.len() > 10 || tags.iter().any(|(k, v)| k.is_empty() || k.chars().count() > 128 || v.chars().count() > 256) {
+        return Err(S3Error::with_message(S3ErrorCode::InvalidArgument, "The TagValue you have provided is invalid"));
+    }
+    Ok(tags)
+}
+
+/// POST /bucket/key?uploads.
+pub async fn create_upload(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let bucket = ctx.existing_bucket()?;
+    let key = ctx.key()?;
+    let checksum = requested_checksum(ctx)?;
+    let record = UploadRecord {
+        upload_id: String::new(),
+        key: key.to_owned(),
+        initiated_ms: to_ms((ctx.state.clock)()),
+        headers: headers::content_headers(ctx.headers()),
+        user_metadata: headers::user_metadata(ctx.headers())?,
+        storage_class: headers::storage_class(ctx.headers())?,
+        checksum,
+        tags: tagging(ctx)?,
+        owner: ctx.caller().to_owned(),
+    };
+    let record = ctx.state.store.create_upload(bucket, record).await?;
+    let result =
+        mx::InitiateMultipartUploadResult { xmlns: NS, bucket: bucket.to_owned(), key: key.to_owned(), upload_id: record.upload_id };
+    let mut r = xml(x::to_xml("InitiateMultipartUploadResult", &result)?);
+    if let Some((alg, kind)) = checksum {
+        headers::put(r.headers_mut(), "x-amz-checksum-algorithm", alg.s3_name());
+        headers::put(r.headers_mut(), "x-amz-checksum-type", kind.s3_name());
+    }
+    Ok(r)
+}
+
+/// The checksum a part always carries: the upload's algorithm, or CRC64NVME from which
+/// the default full-object checksum is combined.
+fn part_algorithm(upload: &UploadRecord) -> ChecksumAlgorithm {
+    upload.checksum.map_or(ChecksumAlgorithm::Crc64Nvme, |(alg, _)| alg)
+}
+
+/// PUT /bucket/key?partNumber=N&uploadId=ID.
+pub async fn upload_part(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Response> {
+    let bucket = ctx.existing_bucket()?;
+    let key = ctx.key()?;
+    let number = part_number(ctx)?;
+    let upload = in_progress(ctx, bucket, key)?;
+    if declared_length(ctx)?.is_some_and(|n| n > MAX_PART_SIZE) {
+        return Err(S3Error::new(S3ErrorCode::EntityTooLarge));
+    }
+    let digests = DeclaredDigests::from_request(ctx)?;
+    let mut staged = stage_body(ctx, &mut body, digests.algorithms_with(Some(part_algorithm(&upload))), MAX_PART_SIZE).await?;
+    if declared_length(ctx)?.is_some_and(|n| n != staged.len) {
+        return Err(S3Error::new(S3ErrorCode::IncompleteBody));
+    }
+    digests.verify(&staged, &body)?;
+    let part = PartRecord {
+        part_number: number,
+        size: staged.len,
+        md5: staged.md5,
+        last_modified_ms: to_ms((ctx.state.clock)()),
+        manifest: vec![crate::model::ManifestEntry { hash: staged.hash, offset: 0, len: staged.len }],
+        checksums: staged.checksums.clone(),
+    };
+    ctx.state.store.put_part(bucket, key, &upload.upload_id, part.clone(), Some(&mut staged)).await?;
+    let mut r = empty(StatusCode::OK);
+    headers::put(r.headers_mut(), "etag", &format!("\"{}\"", part.etag()));
+    let shown: Vec<ChecksumAlgorithm> = digests.algorithms_with(upload.checksum.map(|(a, _)| a));
+    for (alg, value) in part.checksums.iter().filter(|(a, _)| shown.contains(a)) {
+        headers::put(r.headers_mut(), alg.header_name(), &checksum_to_base64(value));
+    }
+    Ok(r)
+}
+
+/// Parses `x-amz-copy-source-range: bytes=first-last` against a source of `size` bytes.
+fn copy_range(ctx: &Ctx<'_>, size: u64) -> S3Result<Option<ByteRange>> {
+    let Some(raw) = ctx.header("x-amz-copy-source-range") else { return Ok(None) };
+    let invalid = || {
+        S3Error::with_message(S3ErrorCode::InvalidArgument, "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy")
+    };
+    let (first, last) = raw.trim().strip_prefix("bytes=").and_then(|r| r.split_once('-')).ok_or_else(invalid)?;
+    let (start, end) = (first.trim().parse::<u64>().map_err(|_| invalid())?, last.trim().parse::<u64>().map_err(|_| invalid())?);
+    if start > end {
+        return Err(invalid());
+    }
+    if end >= size {
+        return Err(S3Error::with_message(S3ErrorCode::InvalidRange, "The requested range is not satisfiable"));
+    }
+    Ok(Some(ByteRange { start, end }))
+}
+
+/// MD5 and checksums of stored bytes, hashed on a blocking thread as they stream in.
+async fn hash_pieces(
+    ctx: &Ctx<'_>,
+    pieces: &[crate::model::ManifestEntry],
+    algs: Vec<ChecksumAlgorithm>,
+) -> S3Result<([u8; 16], Vec<(ChecksumAlgorithm, Vec<u8>)>)> {
+    use md5::Digest as _;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(4);
+    let hasher = tokio::task::spawn_blocking(move || {
+        let mut md5 = md5::Md5::new();
+        let mut sums: Vec<(ChecksumAlgorithm, Checksummer)> = algs.iter().map(|&a| (a, Checksummer::new(a))).collect();
+        while let Some(chunk) = rx.blocking_recv() {
+            md5.update(&chunk);
+            for (_, s) in &mut sums {
+                s.update(&chunk);
+            }
+        }
+        (<[u8; 16]>::from(md5.finalize()), sums.into_iter().map(|(a, s)| (a, s.finish())).collect::<Vec<_>>())
+    });
+    for piece in pieces {
+        let mut stream = Box::pin(ctx.state.store.blobs().read(&piece.hash, piece.offset, piece.len));
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(S3Error::internal)?;
+            if tx.send(chunk).await.is_err() {
+                break;
+            }
+        }
+    }
+    drop(tx);
+    hasher.await.map_err(S3Error::internal)
+}
+
+/// PUT /bucket/key?partNumber=N&uploadId=ID with x-amz-copy-source: the part shares the
+/// source's blobs; the bytes are read once, only to compute the part's MD5 and checksum.
+pub async fn upload_part_copy(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let bucket = ctx.existing_bucket()?;
+    let key = ctx.key()?;
+    let number = part_number(ctx)?;
+    let upload = in_progress(ctx, bucket, key)?;
+    let (_, src) = resolve_source(ctx)?;
+    let range = copy_range(ctx, src.size)?.unwrap_or(ByteRange { start: 0, end: src.size.saturating_sub(1) });
+    let len = if src.size == 0 { 0 } else { range.len() };
+    if len > MAX_PART_SIZE {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "The specified copy source is larger than the maximum allowable size for a copy source: 5368709120",
+        ));
+    }
+    let manifest = if len == 0 { Vec::new() } else { slice_manifest(&src.manifest, range) };
+    let (md5, checksums) = hash_pieces(ctx, &manifest, vec![part_algorithm(&upload)]).await?;
+    let now = to_ms((ctx.state.clock)());
+    let part = PartRecord { part_number: number, size: len, md5, last_modified_ms: now, manifest, checksums };
+    ctx.state.store.put_part(bucket, key, &upload.upload_id, part.clone(), None).await?;
+    let shown = upload.checksum.map(|(a, _)| a);
+    let checksums = part
+        .checksums
+        .iter()
+        .filter(|(a, _)| Some(*a) == shown)
+        .map(|(a, v)| (format!("Checksum{}", a.s3_name()), checksum_to_base64(v)))
+        .collect();
+    let result = mx::CopyPartResult { xmlns: NS, last_modified: iso8601(now), etag: format!("\"{}\"", part.etag()), checksums };
+    let mut r = xml(x::to_xml("CopyPartResult", &result)?);
+    if src.version_id != NULL_VERSION {
+        headers::put(r.headers_mut(), "x-amz-copy-source-version-id", &src.version_id);
+    }
+    Ok(r)
+}
+
+fn complete_error(e: &CompleteError) -> S3Error {
+    match e {
+        CompleteError::NoParts => S3Error::with_message(S3ErrorCode::MalformedXML, "The XML you provided did not list any parts."),
+        CompleteError::InvalidPartOrder => S3Error::new(S3ErrorCode::InvalidPartOrder),
+        CompleteError::InvalidPart(n) => {
+            S3Error::with_message(S3ErrorCode::InvalidPart, format!("{} (part {n})", S3ErrorCode::InvalidPart.default_message()))
+        }
+        CompleteError::EntityTooSmall(n) => S3Error::with_message(
+            S3ErrorCode::EntityTooSmall,
+            format!("Your proposed upload is smaller than the minimum allowed size (part {n} is under 5 MiB and not the last part)."),
+        ),
+        CompleteError::InvalidPartNumber(n) => S3Error::with_message(
+            S3ErrorCode::InvalidArgument,
+            format!("Part number must be an integer between 1 and 10000, inclusive (got {n})"),
+        ),
+    }
+}
+
+/// Checksums a client listed for one part in the Complete request.
+fn listed_checksums(p: &mx::CompletedPart) -> Vec<(ChecksumAlgorithm, &str)> {
+    use ChecksumAlgorithm as A;
+    [(A::Crc32, &p.crc32), (A::Crc32c, &p.crc32c), (A::Crc64Nvme, &p.crc64nvme), (A::Sha1, &p.sha1), (A::Sha256, &p.sha256)]
+        .into_iter()
+        .filter_map(|(a, v)| v.as_deref().map(|v| (a, v.trim())))
+        .collect()
+}
+
+/// The whole object's checksum: composite over the parts' checksums, or a CRC of the
+/// whole byte stream combined from the parts' CRCs. `None` if a part lacks it.
+fn object_checksum(upload: &UploadRecord, parts: &[&PartRecord]) -> Option<(ChecksumAlgorithm, Vec<u8>, bool)> {
+    let (alg, kind) = upload.checksum.unwrap_or((ChecksumAlgorithm::Crc64Nvme, ChecksumType::FullObject));
+    let values: Vec<&Vec<u8>> = parts.iter().map(|p| p.checksums.iter().find(|(a, _)| *a == alg).map(|(_, v)| v)).collect::<Option<_>>()?;
+    if kind == ChecksumType::Composite {
+        let mut c = Checksummer::new(alg);
+        for v in values {
+            c.update(v);
+        }
+        return Some((alg, c.finish(), true));
+    }
+    let crc = match alg {
+        ChecksumAlgorithm::Crc32 => crc_fast::CrcAlgorithm::Crc32IsoHdlc,
+        ChecksumAlgorithm::Crc32c => crc_fast::CrcAlgorithm::Crc32Iscsi,
+        ChecksumAlgorithm::Crc64Nvme => crc_fast::CrcAlgorithm::Crc64Nvme,
+        ChecksumAlgorithm::Sha1 | ChecksumAlgorithm::Sha256 => return None,
+    };
+    let mut acc: Option<u64> = None;
+    for (v, p) in values.iter().zip(parts) {
+        let mut be = [0u8; 8];
+        be[8 - v.len()..].copy_from_slice(v);
+        let value = u64::from_be_bytes(be);
+        acc = Some(match acc {
+            None => value,
+            Some(a) => crc_fast::checksum_combine(crc, a, value, p.size),
+        });
+    }
+    let acc = acc?;
+    let bytes =
+        if alg == ChecksumAlgorithm::Crc64Nvme { acc.to_be_bytes().to_vec() } else { (acc & 0xFFFF_FFFF).to_be_bytes()[4..].to_vec() };
+    Some((alg, bytes, false))
+}
+
+/// The version a completion creates, validated against the parts (under the store's
+/// commit lock).
+fn plan_version(
+    upload: &UploadRecord,
+    parts: &BTreeMap<u32, PartRecord>,
+    listed: &[mx::CompletedPart],
+    now: i64,
+) -> S3Result<ObjectVersion> {
+    let requested: Vec<(u32, String)> = listed.iter().map(|p| (p.part_number, p.etag.clone())).collect();
+    let plan = plan_completion(&requested, parts).map_err(|e| complete_error(&e))?;
+    for p in listed {
+        let stored = &parts[&p.part_number];
+        for (alg, value) in listed_checksums(p) {
+            let ok = checksum_from_base64(alg, value).is_some_and(|raw| stored.checksums.iter().any(|(a, v)| *a == alg && *v == raw));
+            if !ok && upload.checksum.is_some_and(|(a, _)| a == alg) {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::InvalidPart,
+                    format!("The {} checksum of part {} does not match.", alg.s3_name(), p.part_number),
+                ));
+            }
+        }
+    }
+    let used: Vec<&PartRecord> = plan.parts.iter().map(|n| &parts[n]).collect();
+    let checksum = object_checksum(upload, &used);
+    Ok(ObjectVersion {
+        version_id: String::new(),
+        seq: 0,
+        delete_marker: false,
+        size: plan.size,
+        etag: plan.etag,
+        last_modified_ms: now,
+        headers: upload.headers.clone(),
+        user_metadata: upload.user_metadata.clone(),
+        checksums: checksum.iter().map(|(a, v, _)| (*a, v.clone())).collect(),
+        storage_class: upload.storage_class.clone(),
+        tags: upload.tags.clone(),
+        part_sizes: used.iter().map(|p| p.size).collect(),
+        composite_checksum: checksum.is_some_and(|(_, _, composite)| composite),
+        manifest: plan.manifest,
+    })
+}
+
+/// POST /bucket/key?uploadId=ID.
+pub async fn complete_upload(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
+    let bucket = ctx.existing_bucket()?;
+    let key = ctx.key()?;
+    let id = upload_id(ctx)?;
+    let raw = body.collect(ctx.state.config.limits.max_xml_size).await?;
+    let request: mx::CompleteMultipartUpload = x::from_xml(&raw)?;
+    let now = to_ms((ctx.state.clock)());
+    let outcome =
+        ctx.state.store.complete_upload(bucket, key, id, |upload, parts| plan_version(upload, parts, &request.parts, now)).await?;
+    let v = &outcome.version;
+    let host = ctx.header("host").unwrap_or("localhost");
+    let result = mx::CompleteMultipartUploadResult {
+        xmlns: NS,
+        location: format!("http://{host}/{bucket}/{}", percent_encoding::utf8_percent_encode(key, percent_encoding::NON_ALPHANUMERIC)),
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+        etag: v.quoted_etag(),
+        checksums: v.checksums.iter().map(|(a, raw)| (format!("Checksum{}", a.s3_name()), v.checksum_value(raw))).collect(),
+        checksum_type: (!v.checksums.is_empty()).then(|| v.checksum_type()),
+    };
+    let mut r = xml(x::to_xml("CompleteMultipartUploadResult", &result)?);
+    if v.version_id != NULL_VERSION {
+        headers::put(r.headers_mut(), "x-amz-version-id", &v.version_id);
+    }
+    Ok(r)
+}
+
+/// DELETE /bucket/key?uploadId=ID.
+pub async fn abort_upload(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let bucket = ctx.existing_bucket()?;
+    let key = ctx.key()?;
+    ctx.state.store.abort_upload(bucket, key, upload_id(ctx)?).await?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+fn page_size(ctx: &Ctx<'_>, name: &str) -> S3Result<usize> {
+    match ctx.param(name) {
+        None => Ok(1000),
+        Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).map(|n| usize::try_from(n).unwrap_or(1000).min(1000)).ok_or_else(|| {
+            S3Error::with_message(S3ErrorCode::InvalidArgument, format!("Provided {name} not an integer or within integer range"))
+        }),
+    }
+}
+
+/// GET /bucket/key?uploadId=ID.
+pub fn list_parts(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let bucket = ctx.existing_bucket()?;
+    let key = ctx.key()?;
+    let upload = in_progress(ctx, bucket, key)?;
+    let max = page_size(ctx, "max-parts")?;
+    let marker = match ctx.param("part-number-marker") {
+        None => 0,
+        Some(m) => m.parse::<u32>().map_err(|_| S3Error::with_message(S3ErrorCode::InvalidArgument, "Invalid part-number-marker"))?,
+    };
+    let mut parts = ctx.state.store.list_parts(&upload.upload_id, marker, max + 1)?;
+    let truncated = parts.len() > max;
+    parts.truncate(max);
+    let result = mx::ListPartsResult {
+        xmlns: NS,
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+        upload_id: upload.upload_id.clone(),
+        part_number_marker: marker,
+        next_part_number_marker: parts.last().map_or(marker, |p| p.part_number),
+        max_parts: max,
+        is_truncated: truncated,
+        parts: parts
+            .iter()
+            .map(|p| mx::PartEntry {
+                part_number: p.part_number,
+                last_modified: iso8601(p.last_modified_ms),
+                etag: format!("\"{}\"", p.etag()),
+                size: p.size,
+                checksums: p
+                    .checksums
+                    .iter()
+                    .filter(|(a, _)| upload.checksum.is_some_and(|(u, _)| u == *a))
+                    .map(|(a, v)| (format!("Checksum{}", a.s3_name()), checksum_to_base64(v)))
+                    .collect(),
+            })
+            .collect(),
+        initiator: owner(&upload.owner),
+        owner: owner(&upload.owner),
+        storage_class: upload.storage_class.clone(),
+        checksum_algorithm: upload.checksum.map(|(a, _)| a.s3_name()),
+        checksum_type: upload.checksum.map(|(_, k)| k.s3_name()),
+    };
+    Ok(xml(x::to_xml("ListPartsResult", &result)?))
+}
+
+/// GET /bucket?uploads.
+pub fn list_uploads(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let bucket = ctx.existing_bucket()?;
+    let max = page_size(ctx, "max-uploads")?;
+    let prefix = ctx.param("prefix").unwrap_or_default().to_owned();
+    let delimiter = ctx.param("delimiter").filter(|d| !d.is_empty()).map(str::to_owned);
+    let key_marker = ctx.param("key-marker").unwrap_or_default().to_owned();
+    let id_marker = ctx.param("upload-id-marker").unwrap_or_default().to_owned();
+    let mut cursor = keys::uploads_with_prefix(bucket, &prefix);
+    if !key_marker.is_empty() {
+        let after = if id_marker.is_empty() {
+            keys::prefix_successor(&keys::uploads_of(bucket, &key_marker))
+        } else {
+            let mut k = keys::upload(bucket, &key_marker, &id_marker);
+            k.push(0);
+            Some(k)
+        };
+        cursor = after.filter(|a| *a > cursor).unwrap_or(cursor);
+    }
+    let mut uploads: Vec<UploadRecord> = Vec::new();
+    let mut prefixes: Vec<String> = Vec::new();
+    let mut truncated = false;
+    'scan: loop {
+        let page = ctx.state.store.list_uploads(bucket, Some(cursor.clone()), 100)?;
+        if page.uploads.is_empty() {
+            break;
+        }
+        for u in page.uploads {
+            if !u.key.starts_with(&prefix) {
+                break 'scan;
+            }
+            if uploads.len() + prefixes.len() >= max {
+                truncated = true;
+                break 'scan;
+            }
+            let common =
+                delimiter.as_deref().and_then(|d| u.key[prefix.len()..].find(d).map(|i| u.key[..prefix.len() + i + d.len()].to_owned()));
+            if let Some(cp) = common {
+                match keys::prefix_successor(&keys::uploads_with_prefix(bucket, &cp)) {
+                    Some(next) => cursor = next,
+                    None => break 'scan,
+                }
+                prefixes.push(cp);
+                continue 'scan;
+            }
+            let mut next = keys::upload(bucket, &u.key, &u.upload_id);
+            next.push(0);
+            cursor = next;
+            uploads.push(u);
+        }
+        if !page.truncated {
+            break;
+        }
+    }
+    let (next_key, next_id) = match uploads.last() {
+        Some(u) if truncated => (u.key.clone(), u.upload_id.clone()),
+        _ => (String::new(), String::new()),
+    };
+    let result = mx::ListMultipartUploadsResult {
+        xmlns: NS,
+        bucket: bucket.to_owned(),
+        key_marker,
+        upload_id_marker: id_marker,
+        next_key_marker: next_key,
+        next_upload_id_marker: next_id,
+        prefix,
+        delimiter,
+        max_uploads: max,
+        is_truncated: truncated,
+        uploads: uploads
+            .iter()
+            .map(|u| mx::UploadEntry {
+                key: u.key.clone(),
+                upload_id: u.upload_id.clone(),
+                initiator: owner(&u.owner),
+                owner: owner(&u.owner),
+                storage_class: u.storage_class.clone(),
+                initiated: iso8601(u.initiated_ms),
+                checksum_algorithm: u.checksum.map(|(a, _)| a.s3_name()),
+            })
+            .collect(),
+        common_prefixes: prefixes.into_iter().map(|prefix| CommonPrefix { prefix }).collect(),
+    };
+    Ok(xml(x::to_xml("ListMultipartUploadsResult", &result)?))
+}
