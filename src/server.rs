@@ -95,7 +95,10 @@ async fn serve(state: &AppState, req: hyper::Request<Incoming>, peer: SocketAddr
     let h = response.headers_mut();
     headers::put(h, "x-amz-request-id", &request_id);
     headers::put(h, "server", "coffer");
-    let bytes = h.get("content-length").and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
+    let bytes = match h.get("content-length").and_then(|v| v.to_str().ok()) {
+        Some(v) => v.to_owned(),
+        None => hyper::body::Body::size_hint(response.body()).exact().map_or_else(|| "-".to_owned(), |n| n.to_string()),
+    };
     tracing::info!(
         %method,
         path = %path,

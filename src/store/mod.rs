@@ -14,9 +14,11 @@
 //!
 //! This module knows nothing of HTTP or S3 headers; it must not import `s3` or `auth`.
 
+mod audit;
 mod collector;
 mod multipart;
 
+pub use audit::AuditReport;
 pub use multipart::{CompleteOutcome, UploadListing};
 
 use std::collections::HashMap;

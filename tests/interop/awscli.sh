@@ -7,27 +7,34 @@ command -v aws >/dev/null 2>&1 || python3 -m pip install --quiet awscli || fail 
 echo "awscli: $(aws --version 2>&1)"
 start_server
 aws() { command aws --endpoint-url "$ENDPOINT" "$@"; }
+quiet() { aws "$@" --no-progress; }
 
 cd "$WORK"
 head -c 3000000 /dev/urandom >file
+head -c $((50 * 1024 * 1024)) /dev/urandom >file50
 mkdir -p dir/sub
 head -c 1234 /dev/urandom >dir/one
 head -c 0 /dev/urandom >dir/empty
 head -c 700000 /dev/urandom >"dir/sub/with space ü.bin"
 
 aws s3 mb s3://photos || fail "s3 mb"
-aws s3 cp ./file s3://photos/a/b.jpg || fail "s3 cp up"
+quiet s3 cp ./file s3://photos/a/b.jpg || fail "s3 cp up"
 aws s3 ls s3://photos --recursive >ls.txt || fail "s3 ls"
 grep -q "a/b.jpg" ls.txt || fail "s3 ls does not show a/b.jpg: $(cat ls.txt)"
-aws s3 cp s3://photos/a/b.jpg ./back || fail "s3 cp down"
+quiet s3 cp s3://photos/a/b.jpg ./back || fail "s3 cp down"
 cmp file back || fail "downloaded bytes differ"
 
-aws s3 sync ./dir s3://photos/dir || fail "s3 sync up"
+# 50 MiB: the cli switches to multipart uploads and ranged downloads at its defaults.
+quiet s3 cp ./file50 s3://photos/file50 || fail "s3 cp 50 MiB up"
+quiet s3 cp s3://photos/file50 ./back50 || fail "s3 cp 50 MiB down"
+cmp file50 back50 || fail "50 MiB downloaded bytes differ"
+
+quiet s3 sync ./dir s3://photos/dir || fail "s3 sync up"
 aws s3 ls s3://photos/dir/ --recursive >ls2.txt || fail "s3 ls dir"
 [ "$(wc -l <ls2.txt)" -eq 3 ] || fail "sync uploaded $(wc -l <ls2.txt) objects, want 3: $(cat ls2.txt)"
 # A second sync has nothing to do.
 [ -z "$(aws s3 sync ./dir s3://photos/dir)" ] || fail "second sync was not a no-op"
-aws s3 sync s3://photos/dir ./dir-back || fail "s3 sync down"
+quiet s3 sync s3://photos/dir ./dir-back || fail "s3 sync down"
 diff -r dir dir-back || fail "synced tree differs"
 
 aws s3 rm s3://photos/a/b.jpg || fail "s3 rm"

@@ -33,6 +33,9 @@ start_server() {
   fail "server did not start listening on $PORT"
 }
 
+# Peak resident memory of the server so far (VmHWM), for the log.
+server_peak_rss() { awk '/VmHWM/ {print $2, $3}' "/proc/$SERVER_PID/status" 2>/dev/null || echo "?"; }
+
 # The documented default credentials; every tool at its defaults otherwise.
 export AWS_ACCESS_KEY_ID=coffer
 export AWS_SECRET_ACCESS_KEY=coffer-secret-key
