@@ -152,6 +152,26 @@ pub fn upload_range(bucket: &str) -> (Vec<u8>, Vec<u8>) {
 
 /// Decodes the object key and upload id of an upload record key of `bucket`.
 pub fn decode_upload(bucket: &str, key: &[u8]) -> Option<(String, String)> {
+    let (object, rest) = decode_escaped(bucket, key)?;
+    Some((object, std::str::from_utf8(rest).ok()?.to_owned()))
+}
+
+/// Decodes the object key and seq of a version record key of `bucket`.
+pub fn decode_version(bucket: &str, key: &[u8]) -> Option<(String, u64)> {
+    let (object, rest) = decode_escaped(bucket, key)?;
+    Some((object, !u64::from_be_bytes(rest.try_into().ok()?)))
+}
+
+/// Start of the versions whose key begins with `prefix` in `bucket`.
+pub fn versions_with_prefix(bucket: &str, prefix: &str) -> Vec<u8> {
+    let mut k = escaped(VERSION, bucket, prefix);
+    k.truncate(k.len() - 2);
+    k
+}
+
+/// Splits a record key of an escaped-key kind into the object key and what follows its
+/// terminator.
+fn decode_escaped<'a>(bucket: &str, key: &'a [u8]) -> Option<(String, &'a [u8])> {
     let rest = key.get(2 + bucket.len()..)?;
     let mut object = Vec::new();
     let mut i = 0;
@@ -161,10 +181,7 @@ pub fn decode_upload(bucket: &str, key: &[u8]) -> Option<(String, String)> {
                 object.push(0);
                 i += 2;
             }
-            (0, Some(1)) => {
-                let id = std::str::from_utf8(&rest[i + 2..]).ok()?;
-                return Some((String::from_utf8(object).ok()?, id.to_owned()));
-            }
+            (0, Some(1)) => return Some((String::from_utf8(object).ok()?, &rest[i + 2..])),
             (b, _) => {
                 object.push(b);
                 i += 1;
@@ -264,6 +281,7 @@ mod tests {
 
     #[test]
     fn upload_keys_round_trip_and_order() {
+        assert_eq!(decode_version("b", &version("b", "k\0/x", 42)), Some(("k\0/x".to_owned(), 42)));
         let a = upload("b", "k\0x", "0001");
         assert_eq!(decode_upload("b", &a), Some(("k\0x".to_owned(), "0001".to_owned())));
         assert!(upload("b", "k", "0002") < upload("b", "k\0", "0001"));

@@ -84,6 +84,23 @@ pub fn get_bucket_location(ctx: &Ctx<'_>) -> S3Result<Response> {
     Ok(xml(x::to_xml("LocationConstraint", &x::LocationConstraint { xmlns: NS, region })?))
 }
 
+/// PUT /bucket?versioning — Enabled or Suspended. MFA Delete is not supported.
+pub async fn put_bucket_versioning(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
+    let name = ctx.existing_bucket()?;
+    let raw = body.collect(ctx.state.config.limits.max_xml_size).await?;
+    let config: x::VersioningConfigurationIn = x::from_xml(&raw)?;
+    if config.mfa_delete.as_deref().is_some_and(|m| m == "Enabled") {
+        return Err(S3Error::with_message(S3ErrorCode::NotImplemented, "MFA Delete is not supported by coffer."));
+    }
+    let state = match config.status.as_deref() {
+        Some("Enabled") => Versioning::Enabled,
+        Some("Suspended") => Versioning::Suspended,
+        _ => return Err(S3Error::with_message(S3ErrorCode::MalformedXML, "VersioningConfiguration Status must be Enabled or Suspended.")),
+    };
+    ctx.state.store.set_versioning(name, state).await?;
+    Ok(empty(StatusCode::OK))
+}
+
 /// GET /bucket?versioning — the bucket's versioning state.
 pub fn get_bucket_versioning(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket()?;

@@ -51,11 +51,22 @@ pub(super) fn resolve_source(ctx: &Ctx<'_>) -> S3Result<(CopySource, ObjectVersi
     validate_name(&source.bucket).map_err(|why| S3Error::with_message(S3ErrorCode::InvalidBucketName, why))?;
     let store = &ctx.state.store;
     store.bucket(&source.bucket)?.ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchBucket))?;
-    let src =
-        store.current(&source.bucket, &source.key)?.filter(|v| !v.delete_marker).ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchKey))?;
-    if source.version_id.as_deref().is_some_and(|v| v != src.version_id) {
-        return Err(S3Error::with_message(S3ErrorCode::NotImplemented, "Copying a non-current version arrives with versioning support"));
-    }
+    let src = match source.version_id.as_deref() {
+        Some(id) => {
+            let v = store.version(&source.bucket, &source.key, id)?.ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchVersion))?;
+            if v.delete_marker {
+                // S3: a delete marker cannot be a copy source.
+                return Err(S3Error::with_message(
+                    S3ErrorCode::InvalidRequest,
+                    "The source of a copy request may not specifically refer to a delete marker by version id.",
+                ));
+            }
+            v
+        }
+        None => {
+            store.current(&source.bucket, &source.key)?.filter(|v| !v.delete_marker).ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchKey))?
+        }
+    };
     if !check_copy_source(ctx.headers(), &src) {
         return Err(S3Error::new(S3ErrorCode::PreconditionFailed));
     }
@@ -75,7 +86,8 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
         Some(_) => return Err(S3Error::with_message(S3ErrorCode::InvalidArgument, "Unknown metadata directive.")),
     };
     let storage_class = headers::storage_class(ctx.headers())?;
-    let same_object = source.bucket == bucket && source.key == key;
+    // Copying an older version over its own key is how users restore it: allowed.
+    let same_object = source.bucket == bucket && source.key == key && source.version_id.is_none();
     if same_object && !replace && ctx.header("x-amz-storage-class").is_none() {
         return Err(S3Error::with_message(
             S3ErrorCode::InvalidRequest,

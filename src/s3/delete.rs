@@ -7,6 +7,7 @@ use md5::{Digest, Md5};
 use super::body::RequestBody;
 use super::dispatch::{empty, xml, Ctx, MAX_KEY_LEN};
 use super::error::{S3Error, S3ErrorCode, S3Result};
+use super::headers::{self, to_ms};
 use super::xml::{self as x, NS};
 use super::Response;
 use crate::blob::{checksum_from_base64, ChecksumAlgorithm, Checksummer};
@@ -14,15 +15,21 @@ use crate::blob::{checksum_from_base64, ChecksumAlgorithm, Checksummer};
 /// Most keys one DeleteObjects request may name.
 const MAX_BATCH: usize = 1000;
 
-/// DELETE /bucket/key — 204 whether or not the key existed, as S3 answers.
+/// DELETE /bucket/key[?versionId=] — 204 whether or not the key existed, as S3
+/// answers; in a versioned bucket without a version id, a delete marker is placed.
 pub async fn delete_object(ctx: &Ctx<'_>) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
     let key = ctx.key()?;
-    if ctx.param("versionId").is_some() {
-        return Err(S3Error::with_message(S3ErrorCode::NotImplemented, "Deleting a specific version arrives with versioning support"));
+    let now = to_ms((ctx.state.clock)());
+    let outcome = ctx.state.store.delete_object(bucket, key, ctx.param("versionId"), now).await?;
+    let mut r = empty(StatusCode::NO_CONTENT);
+    if let Some(id) = &outcome.version_id {
+        headers::put(r.headers_mut(), "x-amz-version-id", id);
     }
-    ctx.state.store.delete_object(bucket, key).await?;
-    Ok(empty(StatusCode::NO_CONTENT))
+    if outcome.delete_marker {
+        headers::put(r.headers_mut(), "x-amz-delete-marker", "true");
+    }
+    Ok(r)
 }
 
 /// Checks the Content-MD5 or `x-amz-checksum-*` header S3 requires on DeleteObjects.
@@ -76,14 +83,27 @@ pub async fn delete_objects(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respon
     for object in request.objects {
         let outcome = if object.key.len() > MAX_KEY_LEN {
             Err(S3Error::new(S3ErrorCode::KeyTooLongError))
-        } else if object.version_id.as_deref().is_some_and(|v| v != "null") {
-            Err(S3Error::with_message(S3ErrorCode::NotImplemented, "Deleting a specific version arrives with versioning support"))
         } else {
-            ctx.state.store.delete_object(bucket, &object.key).await.map(|_| ()).map_err(S3Error::from)
+            let now = to_ms((ctx.state.clock)());
+            ctx.state.store.delete_object(bucket, &object.key, object.version_id.as_deref(), now).await.map_err(S3Error::from)
         };
         match outcome {
-            Ok(()) if quiet => {}
-            Ok(()) => result.deleted.push(x::Deleted { key: object.key, version_id: object.version_id }),
+            Ok(_) if quiet => {}
+            Ok(done) => {
+                // With a version id, S3 echoes it and says whether it was a marker; without
+                // one, a created marker is reported as DeleteMarker + DeleteMarkerVersionId.
+                let (delete_marker, marker_id) = match (&object.version_id, done.delete_marker) {
+                    (_, false) => (None, None),
+                    (Some(_), true) => (Some(true), None),
+                    (None, true) => (Some(true), done.version_id.clone()),
+                };
+                result.deleted.push(x::Deleted {
+                    key: object.key,
+                    version_id: object.version_id,
+                    delete_marker,
+                    delete_marker_version_id: marker_id,
+                });
+            }
             Err(e) => result.errors.push(x::DeleteError {
                 key: object.key,
                 version_id: object.version_id,

@@ -12,7 +12,7 @@ use hyper::{Method, StatusCode};
 use super::body::{transport_error, RequestBody};
 use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::router::{self, Endpoint, Route, RouteInput};
-use super::{bucket, copy, delete, headers, list, multipart, object_get, object_put, AppState, Response};
+use super::{bucket, copy, delete, headers, list, multipart, object_get, object_put, versions, AppState, Response};
 use crate::auth::{self, Authenticated};
 use crate::model::bucket::validate_name;
 
@@ -120,6 +120,8 @@ async fn dispatch(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
         Endpoint::DeleteBucket => bucket::delete_bucket(ctx).await,
         Endpoint::GetBucketLocation => bucket::get_bucket_location(ctx),
         Endpoint::GetBucketVersioning => bucket::get_bucket_versioning(ctx),
+        Endpoint::PutBucketVersioning => bucket::put_bucket_versioning(ctx, body).await,
+        Endpoint::ListObjectVersions => versions::list_object_versions(ctx),
         Endpoint::ListObjects => list::list_objects_v1(ctx),
         Endpoint::ListObjectsV2 => list::list_objects_v2(ctx),
         Endpoint::DeleteObjects => delete::delete_objects(ctx, body).await,

@@ -65,6 +65,7 @@ codes! {
     MissingSecurityHeader => StatusCode::BAD_REQUEST, "Your request is missing a required header.";
     NoSuchBucket => StatusCode::NOT_FOUND, "The specified bucket does not exist.";
     NoSuchKey => StatusCode::NOT_FOUND, "The specified key does not exist.";
+    NoSuchVersion => StatusCode::NOT_FOUND, "The specified version does not exist.";
     NoSuchUpload => StatusCode::NOT_FOUND, "The specified multipart upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.";
     InvalidPartNumber => StatusCode::RANGE_NOT_SATISFIABLE, "The requested partnumber is not satisfiable";
     InvalidPart => StatusCode::BAD_REQUEST, "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.";
@@ -147,6 +148,8 @@ impl From<StoreError> for S3Error {
             StoreError::BucketExists { .. } => S3Error::new(S3ErrorCode::BucketAlreadyOwnedByYou),
             StoreError::BucketNotEmpty => S3Error::new(S3ErrorCode::BucketNotEmpty),
             StoreError::PreconditionFailed => S3Error::new(S3ErrorCode::PreconditionFailed),
+            StoreError::NoSuchVersion => S3Error::new(S3ErrorCode::NoSuchVersion),
+            StoreError::InvalidVersionId => S3Error::with_message(S3ErrorCode::InvalidArgument, "Invalid version id specified"),
             StoreError::NoSuchUpload => S3Error::new(S3ErrorCode::NoSuchUpload),
             StoreError::SourceGone => S3Error::new(S3ErrorCode::NoSuchKey),
             StoreError::Io(e) if e.kind() == std::io::ErrorKind::Unsupported => {

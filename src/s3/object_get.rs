@@ -29,7 +29,7 @@ const OVERRIDES: [(&str, &str); 6] = [
 pub fn get_object(ctx: &Ctx<'_>, head_only: bool) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
     let key = ctx.key()?;
-    let version = ctx.state.store.current(bucket, key)?.filter(|v| !v.delete_marker).ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchKey))?;
+    let version = find_version(ctx, bucket, key)?;
     match check_read(ctx.headers(), &version) {
         Verdict::Proceed => {}
         Verdict::Failed => return Err(S3Error::new(S3ErrorCode::PreconditionFailed)),
@@ -79,6 +79,28 @@ pub fn get_object(ctx: &Ctx<'_>, head_only: bool) -> S3Result<Response> {
     }
     write_object_headers(ctx, &version, range.is_none(), h);
     Ok(r)
+}
+
+/// The version a GET/HEAD addresses: `?versionId=` or the current one. Delete markers
+/// answer as S3 does: 404 NoSuchKey when current, 405 MethodNotAllowed when addressed,
+/// both with `x-amz-delete-marker: true`.
+pub(super) fn find_version(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<ObjectVersion> {
+    let store = &ctx.state.store;
+    let (version, addressed) = match ctx.param("versionId") {
+        Some(id) => (store.version(bucket, key, id)?.ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchVersion))?, true),
+        None => (store.current(bucket, key)?.ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchKey))?, false),
+    };
+    if !version.delete_marker {
+        return Ok(version);
+    }
+    let mut e = S3Error::new(if addressed { S3ErrorCode::MethodNotAllowed } else { S3ErrorCode::NoSuchKey });
+    e.headers.push(("x-amz-delete-marker", "true".to_owned()));
+    e.headers.push(("x-amz-version-id", version.version_id.clone()));
+    if addressed {
+        e.headers.push(("last-modified", http_date(version.last_modified_ms)));
+        e.headers.push(("allow", "DELETE".to_owned()));
+    }
+    Err(e)
 }
 
 /// `partNumber` of a GET/HEAD: 1..=10000; for an object not uploaded in parts only 1.

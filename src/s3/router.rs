@@ -21,6 +21,10 @@ pub enum Endpoint {
     GetBucketLocation,
     /// GET /bucket?versioning
     GetBucketVersioning,
+    /// PUT /bucket?versioning
+    PutBucketVersioning,
+    /// GET /bucket?versions
+    ListObjectVersions,
     /// GET /bucket
     ListObjects,
     /// GET /bucket?list-type=2
@@ -104,8 +108,6 @@ const BUCKET_NOT_YET: &[(&str, &str)] = &[
     ("metrics", "BucketMetricsConfiguration"),
     ("inventory", "BucketInventoryConfiguration"),
     ("intelligent-tiering", "BucketIntelligentTieringConfiguration"),
-    ("versions", "ObjectVersions"),
-    ("versioning", "BucketVersioning"),
     ("session", "CreateSession"),
     ("metadataTable", "BucketMetadataTableConfiguration"),
 ];
@@ -120,7 +122,6 @@ const OBJECT_NOT_YET: &[(&str, &str)] = &[
     ("restore", "RestoreObject"),
     ("select", "SelectObjectContent"),
     ("torrent", "ObjectTorrent"),
-    ("versionId", "ObjectVersion"),
     ("renameObject", "RenameObject"),
 ];
 
@@ -183,8 +184,15 @@ fn bucket_endpoint(method: &Method, query: &[(String, String)]) -> Result<Endpoi
     if m == Method::GET && has(query, "location") {
         return Ok(Endpoint::GetBucketLocation);
     }
-    if m == Method::GET && has(query, "versioning") {
-        return Ok(Endpoint::GetBucketVersioning);
+    if has(query, "versioning") {
+        return match m {
+            Method::GET => Ok(Endpoint::GetBucketVersioning),
+            Method::PUT => Ok(Endpoint::PutBucketVersioning),
+            _ => Err(not_allowed()),
+        };
+    }
+    if m == Method::GET && has(query, "versions") {
+        return Ok(Endpoint::ListObjectVersions);
     }
     if m == Method::GET && has(query, "uploads") {
         return Ok(Endpoint::ListMultipartUploads);
@@ -281,6 +289,9 @@ mod tests {
         assert_eq!(r(Method::GET, "/p", "uploads", None, false).endpoint, Endpoint::ListMultipartUploads);
         assert_eq!(r(Method::GET, "/p/k", "partNumber=2", None, false).endpoint, Endpoint::GetObject);
         assert_eq!(r(Method::GET, "/p", "acl", None, false).endpoint, Endpoint::NotYet("BucketAcl"));
+        assert_eq!(r(Method::PUT, "/p", "versioning", None, false).endpoint, Endpoint::PutBucketVersioning);
+        assert_eq!(r(Method::GET, "/p", "versions&prefix=a", None, false).endpoint, Endpoint::ListObjectVersions);
+        assert_eq!(r(Method::DELETE, "/p/k", "versionId=x", None, false).endpoint, Endpoint::DeleteObject);
         let dots = r(Method::GET, "/p/../x/./y", "", None, false);
         assert_eq!(dots.key.as_deref(), Some("../x/./y"));
     }

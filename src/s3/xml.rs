@@ -93,6 +93,17 @@ pub struct VersioningConfiguration {
     pub status: Option<&'static str>,
 }
 
+/// PutBucketVersioning request body.
+#[derive(Deserialize)]
+pub struct VersioningConfigurationIn {
+    /// Enabled or Suspended.
+    #[serde(rename = "Status")]
+    pub status: Option<String>,
+    /// MFA Delete (not supported).
+    #[serde(rename = "MfaDelete")]
+    pub mfa_delete: Option<String>,
+}
+
 /// CreateBucket request body.
 #[derive(Deserialize, Default)]
 pub struct CreateBucketConfiguration {
@@ -282,6 +293,12 @@ pub struct Deleted {
     /// Version id, if one was given.
     #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
     pub version_id: Option<String>,
+    /// Whether a delete marker was created or removed.
+    #[serde(rename = "DeleteMarker", skip_serializing_if = "Option::is_none")]
+    pub delete_marker: Option<bool>,
+    /// The created delete marker's version id.
+    #[serde(rename = "DeleteMarkerVersionId", skip_serializing_if = "Option::is_none")]
+    pub delete_marker_version_id: Option<String>,
 }
 
 /// A key that could not be deleted.

@@ -17,9 +17,11 @@
 mod audit;
 mod collector;
 mod multipart;
+mod versions;
 
 pub use audit::AuditReport;
 pub use multipart::{CompleteOutcome, UploadListing};
+pub use versions::{DeleteOutcome, VersionEntry};
 
 use std::collections::HashMap;
 use std::io;
@@ -52,6 +54,12 @@ pub enum StoreError {
     /// deleted concurrently).
     #[error("copy source vanished")]
     SourceGone,
+    /// The version id names no version of the key.
+    #[error("no such version")]
+    NoSuchVersion,
+    /// The version id is not one this store could have issued.
+    #[error("invalid version id")]
+    InvalidVersionId,
     /// The multipart upload does not exist (never, aborted, or completed).
     #[error("no such upload")]
     NoSuchUpload,
@@ -177,8 +185,11 @@ impl Store {
             if self.bucket(name)?.is_none() {
                 return Err(StoreError::NoSuchBucket);
             }
+            // Versions (including delete markers) and multipart uploads in progress both
+            // hold data; deleting the bucket under them would strand their blobs.
             let (start, end) = keys::version_range(name);
-            if !self.meta.scan(&start, Some(&end), 1)?.is_empty() {
+            let (ustart, uend) = keys::upload_range(name);
+            if !self.meta.scan(&start, Some(&end), 1)?.is_empty() || !self.meta.scan(&ustart, Some(&uend), 1)?.is_empty() {
                 return Err(StoreError::BucketNotEmpty);
             }
             let mut batch = Batch::new();
@@ -327,33 +338,6 @@ impl Store {
             refs.add(entry.hash, 1);
         }
         Ok(())
-    }
-
-    /// Deletes the current version of `key` in an unversioned bucket: the `null`
-    /// version and its blob references go. Returns the removed version, if any.
-    pub async fn delete_object(&self, bucket: &str, key: &str) -> StoreResult<Option<ObjectVersion>> {
-        let (removed, freed) = {
-            let _guard = self.locked();
-            let record = self.bucket(bucket)?.ok_or(StoreError::NoSuchBucket)?;
-            if record.versioning != Versioning::Unversioned {
-                // Delete markers arrive with versioning support; refuse rather than
-                // destroy versions a user asked to keep.
-                return Err(StoreError::Io(io::Error::new(io::ErrorKind::Unsupported, "delete in a versioned bucket is not implemented")));
-            }
-            let Some(current) = self.current(bucket, key)? else {
-                return Ok(None);
-            };
-            let mut batch = Batch::new();
-            let mut refs = RefDelta::default();
-            self.drop_null_version(bucket, key, &mut batch, &mut refs)?;
-            batch.delete(keys::current(bucket, key));
-            let freed = refs.write(self.meta.as_ref(), &mut batch)?;
-            self.meta.apply(&batch)?;
-            (current, freed)
-        };
-        self.commits.durable().await?;
-        self.collect(&freed);
-        Ok(Some(removed))
     }
 
     /// Adds to `batch` the removal of the `null` version of `key`, if there is one.
