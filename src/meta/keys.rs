@@ -11,6 +11,8 @@
 //! | `V` | bucket, 0x00, escaped key, 0x00 0x01, !seq (8 bytes BE) | every `ObjectVersion` |
 //! | `R` | blob hash (32 bytes) | reference count, u64 BE |
 //! | `S` | counter name | u64 BE |
+//! | `K` | bucket, 0x00, document name | a bucket configuration (tagging, lifecycle) |
+//! | `W` | worker name | a background worker's resume point |
 //! | `U` | bucket, 0x00, escaped key, 0x00 0x01, upload id | `UploadRecord` |
 //! | `P` | upload id, 0x00, part number (4 bytes BE) | `PartRecord` |
 //! | `C` | upload id | completed upload (for retried Complete) |
@@ -29,6 +31,10 @@ const VERSION: u8 = b'V';
 const REFCOUNT: u8 = b'R';
 /// Record kind prefix of counters.
 const COUNTER: u8 = b'S';
+/// Record kind prefix of per-bucket configuration documents.
+const BUCKET_CONFIG: u8 = b'K';
+/// Record kind prefix of background-worker progress.
+const PROGRESS: u8 = b'W';
 /// Record kind prefix of multipart uploads.
 const UPLOAD: u8 = b'U';
 /// Record kind prefix of uploaded parts.
@@ -232,6 +238,28 @@ pub fn refcount(hash: &[u8; 32]) -> Vec<u8> {
 /// Range `[start, end)` of all reference counts.
 pub fn refcount_range() -> (Vec<u8>, Vec<u8>) {
     (vec![REFCOUNT], vec![REFCOUNT + 1])
+}
+
+/// Key of a bucket configuration document (`tagging`, `lifecycle`).
+pub fn bucket_config(bucket: &str, name: &str) -> Vec<u8> {
+    let mut k = with_bucket(BUCKET_CONFIG, bucket, name.len());
+    k.extend_from_slice(name.as_bytes());
+    k
+}
+
+/// Range `[start, end)` of a bucket's configuration documents.
+pub fn bucket_config_range(bucket: &str) -> (Vec<u8>, Vec<u8>) {
+    let start = with_bucket(BUCKET_CONFIG, bucket, 0);
+    let mut end = start.clone();
+    *end.last_mut().expect("non-empty") = 1;
+    (start, end)
+}
+
+/// Key of a background worker's progress record.
+pub fn progress(worker: &str) -> Vec<u8> {
+    let mut k = vec![PROGRESS];
+    k.extend_from_slice(worker.as_bytes());
+    k
 }
 
 /// Key of a named counter.

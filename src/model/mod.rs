@@ -8,6 +8,7 @@ pub mod multipart;
 pub mod object;
 pub mod range;
 pub mod stored;
+pub mod tags;
 
 pub use bucket::{BucketRecord, Versioning};
 pub use object::{ContentHeaders, ManifestEntry, ObjectVersion};

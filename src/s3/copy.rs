@@ -88,7 +88,8 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
     let storage_class = headers::storage_class(ctx.headers())?;
     // Copying an older version over its own key is how users restore it: allowed.
     let same_object = source.bucket == bucket && source.key == key && source.version_id.is_none();
-    if same_object && !replace && ctx.header("x-amz-storage-class").is_none() {
+    let retag = ctx.header("x-amz-tagging-directive").is_some_and(|d| d.eq_ignore_ascii_case("REPLACE"));
+    if same_object && !replace && !retag && ctx.header("x-amz-storage-class").is_none() {
         return Err(S3Error::with_message(
             S3ErrorCode::InvalidRequest,
             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
@@ -111,7 +112,12 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
         user_metadata,
         checksums: src.checksums.clone(),
         storage_class,
-        tags: src.tags.clone(),
+        tags: match ctx.header("x-amz-tagging-directive") {
+            None => src.tags.clone(),
+            Some(d) if d.eq_ignore_ascii_case("COPY") => src.tags.clone(),
+            Some(d) if d.eq_ignore_ascii_case("REPLACE") => super::tagging::header_tags(ctx)?,
+            Some(_) => return Err(S3Error::with_message(S3ErrorCode::InvalidArgument, "Unknown tagging directive.")),
+        },
         part_sizes: src.part_sizes.clone(),
         composite_checksum: src.composite_checksum,
         manifest: src.manifest.clone(),

@@ -12,7 +12,7 @@ use hyper::{Method, StatusCode};
 use super::body::{transport_error, RequestBody};
 use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::router::{self, Endpoint, Route, RouteInput};
-use super::{bucket, copy, delete, headers, list, multipart, object_get, object_put, versions, AppState, Response};
+use super::{bucket, copy, delete, headers, list, multipart, object_get, object_put, tagging, versions, AppState, Response};
 use crate::auth::{self, Authenticated};
 use crate::model::bucket::validate_name;
 
@@ -137,6 +137,15 @@ async fn dispatch(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
         Endpoint::AbortMultipartUpload => multipart::abort_upload(ctx).await,
         Endpoint::ListParts => multipart::list_parts(ctx),
         Endpoint::ListMultipartUploads => multipart::list_uploads(ctx),
+        Endpoint::PutObjectTagging => tagging::put_object_tagging(ctx, body).await,
+        Endpoint::GetObjectTagging => tagging::get_object_tagging(ctx),
+        Endpoint::DeleteObjectTagging => tagging::delete_object_tagging(ctx).await,
+        Endpoint::PutBucketTagging => tagging::put_bucket_tagging(ctx, body).await,
+        Endpoint::GetBucketTagging => tagging::get_bucket_tagging(ctx),
+        Endpoint::DeleteBucketTagging => tagging::delete_bucket_tagging(ctx).await,
+        Endpoint::PutBucketLifecycleConfiguration | Endpoint::GetBucketLifecycleConfiguration | Endpoint::DeleteBucketLifecycle => {
+            Err(S3Error::with_message(S3ErrorCode::NotImplemented, "Lifecycle configuration is not implemented by coffer yet"))
+        }
         Endpoint::NotYet(name) => {
             Err(S3Error::with_message(S3ErrorCode::NotImplemented, format!("{name} is not implemented by coffer yet")))
         }

@@ -56,6 +56,9 @@ codes! {
     InvalidLocationConstraint => StatusCode::BAD_REQUEST, "The specified location constraint is not valid.";
     InvalidRange => StatusCode::RANGE_NOT_SATISFIABLE, "The requested range is not satisfiable";
     InvalidRequest => StatusCode::BAD_REQUEST, "Invalid Request";
+    InvalidTag => StatusCode::BAD_REQUEST, "The tag provided was not a valid tag.";
+    NoSuchTagSet => StatusCode::NOT_FOUND, "There is no tag set associated with the bucket.";
+    NoSuchLifecycleConfiguration => StatusCode::NOT_FOUND, "The lifecycle configuration does not exist.";
     InvalidStorageClass => StatusCode::BAD_REQUEST, "The storage class you specified is not valid.";
     KeyTooLongError => StatusCode::BAD_REQUEST, "Your key is too long.";
     MalformedXML => StatusCode::BAD_REQUEST, "The XML you provided was not well-formed or did not validate against our published schema.";
@@ -148,10 +151,11 @@ impl From<StoreError> for S3Error {
             StoreError::BucketExists { .. } => S3Error::new(S3ErrorCode::BucketAlreadyOwnedByYou),
             StoreError::BucketNotEmpty => S3Error::new(S3ErrorCode::BucketNotEmpty),
             StoreError::PreconditionFailed => S3Error::new(S3ErrorCode::PreconditionFailed),
+            StoreError::MethodNotAllowed => S3Error::new(S3ErrorCode::MethodNotAllowed),
             StoreError::NoSuchVersion => S3Error::new(S3ErrorCode::NoSuchVersion),
             StoreError::InvalidVersionId => S3Error::with_message(S3ErrorCode::InvalidArgument, "Invalid version id specified"),
             StoreError::NoSuchUpload => S3Error::new(S3ErrorCode::NoSuchUpload),
-            StoreError::SourceGone => S3Error::new(S3ErrorCode::NoSuchKey),
+            StoreError::NoSuchKey | StoreError::SourceGone => S3Error::new(S3ErrorCode::NoSuchKey),
             StoreError::Io(e) if e.kind() == std::io::ErrorKind::Unsupported => {
                 S3Error::with_message(S3ErrorCode::NotImplemented, e.to_string())
             }

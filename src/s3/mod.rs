@@ -16,6 +16,7 @@ mod multipart_xml;
 mod object_get;
 mod object_put;
 pub mod router;
+mod tagging;
 mod versions;
 mod xml;
 

@@ -80,16 +80,6 @@ fn requested_checksum(ctx: &Ctx<'_>) -> S3Result<Option<(ChecksumAlgorithm, Chec
     }
 }
 
-/// `x-amz-tagging`: a URL query string of tags.
-fn tagging(ctx: &Ctx<'_>) -> S3Result<Vec<(String, String)>> {
-    let Some(raw) = ctx.header("x-amz-tagging") else { return Ok(Vec::new()) };
-    let tags = super::router::parse_query(Some(raw));
-    if tags.len() > 10 || tags.iter().any(|(k, v)| k.is_empty() || k.chars().count() > 128 || v.chars().count() > 256) {
-        return Err(S3Error::with_message(S3ErrorCode::InvalidArgument, "The TagValue you have provided is invalid"));
-    }
-    Ok(tags)
-}
-
 /// POST /bucket/key?uploads.
 pub async fn create_upload(ctx: &Ctx<'_>) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
@@ -103,7 +93,7 @@ pub async fn create_upload(ctx: &Ctx<'_>) -> S3Result<Response> {
         user_metadata: headers::user_metadata(ctx.headers())?,
         storage_class: headers::storage_class(ctx.headers())?,
         checksum,
-        tags: tagging(ctx)?,
+        tags: super::tagging::header_tags(ctx)?,
         owner: ctx.caller().to_owned(),
     };
     let record = ctx.state.store.create_upload(bucket, record).await?;

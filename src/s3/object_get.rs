@@ -154,6 +154,9 @@ fn write_object_headers(ctx: &Ctx<'_>, version: &ObjectVersion, whole: bool, h: 
     for (name, value) in &version.user_metadata {
         headers::put(h, &format!("x-amz-meta-{name}"), value);
     }
+    if !version.tags.is_empty() {
+        headers::put(h, "x-amz-tagging-count", &version.tags.len().to_string());
+    }
     if version.storage_class != "STANDARD" {
         headers::put(h, "x-amz-storage-class", &version.storage_class);
     }

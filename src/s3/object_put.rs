@@ -185,7 +185,7 @@ pub async fn put_object(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respon
         user_metadata,
         checksums: staged.checksums.clone(),
         storage_class,
-        tags: Vec::new(),
+        tags: super::tagging::header_tags(ctx)?,
         part_sizes: vec![],
         composite_checksum: false,
         manifest: vec![ManifestEntry { hash: staged.hash, offset: 0, len: staged.len }],

@@ -55,6 +55,24 @@ pub enum Endpoint {
     ListParts,
     /// GET /bucket?uploads
     ListMultipartUploads,
+    /// PUT /bucket/key?tagging
+    PutObjectTagging,
+    /// GET /bucket/key?tagging
+    GetObjectTagging,
+    /// DELETE /bucket/key?tagging
+    DeleteObjectTagging,
+    /// PUT /bucket?tagging
+    PutBucketTagging,
+    /// GET /bucket?tagging
+    GetBucketTagging,
+    /// DELETE /bucket?tagging
+    DeleteBucketTagging,
+    /// PUT /bucket?lifecycle
+    PutBucketLifecycleConfiguration,
+    /// GET /bucket?lifecycle
+    GetBucketLifecycleConfiguration,
+    /// DELETE /bucket?lifecycle
+    DeleteBucketLifecycle,
     /// A recognised S3 operation coffer does not implement yet (its name).
     NotYet(&'static str),
 }
@@ -92,8 +110,6 @@ const BUCKET_NOT_YET: &[(&str, &str)] = &[
     ("policy", "BucketPolicy"),
     ("policyStatus", "BucketPolicyStatus"),
     ("cors", "BucketCors"),
-    ("lifecycle", "BucketLifecycleConfiguration"),
-    ("tagging", "BucketTagging"),
     ("website", "BucketWebsite"),
     ("logging", "BucketLogging"),
     ("notification", "BucketNotificationConfiguration"),
@@ -114,7 +130,6 @@ const BUCKET_NOT_YET: &[(&str, &str)] = &[
 
 /// Object sub-resources recognised but not implemented.
 const OBJECT_NOT_YET: &[(&str, &str)] = &[
-    ("tagging", "ObjectTagging"),
     ("acl", "ObjectAcl"),
     ("retention", "ObjectRetention"),
     ("legal-hold", "ObjectLegalHold"),
@@ -184,6 +199,22 @@ fn bucket_endpoint(method: &Method, query: &[(String, String)]) -> Result<Endpoi
     if m == Method::GET && has(query, "location") {
         return Ok(Endpoint::GetBucketLocation);
     }
+    if has(query, "tagging") {
+        return match m {
+            Method::PUT => Ok(Endpoint::PutBucketTagging),
+            Method::GET => Ok(Endpoint::GetBucketTagging),
+            Method::DELETE => Ok(Endpoint::DeleteBucketTagging),
+            _ => Err(not_allowed()),
+        };
+    }
+    if has(query, "lifecycle") {
+        return match m {
+            Method::PUT => Ok(Endpoint::PutBucketLifecycleConfiguration),
+            Method::GET => Ok(Endpoint::GetBucketLifecycleConfiguration),
+            Method::DELETE => Ok(Endpoint::DeleteBucketLifecycle),
+            _ => Err(not_allowed()),
+        };
+    }
     if has(query, "versioning") {
         return match m {
             Method::GET => Ok(Endpoint::GetBucketVersioning),
@@ -222,6 +253,14 @@ fn object_endpoint(method: &Method, query: &[(String, String)], copy_source: boo
             Method::POST => Ok(Endpoint::CompleteMultipartUpload),
             Method::DELETE => Ok(Endpoint::AbortMultipartUpload),
             Method::GET => Ok(Endpoint::ListParts),
+            _ => Err(not_allowed()),
+        };
+    }
+    if has(query, "tagging") {
+        return match *method {
+            Method::PUT => Ok(Endpoint::PutObjectTagging),
+            Method::GET => Ok(Endpoint::GetObjectTagging),
+            Method::DELETE => Ok(Endpoint::DeleteObjectTagging),
             _ => Err(not_allowed()),
         };
     }
@@ -289,6 +328,9 @@ mod tests {
         assert_eq!(r(Method::GET, "/p", "uploads", None, false).endpoint, Endpoint::ListMultipartUploads);
         assert_eq!(r(Method::GET, "/p/k", "partNumber=2", None, false).endpoint, Endpoint::GetObject);
         assert_eq!(r(Method::GET, "/p", "acl", None, false).endpoint, Endpoint::NotYet("BucketAcl"));
+        assert_eq!(r(Method::PUT, "/p/k", "tagging", None, false).endpoint, Endpoint::PutObjectTagging);
+        assert_eq!(r(Method::DELETE, "/p", "tagging", None, false).endpoint, Endpoint::DeleteBucketTagging);
+        assert_eq!(r(Method::GET, "/p", "lifecycle", None, false).endpoint, Endpoint::GetBucketLifecycleConfiguration);
         assert_eq!(r(Method::PUT, "/p", "versioning", None, false).endpoint, Endpoint::PutBucketVersioning);
         assert_eq!(r(Method::GET, "/p", "versions&prefix=a", None, false).endpoint, Endpoint::ListObjectVersions);
         assert_eq!(r(Method::DELETE, "/p/k", "versionId=x", None, false).endpoint, Endpoint::DeleteObject);

@@ -17,6 +17,7 @@
 mod audit;
 mod collector;
 mod multipart;
+mod settings;
 mod versions;
 
 pub use audit::AuditReport;
@@ -54,6 +55,12 @@ pub enum StoreError {
     /// deleted concurrently).
     #[error("copy source vanished")]
     SourceGone,
+    /// The key has no current version.
+    #[error("no such key")]
+    NoSuchKey,
+    /// The operation does not apply to a delete marker.
+    #[error("method not allowed on a delete marker")]
+    MethodNotAllowed,
     /// The version id names no version of the key.
     #[error("no such version")]
     NoSuchVersion,
@@ -194,6 +201,10 @@ impl Store {
             }
             let mut batch = Batch::new();
             batch.delete(keys::bucket(name));
+            let (cstart, cend) = keys::bucket_config_range(name);
+            for (k, _) in self.meta.scan(&cstart, Some(&cend), usize::MAX)? {
+                batch.delete(k);
+            }
             self.meta.apply(&batch)?;
         }
         Ok(self.commits.durable().await?)

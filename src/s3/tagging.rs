@@ -1,0 +1,123 @@
+//! Tagging: Put/Get/DeleteObjectTagging, Put/Get/DeleteBucketTagging, and the
+//! `x-amz-tagging` header of PutObject, CopyObject and CreateMultipartUpload.
+
+use hyper::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use super::body::RequestBody;
+use super::dispatch::{empty, xml, Ctx};
+use super::error::{S3Error, S3ErrorCode, S3Result};
+use super::headers;
+use super::object_get::find_version;
+use super::xml::{self as x, NS};
+use super::Response;
+use crate::model::object::NULL_VERSION;
+use crate::model::stored;
+use crate::model::tags::{validate, MAX_BUCKET_TAGS, MAX_OBJECT_TAGS};
+
+/// The bucket configuration document holding bucket tags.
+const BUCKET_TAGS: &str = "tagging";
+
+/// `<Tagging>` (request and response).
+#[derive(Serialize, Deserialize)]
+struct Tagging {
+    #[serde(rename = "@xmlns", default, skip_deserializing)]
+    xmlns: &'static str,
+    #[serde(rename = "TagSet")]
+    tag_set: TagSet,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+struct TagSet {
+    #[serde(rename = "Tag", default)]
+    tags: Vec<Tag>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Tag {
+    #[serde(rename = "Key")]
+    key: String,
+    #[serde(rename = "Value", default)]
+    value: String,
+}
+
+fn invalid(message: String) -> S3Error {
+    S3Error::with_message(S3ErrorCode::InvalidTag, message)
+}
+
+/// Parses and validates a `<Tagging>` body.
+async fn read_tags(ctx: &Ctx<'_>, body: RequestBody, max: usize) -> S3Result<Vec<(String, String)>> {
+    let raw = body.collect(ctx.state.config.limits.max_xml_size).await?;
+    let doc: Tagging = x::from_xml(&raw)?;
+    let tags: Vec<(String, String)> = doc.tag_set.tags.into_iter().map(|t| (t.key, t.value)).collect();
+    validate(&tags, max).map_err(invalid)?;
+    Ok(tags)
+}
+
+fn tagging_xml(tags: &[(String, String)]) -> S3Result<Response> {
+    let doc = Tagging { xmlns: NS, tag_set: TagSet { tags: tags.iter().map(|(k, v)| Tag { key: k.clone(), value: v.clone() }).collect() } };
+    Ok(xml(x::to_xml("Tagging", &doc)?))
+}
+
+/// The `x-amz-tagging` header (URL query form), validated; empty if absent.
+pub fn header_tags(ctx: &Ctx<'_>) -> S3Result<Vec<(String, String)>> {
+    let Some(raw) = ctx.header("x-amz-tagging") else { return Ok(Vec::new()) };
+    let tags = super::router::parse_query(Some(raw));
+    validate(&tags, MAX_OBJECT_TAGS).map_err(invalid)?;
+    Ok(tags)
+}
+
+fn with_version(mut r: Response, id: &str) -> Response {
+    if id != NULL_VERSION {
+        headers::put(r.headers_mut(), "x-amz-version-id", id);
+    }
+    r
+}
+
+/// PUT /bucket/key?tagging.
+pub async fn put_object_tagging(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
+    let bucket = ctx.existing_bucket()?;
+    let key = ctx.key()?;
+    let tags = read_tags(ctx, body, MAX_OBJECT_TAGS).await?;
+    let id = ctx.state.store.set_tags(bucket, key, ctx.param("versionId"), tags).await?;
+    Ok(with_version(empty(StatusCode::OK), &id))
+}
+
+/// GET /bucket/key?tagging.
+pub fn get_object_tagging(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let bucket = ctx.existing_bucket()?;
+    let key = ctx.key()?;
+    let version = find_version(ctx, bucket, key)?;
+    Ok(with_version(tagging_xml(&version.tags)?, &version.version_id))
+}
+
+/// DELETE /bucket/key?tagging.
+pub async fn delete_object_tagging(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let bucket = ctx.existing_bucket()?;
+    let key = ctx.key()?;
+    let id = ctx.state.store.set_tags(bucket, key, ctx.param("versionId"), Vec::new()).await?;
+    Ok(with_version(empty(StatusCode::NO_CONTENT), &id))
+}
+
+/// PUT /bucket?tagging.
+pub async fn put_bucket_tagging(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
+    let bucket = ctx.existing_bucket()?;
+    let tags = read_tags(ctx, body, MAX_BUCKET_TAGS).await?;
+    ctx.state.store.set_bucket_config(bucket, BUCKET_TAGS, Some(stored::encode(&tags))).await?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+/// GET /bucket?tagging — NoSuchTagSet when none is set.
+pub fn get_bucket_tagging(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let bucket = ctx.existing_bucket()?;
+    let raw = ctx.state.store.bucket_config(bucket, BUCKET_TAGS)?.ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchTagSet))?;
+    let tags: Vec<(String, String)> = stored::decode(&raw).map_err(S3Error::internal)?;
+    tagging_xml(&tags)
+}
+
+/// DELETE /bucket?tagging.
+pub async fn delete_bucket_tagging(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let bucket = ctx.existing_bucket()?;
+    ctx.state.store.set_bucket_config(bucket, BUCKET_TAGS, None).await?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}

@@ -1,0 +1,58 @@
+//! Per-bucket configuration documents (tagging, lifecycle) and object tag updates.
+//!
+//! Documents are stored as opaque bytes chosen by the caller (already validated);
+//! the store only keeps them durable and removes them with their bucket.
+
+use super::{Store, StoreError, StoreResult};
+use crate::meta::{keys, Batch};
+use crate::model::stored;
+
+impl Store {
+    /// A bucket configuration document, if set.
+    pub fn bucket_config(&self, bucket: &str, name: &str) -> StoreResult<Option<Vec<u8>>> {
+        Ok(self.meta.get(&keys::bucket_config(bucket, name))?)
+    }
+
+    /// Sets (`Some`) or removes (`None`) a bucket configuration document.
+    pub async fn set_bucket_config(&self, bucket: &str, name: &str, value: Option<Vec<u8>>) -> StoreResult<()> {
+        {
+            let _guard = self.locked();
+            self.bucket(bucket)?.ok_or(StoreError::NoSuchBucket)?;
+            let mut batch = Batch::new();
+            match value {
+                Some(v) => batch.put(keys::bucket_config(bucket, name), v),
+                None => batch.delete(keys::bucket_config(bucket, name)),
+            }
+            self.meta.apply(&batch)?;
+        }
+        Ok(self.commits.durable().await?)
+    }
+
+    /// Replaces the tags of one version (the current one if `version_id` is `None`).
+    /// Tags change no bytes and create no version, as in S3. Returns the version id.
+    pub async fn set_tags(&self, bucket: &str, key: &str, version_id: Option<&str>, tags: Vec<(String, String)>) -> StoreResult<String> {
+        let id = {
+            let _guard = self.locked();
+            self.bucket(bucket)?.ok_or(StoreError::NoSuchBucket)?;
+            let current = self.current(bucket, key)?;
+            let mut version = match version_id {
+                Some(id) => self.version(bucket, key, id)?.ok_or(StoreError::NoSuchVersion)?,
+                None => current.clone().filter(|v| !v.delete_marker).ok_or(StoreError::NoSuchKey)?,
+            };
+            if version.delete_marker {
+                return Err(StoreError::MethodNotAllowed);
+            }
+            version.tags = tags;
+            let encoded = stored::encode_version(&version);
+            let mut batch = Batch::new();
+            batch.put(keys::version(bucket, key, version.seq), encoded.clone());
+            if current.is_some_and(|c| c.seq == version.seq) {
+                batch.put(keys::current(bucket, key), encoded);
+            }
+            self.meta.apply(&batch)?;
+            version.version_id
+        };
+        self.commits.durable().await?;
+        Ok(id)
+    }
+}
