@@ -28,6 +28,18 @@ pub struct Config {
     pub auth: AuthConfig,
     /// Request size limits.
     pub limits: LimitsConfig,
+    /// The lifecycle worker.
+    pub lifecycle: LifecycleConfig,
+}
+
+/// `[lifecycle]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LifecycleConfig {
+    /// Seconds between evaluation passes.
+    pub interval_secs: u64,
+    /// Seconds in a lifecycle day.
+    pub day_seconds: u64,
 }
 
 /// `[server]`.
@@ -146,6 +158,9 @@ impl Config {
         }
         if self.limits.max_object_size == 0 || self.limits.max_object_size > 5 << 30 {
             return Err(ConfigError("limits.max_object_size: must be between 1 and 5368709120 (5 GiB)".into()));
+        }
+        if self.lifecycle.interval_secs == 0 || self.lifecycle.day_seconds == 0 {
+            return Err(ConfigError("lifecycle.interval_secs / lifecycle.day_seconds: must be at least 1".into()));
         }
         if self.limits.max_xml_size < 1024 {
             return Err(ConfigError("limits.max_xml_size: must be at least 1024".into()));

@@ -10,6 +10,7 @@
 //! | [`server`] | TCP accept loop (hyper 1), request ids, the request log line, graceful shutdown |
 //! | [`s3`] | the S3 protocol: [`s3::router`] (pure `Endpoint` routing), [`s3::dispatch`] (route → authenticate → handler), one file per feature (`bucket`, `object_put`, `object_get`, `copy`, `delete`, `list`), [`s3::error`] (every S3 error code), `xml` |
 //! | [`auth`] | SigV4 (header, presigned, aws-chunked streaming with chunk and trailer signatures), SigV2, credentials |
+//! | [`worker`] | background tasks: the lifecycle worker |
 //! | [`store`] | buckets and object versions over `meta` + `blob`: the commit protocol, reference counts, the blob collector |
 //! | [`model`] | domain types and pure logic: bucket rules, `ObjectVersion` + manifest, byte ranges, stored encodings |
 //! | [`meta`] | the `MetaStore` trait (ordered KV, atomic batches, flush), sled and in-memory adapters, key encoding, group commit |
@@ -26,3 +27,4 @@ pub mod model;
 pub mod s3;
 pub mod server;
 pub mod store;
+pub mod worker;

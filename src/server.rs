@@ -25,7 +25,7 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// Opens the store and builds the shared state from a configuration.
 pub fn build_state(config: Config, clock: Clock) -> Result<AppState, crate::store::StoreError> {
     let cache = config.storage.meta_cache_mib << 20;
-    let store = Store::open(&config.storage.path, cache)?;
+    let store = Arc::new(Store::open(&config.storage.path, cache)?);
     let keyring = Keyring::new(vec![Credentials {
         access_key: config.auth.access_key.clone(),
         secret_key: SecretKey::new(config.auth.secret_key.clone()),
@@ -38,6 +38,14 @@ pub async fn run(listener: TcpListener, state: Arc<AppState>, shutdown: impl Fut
     // Start-up reconciliation of blobs orphaned by a crash runs beside serving.
     let reconcile = Arc::clone(&state);
     tokio::task::spawn_blocking(move || reconcile.store.reconcile_blobs());
+
+    let (stop_workers, workers_stopped) = tokio::sync::watch::channel(false);
+    let schedule = crate::worker::lifecycle::Schedule {
+        interval: Duration::from_secs(state.config.lifecycle.interval_secs),
+        day_ms: i64::try_from(state.config.lifecycle.day_seconds.saturating_mul(1000)).unwrap_or(i64::MAX),
+    };
+    let lifecycle =
+        tokio::spawn(crate::worker::lifecycle::run(Arc::clone(&state.store), schedule, Arc::clone(&state.clock), workers_stopped));
 
     let permits = Arc::new(Semaphore::new(state.config.server.max_connections));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -79,6 +87,8 @@ pub async fn run(listener: TcpListener, state: Arc<AppState>, shutdown: impl Fut
         });
     }
     tracing::info!("shutting down: draining connections");
+    let _ = stop_workers.send(true);
+    let _ = lifecycle.await;
     if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
         tracing::warn!("some connections did not finish within the drain timeout");
     }

@@ -4,6 +4,7 @@
 //! `ChecksumAlgorithm`).
 
 pub mod bucket;
+pub mod lifecycle;
 pub mod multipart;
 pub mod object;
 pub mod range;

@@ -12,7 +12,7 @@ use hyper::{Method, StatusCode};
 use super::body::{transport_error, RequestBody};
 use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::router::{self, Endpoint, Route, RouteInput};
-use super::{bucket, copy, delete, headers, list, multipart, object_get, object_put, tagging, versions, AppState, Response};
+use super::{bucket, copy, delete, headers, lifecycle, list, multipart, object_get, object_put, tagging, versions, AppState, Response};
 use crate::auth::{self, Authenticated};
 use crate::model::bucket::validate_name;
 
@@ -143,9 +143,9 @@ async fn dispatch(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
         Endpoint::PutBucketTagging => tagging::put_bucket_tagging(ctx, body).await,
         Endpoint::GetBucketTagging => tagging::get_bucket_tagging(ctx),
         Endpoint::DeleteBucketTagging => tagging::delete_bucket_tagging(ctx).await,
-        Endpoint::PutBucketLifecycleConfiguration | Endpoint::GetBucketLifecycleConfiguration | Endpoint::DeleteBucketLifecycle => {
-            Err(S3Error::with_message(S3ErrorCode::NotImplemented, "Lifecycle configuration is not implemented by coffer yet"))
-        }
+        Endpoint::PutBucketLifecycleConfiguration => lifecycle::put_lifecycle(ctx, body).await,
+        Endpoint::GetBucketLifecycleConfiguration => lifecycle::get_lifecycle(ctx),
+        Endpoint::DeleteBucketLifecycle => lifecycle::delete_lifecycle(ctx).await,
         Endpoint::NotYet(name) => {
             Err(S3Error::with_message(S3ErrorCode::NotImplemented, format!("{name} is not implemented by coffer yet")))
         }

@@ -10,6 +10,7 @@ mod delete;
 pub mod dispatch;
 pub mod error;
 pub mod headers;
+mod lifecycle;
 mod list;
 mod multipart;
 mod multipart_xml;
@@ -43,8 +44,8 @@ pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 pub struct AppState {
     /// The validated configuration.
     pub config: Config,
-    /// Buckets and objects.
-    pub store: Store,
+    /// Buckets and objects (shared with the background workers).
+    pub store: Arc<Store>,
     /// Credentials by access key.
     pub keyring: Keyring,
     /// Current time.

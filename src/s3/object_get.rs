@@ -78,6 +78,7 @@ pub fn get_object(ctx: &Ctx<'_>, head_only: bool) -> S3Result<Response> {
         headers::put(h, "x-amz-mp-parts-count", &version.part_sizes.len().to_string());
     }
     write_object_headers(ctx, &version, range.is_none(), h);
+    super::lifecycle::expiration_header(ctx, bucket, key, &version, h);
     Ok(r)
 }
 

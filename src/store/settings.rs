@@ -28,6 +28,22 @@ impl Store {
         Ok(self.commits.durable().await?)
     }
 
+    /// A background worker's saved resume point.
+    pub fn worker_progress(&self, worker: &str) -> StoreResult<Option<Vec<u8>>> {
+        Ok(self.meta.get(&keys::progress(worker))?)
+    }
+
+    /// Saves (or clears) a worker's resume point. Not flushed on its own: losing the
+    /// latest one in a crash only repeats some work.
+    pub fn set_worker_progress(&self, worker: &str, value: Option<Vec<u8>>) -> StoreResult<()> {
+        let mut batch = Batch::new();
+        match value {
+            Some(v) => batch.put(keys::progress(worker), v),
+            None => batch.delete(keys::progress(worker)),
+        }
+        Ok(self.meta.apply(&batch)?)
+    }
+
     /// Replaces the tags of one version (the current one if `version_id` is `None`).
     /// Tags change no bytes and create no version, as in S3. Returns the version id.
     pub async fn set_tags(&self, bucket: &str, key: &str, version_id: Option<&str>, tags: Vec<(String, String)>) -> StoreResult<String> {

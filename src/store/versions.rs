@@ -69,9 +69,28 @@ impl Store {
     /// delete marker (versioning enabled or suspended); with one, permanently removes
     /// that version and, if it was current, makes the next newest current.
     pub async fn delete_object(&self, bucket: &str, key: &str, version_id: Option<&str>, now_ms: i64) -> StoreResult<DeleteOutcome> {
+        self.delete_object_if(bucket, key, version_id, now_ms, None).await
+    }
+
+    /// [`Store::delete_object`], but only if the key's current version still has seq
+    /// `expected_current` (when given): the lifecycle worker expires what it evaluated,
+    /// never a version written since. Fails with `PreconditionFailed` otherwise.
+    pub async fn delete_object_if(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        now_ms: i64,
+        expected_current: Option<u64>,
+    ) -> StoreResult<DeleteOutcome> {
         let (outcome, freed) = {
             let _guard = self.locked();
             let record = self.bucket(bucket)?.ok_or(StoreError::NoSuchBucket)?;
+            if let Some(seq) = expected_current {
+                if self.current(bucket, key)?.map(|c| c.seq) != Some(seq) {
+                    return Err(StoreError::PreconditionFailed);
+                }
+            }
             let mut batch = Batch::new();
             let mut refs = RefDelta::default();
             let outcome = match (version_id, record.versioning) {

@@ -1,0 +1,237 @@
+//! The lifecycle worker: applies every bucket's enabled lifecycle rules — expiration of
+//! current versions, removal of expired delete markers and of noncurrent versions, and
+//! aborting incomplete multipart uploads.
+//!
+//! A pass walks each bucket's version records in pages (bounded memory whatever the
+//! bucket size), saves its position after each page so a restart resumes instead of
+//! rescanning, and yields between pages so foreground requests keep their latency.
+//! Every action is an ordinary store change (references dropped, blobs collected), and
+//! an expiration applies only if the key still has the version that was evaluated.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::meta::keys;
+use crate::model::lifecycle::{after_days, expiry_time, parse, Rule, DOCUMENT};
+use crate::model::stored;
+use crate::store::{Store, StoreError, StoreResult, VersionEntry};
+
+/// Name of the progress record.
+const PROGRESS: &str = "lifecycle";
+/// Version records read per page.
+const PAGE: usize = 256;
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PassStats {
+    /// Current versions expired (deleted or hidden behind a delete marker).
+    pub expired: u64,
+    /// Noncurrent versions and expired delete markers removed.
+    pub versions_removed: u64,
+    /// Incomplete multipart uploads aborted.
+    pub uploads_aborted: u64,
+}
+
+/// Timing of the worker.
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    /// Time between passes.
+    pub interval: Duration,
+    /// Length of a lifecycle day in milliseconds.
+    pub day_ms: i64,
+}
+
+fn to_ms(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Runs passes until `shutdown` changes (or its sender is dropped).
+pub async fn run(
+    store: Arc<Store>,
+    schedule: Schedule,
+    clock: Arc<dyn Fn() -> SystemTime + Send + Sync>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        match run_once(&store, to_ms(clock()), schedule.day_ms).await {
+            Ok(stats) if stats != PassStats::default() => tracing::info!(?stats, "lifecycle pass"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "lifecycle pass failed; retrying next interval"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(schedule.interval) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+/// One pass over every bucket with a lifecycle configuration, resuming where an
+/// interrupted pass stopped.
+pub async fn run_once(store: &Store, now_ms: i64, day_ms: i64) -> StoreResult<PassStats> {
+    let resume: Option<(String, Vec<u8>)> = store.worker_progress(PROGRESS)?.and_then(|raw| stored::decode(&raw).ok());
+    let mut stats = PassStats::default();
+    for (bucket, _) in store.list_buckets()? {
+        let start = match &resume {
+            Some((b, _)) if bucket < *b => continue,
+            Some((b, cursor)) if bucket == *b => cursor.clone(),
+            _ => Vec::new(),
+        };
+        let Some(raw) = store.bucket_config(&bucket, DOCUMENT)? else { continue };
+        let config = match parse(&raw) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(%bucket, error = ?e, "stored lifecycle configuration does not parse; skipping");
+                continue;
+            }
+        };
+        let rules: Vec<&Rule> = config.rules.iter().filter(|r| r.enabled).collect();
+        if rules.is_empty() {
+            continue;
+        }
+        expire_versions(store, &bucket, &rules, start, now_ms, day_ms, &mut stats).await?;
+        abort_uploads(store, &bucket, &rules, now_ms, day_ms, &mut stats).await?;
+    }
+    store.set_worker_progress(PROGRESS, None)?;
+    Ok(stats)
+}
+
+/// An action decided while scanning; applied after the page.
+enum Action {
+    /// Expire the current version, if it is still the one with this seq.
+    ExpireCurrent { key: String, seq: u64 },
+    /// Remove one version permanently.
+    Remove { key: String, version_id: String },
+}
+
+/// Per-key state while walking its versions (newest first).
+struct KeyWalk {
+    key: String,
+    /// Versions seen so far.
+    seen: u64,
+    /// Last-Modified of the previous (newer) version: when the next one became noncurrent.
+    newer_modified: i64,
+    /// The current version is a delete marker: its id.
+    current_marker: Option<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn expire_versions(
+    store: &Store,
+    bucket: &str,
+    rules: &[&Rule],
+    start: Vec<u8>,
+    now: i64,
+    day: i64,
+    stats: &mut PassStats,
+) -> StoreResult<()> {
+    let mut cursor = start;
+    let mut walk: Option<KeyWalk> = None;
+    loop {
+        let page = store.scan_versions(bucket, &cursor, PAGE)?;
+        let mut actions = Vec::new();
+        if page.is_empty() {
+            finish_key(walk.take(), rules, &mut actions);
+            apply(store, bucket, actions, now, stats).await?;
+            return Ok(());
+        }
+        for entry in page {
+            if walk.as_ref().is_none_or(|w| w.key != entry.key) {
+                finish_key(walk.take(), rules, &mut actions);
+                walk = Some(KeyWalk { key: entry.key.clone(), seen: 0, newer_modified: 0, current_marker: None });
+            }
+            let w = walk.as_mut().expect("set above");
+            evaluate(w, &entry, rules, now, day, &mut actions);
+            cursor = keys::version(bucket, &entry.key, entry.version.seq);
+            cursor.push(0);
+        }
+        apply(store, bucket, actions, now, stats).await?;
+        store.set_worker_progress(PROGRESS, Some(stored::encode(&(bucket.to_owned(), cursor.clone()))))?;
+        tokio::task::yield_now().await;
+    }
+}
+
+fn evaluate(w: &mut KeyWalk, entry: &VersionEntry, rules: &[&Rule], now: i64, day: i64, actions: &mut Vec<Action>) {
+    let v = &entry.version;
+    let (size, tags) = (v.size, v.tags.as_slice());
+    if w.seen == 0 {
+        if v.delete_marker {
+            w.current_marker = Some(v.version_id.clone());
+        } else if rules
+            .iter()
+            .filter(|r| r.filter.matches(&entry.key, size, tags))
+            .filter_map(|r| r.expiry)
+            .any(|e| now >= expiry_time(e, v.last_modified_ms, day))
+        {
+            actions.push(Action::ExpireCurrent { key: entry.key.clone(), seq: v.seq });
+        }
+    } else {
+        // This version became noncurrent when the next newer one was written; `newer`
+        // noncurrent versions sit between it and the current one.
+        let newer = w.seen - 1;
+        let expired = rules
+            .iter()
+            .filter(|r| r.filter.matches(&entry.key, size, tags))
+            .filter_map(|r| r.noncurrent)
+            .any(|(days, keep)| now >= after_days(w.newer_modified, days, day) && keep.is_none_or(|k| newer >= k));
+        if expired {
+            actions.push(Action::Remove { key: entry.key.clone(), version_id: v.version_id.clone() });
+        }
+    }
+    w.seen += 1;
+    w.newer_modified = v.last_modified_ms;
+}
+
+/// At the end of a key: a delete marker that is its only version is expired if a rule
+/// says ExpiredObjectDeleteMarker.
+fn finish_key(walk: Option<KeyWalk>, rules: &[&Rule], actions: &mut Vec<Action>) {
+    let Some(w) = walk else { return };
+    let Some(marker) = w.current_marker else { return };
+    if w.seen == 1 && rules.iter().any(|r| r.expired_object_delete_marker && r.filter.matches(&w.key, 0, &[])) {
+        actions.push(Action::Remove { key: w.key, version_id: marker });
+    }
+}
+
+async fn apply(store: &Store, bucket: &str, actions: Vec<Action>, now: i64, stats: &mut PassStats) -> StoreResult<()> {
+    for action in actions {
+        let result = match &action {
+            Action::ExpireCurrent { key, seq } => store.delete_object_if(bucket, key, None, now, Some(*seq)).await,
+            Action::Remove { key, version_id } => store.delete_object(bucket, key, Some(version_id), now).await,
+        };
+        match (result, &action) {
+            (Ok(_), Action::ExpireCurrent { .. }) => stats.expired += 1,
+            (Ok(_), Action::Remove { .. }) => stats.versions_removed += 1,
+            // Overwritten or deleted since it was evaluated: nothing to do.
+            (Err(StoreError::PreconditionFailed | StoreError::NoSuchBucket), _) => {}
+            (Err(e), _) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+async fn abort_uploads(store: &Store, bucket: &str, rules: &[&Rule], now: i64, day: i64, stats: &mut PassStats) -> StoreResult<()> {
+    let abort_rules: Vec<(&str, u64)> = rules.iter().filter_map(|r| r.abort_after_days.map(|d| (r.filter.prefix.as_str(), d))).collect();
+    if abort_rules.is_empty() {
+        return Ok(());
+    }
+    let mut from: Option<Vec<u8>> = None;
+    loop {
+        let page = store.list_uploads(bucket, from.clone(), PAGE)?;
+        for u in &page.uploads {
+            if abort_rules.iter().any(|(prefix, days)| u.key.starts_with(prefix) && now >= after_days(u.initiated_ms, *days, day)) {
+                match store.abort_upload(bucket, &u.key, &u.upload_id).await {
+                    Ok(()) => stats.uploads_aborted += 1,
+                    Err(StoreError::NoSuchUpload) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        let Some(last) = page.uploads.last() else { return Ok(()) };
+        if !page.truncated {
+            return Ok(());
+        }
+        let mut next = keys::upload(bucket, &last.key, &last.upload_id);
+        next.push(0);
+        from = Some(next);
+        tokio::task::yield_now().await;
+    }
+}
