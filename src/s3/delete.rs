@@ -49,15 +49,7 @@ fn verify_integrity(ctx: &Ctx<'_>, body: &[u8]) -> S3Result<()> {
             let want = checksum_from_base64(alg, value.trim()).ok_or_else(|| {
                 S3Error::with_message(S3ErrorCode::InvalidRequest, format!("Value for {} header is invalid.", alg.header_name()))
             })?;
-            let mut c = Checksummer::new(alg);
-            c.update(body);
-            if c.finish() != want {
-                return Err(S3Error::with_message(
-                    S3ErrorCode::BadDigest,
-                    format!("The {} you specified did not match the calculated checksum.", alg.s3_name()),
-                ));
-            }
-            return Ok(());
+            return check(alg, body, &want);
         }
     }
     // Bodies whose checksum arrived in an aws-chunked trailer were verified while decoding.
@@ -133,6 +125,11 @@ fn verify_trailer(ctx: &Ctx<'_>, body: &[u8], trailers: Option<&crate::auth::Tra
         .ok_or_else(|| {
             S3Error::with_message(S3ErrorCode::InvalidRequest, format!("The {} trailer is missing or malformed.", alg.header_name()))
         })?;
+    check(alg, body, &want)
+}
+
+/// BadDigest unless `body` has checksum `want`.
+fn check(alg: ChecksumAlgorithm, body: &[u8], want: &[u8]) -> S3Result<()> {
     let mut c = Checksummer::new(alg);
     c.update(body);
     if c.finish() != want {

@@ -75,6 +75,26 @@ impl Ctx<'_> {
         Ok(key)
     }
 
+    /// A page-size parameter (`max-keys`, `max-parts`, `max-uploads`): default and cap
+    /// 1000, as S3.
+    pub fn page_size(&self, name: &str) -> S3Result<usize> {
+        match self.param(name) {
+            None => Ok(1000),
+            Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).map(|n| usize::try_from(n).unwrap_or(1000).min(1000)).ok_or_else(|| {
+                S3Error::with_message(S3ErrorCode::InvalidArgument, format!("Provided {name} not an integer or within integer range"))
+            }),
+        }
+    }
+
+    /// `encoding-type=url`: keys in the response are URL-encoded.
+    pub fn url_encoding(&self) -> S3Result<bool> {
+        match self.param("encoding-type") {
+            None => Ok(false),
+            Some(v) if v.eq_ignore_ascii_case("url") => Ok(true),
+            Some(_) => Err(S3Error::with_message(S3ErrorCode::InvalidArgument, "Invalid Encoding Method specified in Request")),
+        }
+    }
+
     /// The caller's access key (authenticated requests only reach handlers).
     pub fn caller(&self) -> &str {
         self.auth.access_key.as_deref().unwrap_or_default()

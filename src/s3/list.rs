@@ -13,9 +13,6 @@ use crate::meta::keys::prefix_successor;
 use crate::model::ObjectVersion;
 use crate::store::Store;
 
-/// The largest page S3 returns.
-const MAX_KEYS: usize = 1000;
-
 /// What to list.
 struct ListParams {
     prefix: String,
@@ -100,32 +97,8 @@ fn next_key(key: &str) -> Vec<u8> {
     k
 }
 
-fn max_keys(ctx: &Ctx<'_>) -> S3Result<usize> {
-    match ctx.param("max-keys") {
-        None => Ok(MAX_KEYS),
-        Some(v) => {
-            v.parse::<i64>().ok().filter(|n| *n >= 0).map(|n| usize::try_from(n).unwrap_or(MAX_KEYS).min(MAX_KEYS)).ok_or_else(|| {
-                S3Error::with_message(S3ErrorCode::InvalidArgument, "Provided max-keys not an integer or within integer range")
-            })
-        }
-    }
-}
-
-/// `encoding-type=url` → encode keys in the response.
-fn url_encoding(ctx: &Ctx<'_>) -> S3Result<bool> {
-    match ctx.param("encoding-type") {
-        None => Ok(false),
-        Some(v) if v.eq_ignore_ascii_case("url") => Ok(true),
-        Some(_) => Err(S3Error::with_message(S3ErrorCode::InvalidArgument, "Invalid Encoding Method specified in Request")),
-    }
-}
-
-/// Characters left as-is when URL-encoding keys: unreserved characters and `/`.
-const KEY_SET: &percent_encoding::AsciiSet =
-    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
-
 fn encoder(url: bool) -> impl Fn(&str) -> String {
-    move |s: &str| if url { percent_encoding::utf8_percent_encode(s, KEY_SET).to_string() } else { s.to_owned() }
+    move |s: &str| x::encode_key(s, url)
 }
 
 fn entries(ctx: &Ctx<'_>, page: &Page, enc: &dyn Fn(&str) -> String, owner: bool) -> Vec<x::ListEntry> {
@@ -147,7 +120,7 @@ fn entries(ctx: &Ctx<'_>, page: &Page, enc: &dyn Fn(&str) -> String, owner: bool
 /// GET /bucket (V1).
 pub fn list_objects_v1(ctx: &Ctx<'_>) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
-    let url = url_encoding(ctx)?;
+    let url = ctx.url_encoding()?;
     let prefix = ctx.param("prefix").unwrap_or_default().to_owned();
     let delimiter = ctx.param("delimiter").filter(|d| !d.is_empty()).map(str::to_owned);
     let marker = ctx.param("marker").unwrap_or_default().to_owned();
@@ -155,7 +128,7 @@ pub fn list_objects_v1(ctx: &Ctx<'_>) -> S3Result<Response> {
         start: if marker.is_empty() { Vec::new() } else { start_after(&marker, &prefix, delimiter.as_deref()) },
         prefix,
         delimiter,
-        max_keys: max_keys(ctx)?,
+        max_keys: ctx.page_size("max-keys")?,
     };
     let page = list_page(&ctx.state.store, bucket, &params)?;
     let enc = encoder(url);
@@ -179,7 +152,7 @@ pub fn list_objects_v1(ctx: &Ctx<'_>) -> S3Result<Response> {
 /// GET /bucket?list-type=2.
 pub fn list_objects_v2(ctx: &Ctx<'_>) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
-    let url = url_encoding(ctx)?;
+    let url = ctx.url_encoding()?;
     let prefix = ctx.param("prefix").unwrap_or_default().to_owned();
     let delimiter = ctx.param("delimiter").filter(|d| !d.is_empty()).map(str::to_owned);
     let token = ctx.param("continuation-token").map(str::to_owned);
@@ -191,7 +164,7 @@ pub fn list_objects_v2(ctx: &Ctx<'_>) -> S3Result<Response> {
         (None, Some(s)) if !s.is_empty() => start_after(s, &prefix, delimiter.as_deref()),
         _ => Vec::new(),
     };
-    let params = ListParams { prefix, delimiter, start, max_keys: max_keys(ctx)? };
+    let params = ListParams { prefix, delimiter, start, max_keys: ctx.page_size("max-keys")? };
     let page = list_page(&ctx.state.store, bucket, &params)?;
     let enc = encoder(url);
     let fetch_owner = ctx.param("fetch-owner").is_some_and(|v| v == "true");

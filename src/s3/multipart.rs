@@ -370,21 +370,12 @@ pub async fn abort_upload(ctx: &Ctx<'_>) -> S3Result<Response> {
     Ok(empty(StatusCode::NO_CONTENT))
 }
 
-fn page_size(ctx: &Ctx<'_>, name: &str) -> S3Result<usize> {
-    match ctx.param(name) {
-        None => Ok(1000),
-        Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).map(|n| usize::try_from(n).unwrap_or(1000).min(1000)).ok_or_else(|| {
-            S3Error::with_message(S3ErrorCode::InvalidArgument, format!("Provided {name} not an integer or within integer range"))
-        }),
-    }
-}
-
 /// GET /bucket/key?uploadId=ID.
 pub fn list_parts(ctx: &Ctx<'_>) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
     let key = ctx.key()?;
     let upload = in_progress(ctx, bucket, key)?;
-    let max = page_size(ctx, "max-parts")?;
+    let max = ctx.page_size("max-parts")?;
     let marker = match ctx.param("part-number-marker") {
         None => 0,
         Some(m) => m.parse::<u32>().map_err(|_| S3Error::with_message(S3ErrorCode::InvalidArgument, "Invalid part-number-marker"))?,
@@ -428,7 +419,7 @@ pub fn list_parts(ctx: &Ctx<'_>) -> S3Result<Response> {
 /// GET /bucket?uploads.
 pub fn list_uploads(ctx: &Ctx<'_>) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
-    let max = page_size(ctx, "max-uploads")?;
+    let max = ctx.page_size("max-uploads")?;
     let prefix = ctx.param("prefix").unwrap_or_default().to_owned();
     let delimiter = ctx.param("delimiter").filter(|d| !d.is_empty()).map(str::to_owned);
     let key_marker = ctx.param("key-marker").unwrap_or_default().to_owned();

@@ -88,10 +88,6 @@ struct MarkerItem {
     owner: Owner,
 }
 
-/// Characters left as-is when URL-encoding keys: unreserved characters and `/`.
-const KEY_SET: &percent_encoding::AsciiSet =
-    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
-
 /// Where the listing starts (a version-record key, inclusive).
 fn start_key(ctx: &Ctx<'_>, bucket: &str, prefix: &str, delimiter: Option<&str>) -> S3Result<Vec<u8>> {
     let floor = keys::versions_with_prefix(bucket, prefix);
@@ -124,18 +120,8 @@ pub fn list_object_versions(ctx: &Ctx<'_>) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
     let prefix = ctx.param("prefix").unwrap_or_default().to_owned();
     let delimiter = ctx.param("delimiter").filter(|d| !d.is_empty()).map(str::to_owned);
-    let url = match ctx.param("encoding-type") {
-        None => false,
-        Some(v) if v.eq_ignore_ascii_case("url") => true,
-        Some(_) => return Err(S3Error::with_message(S3ErrorCode::InvalidArgument, "Invalid Encoding Method specified in Request")),
-    };
-    let max = match ctx.param("max-keys") {
-        None => 1000,
-        Some(v) => v
-            .parse::<usize>()
-            .map_err(|_| S3Error::with_message(S3ErrorCode::InvalidArgument, "Provided max-keys not an integer or within integer range"))?
-            .min(1000),
-    };
+    let url = ctx.url_encoding()?;
+    let max = ctx.page_size("max-keys")?;
     let mut cursor = start_key(ctx, bucket, &prefix, delimiter.as_deref())?;
     let mut rows: Vec<VersionEntry> = Vec::new();
     let mut latest: Vec<bool> = Vec::new();
@@ -176,7 +162,7 @@ pub fn list_object_versions(ctx: &Ctx<'_>) -> S3Result<Response> {
             rows.push(e);
         }
     }
-    let enc = |s: &str| if url { percent_encoding::utf8_percent_encode(s, KEY_SET).to_string() } else { s.to_owned() };
+    let enc = |s: &str| x::encode_key(s, url);
     let owner = Owner { id: ctx.caller().to_owned(), display_name: ctx.caller().to_owned() };
     let (next_key, next_version) = match (truncated, rows.last(), prefixes.last()) {
         (true, Some(r), p) if p.is_none_or(|p| *p < r.key) => (Some(enc(&r.key)), Some(r.version.version_id.clone())),

@@ -8,6 +8,19 @@ use super::error::{S3Error, S3ErrorCode, S3Result};
 /// The S3 XML namespace.
 pub const NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 
+/// Characters left as-is when URL-encoding keys in listings: unreserved ones and `/`.
+const KEY_SET: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
+
+/// A key (or prefix, delimiter) as listings show it: URL-encoded with `encoding-type=url`.
+pub fn encode_key(s: &str, url: bool) -> String {
+    if url {
+        percent_encoding::utf8_percent_encode(s, KEY_SET).to_string()
+    } else {
+        s.to_owned()
+    }
+}
+
 /// Serializes `value` as the document element `root`, with the XML declaration.
 pub fn to_xml<T: Serialize>(root: &str, value: &T) -> S3Result<String> {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");

@@ -246,6 +246,19 @@ impl Store {
         staged: Option<&mut StagedBlob>,
         precondition: Precondition<'_>,
     ) -> StoreResult<ObjectVersion> {
+        self.commit_with_blob(staged, |pinned| self.commit_version(bucket, key, &mut version, precondition, pinned)).await?;
+        Ok(version)
+    }
+
+    /// The write protocol around a metadata commit: pin `staged` (if any), place it at
+    /// its address durably, run `commit` (which takes the lock and unpins), wait for the
+    /// group flush, then collect the blobs the commit freed. On failure a blob placed
+    /// for nothing is collected again.
+    async fn commit_with_blob(
+        &self,
+        staged: Option<&mut StagedBlob>,
+        commit: impl FnOnce(Option<BlobHash>) -> StoreResult<Vec<BlobHash>>,
+    ) -> StoreResult<()> {
         let pinned = staged.as_ref().map(|s| s.hash);
         if let Some(hash) = pinned {
             *self.locked().entry(hash).or_insert(0) += 1;
@@ -254,11 +267,18 @@ impl Store {
             Some(s) => self.place(s).await,
             None => Ok(()),
         };
-        let committed = placed.and_then(|()| self.commit_version(bucket, key, &mut version, precondition, pinned));
-        let freed = match committed {
+        if let Err(e) = placed {
+            // `commit` never ran, so the pin is still ours to drop.
+            if let Some(hash) = pinned {
+                unpin(&mut self.locked(), hash);
+                self.collect(&[hash]);
+            }
+            return Err(e);
+        }
+        // `commit` unpins under the lock whatever its outcome.
+        let freed = match commit(pinned) {
             Ok(freed) => freed,
             Err(e) => {
-                // The blob may now sit at its address with no reference: collect it.
                 if let Some(hash) = pinned {
                     self.collect(&[hash]);
                 }
@@ -267,7 +287,7 @@ impl Store {
         };
         self.commits.durable().await?;
         self.collect(&freed);
-        Ok(version)
+        Ok(())
     }
 
     /// Moves a staged blob to its address and makes that durable.

@@ -35,9 +35,10 @@ pub struct UploadListing {
 }
 
 impl Store {
-    /// A new upload id: ordered by creation, unguessable.
-    fn new_upload_id(&self) -> String {
-        let seq = self.seq.load(std::sync::atomic::Ordering::SeqCst);
+    /// A new upload id (under the lock): ordered by creation through the store's
+    /// sequence, unguessable through 128 random bits.
+    fn new_upload_id(&self, batch: &mut Batch) -> String {
+        let seq = self.next_seq(batch);
         format!("{seq:016x}{:016x}{:016x}", rand::random::<u64>(), rand::random::<u64>())
     }
 
@@ -46,8 +47,8 @@ impl Store {
         {
             let _guard = self.locked();
             self.bucket(bucket)?.ok_or(StoreError::NoSuchBucket)?;
-            record.upload_id = self.new_upload_id();
             let mut batch = Batch::new();
+            record.upload_id = self.new_upload_id(&mut batch);
             batch.put(keys::upload(bucket, &record.key, &record.upload_id), stored::encode(&record));
             self.meta.apply(&batch)?;
         }
@@ -73,27 +74,7 @@ impl Store {
         part: PartRecord,
         staged: Option<&mut StagedBlob>,
     ) -> StoreResult<()> {
-        let pinned = staged.as_ref().map(|s| s.hash);
-        if let Some(hash) = pinned {
-            *self.locked().entry(hash).or_insert(0) += 1;
-        }
-        let placed = match staged {
-            Some(s) => self.place(s).await,
-            None => Ok(()),
-        };
-        let committed = placed.and_then(|()| self.commit_part(bucket, key, upload_id, &part, pinned));
-        let freed = match committed {
-            Ok(freed) => freed,
-            Err(e) => {
-                if let Some(hash) = pinned {
-                    self.collect(&[hash]);
-                }
-                return Err(e);
-            }
-        };
-        self.commits.durable().await?;
-        self.collect(&freed);
-        Ok(())
+        self.commit_with_blob(staged, |pinned| self.commit_part(bucket, key, upload_id, &part, pinned)).await
     }
 
     fn commit_part(
