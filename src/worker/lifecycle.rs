@@ -235,3 +235,57 @@ async fn abort_uploads(store: &Store, bucket: &str, rules: &[&Rule], now: i64, d
         tokio::task::yield_now().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{BucketRecord, ContentHeaders, ObjectVersion, Versioning};
+
+    fn empty_object(now: i64) -> ObjectVersion {
+        ObjectVersion {
+            version_id: String::new(),
+            seq: 0,
+            delete_marker: false,
+            size: 0,
+            etag: "d41d8cd98f00b204e9800998ecf8427e".into(),
+            last_modified_ms: now,
+            headers: ContentHeaders::default(),
+            user_metadata: vec![],
+            checksums: vec![],
+            storage_class: "STANDARD".into(),
+            tags: vec![],
+            part_sizes: vec![],
+            composite_checksum: false,
+            manifest: vec![],
+        }
+    }
+
+    #[tokio::test]
+    async fn an_interrupted_pass_resumes_where_it_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 8 << 20).unwrap();
+        let record = BucketRecord { created_ms: 0, region: "r".into(), versioning: Versioning::Unversioned, owner: "o".into() };
+        store.create_bucket("life", record).await.unwrap();
+        for i in 0..600 {
+            store.put_object("life", &format!("k{i:04}"), empty_object(0), None, &|_| true).await.unwrap();
+        }
+        let xml = "<LifecycleConfiguration><Rule><ID>all</ID><Filter/><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule></LifecycleConfiguration>";
+        store.set_bucket_config("life", DOCUMENT, Some(xml.as_bytes().to_vec())).await.unwrap();
+        // A pass that stopped after k0299 left this resume point.
+        let mut cursor = keys::version("life", "k0299", store.current("life", "k0299").unwrap().unwrap().seq);
+        cursor.push(0);
+        store.set_worker_progress(PROGRESS, Some(stored::encode(&("life".to_owned(), cursor)))).unwrap();
+
+        let day = 1000;
+        let stats = run_once(&store, 10 * day, day).await.unwrap();
+        assert_eq!(stats.expired, 300, "the resumed pass covers only the rest of the bucket");
+        assert!(store.current("life", "k0299").unwrap().is_some());
+        assert!(store.current("life", "k0300").unwrap().is_none());
+        assert!(store.worker_progress(PROGRESS).unwrap().is_none(), "a finished pass clears its resume point");
+        let stats = run_once(&store, 10 * day, day).await.unwrap();
+        assert_eq!(stats.expired, 300);
+        // Nothing expires before its time.
+        store.put_object("life", "fresh", empty_object(10 * day), None, &|_| true).await.unwrap();
+        assert_eq!(run_once(&store, 10 * day + 1, day).await.unwrap(), PassStats::default());
+    }
+}
