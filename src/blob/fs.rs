@@ -1,9 +1,11 @@
 //! [`FsBlobStore`]: blobs as files under `<root>/blobs/ab/cd/<hash>`, uploads in
 //! `<root>/tmp/`, temp → fsync → rename → fsync directories.
 
+use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use super::{BlobHash, BlobStore};
 
@@ -13,6 +15,11 @@ pub struct FsBlobStore {
     blobs: PathBuf,
     /// `<root>/tmp`.
     tmp: PathBuf,
+    /// Directories with entries (renames, new subdirectories) not yet fsynced, each
+    /// with a generation bumped on every change. A sync clears an entry only if no
+    /// change arrived while it ran, so every caller of `sync_address` returns after its
+    /// own rename is durable, and directories with nothing new are not fsynced again.
+    unsynced: Mutex<HashMap<PathBuf, u64>>,
 }
 
 impl FsBlobStore {
@@ -34,7 +41,7 @@ impl FsBlobStore {
         if removed > 0 {
             tracing::info!(removed, "removed temp files of interrupted uploads");
         }
-        Ok(Self { blobs, tmp })
+        Ok(Self { blobs, tmp, unsynced: Mutex::new(HashMap::new()) })
     }
 
     fn dirs(&self, hash: &BlobHash) -> (PathBuf, PathBuf) {
@@ -42,6 +49,23 @@ impl FsBlobStore {
         let outer = self.blobs.join(&hex[0..2]);
         let inner = outer.join(&hex[2..4]);
         (outer, inner)
+    }
+
+    fn mark_unsynced(&self, dir: &Path) {
+        *self.unsynced.lock().unwrap_or_else(PoisonError::into_inner).entry(dir.to_path_buf()).or_insert(0) += 1;
+    }
+
+    /// Fsyncs `dir` if it has unsynced changes.
+    fn sync_if_needed(&self, dir: &Path) -> io::Result<()> {
+        let Some(generation) = self.unsynced.lock().unwrap_or_else(PoisonError::into_inner).get(dir).copied() else {
+            return Ok(());
+        };
+        sync_dir(dir)?;
+        let mut unsynced = self.unsynced.lock().unwrap_or_else(PoisonError::into_inner);
+        if unsynced.get(dir) == Some(&generation) {
+            unsynced.remove(dir);
+        }
+        Ok(())
     }
 
     fn path(&self, hash: &BlobHash) -> PathBuf {
@@ -67,19 +91,30 @@ impl BlobStore for FsBlobStore {
             fs::remove_file(temp)?;
             return Ok(false);
         }
-        let (_, inner) = self.dirs(hash);
-        fs::create_dir_all(&inner)?;
+        let (outer, inner) = self.dirs(hash);
+        if !inner.exists() {
+            if !outer.exists() {
+                fs::create_dir_all(&outer)?;
+                self.mark_unsynced(&self.blobs);
+            }
+            fs::create_dir_all(&inner)?;
+            self.mark_unsynced(&outer);
+        }
         // Two writers of identical bytes may both get here; the second rename replaces
         // the first file with the same content, atomically.
         fs::rename(temp, &target)?;
+        self.mark_unsynced(&inner);
         Ok(true)
     }
 
     fn sync_address(&self, hash: &BlobHash) -> io::Result<()> {
+        // Inner first: a directory entry is durable once its own directory and every
+        // directory above it that was new are synced. A dedup hit also comes here, so it
+        // waits for the earlier writer's rename to be durable before acknowledging.
         let (outer, inner) = self.dirs(hash);
-        sync_dir(&inner)?;
-        sync_dir(&outer)?;
-        sync_dir(&self.blobs)
+        self.sync_if_needed(&inner)?;
+        self.sync_if_needed(&outer)?;
+        self.sync_if_needed(&self.blobs)
     }
 
     fn open(&self, hash: &BlobHash) -> io::Result<File> {
