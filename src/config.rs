@@ -30,6 +30,53 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// The lifecycle worker.
     pub lifecycle: LifecycleConfig,
+    /// Notification destinations.
+    pub notify: NotifyConfig,
+}
+
+/// `[notify]`.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// `name=url` webhook destinations.
+    pub webhooks: Vec<String>,
+    /// Authorization header for webhooks (redacted in Debug).
+    pub webhook_authorization: String,
+    /// Per-attempt timeout.
+    pub timeout_secs: u64,
+    /// Retry window.
+    pub max_age_secs: u64,
+}
+
+impl std::fmt::Debug for NotifyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotifyConfig")
+            .field("webhooks", &self.webhooks)
+            .field("webhook_authorization", &"<redacted>")
+            .field("timeout_secs", &self.timeout_secs)
+            .field("max_age_secs", &self.max_age_secs)
+            .finish()
+    }
+}
+
+impl NotifyConfig {
+    /// The webhook destinations: (ARN, URL).
+    pub fn webhook_targets(&self) -> Result<Vec<(String, hyper::Uri)>, ConfigError> {
+        self.webhooks
+            .iter()
+            .map(|w| {
+                let (name, url) = w.split_once('=').ok_or_else(|| ConfigError(format!("notify.webhooks: {w:?} is not name=url")))?;
+                let uri: hyper::Uri = url.parse().map_err(|e| ConfigError(format!("notify.webhooks: {url:?}: {e}")))?;
+                if uri.scheme_str() != Some("http")
+                    || name.is_empty()
+                    || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                {
+                    return Err(ConfigError(format!("notify.webhooks: {w:?} needs a name of letters, digits, - or _ and an http:// URL")));
+                }
+                Ok((format!("arn:coffer:sqs::1:{name}"), uri))
+            })
+            .collect()
+    }
 }
 
 /// `[lifecycle]`.
@@ -162,6 +209,10 @@ impl Config {
         if self.lifecycle.interval_secs == 0 || self.lifecycle.day_seconds == 0 {
             return Err(ConfigError("lifecycle.interval_secs / lifecycle.day_seconds: must be at least 1".into()));
         }
+        self.notify.webhook_targets()?;
+        if self.notify.timeout_secs == 0 {
+            return Err(ConfigError("notify.timeout_secs: must be at least 1".into()));
+        }
         if self.limits.max_xml_size < 1024 {
             return Err(ConfigError("limits.max_xml_size: must be at least 1024".into()));
         }
@@ -226,6 +277,9 @@ fn set_key(table: &mut toml::Table, defaults: &toml::Table, key: &str, raw: &str
     let value = match default {
         toml::Value::Integer(_) => {
             toml::Value::Integer(raw.trim().parse().map_err(|_| ConfigError(format!("{key}: expected an integer, got {raw:?}")))?)
+        }
+        toml::Value::Array(_) => {
+            toml::Value::Array(raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| toml::Value::String(s.to_owned())).collect())
         }
         toml::Value::Boolean(_) => {
             toml::Value::Boolean(raw.trim().parse().map_err(|_| ConfigError(format!("{key}: expected true or false, got {raw:?}")))?)

@@ -22,6 +22,7 @@
 pub mod auth;
 pub mod blob;
 pub mod config;
+pub mod events;
 pub mod meta;
 pub mod model;
 pub mod s3;

@@ -16,6 +16,7 @@ use tokio::sync::Semaphore;
 
 use crate::auth::{Credentials, Keyring, SecretKey};
 use crate::config::Config;
+use crate::events::webhook::{Webhook, WebhookClient};
 use crate::s3::{dispatch, headers, AppState, Clock, Response};
 use crate::store::Store;
 
@@ -45,7 +46,9 @@ pub async fn run(listener: TcpListener, state: Arc<AppState>, shutdown: impl Fut
         day_ms: i64::try_from(state.config.lifecycle.day_seconds.saturating_mul(1000)).unwrap_or(i64::MAX),
     };
     let lifecycle =
-        tokio::spawn(crate::worker::lifecycle::run(Arc::clone(&state.store), schedule, Arc::clone(&state.clock), workers_stopped));
+        tokio::spawn(crate::worker::lifecycle::run(Arc::clone(&state.store), schedule, Arc::clone(&state.clock), workers_stopped.clone()));
+
+    let delivery = tokio::spawn(delivery_worker(&state).run(workers_stopped.clone()));
 
     let permits = Arc::new(Semaphore::new(state.config.server.max_connections));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -89,8 +92,27 @@ pub async fn run(listener: TcpListener, state: Arc<AppState>, shutdown: impl Fut
     tracing::info!("shutting down: draining connections");
     let _ = stop_workers.send(true);
     let _ = lifecycle.await;
+    let _ = delivery.await;
     if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
         tracing::warn!("some connections did not finish within the drain timeout");
+    }
+}
+
+/// The event delivery worker for the configured destinations.
+fn delivery_worker(state: &AppState) -> crate::worker::delivery::Delivery {
+    let notify = &state.config.notify;
+    let authorization = Some(notify.webhook_authorization.clone()).filter(|a| !a.is_empty());
+    // Validated at start-up, so this cannot fail here.
+    let targets = notify.webhook_targets().unwrap_or_default();
+    let webhooks =
+        targets.into_iter().map(|(arn, url)| (arn.clone(), Webhook { arn, url, authorization: authorization.clone() })).collect();
+    crate::worker::delivery::Delivery {
+        store: Arc::clone(&state.store),
+        webhooks,
+        client: WebhookClient::new(Duration::from_secs(notify.timeout_secs)),
+        region: state.config.server.region.clone(),
+        max_age: Duration::from_secs(notify.max_age_secs),
+        stats: Arc::default(),
     }
 }
 
@@ -101,7 +123,7 @@ async fn serve(state: &AppState, req: hyper::Request<Incoming>, peer: SocketAddr
     let method = req.method().clone();
     // Log the path only: query strings may hold presigned signatures.
     let path = req.uri().path().to_owned();
-    let mut response = dispatch::handle(state, req, &request_id).await;
+    let mut response = dispatch::handle(state, req, &request_id, peer).await;
     let h = response.headers_mut();
     headers::put(h, "x-amz-request-id", &request_id);
     headers::put(h, "server", "coffer");

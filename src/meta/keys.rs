@@ -13,6 +13,7 @@
 //! | `S` | counter name | u64 BE |
 //! | `K` | bucket, 0x00, document name | a bucket configuration (tagging, lifecycle) |
 //! | `W` | worker name | a background worker's resume point |
+//! | `E` | seq (8 bytes BE) | `OutboxEntry`: an event awaiting delivery |
 //! | `U` | bucket, 0x00, escaped key, 0x00 0x01, upload id | `UploadRecord` |
 //! | `P` | upload id, 0x00, part number (4 bytes BE) | `PartRecord` |
 //! | `C` | upload id | completed upload (for retried Complete) |
@@ -33,6 +34,8 @@ const REFCOUNT: u8 = b'R';
 const COUNTER: u8 = b'S';
 /// Record kind prefix of per-bucket configuration documents.
 const BUCKET_CONFIG: u8 = b'K';
+/// Record kind prefix of the event outbox.
+const OUTBOX: u8 = b'E';
 /// Record kind prefix of background-worker progress.
 const PROGRESS: u8 = b'W';
 /// Record kind prefix of multipart uploads.
@@ -253,6 +256,18 @@ pub fn bucket_config_range(bucket: &str) -> (Vec<u8>, Vec<u8>) {
     let mut end = start.clone();
     *end.last_mut().expect("non-empty") = 1;
     (start, end)
+}
+
+/// Key of an outbox entry; entries sort in commit order.
+pub fn outbox(seq: u64) -> Vec<u8> {
+    let mut k = vec![OUTBOX];
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// Range `[start, end)` of the outbox.
+pub fn outbox_range() -> (Vec<u8>, Vec<u8>) {
+    (vec![OUTBOX], vec![OUTBOX + 1])
 }
 
 /// Key of a background worker's progress record.

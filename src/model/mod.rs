@@ -4,8 +4,10 @@
 //! `ChecksumAlgorithm`).
 
 pub mod bucket;
+pub mod event;
 pub mod lifecycle;
 pub mod multipart;
+pub mod notification;
 pub mod object;
 pub mod range;
 pub mod stored;

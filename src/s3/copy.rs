@@ -9,6 +9,7 @@ use super::headers::{self, iso8601, to_ms};
 use super::xml::{self as x, NS};
 use super::Response;
 use crate::model::bucket::validate_name;
+use crate::model::event::CauseKind;
 use crate::model::object::NULL_VERSION;
 use crate::model::ObjectVersion;
 
@@ -122,7 +123,7 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
         composite_checksum: src.composite_checksum,
         manifest: src.manifest.clone(),
     };
-    let stored = store.put_object(bucket, key, version, None, &|current| condition.holds(current)).await?;
+    let stored = store.put_object(bucket, key, version, None, &|current| condition.holds(current), &ctx.cause(CauseKind::Copy)).await?;
     let checksums: BTreeMap<String, String> =
         stored.checksums.iter().map(|(alg, v)| (format!("Checksum{}", alg.s3_name()), stored.checksum_value(v))).collect();
     let result = x::CopyObjectResult { xmlns: NS, last_modified: iso8601(stored.last_modified_ms), etag: stored.quoted_etag(), checksums };

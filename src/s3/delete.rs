@@ -11,6 +11,7 @@ use super::headers::{self, to_ms};
 use super::xml::{self as x, NS};
 use super::Response;
 use crate::blob::{checksum_from_base64, ChecksumAlgorithm, Checksummer};
+use crate::model::event::CauseKind;
 
 /// Most keys one DeleteObjects request may name.
 const MAX_BATCH: usize = 1000;
@@ -21,7 +22,7 @@ pub async fn delete_object(ctx: &Ctx<'_>) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
     let key = ctx.key()?;
     let now = to_ms((ctx.state.clock)());
-    let outcome = ctx.state.store.delete_object(bucket, key, ctx.param("versionId"), now).await?;
+    let outcome = ctx.state.store.delete_object(bucket, key, ctx.param("versionId"), now, &ctx.cause(CauseKind::Delete)).await?;
     let mut r = empty(StatusCode::NO_CONTENT);
     if let Some(id) = &outcome.version_id {
         headers::put(r.headers_mut(), "x-amz-version-id", id);
@@ -77,7 +78,11 @@ pub async fn delete_objects(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respon
             Err(S3Error::new(S3ErrorCode::KeyTooLongError))
         } else {
             let now = to_ms((ctx.state.clock)());
-            ctx.state.store.delete_object(bucket, &object.key, object.version_id.as_deref(), now).await.map_err(S3Error::from)
+            ctx.state
+                .store
+                .delete_object(bucket, &object.key, object.version_id.as_deref(), now, &ctx.cause(CauseKind::Delete))
+                .await
+                .map_err(S3Error::from)
         };
         match outcome {
             Ok(_) if quiet => {}

@@ -2,6 +2,8 @@
 //! authenticate, wrap the body, dispatch to the operation's handler, and turn any error
 //! into S3's XML error response.
 
+use std::net::SocketAddr;
+
 use futures_util::TryStreamExt;
 use http_body_util::{BodyExt, BodyStream, Full};
 use hyper::body::Incoming;
@@ -12,9 +14,12 @@ use hyper::{Method, StatusCode};
 use super::body::{transport_error, RequestBody};
 use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::router::{self, Endpoint, Route, RouteInput};
-use super::{bucket, copy, delete, headers, lifecycle, list, multipart, object_get, object_put, tagging, versions, AppState, Response};
+use super::{
+    bucket, copy, delete, headers, lifecycle, list, multipart, notification, object_get, object_put, tagging, versions, AppState, Response,
+};
 use crate::auth::{self, Authenticated};
 use crate::model::bucket::validate_name;
+use crate::model::event::{Cause, CauseKind};
 
 /// The longest object key S3 accepts, in UTF-8 bytes.
 pub const MAX_KEY_LEN: usize = 1024;
@@ -31,6 +36,10 @@ pub struct Ctx<'a> {
     pub route: &'a Route,
     /// The authenticated caller.
     pub auth: &'a Authenticated,
+    /// This request's id.
+    pub request_id: &'a str,
+    /// The client's address.
+    pub peer: SocketAddr,
 }
 
 impl Ctx<'_> {
@@ -95,6 +104,11 @@ impl Ctx<'_> {
         }
     }
 
+    /// Who and why, for the events this request's changes publish.
+    pub fn cause(&self, kind: CauseKind) -> Cause {
+        Cause { kind, request_id: self.request_id.to_owned(), source_ip: self.peer.ip().to_string(), principal: self.caller().to_owned() }
+    }
+
     /// The caller's access key (authenticated requests only reach handlers).
     pub fn caller(&self) -> &str {
         self.auth.access_key.as_deref().unwrap_or_default()
@@ -102,15 +116,15 @@ impl Ctx<'_> {
 }
 
 /// Handles one request; never fails (errors become S3 error responses).
-pub async fn handle(state: &AppState, req: hyper::Request<Incoming>, request_id: &str) -> Response {
+pub async fn handle(state: &AppState, req: hyper::Request<Incoming>, request_id: &str, peer: SocketAddr) -> Response {
     let (parts, body) = req.into_parts();
-    match handle_request(state, &parts, body).await {
+    match handle_request(state, &parts, body, request_id, peer).await {
         Ok(response) => response,
         Err(e) => error_response(&e, &parts, request_id),
     }
 }
 
-async fn handle_request(state: &AppState, parts: &Parts, body: Incoming) -> S3Result<Response> {
+async fn handle_request(state: &AppState, parts: &Parts, body: Incoming, request_id: &str, peer: SocketAddr) -> S3Result<Response> {
     let query = router::parse_query(parts.uri.query());
     let route = router::route(&RouteInput {
         method: &parts.method,
@@ -128,7 +142,7 @@ async fn handle_request(state: &AppState, parts: &Parts, body: Incoming) -> S3Re
     let raw = BodyStream::new(body).try_filter_map(|frame| async move { Ok(frame.into_data().ok()) }).map_err(transport_error);
     let (decoded, trailers) = auth::decode_body(&auth, parts, raw)?;
     let body = RequestBody::new(decoded, trailers);
-    let ctx = Ctx { state, parts, query: &query, route: &route, auth: &auth };
+    let ctx = Ctx { state, parts, query: &query, route: &route, auth: &auth, request_id, peer };
     dispatch(&ctx, body).await
 }
 
@@ -166,6 +180,8 @@ async fn dispatch(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
         Endpoint::PutBucketLifecycleConfiguration => lifecycle::put_lifecycle(ctx, body).await,
         Endpoint::GetBucketLifecycleConfiguration => lifecycle::get_lifecycle(ctx),
         Endpoint::DeleteBucketLifecycle => lifecycle::delete_lifecycle(ctx).await,
+        Endpoint::PutBucketNotificationConfiguration => notification::put_notification(ctx, body).await,
+        Endpoint::GetBucketNotificationConfiguration => notification::get_notification(ctx),
         Endpoint::NotYet(name) => {
             Err(S3Error::with_message(S3ErrorCode::NotImplemented, format!("{name} is not implemented by coffer yet")))
         }

@@ -14,6 +14,7 @@ mod lifecycle;
 mod list;
 mod multipart;
 mod multipart_xml;
+mod notification;
 mod object_get;
 mod object_put;
 pub mod router;

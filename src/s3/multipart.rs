@@ -21,6 +21,7 @@ use super::xml::{self as x, CommonPrefix, Owner, NS};
 use super::Response;
 use crate::blob::{checksum_from_base64, checksum_to_base64, ChecksumAlgorithm, Checksummer};
 use crate::meta::keys;
+use crate::model::event::CauseKind;
 use crate::model::multipart::{plan_completion, ChecksumType, CompleteError, PartRecord, UploadRecord, MAX_PARTS, MAX_PART_SIZE};
 use crate::model::object::NULL_VERSION;
 use crate::model::range::{slice_manifest, ByteRange};
@@ -342,8 +343,17 @@ pub async fn complete_upload(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respo
     let raw = body.collect(ctx.state.config.limits.max_xml_size).await?;
     let request: mx::CompleteMultipartUpload = x::from_xml(&raw)?;
     let now = to_ms((ctx.state.clock)());
-    let outcome =
-        ctx.state.store.complete_upload(bucket, key, id, |upload, parts| plan_version(upload, parts, &request.parts, now)).await?;
+    let outcome = ctx
+        .state
+        .store
+        .complete_upload(
+            bucket,
+            key,
+            id,
+            |upload, parts| plan_version(upload, parts, &request.parts, now),
+            &ctx.cause(CauseKind::CompleteMultipartUpload),
+        )
+        .await?;
     let v = &outcome.version;
     let host = ctx.header("host").unwrap_or("localhost");
     let result = mx::CompleteMultipartUploadResult {

@@ -11,6 +11,7 @@ use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::headers::{self, to_ms};
 use super::Response;
 use crate::blob::{checksum_from_base64, checksum_to_base64, ChecksumAlgorithm, HashRequest, StagedBlob};
+use crate::model::event::CauseKind;
 use crate::model::object::NULL_VERSION;
 use crate::model::{ManifestEntry, ObjectVersion};
 
@@ -190,7 +191,11 @@ pub async fn put_object(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respon
         composite_checksum: false,
         manifest: vec![ManifestEntry { hash: staged.hash, offset: 0, len: staged.len }],
     };
-    let stored = ctx.state.store.put_object(bucket, key, version, Some(&mut staged), &|current| condition.holds(current)).await?;
+    let stored = ctx
+        .state
+        .store
+        .put_object(bucket, key, version, Some(&mut staged), &|current| condition.holds(current), &ctx.cause(CauseKind::Put))
+        .await?;
     let mut r = empty(StatusCode::OK);
     let h = r.headers_mut();
     headers::put(h, "etag", &stored.quoted_etag());

@@ -73,6 +73,10 @@ pub enum Endpoint {
     GetBucketLifecycleConfiguration,
     /// DELETE /bucket?lifecycle
     DeleteBucketLifecycle,
+    /// PUT /bucket?notification
+    PutBucketNotificationConfiguration,
+    /// GET /bucket?notification
+    GetBucketNotificationConfiguration,
     /// A recognised S3 operation coffer does not implement yet (its name).
     NotYet(&'static str),
 }
@@ -112,7 +116,6 @@ const BUCKET_NOT_YET: &[(&str, &str)] = &[
     ("cors", "BucketCors"),
     ("website", "BucketWebsite"),
     ("logging", "BucketLogging"),
-    ("notification", "BucketNotificationConfiguration"),
     ("replication", "BucketReplication"),
     ("encryption", "BucketEncryption"),
     ("object-lock", "ObjectLockConfiguration"),
@@ -204,6 +207,13 @@ fn bucket_endpoint(method: &Method, query: &[(String, String)]) -> Result<Endpoi
             Method::PUT => Ok(Endpoint::PutBucketTagging),
             Method::GET => Ok(Endpoint::GetBucketTagging),
             Method::DELETE => Ok(Endpoint::DeleteBucketTagging),
+            _ => Err(not_allowed()),
+        };
+    }
+    if has(query, "notification") {
+        return match m {
+            Method::PUT => Ok(Endpoint::PutBucketNotificationConfiguration),
+            Method::GET => Ok(Endpoint::GetBucketNotificationConfiguration),
             _ => Err(not_allowed()),
         };
     }

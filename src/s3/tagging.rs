@@ -7,10 +7,11 @@ use serde::{Deserialize, Serialize};
 use super::body::RequestBody;
 use super::dispatch::{empty, xml, Ctx};
 use super::error::{S3Error, S3ErrorCode, S3Result};
-use super::headers;
+use super::headers::{self, to_ms};
 use super::object_get::find_version;
 use super::xml::{self as x, NS};
 use super::Response;
+use crate::model::event::CauseKind;
 use crate::model::object::NULL_VERSION;
 use crate::model::stored;
 use crate::model::tags::{validate, MAX_BUCKET_TAGS, MAX_OBJECT_TAGS};
@@ -79,7 +80,11 @@ pub async fn put_object_tagging(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Re
     let bucket = ctx.existing_bucket()?;
     let key = ctx.key()?;
     let tags = read_tags(ctx, body, MAX_OBJECT_TAGS).await?;
-    let id = ctx.state.store.set_tags(bucket, key, ctx.param("versionId"), tags).await?;
+    let id = ctx
+        .state
+        .store
+        .set_tags(bucket, key, ctx.param("versionId"), tags, &ctx.cause(CauseKind::TaggingPut), to_ms((ctx.state.clock)()))
+        .await?;
     Ok(with_version(empty(StatusCode::OK), &id))
 }
 
@@ -95,7 +100,11 @@ pub fn get_object_tagging(ctx: &Ctx<'_>) -> S3Result<Response> {
 pub async fn delete_object_tagging(ctx: &Ctx<'_>) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
     let key = ctx.key()?;
-    let id = ctx.state.store.set_tags(bucket, key, ctx.param("versionId"), Vec::new()).await?;
+    let id = ctx
+        .state
+        .store
+        .set_tags(bucket, key, ctx.param("versionId"), Vec::new(), &ctx.cause(CauseKind::TaggingDelete), to_ms((ctx.state.clock)()))
+        .await?;
     Ok(with_version(empty(StatusCode::NO_CONTENT), &id))
 }
 

@@ -17,11 +17,13 @@
 mod audit;
 mod collector;
 mod multipart;
+mod outbox;
 mod settings;
 mod versions;
 
 pub use audit::AuditReport;
 pub use multipart::{CompleteOutcome, UploadListing};
+pub use outbox::RULES as NOTIFICATION_RULES;
 pub use versions::{DeleteOutcome, VersionEntry};
 
 use std::collections::HashMap;
@@ -32,6 +34,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::blob::{BlobHash, Blobs, FsBlobStore, StagedBlob};
 use crate::meta::{keys, Batch, GroupCommit, MetaError, MetaStore, SledStore};
+use crate::model::event::Cause;
 use crate::model::object::NULL_VERSION;
 use crate::model::stored::{self, DecodeError};
 use crate::model::{BucketRecord, ObjectVersion, Versioning};
@@ -107,6 +110,8 @@ pub struct Store {
     lock: Mutex<Pins>,
     /// Last version sequence number handed out (persisted in every batch that uses one).
     seq: AtomicU64,
+    /// Signalled after commits that may have queued events.
+    outbox_signal: tokio::sync::Notify,
 }
 
 /// Blobs being published by in-flight writes: hash → number of writers.
@@ -131,7 +136,14 @@ impl Store {
             Some(v) => u64::from_be_bytes(v.as_slice().try_into().map_err(|_| corrupt("seq counter"))?),
             None => 0,
         };
-        Ok(Self { commits: GroupCommit::new(Arc::clone(&meta)), meta, blobs, lock: Mutex::new(HashMap::new()), seq: AtomicU64::new(seq) })
+        Ok(Self {
+            commits: GroupCommit::new(Arc::clone(&meta)),
+            meta,
+            blobs,
+            lock: Mutex::new(HashMap::new()),
+            seq: AtomicU64::new(seq),
+            outbox_signal: tokio::sync::Notify::new(),
+        })
     }
 
     /// The blob directory, for writers and readers.
@@ -245,8 +257,9 @@ impl Store {
         mut version: ObjectVersion,
         staged: Option<&mut StagedBlob>,
         precondition: Precondition<'_>,
+        cause: &Cause,
     ) -> StoreResult<ObjectVersion> {
-        self.commit_with_blob(staged, |pinned| self.commit_version(bucket, key, &mut version, precondition, pinned)).await?;
+        self.commit_with_blob(staged, |pinned| self.commit_version(bucket, key, &mut version, precondition, pinned, cause)).await?;
         Ok(version)
     }
 
@@ -286,6 +299,7 @@ impl Store {
             }
         };
         self.commits.durable().await?;
+        self.outbox_signal.notify_one();
         self.collect(&freed);
         Ok(())
     }
@@ -306,6 +320,7 @@ impl Store {
         version: &mut ObjectVersion,
         precondition: Precondition<'_>,
         pinned: Option<BlobHash>,
+        cause: &Cause,
     ) -> StoreResult<Vec<BlobHash>> {
         let mut pins = self.locked();
         if let Some(hash) = pinned {
@@ -319,6 +334,7 @@ impl Store {
         let mut batch = Batch::new();
         let mut refs = RefDelta::default();
         self.stage_version(bucket, key, &record, version, pinned, &mut batch, &mut refs)?;
+        self.stage_events(bucket, key, version, cause.kind.event_name(false), cause, version.last_modified_ms, &mut batch)?;
         let freed = refs.write(self.meta.as_ref(), &mut batch)?;
         self.meta.apply(&batch)?;
         Ok(freed)

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use super::{read_count, unpin, RefDelta, Store, StoreError, StoreResult};
 use crate::blob::{BlobHash, StagedBlob};
 use crate::meta::{keys, Batch};
+use crate::model::event::Cause;
 use crate::model::multipart::{PartRecord, UploadRecord};
 use crate::model::stored;
 use crate::model::ObjectVersion;
@@ -132,6 +133,7 @@ impl Store {
         key: &str,
         upload_id: &str,
         plan: impl FnOnce(&UploadRecord, &BTreeMap<u32, PartRecord>) -> Result<ObjectVersion, E>,
+        cause: &Cause,
     ) -> Result<CompleteOutcome, E> {
         let (outcome, freed) = {
             let _guard = self.locked();
@@ -154,6 +156,7 @@ impl Store {
             let mut batch = Batch::new();
             let mut refs = RefDelta::default();
             self.stage_version(bucket, key, &record, &mut version, None, &mut batch, &mut refs)?;
+            self.stage_events(bucket, key, &version, cause.kind.event_name(false), cause, version.last_modified_ms, &mut batch)?;
             for (number, part) in &parts {
                 for entry in &part.manifest {
                     refs.add(entry.hash, -1);
@@ -168,6 +171,7 @@ impl Store {
             (outcome, freed)
         };
         self.commits.durable().await.map_err(StoreError::from)?;
+        self.outbox_signal.notify_one();
         self.collect(&freed);
         Ok(outcome)
     }

@@ -5,6 +5,7 @@
 
 use super::{Store, StoreError, StoreResult};
 use crate::meta::{keys, Batch};
+use crate::model::event::Cause;
 use crate::model::stored;
 
 impl Store {
@@ -46,7 +47,15 @@ impl Store {
 
     /// Replaces the tags of one version (the current one if `version_id` is `None`).
     /// Tags change no bytes and create no version, as in S3. Returns the version id.
-    pub async fn set_tags(&self, bucket: &str, key: &str, version_id: Option<&str>, tags: Vec<(String, String)>) -> StoreResult<String> {
+    pub async fn set_tags(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        tags: Vec<(String, String)>,
+        cause: &Cause,
+        now_ms: i64,
+    ) -> StoreResult<String> {
         let id = {
             let _guard = self.locked();
             self.bucket(bucket)?.ok_or(StoreError::NoSuchBucket)?;
@@ -65,10 +74,12 @@ impl Store {
             if current.is_some_and(|c| c.seq == version.seq) {
                 batch.put(keys::current(bucket, key), encoded);
             }
+            self.stage_events(bucket, key, &version, cause.kind.event_name(false), cause, now_ms, &mut batch)?;
             self.meta.apply(&batch)?;
             version.version_id
         };
         self.commits.durable().await?;
+        self.outbox_signal.notify_one();
         Ok(id)
     }
 }

@@ -6,6 +6,7 @@
 
 use super::{RefDelta, Store, StoreError, StoreResult};
 use crate::meta::{keys, Batch};
+use crate::model::event::Cause;
 use crate::model::object::NULL_VERSION;
 use crate::model::stored;
 use crate::model::{ContentHeaders, ObjectVersion, Versioning};
@@ -68,8 +69,15 @@ impl Store {
     /// DeleteObject: without `version_id`, removes the key (unversioned) or places a
     /// delete marker (versioning enabled or suspended); with one, permanently removes
     /// that version and, if it was current, makes the next newest current.
-    pub async fn delete_object(&self, bucket: &str, key: &str, version_id: Option<&str>, now_ms: i64) -> StoreResult<DeleteOutcome> {
-        self.delete_object_if(bucket, key, version_id, now_ms, None).await
+    pub async fn delete_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        now_ms: i64,
+        cause: &Cause,
+    ) -> StoreResult<DeleteOutcome> {
+        self.delete_object_if(bucket, key, version_id, now_ms, None, cause).await
     }
 
     /// [`Store::delete_object`], but only if the key's current version still has seq
@@ -82,6 +90,7 @@ impl Store {
         version_id: Option<&str>,
         now_ms: i64,
         expected_current: Option<u64>,
+        cause: &Cause,
     ) -> StoreResult<DeleteOutcome> {
         let (outcome, freed) = {
             let _guard = self.locked();
@@ -93,35 +102,49 @@ impl Store {
             }
             let mut batch = Batch::new();
             let mut refs = RefDelta::default();
-            let outcome = match (version_id, record.versioning) {
+            // The version removed or the marker created: what the event describes.
+            let (outcome, affected) = match (version_id, record.versioning) {
                 (Some(id), _) => self.remove_version(bucket, key, id, &mut batch, &mut refs)?,
                 (None, Versioning::Unversioned) => {
-                    if self.current(bucket, key)?.is_some() {
+                    let current = self.current(bucket, key)?;
+                    if current.is_some() {
                         self.drop_null_version(bucket, key, &mut batch, &mut refs)?;
                         batch.delete(keys::current(bucket, key));
                     }
-                    DeleteOutcome { version_id: None, delete_marker: false }
+                    (DeleteOutcome { version_id: None, delete_marker: false }, current)
                 }
                 (None, _) => {
                     let mut marker = delete_marker(now_ms);
                     self.stage_version(bucket, key, &record, &mut marker, None, &mut batch, &mut refs)?;
-                    DeleteOutcome { version_id: Some(marker.version_id), delete_marker: true }
+                    (DeleteOutcome { version_id: Some(marker.version_id.clone()), delete_marker: true }, Some(marker))
                 }
             };
+            if let Some(v) = &affected {
+                let created_marker = version_id.is_none() && outcome.delete_marker;
+                self.stage_events(bucket, key, v, cause.kind.event_name(created_marker), cause, now_ms, &mut batch)?;
+            }
             let freed = refs.write(self.meta.as_ref(), &mut batch)?;
             self.meta.apply(&batch)?;
             (outcome, freed)
         };
         self.commits.durable().await?;
+        self.outbox_signal.notify_one();
         self.collect(&freed);
         Ok(outcome)
     }
 
     /// Adds the permanent removal of one version to `batch`. A version id that names
     /// nothing is not an error (S3 answers 204).
-    fn remove_version(&self, bucket: &str, key: &str, id: &str, batch: &mut Batch, refs: &mut RefDelta) -> StoreResult<DeleteOutcome> {
+    fn remove_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        id: &str,
+        batch: &mut Batch,
+        refs: &mut RefDelta,
+    ) -> StoreResult<(DeleteOutcome, Option<ObjectVersion>)> {
         let Some(version) = self.version(bucket, key, id)? else {
-            return Ok(DeleteOutcome { version_id: Some(id.to_owned()), delete_marker: false });
+            return Ok((DeleteOutcome { version_id: Some(id.to_owned()), delete_marker: false }, None));
         };
         for entry in &version.manifest {
             refs.add(entry.hash, -1);
@@ -141,7 +164,7 @@ impl Store {
                 None => batch.delete(keys::current(bucket, key)),
             }
         }
-        Ok(DeleteOutcome { version_id: Some(version.version_id), delete_marker: version.delete_marker })
+        Ok((DeleteOutcome { version_id: Some(version.version_id.clone()), delete_marker: version.delete_marker }, Some(version)))
     }
 
     /// Up to `limit` versions of `bucket` from version-record key `from` (inclusive),

@@ -12,9 +12,14 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::meta::keys;
+use crate::model::event::{Cause, CauseKind};
 use crate::model::lifecycle::{after_days, expiry_time, parse, Rule, DOCUMENT};
 use crate::model::stored;
 use crate::store::{Store, StoreError, StoreResult, VersionEntry};
+
+/// The cause of every lifecycle change (no request, no client).
+const LIFECYCLE_CAUSE: Cause =
+    Cause { kind: CauseKind::Lifecycle, request_id: String::new(), source_ip: String::new(), principal: String::new() };
 
 /// Name of the progress record.
 const PROGRESS: &str = "lifecycle";
@@ -194,8 +199,8 @@ fn finish_key(walk: Option<KeyWalk>, rules: &[&Rule], actions: &mut Vec<Action>)
 async fn apply(store: &Store, bucket: &str, actions: Vec<Action>, now: i64, stats: &mut PassStats) -> StoreResult<()> {
     for action in actions {
         let result = match &action {
-            Action::ExpireCurrent { key, seq } => store.delete_object_if(bucket, key, None, now, Some(*seq)).await,
-            Action::Remove { key, version_id } => store.delete_object(bucket, key, Some(version_id), now).await,
+            Action::ExpireCurrent { key, seq } => store.delete_object_if(bucket, key, None, now, Some(*seq), &LIFECYCLE_CAUSE).await,
+            Action::Remove { key, version_id } => store.delete_object(bucket, key, Some(version_id), now, &LIFECYCLE_CAUSE).await,
         };
         match (result, &action) {
             (Ok(_), Action::ExpireCurrent { .. }) => stats.expired += 1,
@@ -267,7 +272,7 @@ mod tests {
         let record = BucketRecord { created_ms: 0, region: "r".into(), versioning: Versioning::Unversioned, owner: "o".into() };
         store.create_bucket("life", record).await.unwrap();
         for i in 0..600 {
-            store.put_object("life", &format!("k{i:04}"), empty_object(0), None, &|_| true).await.unwrap();
+            store.put_object("life", &format!("k{i:04}"), empty_object(0), None, &|_| true, &LIFECYCLE_CAUSE).await.unwrap();
         }
         let xml = "<LifecycleConfiguration><Rule><ID>all</ID><Filter/><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule></LifecycleConfiguration>";
         store.set_bucket_config("life", DOCUMENT, Some(xml.as_bytes().to_vec())).await.unwrap();
@@ -285,7 +290,7 @@ mod tests {
         let stats = run_once(&store, 10 * day, day).await.unwrap();
         assert_eq!(stats.expired, 300);
         // Nothing expires before its time.
-        store.put_object("life", "fresh", empty_object(10 * day), None, &|_| true).await.unwrap();
+        store.put_object("life", "fresh", empty_object(10 * day), None, &|_| true, &LIFECYCLE_CAUSE).await.unwrap();
         assert_eq!(run_once(&store, 10 * day + 1, day).await.unwrap(), PassStats::default());
     }
 }

@@ -2,4 +2,5 @@
 //! a restart and stopped by the server's shutdown signal. Workers act through
 //! [`crate::store::Store`] like any request would; they never import the S3 layer.
 
+pub mod delivery;
 pub mod lifecycle;

@@ -1,0 +1,111 @@
+//! The event outbox: an event for each notification destination that wants a change,
+//! written in the same metadata batch as the change itself (so a committed change
+//! always has its events, and an aborted one never does), read and removed by the
+//! delivery worker.
+
+use super::{Store, StoreResult};
+use crate::meta::{keys, Batch};
+use crate::model::event::{Cause, OutboxEntry};
+use crate::model::notification::Rule;
+use crate::model::{stored, ObjectVersion};
+
+/// Name of the bucket configuration document holding the validated notification rules
+/// (the XML as sent is kept under `notification::DOCUMENT` for GET).
+pub const RULES: &str = "notification-rules";
+
+impl Store {
+    /// The validated notification rules of a bucket.
+    pub fn notification_rules(&self, bucket: &str) -> StoreResult<Vec<Rule>> {
+        match self.bucket_config(bucket, RULES)? {
+            Some(raw) => Ok(stored::decode(&raw)?),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Adds to `batch` one outbox entry per rule of `bucket` that wants `event_name`
+    /// for `key`. Called under the commit lock.
+    #[allow(clippy::too_many_arguments)] // one call shape at five commit sites; a struct would only rename them
+    pub(super) fn stage_events(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: &ObjectVersion,
+        event_name: &str,
+        cause: &Cause,
+        time_ms: i64,
+        batch: &mut Batch,
+    ) -> StoreResult<()> {
+        for rule in self.notification_rules(bucket)?.into_iter().filter(|r| r.wants(event_name, key)) {
+            // The outbox seq is the sequencer: it grows in commit order, so later changes
+            // of a key (deletes included, which create no version) sort after earlier ones.
+            let seq = self.next_seq(batch);
+            let entry = OutboxEntry {
+                arn: rule.arn,
+                config_id: rule.id,
+                event_name: event_name.to_owned(),
+                bucket: bucket.to_owned(),
+                key: key.to_owned(),
+                size: version.size,
+                etag: version.etag.clone(),
+                version_id: (version.version_id != crate::model::object::NULL_VERSION).then(|| version.version_id.clone()),
+                sequencer: seq,
+                time_ms,
+                cause: cause.clone(),
+            };
+            batch.put(keys::outbox(seq), stored::encode(&entry));
+        }
+        Ok(())
+    }
+
+    /// Queues an entry that belongs to no change (the `s3:TestEvent` sent when a
+    /// configuration is saved).
+    pub async fn enqueue_event(&self, entry: &OutboxEntry) -> StoreResult<()> {
+        {
+            let _guard = self.locked();
+            let mut batch = Batch::new();
+            let seq = self.next_seq(&mut batch);
+            batch.put(keys::outbox(seq), stored::encode(entry));
+            self.meta.apply(&batch)?;
+        }
+        self.commits.durable().await?;
+        self.outbox_signal.notify_one();
+        Ok(())
+    }
+
+    /// Up to `limit` outbox entries after `after` (exclusive; `None` = from the start),
+    /// in commit order, with their seqs.
+    pub fn outbox_page(&self, after: Option<u64>, limit: usize) -> StoreResult<Vec<(u64, OutboxEntry)>> {
+        let (start, end) = keys::outbox_range();
+        let first = match after.and_then(|s| s.checked_add(1)) {
+            Some(next) => keys::outbox(next),
+            None if after.is_some() => return Ok(Vec::new()),
+            None => start,
+        };
+        let mut out = Vec::new();
+        for (k, v) in self.meta.scan(&first, Some(&end), limit)? {
+            let seq = u64::from_be_bytes(k[1..].try_into().map_err(|_| super::corrupt("outbox key"))?);
+            out.push((seq, stored::decode(&v)?));
+        }
+        Ok(out)
+    }
+
+    /// Removes delivered (or dropped) entries.
+    pub fn outbox_remove(&self, seqs: &[u64]) -> StoreResult<()> {
+        let mut batch = Batch::new();
+        for seq in seqs {
+            batch.delete(keys::outbox(*seq));
+        }
+        Ok(self.meta.apply(&batch)?)
+    }
+
+    /// Number of entries waiting (walks the outbox: for stats, not hot paths).
+    pub fn outbox_len(&self) -> StoreResult<usize> {
+        let (start, end) = keys::outbox_range();
+        Ok(self.meta.scan(&start, Some(&end), usize::MAX)?.len())
+    }
+
+    /// Wakes the delivery worker when entries arrive.
+    pub fn outbox_signal(&self) -> &tokio::sync::Notify {
+        &self.outbox_signal
+    }
+}
