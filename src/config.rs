@@ -42,6 +42,14 @@ pub struct NotifyConfig {
     pub webhooks: Vec<String>,
     /// Authorization header for webhooks (redacted in Debug).
     pub webhook_authorization: String,
+    /// `name=nats://host:port/subject` destinations.
+    pub nats: Vec<String>,
+    /// Wait for JetStream acknowledgements on NATS publishes.
+    pub nats_jetstream: bool,
+    /// `name=redis://host:port[/db]/key` destinations.
+    pub redis: Vec<String>,
+    /// `stream` (XADD) or `list` (RPUSH).
+    pub redis_mode: String,
     /// Per-attempt timeout.
     pub timeout_secs: u64,
     /// Retry window.
@@ -53,29 +61,85 @@ impl std::fmt::Debug for NotifyConfig {
         f.debug_struct("NotifyConfig")
             .field("webhooks", &self.webhooks)
             .field("webhook_authorization", &"<redacted>")
+            .field("nats", &self.nats)
+            .field("nats_jetstream", &self.nats_jetstream)
+            .field("redis", &self.redis)
+            .field("redis_mode", &self.redis_mode)
             .field("timeout_secs", &self.timeout_secs)
             .field("max_age_secs", &self.max_age_secs)
             .finish()
     }
 }
 
+/// A notification destination from `[notify]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// POST to this URL.
+    Webhook(hyper::Uri),
+    /// Publish to a NATS subject.
+    Nats {
+        /// `nats://host:port`.
+        url: String,
+        /// Subject.
+        subject: String,
+    },
+    /// Append to a Redis stream or list.
+    Redis {
+        /// `redis://host:port[/db]`.
+        url: String,
+        /// Stream or list key.
+        key: String,
+    },
+}
+
+/// Splits `name=scheme://authority/rest...` into (name, url-without-last-segment, last segment).
+fn split_target(key: &str, entry: &str, scheme: &str) -> Result<(String, String, String), ConfigError> {
+    let bad =
+        || ConfigError(format!("notify.{key}: {entry:?} must be name={scheme}://host:port/<target>, name of letters, digits, - or _"));
+    let (name, url) = entry.split_once('=').ok_or_else(bad)?;
+    if name.is_empty()
+        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        || !url.starts_with(&format!("{scheme}://"))
+    {
+        return Err(bad());
+    }
+    let (base, last) = url.rsplit_once('/').filter(|(b, l)| !l.is_empty() && b.len() > scheme.len() + 2).ok_or_else(bad)?;
+    Ok((name.to_owned(), base.to_owned(), last.to_owned()))
+}
+
 impl NotifyConfig {
-    /// The webhook destinations: (ARN, URL).
-    pub fn webhook_targets(&self) -> Result<Vec<(String, hyper::Uri)>, ConfigError> {
-        self.webhooks
-            .iter()
-            .map(|w| {
-                let (name, url) = w.split_once('=').ok_or_else(|| ConfigError(format!("notify.webhooks: {w:?} is not name=url")))?;
-                let uri: hyper::Uri = url.parse().map_err(|e| ConfigError(format!("notify.webhooks: {url:?}: {e}")))?;
-                if uri.scheme_str() != Some("http")
-                    || name.is_empty()
-                    || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-                {
-                    return Err(ConfigError(format!("notify.webhooks: {w:?} needs a name of letters, digits, - or _ and an http:// URL")));
-                }
-                Ok((format!("arn:coffer:sqs::1:{name}"), uri))
-            })
-            .collect()
+    /// Every destination with its ARN (`arn:coffer:sqs::1:<name>`).
+    pub fn destinations(&self) -> Result<Vec<(String, Destination)>, ConfigError> {
+        let arn = |name: &str| format!("arn:coffer:sqs::1:{name}");
+        let mut out = Vec::new();
+        for w in &self.webhooks {
+            let (name, url) = w.split_once('=').ok_or_else(|| ConfigError(format!("notify.webhooks: {w:?} is not name=url")))?;
+            let uri: hyper::Uri = url.parse().map_err(|e| ConfigError(format!("notify.webhooks: {url:?}: {e}")))?;
+            if uri.scheme_str() != Some("http")
+                || name.is_empty()
+                || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(ConfigError(format!("notify.webhooks: {w:?} needs a name of letters, digits, - or _ and an http:// URL")));
+            }
+            out.push((arn(name), Destination::Webhook(uri)));
+        }
+        for n in &self.nats {
+            let (name, url, subject) = split_target("nats", n, "nats")?;
+            out.push((arn(&name), Destination::Nats { url, subject }));
+        }
+        for r in &self.redis {
+            let (name, url, key) = split_target("redis", r, "redis")?;
+            out.push((arn(&name), Destination::Redis { url, key }));
+        }
+        let mut arns: Vec<&String> = out.iter().map(|(a, _)| a).collect();
+        arns.sort();
+        if arns.windows(2).any(|w| w[0] == w[1]) {
+            return Err(ConfigError("notify: destination names must be unique".into()));
+        }
+        if !matches!(self.redis_mode.as_str(), "stream" | "list") {
+            return Err(ConfigError(format!("notify.redis_mode: expected stream or list, got {:?}", self.redis_mode)));
+        }
+        Ok(out)
     }
 }
 
@@ -209,7 +273,7 @@ impl Config {
         if self.lifecycle.interval_secs == 0 || self.lifecycle.day_seconds == 0 {
             return Err(ConfigError("lifecycle.interval_secs / lifecycle.day_seconds: must be at least 1".into()));
         }
-        self.notify.webhook_targets()?;
+        self.notify.destinations()?;
         if self.notify.timeout_secs == 0 {
             return Err(ConfigError("notify.timeout_secs: must be at least 1".into()));
         }

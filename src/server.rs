@@ -16,7 +16,11 @@ use tokio::sync::Semaphore;
 
 use crate::auth::{Credentials, Keyring, SecretKey};
 use crate::config::Config;
+use crate::config::Destination;
+use crate::events::nats::Nats;
+use crate::events::redis::{Redis, RedisMode};
 use crate::events::webhook::{Webhook, WebhookClient};
+use crate::events::Target;
 use crate::s3::{dispatch, headers, AppState, Clock, Response};
 use crate::store::Store;
 
@@ -102,14 +106,29 @@ pub async fn run(listener: TcpListener, state: Arc<AppState>, shutdown: impl Fut
 fn delivery_worker(state: &AppState) -> crate::worker::delivery::Delivery {
     let notify = &state.config.notify;
     let authorization = Some(notify.webhook_authorization.clone()).filter(|a| !a.is_empty());
+    let client = WebhookClient::new(Duration::from_secs(notify.timeout_secs));
+    let mode = if notify.redis_mode == "list" { RedisMode::List } else { RedisMode::Stream };
+    let mut targets = std::collections::HashMap::new();
     // Validated at start-up, so this cannot fail here.
-    let targets = notify.webhook_targets().unwrap_or_default();
-    let webhooks =
-        targets.into_iter().map(|(arn, url)| (arn.clone(), Webhook { arn, url, authorization: authorization.clone() })).collect();
+    for (arn, destination) in notify.destinations().unwrap_or_default() {
+        let target = match destination {
+            Destination::Webhook(url) => {
+                Target::Webhook(Webhook { arn: arn.clone(), url, authorization: authorization.clone() }, client.clone())
+            }
+            Destination::Nats { url, subject } => Target::Nats(Nats::new(url, subject, notify.nats_jetstream)),
+            Destination::Redis { url, key } => match Redis::new(&url, key, mode) {
+                Ok(r) => Target::Redis(r),
+                Err(e) => {
+                    tracing::error!(%arn, error = %e, "invalid Redis destination; its events will be dropped");
+                    continue;
+                }
+            },
+        };
+        targets.insert(arn, target);
+    }
     crate::worker::delivery::Delivery {
         store: Arc::clone(&state.store),
-        webhooks,
-        client: WebhookClient::new(Duration::from_secs(notify.timeout_secs)),
+        targets,
         region: state.config.server.region.clone(),
         max_age: Duration::from_secs(notify.max_age_secs),
         stats: Arc::default(),
@@ -121,12 +140,21 @@ async fn serve(state: &AppState, req: hyper::Request<Incoming>, peer: SocketAddr
     let started = Instant::now();
     let request_id = format!("{:016X}", rand::random::<u64>());
     let method = req.method().clone();
+    let expects_continue = req.headers().get("expect").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let empty_body = req.headers().get("content-length").is_some_and(|v| v.as_bytes() == b"0");
     // Log the path only: query strings may hold presigned signatures.
     let path = req.uri().path().to_owned();
     let mut response = dispatch::handle(state, req, &request_id, peer).await;
+    let status = response.status();
     let h = response.headers_mut();
     headers::put(h, "x-amz-request-id", &request_id);
     headers::put(h, "server", "coffer");
+    // A client that sent `Expect: 100-continue` and got its answer without a 100 (an
+    // early error, or an empty body hyper never had to ask for) may still send its body
+    // or misread the connection (botocore before 1.44 does): close it rather than reuse.
+    if expects_continue && (empty_body || !status.is_success()) {
+        headers::put(h, "connection", "close");
+    }
     let bytes = match h.get("content-length").and_then(|v| v.to_str().ok()) {
         Some(v) => v.to_owned(),
         None => hyper::body::Body::size_hint(response.body()).exact().map_or_else(|| "-".to_owned(), |n| n.to_string()),

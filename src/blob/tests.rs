@@ -1,11 +1,14 @@
 //! Blob store tests: round trips, dedup, temp cleanup, corruption detection, checksum
-//! vectors.
+//! vectors, a large upload against one-shot hashes.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
+use md5::Digest as _;
+use rand::{RngCore, SeedableRng};
 
+use super::read::READ_CHUNK;
 use super::*;
 
 fn store(dir: &Path) -> Blobs {
@@ -17,132 +20,246 @@ async fn stage(blobs: &Blobs, data: &[u8], piece: usize, req: HashRequest) -> St
     for c in data.chunks(piece.max(1)) {
         w.write(Bytes::copy_from_slice(c)).await.unwrap();
     }
+    assert_eq!(w.written(), data.len() as u64);
     w.finish().await.unwrap()
 }
 
 async fn read_all(blobs: &Blobs, hash: &BlobHash, offset: u64, len: u64) -> io::Result<Vec<u8>> {
-    let mut s = Box::pin(blobs.read(hash, offset, len));
+    let mut s = std::pin::pin!(blobs.read(hash, offset, len));
     let mut out = Vec::new();
     while let Some(item) = s.next().await {
-        out.extend_from_slice(&item?);
+        let chunk = item?;
+        assert!(chunk.len() <= READ_CHUNK);
+        out.extend_from_slice(&chunk);
     }
     Ok(out)
 }
 
-fn pseudo_random(n: usize) -> Vec<u8> {
-    let mut x = 0x2545_F491_4F6C_DD1Du64;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x.to_be_bytes()[3]
-        })
-        .collect()
+fn random(n: usize, seed: u64) -> Vec<u8> {
+    let mut out = vec![0u8; n];
+    rand::rngs::StdRng::seed_from_u64(seed).fill_bytes(&mut out);
+    out
 }
 
 fn tmp_files(dir: &Path) -> usize {
     std::fs::read_dir(dir.join("tmp")).unwrap().count()
 }
 
+fn blob_path(dir: &Path, hash: &BlobHash) -> PathBuf {
+    let hex = hash.to_string();
+    dir.join("blobs").join(&hex[0..2]).join(&hex[2..4]).join(&hex)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn round_trip_ranges_and_hashes() {
+async fn round_trip_whole_and_ranges() {
     let dir = tempfile::tempdir().unwrap();
     let blobs = store(dir.path());
-    let data = pseudo_random(3 * READ_CHUNK + 17);
-    let mut s = stage(&blobs, &data, 100_003, HashRequest { checksums: vec![ChecksumAlgorithm::Crc32c], sha256: true }).await;
+    let data = random(3 * READ_CHUNK + 17, 1);
+    let req = HashRequest { checksums: vec![ChecksumAlgorithm::Crc32c, ChecksumAlgorithm::Sha1], sha256: true };
+    let mut s = stage(&blobs, &data, 100_003, req).await;
     assert_eq!(s.len, data.len() as u64);
-    assert_eq!(s.hash.0, *blake3::hash(&data).as_bytes());
-    let mut md5 = Md5Check::default();
-    md5.0.extend_from_slice(&data);
-    assert_eq!(hex::encode(s.md5), md5.hex());
+    assert_eq!(s.hash, BlobHash::of(&data));
+    assert_eq!(s.md5, <[u8; 16]>::from(md5::Md5::digest(&data)));
+    assert_eq!(s.checksum(ChecksumAlgorithm::Crc32c), Some(Checksummer::digest(ChecksumAlgorithm::Crc32c, &data).as_slice()));
+    assert_eq!(s.checksums[1], (ChecksumAlgorithm::Sha1, Checksummer::digest(ChecksumAlgorithm::Sha1, &data)));
+    assert_eq!(s.sha256.unwrap().to_vec(), Checksummer::digest(ChecksumAlgorithm::Sha256, &data));
+    assert_eq!(tmp_files(dir.path()), 1);
     assert!(blobs.publish(&mut s).unwrap());
+    assert!(!blobs.publish(&mut s).unwrap(), "publishing twice is a no-op");
     blobs.sync_address(&s.hash).await.unwrap();
     assert_eq!(tmp_files(dir.path()), 0);
-    assert_eq!(read_all(&blobs, &s.hash, 0, data.len() as u64).await.unwrap(), data);
-    let (o, l) = (READ_CHUNK as u64 - 5, READ_CHUNK as u64 + 10);
-    let (from, to) = (usize::try_from(o).unwrap(), usize::try_from(o + l).unwrap());
-    assert_eq!(read_all(&blobs, &s.hash, o, l).await.unwrap(), &data[from..to]);
-    assert!(read_all(&blobs, &s.hash, 0, data.len() as u64 + 1).await.is_err());
+    assert!(blobs.exists(&s.hash));
+    assert_eq!(blobs.len(&s.hash).unwrap(), data.len() as u64);
+    let size = data.len() as u64;
+    assert_eq!(read_all(&blobs, &s.hash, 0, size).await.unwrap(), data);
+    let chunk = READ_CHUNK as u64;
+    for (o, l) in [(chunk - 5, chunk + 10), (0, 1), (size - 1, 1), (chunk, chunk), (7, size - 7), (size, 0), (3, 0)] {
+        let (from, to) = (usize::try_from(o).unwrap(), usize::try_from(o + l).unwrap());
+        assert_eq!(read_all(&blobs, &s.hash, o, l).await.unwrap(), &data[from..to], "range {o}+{l}");
+    }
+    let past_end = read_all(&blobs, &s.hash, 0, size + 1).await.unwrap_err();
+    assert_eq!(past_end.kind(), io::ErrorKind::UnexpectedEof);
+    assert!(read_all(&blobs, &s.hash, u64::MAX, 2).await.is_err());
     assert_eq!(blobs.list().unwrap(), vec![s.hash]);
 }
 
-#[derive(Default)]
-struct Md5Check(Vec<u8>);
-impl Md5Check {
-    fn hex(&self) -> String {
-        use md5::Digest;
-        hex::encode(md5::Md5::digest(&self.0))
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dedup_and_temp_cleanup() {
+async fn dedup_places_one_file() {
     let dir = tempfile::tempdir().unwrap();
     let blobs = store(dir.path());
     let mut a = stage(&blobs, b"same bytes", 3, HashRequest::default()).await;
     let mut b = stage(&blobs, b"same bytes", 4, HashRequest::default()).await;
     assert_eq!(a.hash, b.hash);
+    assert_eq!(tmp_files(dir.path()), 2);
     assert!(blobs.publish(&mut a).unwrap());
+    blobs.sync_address(&a.hash).await.unwrap();
     assert!(!blobs.publish(&mut b).unwrap());
+    blobs.sync_address(&b.hash).await.unwrap();
+    assert!(b.is_published());
     assert_eq!(tmp_files(dir.path()), 0);
-    // Dropping an unpublished staged blob or an unfinished writer leaves no temp file.
-    let c = stage(&blobs, b"other", 1, HashRequest::default()).await;
-    assert_eq!(tmp_files(dir.path()), 1);
-    drop(c);
-    let mut w = blobs.writer(HashRequest::default()).await.unwrap();
-    w.write(Bytes::from_static(b"partial")).await.unwrap();
-    drop(w);
-    assert_eq!(tmp_files(dir.path()), 0);
-    // Leftovers from a crash are removed at open.
-    std::fs::write(dir.path().join("tmp/leftover"), b"x").unwrap();
-    let _ = store(dir.path());
-    assert_eq!(tmp_files(dir.path()), 0);
+    assert_eq!(blobs.list().unwrap(), vec![a.hash]);
+    assert_eq!(read_all(&blobs, &a.hash, 0, 10).await.unwrap(), b"same bytes");
     blobs.remove(&a.hash).unwrap();
     assert!(!blobs.exists(&a.hash));
+    assert_eq!(blobs.remove(&a.hash).unwrap_err().kind(), io::ErrorKind::NotFound);
+    assert!(blobs.list().unwrap().is_empty());
+    // Removed, the same bytes can be placed again.
+    let mut c = stage(&blobs, b"same bytes", 10, HashRequest::default()).await;
+    assert!(blobs.publish(&mut c).unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_writer_or_staged_removes_temp() {
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = store(dir.path());
+    let staged = stage(&blobs, b"other", 1, HashRequest::default()).await;
+    assert_eq!(tmp_files(dir.path()), 1);
+    drop(staged);
+    assert_eq!(tmp_files(dir.path()), 0);
+    let mut w = blobs.writer(HashRequest::default()).await.unwrap();
+    w.write(Bytes::from(random(3 << 20, 2))).await.unwrap();
+    w.write(Bytes::from_static(b"partial")).await.unwrap();
+    assert_eq!(tmp_files(dir.path()), 1);
+    drop(w);
+    assert_eq!(tmp_files(dir.path()), 0);
+    assert!(blobs.list().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_empties_tmp() {
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = store(dir.path());
+    let mut kept = stage(&blobs, b"kept", 4, HashRequest::default()).await;
+    blobs.publish(&mut kept).unwrap();
+    std::fs::write(dir.path().join("tmp/leftover"), b"x").unwrap();
+    std::fs::create_dir(dir.path().join("tmp/leftover-dir")).unwrap();
+    std::fs::write(dir.path().join("tmp/leftover-dir/f"), b"x").unwrap();
+    let reopened = store(dir.path());
+    assert_eq!(tmp_files(dir.path()), 0);
+    assert_eq!(reopened.list().unwrap(), vec![kept.hash]);
+    // A stray file in the blob tree is neither listed nor an error.
+    std::fs::write(blob_path(dir.path(), &kept.hash).with_file_name("junk"), b"x").unwrap();
+    assert_eq!(reopened.list().unwrap(), vec![kept.hash]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn corruption_is_an_error_on_whole_reads() {
     let dir = tempfile::tempdir().unwrap();
     let blobs = store(dir.path());
-    let data = pseudo_random(1000);
+    let data = random(READ_CHUNK + 1000, 3);
     let mut s = stage(&blobs, &data, 1000, HashRequest::default()).await;
     blobs.publish(&mut s).unwrap();
-    let hex = s.hash.to_string();
-    let path = dir.path().join("blobs").join(&hex[0..2]).join(&hex[2..4]).join(&hex);
+    let path = blob_path(dir.path(), &s.hash);
     let mut bytes = std::fs::read(&path).unwrap();
     bytes[500] ^= 1;
     std::fs::write(&path, bytes).unwrap();
-    let e = read_all(&blobs, &s.hash, 0, 1000).await.unwrap_err();
-    assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+    // The whole read delivers every byte, then an error instead of a clean end.
+    let mut stream = std::pin::pin!(blobs.read(&s.hash, 0, data.len() as u64));
+    let mut items = Vec::new();
+    while let Some(item) = stream.next().await {
+        items.push(item);
+    }
+    let last = items.pop().unwrap().unwrap_err();
+    assert_eq!(last.kind(), io::ErrorKind::InvalidData);
+    assert!(last.to_string().contains("corrupt"), "{last}");
+    assert!(items.iter().all(Result::is_ok));
+    // Ranged reads are not verified.
     assert_eq!(read_all(&blobs, &s.hash, 0, 10).await.unwrap(), &data[..10]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_blob_is_not_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = store(dir.path());
+    let hash = BlobHash::of(b"never stored");
+    assert_eq!(read_all(&blobs, &hash, 0, 1).await.unwrap_err().kind(), io::ErrorKind::NotFound);
+    assert_eq!(blobs.len(&hash).unwrap_err().kind(), io::ErrorKind::NotFound);
+    assert!(!blobs.exists(&hash));
+    // A read stream does nothing until polled, and may be dropped unpolled.
+    drop(blobs.read(&hash, 0, 1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn empty_blob() {
     let dir = tempfile::tempdir().unwrap();
     let blobs = store(dir.path());
-    let mut s = stage(&blobs, b"", 1, HashRequest::default()).await;
+    let mut s = stage(&blobs, b"", 1, HashRequest { checksums: vec![ChecksumAlgorithm::Crc32], sha256: false }).await;
     assert_eq!(hex::encode(s.md5), "d41d8cd98f00b204e9800998ecf8427e");
     assert_eq!(s.len, 0);
-    blobs.publish(&mut s).unwrap();
+    assert_eq!(s.hash, BlobHash::of(b""));
+    assert_eq!(s.checksums, vec![(ChecksumAlgorithm::Crc32, vec![0; 4])]);
+    assert!(blobs.publish(&mut s).unwrap());
+    blobs.sync_address(&s.hash).await.unwrap();
     assert!(read_all(&blobs, &s.hash, 0, 0).await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_upload_in_odd_chunks_matches_one_shot_hashes() {
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = store(dir.path());
+    let data = Bytes::from(random(20 << 20, 4));
+    let all: Vec<_> = ChecksumAlgorithm::ALL.to_vec();
+    let mut w = blobs.writer(HashRequest { checksums: all.clone(), sha256: true }).await.unwrap();
+    // Odd sizes: tiny, below and above the pass-through size, above a batch.
+    let sizes = [1usize, 7, 4093, 65_537, 700_001, 1_500_007, 3];
+    let (mut at, mut i) = (0, 0);
+    while at < data.len() {
+        let n = sizes[i % sizes.len()].min(data.len() - at);
+        w.write(data.slice(at..at + n)).await.unwrap();
+        (at, i) = (at + n, i + 1);
+    }
+    let mut s = w.finish().await.unwrap();
+    assert_eq!(s.len, data.len() as u64);
+    assert_eq!(s.hash, BlobHash::of(&data));
+    assert_eq!(s.md5, <[u8; 16]>::from(md5::Md5::digest(&data)));
+    for (alg, (got_alg, got)) in all.iter().zip(&s.checksums) {
+        assert_eq!((alg, got), (got_alg, &Checksummer::digest(*alg, &data)), "{alg}");
+    }
+    assert!(blobs.publish(&mut s).unwrap());
+    blobs.sync_address(&s.hash).await.unwrap();
+    assert_eq!(read_all(&blobs, &s.hash, 0, s.len).await.unwrap(), data);
 }
 
 #[test]
 fn checksum_vectors() {
-    let sum = |alg, data: &[u8]| {
-        let mut c = Checksummer::new(alg);
-        c.update(data);
-        hex::encode(c.finish())
-    };
-    assert_eq!(sum(ChecksumAlgorithm::Crc32, b"123456789"), "cbf43926");
-    assert_eq!(sum(ChecksumAlgorithm::Crc32c, b"123456789"), "e3069283");
-    assert_eq!(sum(ChecksumAlgorithm::Crc64Nvme, b"123456789"), "ae8b14860a799888");
-    assert_eq!(sum(ChecksumAlgorithm::Sha1, b"abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
-    assert_eq!(sum(ChecksumAlgorithm::Sha256, b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    assert_eq!(checksum_from_base64(ChecksumAlgorithm::Crc32, "AAAAAA=="), Some(vec![0; 4]));
-    assert_eq!(checksum_from_base64(ChecksumAlgorithm::Crc32, "AAAAAAAA"), None);
-    assert_eq!(ChecksumAlgorithm::from_s3_name("crc64nvme"), Some(ChecksumAlgorithm::Crc64Nvme));
+    let hex_of = |alg, data: &[u8]| hex::encode(Checksummer::digest(alg, data));
+    assert_eq!(hex_of(ChecksumAlgorithm::Crc32, b"123456789"), "cbf43926");
+    assert_eq!(hex_of(ChecksumAlgorithm::Crc32c, b"123456789"), "e3069283");
+    assert_eq!(hex_of(ChecksumAlgorithm::Crc64Nvme, b"123456789"), "ae8b14860a799888");
+    assert_eq!(hex_of(ChecksumAlgorithm::Sha1, b"abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
+    assert_eq!(hex_of(ChecksumAlgorithm::Sha256, b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    // Incremental equals one-shot.
+    let mut c = Checksummer::new(ChecksumAlgorithm::Crc64Nvme);
+    c.update(b"1234");
+    c.update(b"56789");
+    assert_eq!(hex::encode(c.finish()), "ae8b14860a799888");
+    for alg in ChecksumAlgorithm::ALL {
+        assert_eq!(Checksummer::digest(alg, b"").len(), alg.digest_len());
+    }
+}
+
+#[test]
+fn checksum_names_and_base64() {
+    assert_eq!(checksum_to_base64(&hex::decode("cbf43926").unwrap()), "y/Q5Jg==");
+    assert_eq!(checksum_from_base64(ChecksumAlgorithm::Crc32, "y/Q5Jg=="), Some(hex::decode("cbf43926").unwrap()));
+    assert_eq!(checksum_from_base64(ChecksumAlgorithm::Crc32, "AAAAAAAA"), None, "6 bytes is not a CRC32");
+    assert_eq!(checksum_from_base64(ChecksumAlgorithm::Crc32c, "not base64!"), None);
+    for alg in ChecksumAlgorithm::ALL {
+        assert_eq!(ChecksumAlgorithm::from_s3_name(alg.s3_name()), Some(alg));
+        assert_eq!(ChecksumAlgorithm::from_s3_name(&alg.s3_name().to_lowercase()), Some(alg));
+        assert_eq!(alg.header_name(), format!("x-amz-checksum-{}", alg.s3_name().to_lowercase()));
+    }
+    assert_eq!(ChecksumAlgorithm::from_s3_name("MD5"), None);
+}
+
+#[test]
+fn blob_hash_text_forms() {
+    let h = BlobHash::of(b"abc");
+    let hex = h.to_string();
+    assert_eq!(hex.len(), 64);
+    assert_eq!(format!("{h:?}"), hex);
+    assert_eq!(hex.parse::<BlobHash>(), Ok(h));
+    assert_eq!(BlobHash::from_hex(&hex.to_uppercase()), Some(h));
+    assert_eq!("abc".parse::<BlobHash>(), Err(ParseBlobHashError));
+    assert_eq!(BlobHash::from_hex(&format!("{hex}00")), None);
 }

@@ -134,7 +134,14 @@ async fn handle_request(state: &AppState, parts: &Parts, body: Incoming, request
         domain: &state.config.server.domain,
         copy_source: parts.headers.contains_key("x-amz-copy-source"),
     })?;
-    let auth = auth::authenticate(parts, &state.keyring, &state.config.server.region, (state.clock)())?;
+    let region = &state.config.server.region;
+    let auth = auth::authenticate(parts, &state.keyring, region, (state.clock)()).map_err(|e| {
+        let mut e = S3Error::from(e);
+        if e.code == S3ErrorCode::AuthorizationHeaderMalformed {
+            e.elements.push(("Region", region.clone()));
+        }
+        e
+    })?;
     if auth.access_key.is_none() {
         // No bucket policies or ACLs yet: anonymous requests are refused.
         return Err(S3Error::new(S3ErrorCode::AccessDenied));

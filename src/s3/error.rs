@@ -90,6 +90,9 @@ pub struct S3Error {
     pub message: String,
     /// Headers to add (e.g. `x-amz-delete-marker`).
     pub headers: Vec<(&'static str, String)>,
+    /// Extra elements of the XML body (e.g. `<Region>` of AuthorizationHeaderMalformed,
+    /// which clients such as s3cmd read to retry in the right region).
+    pub elements: Vec<(&'static str, String)>,
 }
 
 /// Result of S3 handlers.
@@ -98,12 +101,12 @@ pub type S3Result<T> = Result<T, S3Error>;
 impl S3Error {
     /// An error with the code's default message.
     pub fn new(code: S3ErrorCode) -> Self {
-        Self { code, message: code.default_message().to_owned(), headers: Vec::new() }
+        Self { code, message: code.default_message().to_owned(), headers: Vec::new(), elements: Vec::new() }
     }
 
     /// An error with a specific message.
     pub fn with_message(code: S3ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), headers: Vec::new() }
+        Self { code, message: message.into(), headers: Vec::new(), elements: Vec::new() }
     }
 
     /// `InternalError`, logging `detail` (which is never sent to the client).
@@ -114,8 +117,18 @@ impl S3Error {
 
     /// The XML body for this error.
     pub fn to_xml(&self, resource: &str, request_id: &str) -> String {
+        let mut extra = String::new();
+        for (name, value) in &self.elements {
+            extra.push('<');
+            extra.push_str(name);
+            extra.push('>');
+            extra.push_str(&escape(value));
+            extra.push_str("</");
+            extra.push_str(name);
+            extra.push('>');
+        }
         format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message><Resource>{}</Resource><RequestId>{}</RequestId></Error>",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message>{extra}<Resource>{}</Resource><RequestId>{}</RequestId></Error>",
             self.code.as_str(),
             escape(&self.message),
             escape(resource),

@@ -19,8 +19,7 @@ use crate::store::NOTIFICATION_RULES;
 pub async fn put_notification(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
     let raw = body.collect(ctx.state.config.limits.max_xml_size).await?;
-    let known: Vec<String> =
-        ctx.state.config.notify.webhook_targets().map_err(S3Error::internal)?.into_iter().map(|(arn, _)| arn).collect();
+    let known: Vec<String> = ctx.state.config.notify.destinations().map_err(S3Error::internal)?.into_iter().map(|(arn, _)| arn).collect();
     let rules = parse(&raw, &known).map_err(|e| match e {
         NotificationError::Malformed(m) => S3Error::with_message(S3ErrorCode::MalformedXML, m),
         NotificationError::Invalid(m) => S3Error::with_message(S3ErrorCode::InvalidArgument, m),

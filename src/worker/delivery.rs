@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::events::message::{render, Origin};
-use crate::events::webhook::{Webhook, WebhookClient};
+use crate::events::Target;
 use crate::store::{Store, StoreResult};
 
 /// Entries read per round.
@@ -36,9 +36,7 @@ pub struct Delivery {
     /// The outbox.
     pub store: Arc<Store>,
     /// Destinations by ARN.
-    pub webhooks: HashMap<String, Webhook>,
-    /// HTTP client.
-    pub client: WebhookClient,
+    pub targets: HashMap<String, Target>,
     /// Region stamped on messages.
     pub region: String,
     /// Retry window.
@@ -99,7 +97,7 @@ impl Delivery {
             if held.contains(&entry.arn) {
                 continue;
             }
-            let Some(hook) = self.webhooks.get(&entry.arn) else {
+            let Some(target) = self.targets.get(&entry.arn) else {
                 tracing::warn!(arn = %entry.arn, event = %entry.event_name, "dropping event for a destination no longer configured");
                 self.stats.dropped.fetch_add(1, Ordering::Relaxed);
                 finished.push(seq);
@@ -110,7 +108,7 @@ impl Delivery {
                 continue;
             }
             let body = serde_json::to_vec(&render(&entry, &Origin { region: &self.region })).unwrap_or_default();
-            match self.client.send(hook, body).await {
+            match target.send(body).await {
                 Ok(()) => {
                     self.stats.delivered.fetch_add(1, Ordering::Relaxed);
                     retries.remove(&seq);
