@@ -212,3 +212,105 @@ async fn events_survive_target_outage_and_restart() {
     assert_eq!(keys, vec!["k0", "k1", "k2"]);
     drop(srv);
 }
+
+/// A message broker started from the binary on PATH for one test. Under `CI=true` a
+/// missing binary fails the test; elsewhere the test is skipped loudly.
+struct Broker(std::process::Child);
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn broker(binary: &str, args: &[String], port: u16) -> Option<Broker> {
+    let found = std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(binary).is_file()));
+    if !found {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{binary} is not on PATH (CI installs it)");
+        eprintln!("SKIPPED: {binary} not on PATH; install it to run this test");
+        return None;
+    }
+    let child = std::process::Command::new(binary)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let b = Broker(child);
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return Some(b);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{binary} did not start");
+}
+
+fn event_names(messages: &[Value]) -> Vec<String> {
+    messages
+        .iter()
+        .map(|m| m["Records"][0]["eventName"].as_str().or(m["Event"].as_str()).unwrap_or("?").trim_start_matches("s3:").to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_subject_receives_events() {
+    let port = free_port();
+    let Some(_nats) = broker("nats-server", &["-a".into(), "127.0.0.1".into(), "-p".into(), port.to_string()], port).await else { return };
+    let nats = async_nats::connect(format!("nats://127.0.0.1:{port}")).await.unwrap();
+    let mut sub = nats.subscribe("coffer.events").await.unwrap();
+    nats.flush().await.unwrap();
+    let target = format!("n=nats://127.0.0.1:{port}/coffer.events");
+    let srv = TestServer::start_with(&[("notify.nats", target.as_str())]).await;
+    let s3 = srv.client();
+    s3.create_bucket().bucket("events").send().await.unwrap();
+    configure(&s3, vec![queue("all", "arn:coffer:sqs::1:n", &["s3:ObjectCreated:*"], "")]).await.unwrap();
+    s3.put_object().bucket("events").key("n.txt").body(ByteStream::from_static(b"x")).send().await.unwrap();
+    let mut got = Vec::new();
+    while got.len() < 2 {
+        let msg =
+            tokio::time::timeout(Duration::from_secs(10), futures_util::StreamExt::next(&mut sub)).await.expect("NATS message").unwrap();
+        got.push(serde_json::from_slice::<Value>(&msg.payload).unwrap());
+    }
+    assert_eq!(event_names(&got), vec!["TestEvent", "ObjectCreated:Put"]);
+    assert_eq!(got[1]["Records"][0]["s3"]["object"]["key"], "n.txt");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_stream_receives_events() {
+    let port = free_port();
+    let args: Vec<String> =
+        ["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"].iter().map(|s| (*s).to_owned()).collect();
+    let Some(_redis) = broker("redis-server", &args, port).await else { return };
+    let target = format!("r=redis://127.0.0.1:{port}/coffer-events");
+    let srv = TestServer::start_with(&[("notify.redis", target.as_str())]).await;
+    let s3 = srv.client();
+    s3.create_bucket().bucket("events").send().await.unwrap();
+    configure(&s3, vec![queue("all", "arn:coffer:sqs::1:r", &["s3:ObjectCreated:*", "s3:ObjectRemoved:*"], "")]).await.unwrap();
+    s3.put_object().bucket("events").key("r.txt").body(ByteStream::from_static(b"x")).send().await.unwrap();
+    s3.delete_object().bucket("events").key("r.txt").send().await.unwrap();
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}")).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let mut messages = Vec::new();
+    for _ in 0..100 {
+        let reply: redis::streams::StreamRangeReply = redis::AsyncCommands::xrange_all(&mut conn, "coffer-events").await.unwrap();
+        messages = reply
+            .ids
+            .iter()
+            .map(|e| {
+                let raw: Vec<u8> = e.get("message").unwrap();
+                serde_json::from_slice::<Value>(&raw).unwrap()
+            })
+            .collect();
+        if messages.len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(event_names(&messages), vec!["TestEvent", "ObjectCreated:Put", "ObjectRemoved:Delete"]);
+}

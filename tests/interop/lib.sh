@@ -11,9 +11,86 @@ fail() { echo "FAIL: $*" >&2; if [ -f "$WORK/server.log" ]; then echo "--- serve
 
 cleanup() {
   if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  # KEEP_LOG=PATH keeps the server log of the run (request lines) for a bug report.
+  if [ -n "${KEEP_LOG:-}" ] && [ -f "$WORK/server.log" ]; then cp "$WORK/server.log" "$KEEP_LOG" || true; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+
+# run LABEL CMD...: run CMD with stdout+stderr in $WORK/LABEL.out; on failure print that
+# output and fail. The tool's output is shown only when something went wrong.
+run() {
+  local label=$1; shift
+  if ! "$@" >"$WORK/$label.out" 2>&1; then
+    echo "--- output of $label: $* ---" >&2
+    tail -n 60 "$WORK/$label.out" >&2
+    fail "$label"
+  fi
+}
+
+# soft LABEL CMD...: like run, but a failure is printed and recorded and the script goes
+# on (returning 1), so one known incompatibility does not hide the rest of the coverage;
+# finish fails the script at the end if anything was recorded.
+SOFT_FAILURES=()
+soft() {
+  local label=$1; shift
+  if ! "$@" >"$WORK/$label.out" 2>&1; then
+    echo "--- output of $label: $* ---" >&2
+    tail -n 60 "$WORK/$label.out" >&2
+    echo "SOFT FAIL: $label (continuing)" >&2
+    SOFT_FAILURES+=("$label")
+    return 1
+  fi
+}
+finish() {
+  [ ${#SOFT_FAILURES[@]} -eq 0 ] || fail "$1: ${#SOFT_FAILURES[@]} failed step(s): ${SOFT_FAILURES[*]}"
+  echo "$1: OK"
+}
+
+# apt_install CMD PKG: install a Debian package when its command is missing
+# (apt-get update once per script, non-interactive).
+APT_UPDATED=
+apt_install() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  if [ -z "$APT_UPDATED" ]; then apt-get update -qq >/dev/null || fail "apt-get update"; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null || fail "apt-get install $2"
+  command -v "$1" >/dev/null 2>&1 || fail "$2 installed but $1 not found"
+}
+
+# py_venv NAME PKG...: a cached virtualenv under tests/interop/.venv-NAME with PKGs
+# installed (kept apart from the aws cli, whose botocore pin they would move). Sets VENV.
+py_venv() {
+  local name=$1; shift
+  VENV="$ROOT/tests/interop/.venv-$name"
+  [ -f "$VENV/.installed" ] && [ "$(cat "$VENV/.installed")" = "$*" ] && return 0
+  rm -rf "$VENV"
+  python3 -m venv "$VENV" || fail "python3 -m venv $VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "$@" || fail "pip install $* into $VENV"
+  echo "$*" >"$VENV/.installed"
+}
+
+# The Python tools, each in its own cached virtualenv (see py_venv).
+BOTO3_PKGS="boto3[crt]"
+MINIO_PKGS="minio"
+S3FS_PKGS="s3fs"
+# npm ci of the AWS SDK for JavaScript v3 locked in tests/interop/node.
+node_deps() {
+  local dir="$ROOT/tests/interop/node"
+  command -v node >/dev/null 2>&1 || apt_install node nodejs
+  command -v npm >/dev/null 2>&1 || apt_install npm npm
+  [ -d "$dir/node_modules/@aws-sdk/lib-storage" ] && [ -d "$dir/node_modules/@aws-sdk/client-s3" ] && return 0
+  (cd "$dir" && npm ci --no-audit --no-fund --silent) || fail "npm ci in $dir"
+}
+# Everything every interop script needs, for .ci/run (each script also installs its own).
+interop_install_all() {
+  local t
+  for t in restic rclone s3cmd curl; do apt_install "$t" "$t"; done
+  command -v aws >/dev/null 2>&1 || python3 -m pip install --quiet awscli || fail "installing awscli"
+  py_venv boto3 "$BOTO3_PKGS"
+  py_venv minio "$MINIO_PKGS"
+  py_venv s3fs "$S3FS_PKGS"
+  node_deps
+}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -23,7 +100,10 @@ start_server() {
   fi
   PORT=$(free_port)
   ENDPOINT="http://127.0.0.1:$PORT"
-  "$BIN" --server.listen "127.0.0.1:$PORT" --storage.path "$WORK/data" >"$WORK/server.log" 2>&1 &
+  # Run from $WORK: no config.toml there, so the server runs at its built-in defaults
+  # whatever the caller's directory holds (and a binary older than the repo's
+  # config.toml still starts).
+  (cd "$WORK" && exec "$BIN" --server.listen "127.0.0.1:$PORT" --storage.path "$WORK/data") >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 100); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then return 0; fi
@@ -43,4 +123,6 @@ export AWS_DEFAULT_REGION=us-east-1
 # Ignore any user configuration so "default settings" means the tool's defaults.
 export AWS_CONFIG_FILE="$WORK/no-aws-config"
 export AWS_SHARED_CREDENTIALS_FILE="$WORK/no-aws-credentials"
-unset AWS_PROFILE AWS_REQUEST_CHECKSUM_CALCULATION AWS_RESPONSE_CHECKSUM_VALIDATION AWS_ENDPOINT_URL 2>/dev/null || true
+# AWS_CA_BUNDLE (set on some machines) makes rclone fail before any request (its http
+# transport cannot take a custom bundle); every endpoint here is plain http anyway.
+unset AWS_PROFILE AWS_REQUEST_CHECKSUM_CALCULATION AWS_RESPONSE_CHECKSUM_VALIDATION AWS_ENDPOINT_URL AWS_CA_BUNDLE 2>/dev/null || true
