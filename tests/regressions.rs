@@ -41,7 +41,7 @@ async fn raw(addr: std::net::SocketAddr, head: String) -> String {
     let mut chunk = [0u8; 4096];
     loop {
         match tokio::time::timeout(std::time::Duration::from_millis(500), s.read(&mut chunk)).await {
-            Ok(Ok(0)) | Err(_) | Ok(Err(_)) => break,
+            Ok(Ok(0) | Err(_)) | Err(_) => break,
             Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
         }
     }
