@@ -200,6 +200,9 @@ pub const DOCUMENT: &str = "lifecycle";
 /// Parses and validates a lifecycle document (as stored or submitted).
 pub fn parse(raw: &[u8]) -> Result<Lifecycle, LifecycleError> {
     let text = std::str::from_utf8(raw).map_err(|_| LifecycleError::Malformed("The XML is not UTF-8".into()))?;
+    if !super::xmldoc::root_is(text, "LifecycleConfiguration") {
+        return Err(LifecycleError::Malformed("The XML you provided was not a <LifecycleConfiguration> document".into()));
+    }
     let doc: LifecycleXml =
         quick_xml::de::from_str(text).map_err(|e| LifecycleError::Malformed(format!("The XML you provided was not well-formed: {e}")))?;
     validate(&doc)

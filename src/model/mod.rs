@@ -12,6 +12,7 @@ pub mod object;
 pub mod range;
 pub mod stored;
 pub mod tags;
+pub mod xmldoc;
 
 pub use bucket::{BucketRecord, Versioning};
 pub use object::{ContentHeaders, ManifestEntry, ObjectVersion};

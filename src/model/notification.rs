@@ -166,6 +166,8 @@ pub fn parse(raw: &[u8], known: &[String]) -> Result<Vec<Rule>, NotificationErro
     let text = std::str::from_utf8(raw).map_err(|_| NotificationError::Malformed("not UTF-8".into()))?;
     let doc: NotificationXml = if text.trim().is_empty() {
         NotificationXml::default()
+    } else if !super::xmldoc::root_is(text, "NotificationConfiguration") {
+        return Err(NotificationError::Malformed("The XML you provided was not a <NotificationConfiguration> document".into()));
     } else {
         quick_xml::de::from_str(text).map_err(|e| NotificationError::Malformed(e.to_string()))?
     };

@@ -67,7 +67,10 @@ pub async fn delete_objects(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respon
     let raw = body.collect(ctx.state.config.limits.max_xml_size).await?;
     verify_integrity(ctx, &raw)?;
     verify_trailer(ctx, &raw, trailers.as_ref())?;
-    let request: x::Delete = x::from_xml(&raw)?;
+    let request: x::Delete = x::from_xml(&raw, "Delete")?;
+    if request.objects.is_empty() {
+        return Err(S3Error::with_message(S3ErrorCode::MalformedXML, "A Delete document must name at least one Object."));
+    }
     if request.objects.len() > MAX_BATCH {
         return Err(S3Error::with_message(S3ErrorCode::MalformedXML, format!("At most {MAX_BATCH} keys can be deleted in one request.")));
     }

@@ -341,7 +341,7 @@ pub async fn complete_upload(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respo
     let key = ctx.key()?;
     let id = upload_id(ctx)?;
     let raw = body.collect(ctx.state.config.limits.max_xml_size).await?;
-    let request: mx::CompleteMultipartUpload = x::from_xml(&raw)?;
+    let request: mx::CompleteMultipartUpload = x::from_xml(&raw, "CompleteMultipartUpload")?;
     let now = to_ms((ctx.state.clock)());
     let outcome = ctx
         .state

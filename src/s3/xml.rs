@@ -30,9 +30,13 @@ pub fn to_xml<T: Serialize>(root: &str, value: &T) -> S3Result<String> {
     Ok(out)
 }
 
-/// Parses a request body; failures are `MalformedXML`.
-pub fn from_xml<'de, T: Deserialize<'de>>(body: &'de [u8]) -> S3Result<T> {
+/// Parses a request body whose document element must be `root`; failures are
+/// `MalformedXML`.
+pub fn from_xml<'de, T: Deserialize<'de>>(body: &'de [u8], root: &str) -> S3Result<T> {
     let text = std::str::from_utf8(body).map_err(|_| S3Error::new(S3ErrorCode::MalformedXML))?;
+    if !crate::model::xmldoc::root_is(text, root) {
+        return Err(S3Error::with_message(S3ErrorCode::MalformedXML, format!("The XML you provided was not a <{root}> document.")));
+    }
     quick_xml::de::from_str(text)
         .map_err(|e| S3Error::with_message(S3ErrorCode::MalformedXML, format!("{}: {e}", S3ErrorCode::MalformedXML.default_message())))
 }
@@ -373,10 +377,10 @@ mod tests {
 
     #[test]
     fn delete_request_parses_and_bad_xml_is_malformed() {
-        let d: Delete = from_xml(b"<Delete xmlns=\"x\"><Quiet>true</Quiet><Object><Key>a</Key></Object><Object><Key>b</Key><VersionId>v</VersionId></Object></Delete>").unwrap();
+        let d: Delete = from_xml(b"<Delete xmlns=\"x\"><Quiet>true</Quiet><Object><Key>a</Key></Object><Object><Key>b</Key><VersionId>v</VersionId></Object></Delete>", "Delete").unwrap();
         assert_eq!(d.quiet, Some(true));
         assert_eq!(d.objects.len(), 2);
         assert_eq!(d.objects[1].version_id.as_deref(), Some("v"));
-        assert_eq!(from_xml::<Delete>(b"<Delete><Object>").err().unwrap().code, S3ErrorCode::MalformedXML);
+        assert_eq!(from_xml::<Delete>(b"<Delete><Object>", "Delete").err().unwrap().code, S3ErrorCode::MalformedXML);
     }
 }

@@ -3,6 +3,8 @@
 //! for what SDKs never send.
 #![allow(dead_code)]
 
+pub mod raw;
+
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -51,6 +53,53 @@ impl TestServer {
     pub fn client(&self) -> aws_sdk_s3::Client {
         client_for(&self.endpoint, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY)
     }
+
+    /// `127.0.0.1:port`, for raw requests.
+    pub fn host(&self) -> String {
+        raw::host_of(&self.endpoint)
+    }
+}
+
+/// What a failed SDK call tells a test: HTTP status, S3 error code (`None` for bodiless
+/// responses such as HEAD errors and 304) and whether `x-amz-request-id` was present.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorInfo {
+    /// HTTP status.
+    pub status: u16,
+    /// `<Code>`.
+    pub code: Option<String>,
+    /// `x-amz-request-id` header.
+    pub request_id: Option<String>,
+}
+
+/// Unpacks an SDK error; panics on errors that never reached the server.
+pub fn error_info<E>(err: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> ErrorInfo
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug,
+{
+    use aws_sdk_s3::error::ProvideErrorMetadata;
+    let raw = err.raw_response().unwrap_or_else(|| panic!("no response: {err:?}"));
+    ErrorInfo {
+        status: raw.status().as_u16(),
+        code: err.code().map(str::to_owned),
+        request_id: raw.headers().get("x-amz-request-id").map(str::to_owned),
+    }
+}
+
+/// Asserts an SDK call failed with `status` and `code` (`None`: no error body) and a
+/// request id.
+#[track_caller]
+pub fn assert_sdk_error<T: std::fmt::Debug, E>(
+    result: Result<T, aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>>,
+    status: u16,
+    code: Option<&str>,
+) where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug,
+{
+    let err = result.expect_err("expected an error response");
+    let info = error_info(&err);
+    assert_eq!((info.status, info.code.as_deref()), (status, code), "{err:?}");
+    assert!(info.request_id.is_some_and(|id| !id.is_empty()), "error without x-amz-request-id: {err:?}");
 }
 
 /// A client for `endpoint` with the given credentials.
