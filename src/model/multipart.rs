@@ -13,6 +13,8 @@ use crate::blob::ChecksumAlgorithm;
 pub const MIN_PART_SIZE: u64 = 5 << 20;
 /// Largest part (S3: 5 GiB).
 pub const MAX_PART_SIZE: u64 = 5 << 30;
+/// Largest object (S3: 5 TiB).
+pub const MAX_OBJECT_SIZE: u64 = 5 << 40;
 /// Highest part number and most parts in one upload.
 pub const MAX_PARTS: u32 = 10_000;
 
@@ -95,6 +97,8 @@ pub enum CompleteError {
     EntityTooSmall(u32),
     /// A part number outside 1..=10000 or too many parts (InvalidArgument).
     InvalidPartNumber(u32),
+    /// The parts add up to more than 5 TiB (EntityTooLarge).
+    EntityTooLarge,
 }
 
 /// The object a valid completion produces.
@@ -144,6 +148,9 @@ pub fn plan_completion(requested: &[(u32, String)], parts: &BTreeMap<u32, PartRe
         }
         md5s.update(part.md5);
         size += part.size;
+        if size > MAX_OBJECT_SIZE {
+            return Err(CompleteError::EntityTooLarge);
+        }
         manifest.extend(part.manifest.iter().cloned());
     }
     Ok(Completion {
@@ -163,9 +170,9 @@ mod tests {
         PartRecord {
             part_number: n,
             size,
-            md5: [u8::try_from(n).unwrap(); 16],
+            md5: [n.to_le_bytes()[0]; 16],
             last_modified_ms: 0,
-            manifest: vec![ManifestEntry { hash: BlobHash([u8::try_from(n).unwrap(); 32]), offset: 0, len: size }],
+            manifest: vec![ManifestEntry { hash: BlobHash([n.to_le_bytes()[0]; 32]), offset: 0, len: size }],
             checksums: vec![],
         }
     }
@@ -199,5 +206,10 @@ mod tests {
         assert_eq!(plan_completion(&[(2, e(2)), (3, e(3))], &p), Err(CompleteError::EntityTooSmall(2)));
         assert_eq!(plan_completion(&[(0, e(1))], &p), Err(CompleteError::InvalidPartNumber(0)));
         assert!(plan_completion(&[(3, e(3))], &p).is_ok());
+        // 5 TiB is the object limit: two 5 GiB parts are fine, 1025 of them are not.
+        let big: BTreeMap<u32, PartRecord> = (1..=1025).map(|n| (n, part(n, MAX_PART_SIZE))).collect();
+        let list: Vec<(u32, String)> = (1..=1025).map(|n| (n, big[&n].etag())).collect();
+        assert_eq!(plan_completion(&list, &big), Err(CompleteError::EntityTooLarge));
+        assert!(plan_completion(&list[..2], &big).is_ok());
     }
 }

@@ -243,6 +243,9 @@ fn complete_error(e: &CompleteError) -> S3Error {
             S3ErrorCode::EntityTooSmall,
             format!("Your proposed upload is smaller than the minimum allowed size (part {n} is under 5 MiB and not the last part)."),
         ),
+        CompleteError::EntityTooLarge => {
+            S3Error::with_message(S3ErrorCode::EntityTooLarge, "The parts add up to more than the 5 TiB object size limit.")
+        }
         CompleteError::InvalidPartNumber(n) => S3Error::with_message(
             S3ErrorCode::InvalidArgument,
             format!("Part number must be an integer between 1 and 10000, inclusive (got {n})"),
