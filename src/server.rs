@@ -35,7 +35,7 @@ pub fn build_state(config: Config, clock: Clock) -> Result<AppState, crate::stor
         access_key: config.auth.access_key.clone(),
         secret_key: SecretKey::new(config.auth.secret_key.clone()),
     }]);
-    Ok(AppState { config, store, keyring, clock })
+    Ok(AppState { config, store, keyring, clock, delivery: Arc::default() })
 }
 
 /// Serves S3 on `listener` until `shutdown` resolves, then drains in-flight requests.
@@ -131,7 +131,7 @@ fn delivery_worker(state: &AppState) -> crate::worker::delivery::Delivery {
         targets,
         region: state.config.server.region.clone(),
         max_age: Duration::from_secs(notify.max_age_secs),
-        stats: Arc::default(),
+        stats: Arc::clone(&state.delivery),
     }
 }
 

@@ -198,6 +198,9 @@ async fn events_survive_target_outage_and_restart() {
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(rx.names().is_empty());
+    let during = stats(&srv).await;
+    assert_eq!(during["events"]["outbox_backlog"], 4, "{during}");
+    assert!(during["events"]["failed_attempts"].as_u64().unwrap() >= 1, "{during}");
     let dir = srv.dir;
     srv.server.stop().await;
 
@@ -210,7 +213,24 @@ async fn events_survive_target_outage_and_restart() {
     let keys: Vec<String> =
         rx.got.lock().unwrap()[1..].iter().map(|m| m["Records"][0]["s3"]["object"]["key"].as_str().unwrap().to_owned()).collect();
     assert_eq!(keys, vec!["k0", "k1", "k2"]);
-    drop(srv);
+    let mut after = stats(&srv).await;
+    for _ in 0..50 {
+        if after["events"]["outbox_backlog"] == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        after = stats(&srv).await;
+    }
+    assert_eq!(after["events"]["outbox_backlog"], 0, "{after}");
+    assert_eq!(after["events"]["delivered"], 4, "{after}");
+    assert_eq!(after["events"]["dropped"], 0, "{after}");
+}
+
+/// `GET /?coffer-stats`, signed.
+async fn stats(srv: &TestServer) -> Value {
+    let host = srv.host();
+    let response = common::raw::Request::new("GET", "/?coffer-stats").signed(&host).send(&host).await;
+    serde_json::from_str(&response.text()).unwrap()
 }
 
 /// A message broker started from the binary on PATH for one test. Under `CI=true` a

@@ -15,7 +15,8 @@ use super::body::{transport_error, RequestBody};
 use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::router::{self, Endpoint, Route, RouteInput};
 use super::{
-    bucket, copy, delete, headers, lifecycle, list, multipart, notification, object_get, object_put, tagging, versions, AppState, Response,
+    bucket, copy, delete, headers, lifecycle, list, multipart, notification, object_get, object_put, stats, tagging, versions, AppState,
+    Response,
 };
 use crate::auth::{self, Authenticated};
 use crate::model::bucket::validate_name;
@@ -189,6 +190,7 @@ async fn dispatch(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
         Endpoint::DeleteBucketLifecycle => lifecycle::delete_lifecycle(ctx).await,
         Endpoint::PutBucketNotificationConfiguration => notification::put_notification(ctx, body).await,
         Endpoint::GetBucketNotificationConfiguration => notification::get_notification(ctx),
+        Endpoint::Stats => stats::stats(ctx),
         Endpoint::NotYet(name) => {
             Err(S3Error::with_message(S3ErrorCode::NotImplemented, format!("{name} is not implemented by coffer yet")))
         }

@@ -18,6 +18,7 @@ mod notification;
 mod object_get;
 mod object_put;
 pub mod router;
+mod stats;
 mod tagging;
 mod versions;
 mod xml;
@@ -51,4 +52,6 @@ pub struct AppState {
     pub keyring: Keyring,
     /// Current time.
     pub clock: Clock,
+    /// Event delivery counters (shared with the delivery worker).
+    pub delivery: Arc<crate::worker::delivery::DeliveryStats>,
 }

@@ -77,6 +77,8 @@ pub enum Endpoint {
     PutBucketNotificationConfiguration,
     /// GET /bucket?notification
     GetBucketNotificationConfiguration,
+    /// GET /?coffer-stats — coffer's own operational counters (JSON).
+    Stats,
     /// A recognised S3 operation coffer does not implement yet (its name).
     NotYet(&'static str),
 }
@@ -163,6 +165,7 @@ pub fn route(input: &RouteInput<'_>) -> Result<Route, S3Error> {
         },
     };
     let endpoint = match (&bucket, key.is_empty()) {
+        (None, _) if *input.method == Method::GET && has(input.query, "coffer-stats") => Endpoint::Stats,
         (None, _) => service_endpoint(input.method)?,
         (Some(_), true) => bucket_endpoint(input.method, input.query)?,
         (Some(_), false) => object_endpoint(input.method, input.query, input.copy_source)?,
@@ -321,6 +324,7 @@ mod tests {
     #[test]
     fn path_style() {
         assert_eq!(r(Method::GET, "/", "", None, false).endpoint, Endpoint::ListBuckets);
+        assert_eq!(r(Method::GET, "/", "coffer-stats", None, false).endpoint, Endpoint::Stats);
         let x = r(Method::PUT, "/photos/a/b%20c.jpg", "", None, false);
         assert_eq!((x.endpoint, x.bucket.as_deref(), x.key.as_deref()), (Endpoint::PutObject, Some("photos"), Some("a/b c.jpg")));
         assert_eq!(r(Method::PUT, "/photos", "", None, false).endpoint, Endpoint::CreateBucket);

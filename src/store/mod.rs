@@ -112,10 +112,15 @@ pub struct Store {
     seq: AtomicU64,
     /// Signalled after commits that may have queued events.
     outbox_signal: tokio::sync::Notify,
+    /// The in-process event bus: every applied change, in commit order.
+    bus: tokio::sync::broadcast::Sender<Arc<crate::model::event::OutboxEntry>>,
 }
 
 /// Blobs being published by in-flight writes: hash → number of writers.
 type Pins = HashMap<BlobHash, u32>;
+
+/// Events buffered per bus subscriber before the slowest starts losing the oldest.
+const BUS_CAPACITY: usize = 4096;
 
 /// Key of the persisted version sequence counter.
 const SEQ_COUNTER: &str = "seq";
@@ -143,6 +148,7 @@ impl Store {
             lock: Mutex::new(HashMap::new()),
             seq: AtomicU64::new(seq),
             outbox_signal: tokio::sync::Notify::new(),
+            bus: tokio::sync::broadcast::channel(BUS_CAPACITY).0,
         })
     }
 
@@ -334,9 +340,10 @@ impl Store {
         let mut batch = Batch::new();
         let mut refs = RefDelta::default();
         self.stage_version(bucket, key, &record, version, pinned, &mut batch, &mut refs)?;
-        self.stage_events(bucket, key, version, cause.kind.event_name(false), cause, version.last_modified_ms, &mut batch)?;
+        let event = self.stage_events(bucket, key, version, cause.kind.event_name(false), cause, version.last_modified_ms, &mut batch)?;
         let freed = refs.write(self.meta.as_ref(), &mut batch)?;
         self.meta.apply(&batch)?;
+        self.publish(event);
         Ok(freed)
     }
 

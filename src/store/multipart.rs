@@ -156,7 +156,8 @@ impl Store {
             let mut batch = Batch::new();
             let mut refs = RefDelta::default();
             self.stage_version(bucket, key, &record, &mut version, None, &mut batch, &mut refs)?;
-            self.stage_events(bucket, key, &version, cause.kind.event_name(false), cause, version.last_modified_ms, &mut batch)?;
+            let event =
+                self.stage_events(bucket, key, &version, cause.kind.event_name(false), cause, version.last_modified_ms, &mut batch)?;
             for (number, part) in &parts {
                 for entry in &part.manifest {
                     refs.add(entry.hash, -1);
@@ -168,6 +169,7 @@ impl Store {
             batch.put(keys::completed(upload_id), stored::encode(&outcome));
             let freed = refs.write(self.meta.as_ref(), &mut batch)?;
             self.meta.apply(&batch).map_err(StoreError::from)?;
+            self.publish(event);
             (outcome, freed)
         };
         self.commits.durable().await.map_err(StoreError::from)?;

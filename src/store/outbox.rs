@@ -23,7 +23,8 @@ impl Store {
     }
 
     /// Adds to `batch` one outbox entry per rule of `bucket` that wants `event_name`
-    /// for `key`. Called under the commit lock.
+    /// for `key`, and returns the change event for the in-process bus (published by the
+    /// caller with [`Store::publish`] once the batch is applied). Called under the lock.
     #[allow(clippy::too_many_arguments)] // one call shape at five commit sites; a struct would only rename them
     pub(super) fn stage_events(
         &self,
@@ -34,27 +35,40 @@ impl Store {
         cause: &Cause,
         time_ms: i64,
         batch: &mut Batch,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<OutboxEntry> {
+        // One sequencer per change, from the commit sequence: later changes of a key
+        // (deletes included, which create no version) sort after earlier ones.
+        let sequencer = self.next_seq(batch);
+        let event = OutboxEntry {
+            arn: String::new(),
+            config_id: String::new(),
+            event_name: event_name.to_owned(),
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            size: version.size,
+            etag: version.etag.clone(),
+            version_id: (version.version_id != crate::model::object::NULL_VERSION).then(|| version.version_id.clone()),
+            sequencer,
+            time_ms,
+            cause: cause.clone(),
+        };
         for rule in self.notification_rules(bucket)?.into_iter().filter(|r| r.wants(event_name, key)) {
-            // The outbox seq is the sequencer: it grows in commit order, so later changes
-            // of a key (deletes included, which create no version) sort after earlier ones.
+            let entry = OutboxEntry { arn: rule.arn, config_id: rule.id, ..event.clone() };
             let seq = self.next_seq(batch);
-            let entry = OutboxEntry {
-                arn: rule.arn,
-                config_id: rule.id,
-                event_name: event_name.to_owned(),
-                bucket: bucket.to_owned(),
-                key: key.to_owned(),
-                size: version.size,
-                etag: version.etag.clone(),
-                version_id: (version.version_id != crate::model::object::NULL_VERSION).then(|| version.version_id.clone()),
-                sequencer: seq,
-                time_ms,
-                cause: cause.clone(),
-            };
             batch.put(keys::outbox(seq), stored::encode(&entry));
         }
-        Ok(())
+        Ok(event)
+    }
+
+    /// Publishes an applied change on the in-process bus (under the lock, so subscribers
+    /// see changes in commit order). No subscriber is fine; a lagging one loses the oldest.
+    pub(super) fn publish(&self, event: OutboxEntry) {
+        let _ = self.bus.send(std::sync::Arc::new(event));
+    }
+
+    /// Subscribes to every committed change (`arn` and `config_id` are empty on the bus).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<std::sync::Arc<OutboxEntry>> {
+        self.bus.subscribe()
     }
 
     /// Queues an entry that belongs to no change (the `s3:TestEvent` sent when a
@@ -107,5 +121,54 @@ impl Store {
     /// Wakes the delivery worker when entries arrive.
     pub fn outbox_signal(&self) -> &tokio::sync::Notify {
         &self.outbox_signal
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::event::{Cause, CauseKind};
+    use crate::model::{BucketRecord, ContentHeaders, ObjectVersion, Versioning};
+    use crate::store::Store;
+
+    fn object() -> ObjectVersion {
+        ObjectVersion {
+            version_id: String::new(),
+            seq: 0,
+            delete_marker: false,
+            size: 0,
+            etag: "d41d8cd98f00b204e9800998ecf8427e".into(),
+            last_modified_ms: 0,
+            headers: ContentHeaders::default(),
+            user_metadata: vec![],
+            checksums: vec![],
+            storage_class: "STANDARD".into(),
+            tags: vec![],
+            part_sizes: vec![],
+            composite_checksum: false,
+            manifest: vec![],
+        }
+    }
+
+    #[tokio::test]
+    async fn the_bus_carries_every_change_in_commit_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 8 << 20).unwrap();
+        let record = BucketRecord { created_ms: 0, region: "r".into(), versioning: Versioning::Unversioned, owner: "o".into() };
+        store.create_bucket("bus", record).await.unwrap();
+        let mut rx = store.subscribe();
+        let put = Cause { kind: CauseKind::Put, ..Cause::default() };
+        store.put_object("bus", "a", object(), None, &|_| true, &put).await.unwrap();
+        store.put_object("bus", "a", object(), None, &|_| true, &put).await.unwrap();
+        store.delete_object("bus", "a", None, 0, &Cause { kind: CauseKind::Delete, ..Cause::default() }).await.unwrap();
+        // A delete of nothing changes nothing and publishes nothing.
+        store.delete_object("bus", "missing", None, 0, &Cause { kind: CauseKind::Delete, ..Cause::default() }).await.unwrap();
+        let mut got = Vec::new();
+        while let Ok(e) = rx.try_recv() {
+            got.push(e);
+        }
+        let names: Vec<&str> = got.iter().map(|e| e.event_name.as_str()).collect();
+        assert_eq!(names, vec!["s3:ObjectCreated:Put", "s3:ObjectCreated:Put", "s3:ObjectRemoved:Delete"]);
+        assert!(got.windows(2).all(|w| w[0].sequencer < w[1].sequencer));
+        assert!(store.outbox_len().unwrap() == 0, "no rules, nothing queued for delivery");
     }
 }

@@ -74,8 +74,9 @@ impl Store {
             if current.is_some_and(|c| c.seq == version.seq) {
                 batch.put(keys::current(bucket, key), encoded);
             }
-            self.stage_events(bucket, key, &version, cause.kind.event_name(false), cause, now_ms, &mut batch)?;
+            let event = self.stage_events(bucket, key, &version, cause.kind.event_name(false), cause, now_ms, &mut batch)?;
             self.meta.apply(&batch)?;
+            self.publish(event);
             version.version_id
         };
         self.commits.durable().await?;

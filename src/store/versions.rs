@@ -119,12 +119,16 @@ impl Store {
                     (DeleteOutcome { version_id: Some(marker.version_id.clone()), delete_marker: true }, Some(marker))
                 }
             };
-            if let Some(v) = &affected {
-                let created_marker = version_id.is_none() && outcome.delete_marker;
-                self.stage_events(bucket, key, v, cause.kind.event_name(created_marker), cause, now_ms, &mut batch)?;
-            }
+            let created_marker = version_id.is_none() && outcome.delete_marker;
+            let event = match &affected {
+                Some(v) => Some(self.stage_events(bucket, key, v, cause.kind.event_name(created_marker), cause, now_ms, &mut batch)?),
+                None => None,
+            };
             let freed = refs.write(self.meta.as_ref(), &mut batch)?;
             self.meta.apply(&batch)?;
+            if let Some(event) = event {
+                self.publish(event);
+            }
             (outcome, freed)
         };
         self.commits.durable().await?;
