@@ -94,6 +94,27 @@ impl ObjectVersion {
         }
     }
 
+    /// An empty, unversioned object written at `last_modified_ms` (test fixture).
+    #[cfg(test)]
+    pub(crate) fn empty_for_test(last_modified_ms: i64) -> Self {
+        Self {
+            version_id: String::new(),
+            seq: 0,
+            delete_marker: false,
+            size: 0,
+            etag: "d41d8cd98f00b204e9800998ecf8427e".into(),
+            last_modified_ms,
+            headers: ContentHeaders::default(),
+            user_metadata: vec![],
+            checksums: vec![],
+            storage_class: "STANDARD".into(),
+            tags: vec![],
+            part_sizes: vec![],
+            composite_checksum: false,
+            manifest: vec![],
+        }
+    }
+
     /// Sum of user metadata sizes as S3 counts it (name + value bytes).
     pub fn user_metadata_size(&self) -> usize {
         self.user_metadata.iter().map(|(k, v)| k.len() + v.len()).sum()

@@ -124,27 +124,11 @@ impl WriteCondition {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ContentHeaders;
     use hyper::header::HeaderValue;
 
     fn version() -> ObjectVersion {
-        ObjectVersion {
-            version_id: "null".into(),
-            seq: 1,
-            delete_marker: false,
-            size: 0,
-            etag: "abc".into(),
-            // Sun, 06 Nov 1994 08:49:37 GMT
-            last_modified_ms: 784_111_777_500,
-            headers: ContentHeaders::default(),
-            user_metadata: vec![],
-            checksums: vec![],
-            storage_class: "STANDARD".into(),
-            tags: vec![],
-            part_sizes: vec![],
-            composite_checksum: false,
-            manifest: vec![],
-        }
+        // Sun, 06 Nov 1994 08:49:37 GMT
+        ObjectVersion { etag: "abc".into(), ..ObjectVersion::empty_for_test(784_111_777_500) }
     }
 
     fn h(pairs: &[(&'static str, &'static str)]) -> HeaderMap {

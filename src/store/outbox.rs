@@ -127,26 +127,11 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use crate::model::event::{Cause, CauseKind};
-    use crate::model::{BucketRecord, ContentHeaders, ObjectVersion, Versioning};
+    use crate::model::{BucketRecord, ObjectVersion, Versioning};
     use crate::store::Store;
 
     fn object() -> ObjectVersion {
-        ObjectVersion {
-            version_id: String::new(),
-            seq: 0,
-            delete_marker: false,
-            size: 0,
-            etag: "d41d8cd98f00b204e9800998ecf8427e".into(),
-            last_modified_ms: 0,
-            headers: ContentHeaders::default(),
-            user_metadata: vec![],
-            checksums: vec![],
-            storage_class: "STANDARD".into(),
-            tags: vec![],
-            part_sizes: vec![],
-            composite_checksum: false,
-            manifest: vec![],
-        }
+        ObjectVersion::empty_for_test(0)
     }
 
     #[tokio::test]

@@ -244,25 +244,10 @@ async fn abort_uploads(store: &Store, bucket: &str, rules: &[&Rule], now: i64, d
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{BucketRecord, ContentHeaders, ObjectVersion, Versioning};
+    use crate::model::{BucketRecord, ObjectVersion, Versioning};
 
     fn empty_object(now: i64) -> ObjectVersion {
-        ObjectVersion {
-            version_id: String::new(),
-            seq: 0,
-            delete_marker: false,
-            size: 0,
-            etag: "d41d8cd98f00b204e9800998ecf8427e".into(),
-            last_modified_ms: now,
-            headers: ContentHeaders::default(),
-            user_metadata: vec![],
-            checksums: vec![],
-            storage_class: "STANDARD".into(),
-            tags: vec![],
-            part_sizes: vec![],
-            composite_checksum: false,
-            manifest: vec![],
-        }
+        ObjectVersion::empty_for_test(now)
     }
 
     #[tokio::test]
