@@ -23,7 +23,7 @@ impl SledStore {
     /// `cache_bytes`. sled's defaults grow its cache to 1 GiB; we bound it because
     /// RAM bloat is the reason Garage dropped sled.
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Self, MetaError> {
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_bytes)
             // Space over throughput: our commits are grouped, and disk bloat is sled's
@@ -31,12 +31,26 @@ impl SledStore {
             .mode(sled::Mode::LowSpace)
             // Durability comes from our explicit group-commit flushes; sled's own timer
             // flush stays as a backstop.
-            .flush_every_ms(Some(1000))
-            .open()
-            .map_err(|e| backend(&e))?;
-        Ok(Self { db })
+            .flush_every_ms(Some(1000));
+        // sled releases its directory lock only when its background threads let go of
+        // the last handle, a moment after the `Db` is dropped; a reopen in that window
+        // (a restart in the same process) waits for it rather than failing. Another
+        // process holding the lock still fails, after the wait, with sled's message.
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        loop {
+            match config.open() {
+                Ok(db) => return Ok(Self { db }),
+                Err(sled::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => return Err(backend(&e)),
+            }
+        }
     }
 }
+
+/// How long [`SledStore::open`] waits for a just-released directory lock.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 impl MetaStore for SledStore {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, MetaError> {
