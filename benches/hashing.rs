@@ -42,7 +42,7 @@ fn writer_pipeline(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("64MiB_in_1MiB_chunks", name), &req, |b, req| {
             b.iter(|| {
                 rt.block_on(async {
-                    let mut w = blobs.writer(req.clone()).await.unwrap();
+                    let mut w = blobs.writer(req.clone());
                     for at in (0..OBJECT).step_by(CHUNK) {
                         w.write(data.slice(at..at + CHUNK)).await.unwrap();
                     }

@@ -15,6 +15,7 @@
 //! | [`model`] | domain types and pure logic: bucket rules, `ObjectVersion` + manifest, byte ranges, stored encodings |
 //! | [`meta`] | the `MetaStore` trait (ordered KV, atomic batches, flush), sled and in-memory adapters, key encoding, group commit |
 //! | [`blob`] | the `BlobStore` trait and the content-addressed filesystem store; streaming hashers and checksums |
+//! | [`group_sync`] | the bottom layer: concurrent callers share one durability barrier (used by `meta` and `blob`) |
 //!
 //! `model`, `meta` and `blob` never import hyper or know S3 header names. Durability
 //! rules are in `docs/durability.md`.
@@ -23,6 +24,7 @@ pub mod auth;
 pub mod blob;
 pub mod config;
 pub mod events;
+pub mod group_sync;
 pub mod meta;
 pub mod model;
 pub mod s3;

@@ -58,8 +58,9 @@ enum State {
         remaining: u64,
         /// Signature announced in the chunk header (signed modes).
         signature: Option<String>,
-        /// Hash of the data so far.
-        hasher: Sha256,
+        /// Hash of the data so far; `None` when no chunk signature is checked
+        /// (unsigned modes), so those bodies pass through without SHA-256.
+        hasher: Option<Sha256>,
     },
     /// Expecting the CRLF after chunk data; `matched` bytes of it seen.
     DataEnd { matched: usize, last: bool },
@@ -176,15 +177,19 @@ impl ChunkDecoder {
         &mut self,
         remaining: u64,
         signature: Option<String>,
-        mut hasher: Sha256,
+        mut hasher: Option<Sha256>,
         input: &mut Bytes,
     ) -> Result<(State, Option<Bytes>), AuthError> {
         let n = usize::try_from(remaining).map_or(input.len(), |r| r.min(input.len()));
         let data = input.split_to(n);
-        hasher.update(&data);
+        if let Some(h) = hasher.as_mut() {
+            h.update(&data);
+        }
         let remaining = remaining - n as u64;
         let next = if remaining == 0 {
-            self.verify_chunk(signature.as_deref(), &hasher.finalize().into())?;
+            if let Some(h) = hasher {
+                self.verify_chunk(signature.as_deref(), &h.finalize().into())?;
+            }
             State::DataEnd { matched: 0, last: false }
         } else {
             State::Data { remaining, signature, hasher }
@@ -233,7 +238,8 @@ impl ChunkDecoder {
         }
         self.decoded = decoded;
         if size > 0 {
-            return Ok(State::Data { remaining: size, signature, hasher: Sha256::new() });
+            let hasher = self.signer.is_some().then(Sha256::new);
+            return Ok(State::Data { remaining: size, signature, hasher });
         }
         self.verify_chunk(signature.as_deref(), &Sha256::digest(b"").into())?;
         Ok(match self.trailer {

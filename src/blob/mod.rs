@@ -2,7 +2,7 @@
 //! streaming hashers that run beside the write.
 //!
 //! Must not import: hyper, http or anything else of the S3 layer, nor `meta`, `model`
-//! or `store`. It refers only to itself; it knows nothing of buckets or object keys
+//! or `store`. It refers only to itself and the bottom layer `group_sync`; it knows nothing of buckets or object keys
 //! (keys never become paths) and no S3 header names, except that
 //! [`ChecksumAlgorithm::header_name`] keeps the `x-amz-checksum-*` names beside the
 //! algorithms for convenience.
@@ -24,13 +24,16 @@
 //!
 //! # Durability and concurrency contract
 //!
-//! 1. [`BlobWriter::finish`] fsyncs the temp file's bytes.
+//! 1. [`BlobWriter::finish`] leaves a complete temp file (large ones are already
+//!    mostly written back; nothing is durable yet). [`Blobs::sync`] makes it durable.
 //! 2. [`Blobs::publish`] renames it to its address (or drops it if the address is taken:
 //!    dedup). Quick and synchronous, because callers hold their metadata commit lock;
 //!    that lock, not this module, orders publishes against [`Blobs::remove`] by the
-//!    garbage collector.
-//! 3. [`Blobs::sync_address`] fsyncs the directories the rename touched; callers await
-//!    it after releasing the lock and before acknowledging the write.
+//!    garbage collector. Publish only synced temp files: a file at an address must be
+//!    complete even after a crash, since later writes deduplicate against it.
+//! 3. [`Blobs::sync`] again makes the rename durable; concurrent callers share one
+//!    [`BlobStore::sync`]. Callers await it before committing metadata that references
+//!    the blob.
 //! 4. A whole-blob read is re-hashed; a mismatch ends the stream with an `InvalidData`
 //!    error instead of a clean end, so bit rot never passes as good bytes.
 
@@ -48,6 +51,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
+
+use crate::group_sync::GroupSync;
 
 pub use fs::FsBlobStore;
 pub use hash::{checksum_from_base64, checksum_to_base64, ChecksumAlgorithm, Checksummer};
@@ -103,12 +108,13 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Creates a new, empty temp file for an upload, on the filesystem `publish`
     /// renames within.
     fn create_temp(&self) -> io::Result<(PathBuf, std::fs::File)>;
-    /// Moves a complete, fsynced temp file to the address of `hash`, unless a blob is
-    /// already there: then the temp file is removed. Returns whether it was placed.
+    /// Moves a complete temp file to the address of `hash`, unless a blob is already
+    /// there: then the temp file is removed. Returns whether it was placed. Not
+    /// durable until [`BlobStore::sync`].
     fn publish(&self, temp: &Path, hash: &BlobHash) -> io::Result<bool>;
-    /// Makes the placement of `hash` durable (fsyncs the directories on its path that
-    /// changed). Also correct after a dedup hit.
-    fn sync_address(&self, hash: &BlobHash) -> io::Result<()>;
+    /// Makes every blob published so far durable: file bytes and directory entries.
+    /// Slow (a filesystem sync); [`Blobs::sync`] shares it between callers.
+    fn sync(&self) -> io::Result<()>;
     /// Opens a blob for reading; `NotFound` if absent.
     fn open(&self, hash: &BlobHash) -> io::Result<std::fs::File>;
     /// A blob's size in bytes; `NotFound` if absent.
@@ -126,25 +132,28 @@ pub trait BlobStore: Send + Sync + 'static {
 pub struct Blobs {
     /// The store; shared by every clone and every in-flight read.
     store: Arc<dyn BlobStore>,
+    /// Shares [`BlobStore::sync`] between concurrent writers.
+    syncs: Arc<GroupSync<io::Error>>,
 }
 
 impl Blobs {
     /// A facade over `store`.
     pub fn new(store: Arc<dyn BlobStore>) -> Self {
-        Self { store }
+        let synced = Arc::clone(&store);
+        Self { store, syncs: Arc::new(GroupSync::new(move || synced.sync())) }
     }
 
     /// Starts writing a new blob, computing what `req` asks for beside BLAKE3 and MD5.
-    pub async fn writer(&self, req: HashRequest) -> io::Result<BlobWriter> {
-        let store = Arc::clone(&self.store);
-        let (path, file) = tokio::task::spawn_blocking(move || store.create_temp()).await.map_err(io::Error::other)??;
-        Ok(BlobWriter::start(path, file, req))
+    /// Nothing touches the disk until the body outgrows one batch (1 MiB): a smaller
+    /// blob is written in one blocking step by [`BlobWriter::finish`].
+    pub fn writer(&self, req: HashRequest) -> BlobWriter {
+        BlobWriter::new(Arc::clone(&self.store), req)
     }
 
     /// Places a staged blob at its address, or drops it if an identical blob is there
     /// (dedup). Returns `true` if newly placed; `false` on a dedup hit or if `staged`
     /// was already published. Quick (no fsync): call it under the commit lock, then
-    /// [`Blobs::sync_address`] after it.
+    /// [`Blobs::sync`] after it.
     pub fn publish(&self, staged: &mut StagedBlob) -> io::Result<bool> {
         if staged.is_published() {
             return Ok(false);
@@ -154,11 +163,10 @@ impl Blobs {
         Ok(placed)
     }
 
-    /// Makes the placement of `hash` durable. Await it before acknowledging a write
-    /// that references `hash`.
-    pub async fn sync_address(&self, hash: &BlobHash) -> io::Result<()> {
-        let (store, hash) = (Arc::clone(&self.store), *hash);
-        tokio::task::spawn_blocking(move || store.sync_address(&hash)).await.map_err(io::Error::other)?
+    /// Returns once every blob published before this call is durable. Await it
+    /// before committing metadata that references a blob just published.
+    pub async fn sync(&self) -> io::Result<()> {
+        self.syncs.durable().await
     }
 
     /// Streams `len` bytes of blob `hash` from `offset` in chunks of at most 256 KiB,

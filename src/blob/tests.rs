@@ -16,7 +16,7 @@ fn store(dir: &Path) -> Blobs {
 }
 
 async fn stage(blobs: &Blobs, data: &[u8], piece: usize, req: HashRequest) -> StagedBlob {
-    let mut w = blobs.writer(req).await.unwrap();
+    let mut w = blobs.writer(req);
     for c in data.chunks(piece.max(1)) {
         w.write(Bytes::copy_from_slice(c)).await.unwrap();
     }
@@ -45,6 +45,18 @@ fn tmp_files(dir: &Path) -> usize {
     std::fs::read_dir(dir.join("tmp")).unwrap().count()
 }
 
+/// Waits (up to 10 s) until `tmp/` holds `n` files: the file worker of a large body
+/// creates and removes its temp file on its own thread.
+async fn await_tmp_files(dir: &Path, n: usize) {
+    for _ in 0..1000 {
+        if tmp_files(dir) == n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(tmp_files(dir), n);
+}
+
 fn blob_path(dir: &Path, hash: &BlobHash) -> PathBuf {
     let hex = hash.to_string();
     dir.join("blobs").join(&hex[0..2]).join(&hex[2..4]).join(&hex)
@@ -66,7 +78,7 @@ async fn round_trip_whole_and_ranges() {
     assert_eq!(tmp_files(dir.path()), 1);
     assert!(blobs.publish(&mut s).unwrap());
     assert!(!blobs.publish(&mut s).unwrap(), "publishing twice is a no-op");
-    blobs.sync_address(&s.hash).await.unwrap();
+    blobs.sync().await.unwrap();
     assert_eq!(tmp_files(dir.path()), 0);
     assert!(blobs.exists(&s.hash));
     assert_eq!(blobs.len(&s.hash).unwrap(), data.len() as u64);
@@ -92,9 +104,9 @@ async fn dedup_places_one_file() {
     assert_eq!(a.hash, b.hash);
     assert_eq!(tmp_files(dir.path()), 2);
     assert!(blobs.publish(&mut a).unwrap());
-    blobs.sync_address(&a.hash).await.unwrap();
+    blobs.sync().await.unwrap();
     assert!(!blobs.publish(&mut b).unwrap());
-    blobs.sync_address(&b.hash).await.unwrap();
+    blobs.sync().await.unwrap();
     assert!(b.is_published());
     assert_eq!(tmp_files(dir.path()), 0);
     assert_eq!(blobs.list().unwrap(), vec![a.hash]);
@@ -116,13 +128,39 @@ async fn dropping_writer_or_staged_removes_temp() {
     assert_eq!(tmp_files(dir.path()), 1);
     drop(staged);
     assert_eq!(tmp_files(dir.path()), 0);
-    let mut w = blobs.writer(HashRequest::default()).await.unwrap();
+    let mut w = blobs.writer(HashRequest::default());
     w.write(Bytes::from(random(3 << 20, 2))).await.unwrap();
     w.write(Bytes::from_static(b"partial")).await.unwrap();
+    await_tmp_files(dir.path(), 1).await;
+    drop(w);
+    await_tmp_files(dir.path(), 0).await;
+    assert!(blobs.list().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_body_touches_the_disk_only_at_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = store(dir.path());
+    let data = random((1 << 20) - 1, 5);
+    let mut w = blobs.writer(HashRequest { checksums: vec![ChecksumAlgorithm::Crc64Nvme], sha256: true });
+    for c in data.chunks(64 << 10) {
+        w.write(Bytes::copy_from_slice(c)).await.unwrap();
+    }
+    assert_eq!(tmp_files(dir.path()), 0, "nothing written before finish");
+    let mut s = w.finish().await.unwrap();
     assert_eq!(tmp_files(dir.path()), 1);
+    assert_eq!((s.len, s.hash), (data.len() as u64, BlobHash::of(&data)));
+    assert_eq!(s.md5, <[u8; 16]>::from(md5::Md5::digest(&data)));
+    assert_eq!(s.checksums, vec![(ChecksumAlgorithm::Crc64Nvme, Checksummer::digest(ChecksumAlgorithm::Crc64Nvme, &data))]);
+    assert_eq!(s.sha256.unwrap().to_vec(), Checksummer::digest(ChecksumAlgorithm::Sha256, &data));
+    assert!(blobs.publish(&mut s).unwrap());
+    blobs.sync().await.unwrap();
+    assert_eq!(read_all(&blobs, &s.hash, 0, s.len).await.unwrap(), data);
+    // Abandoned while still small: nothing to clean up.
+    let mut w = blobs.writer(HashRequest::default());
+    w.write(Bytes::from_static(b"abandoned")).await.unwrap();
     drop(w);
     assert_eq!(tmp_files(dir.path()), 0);
-    assert!(blobs.list().unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -189,7 +227,7 @@ async fn empty_blob() {
     assert_eq!(s.hash, BlobHash::of(b""));
     assert_eq!(s.checksums, vec![(ChecksumAlgorithm::Crc32, vec![0; 4])]);
     assert!(blobs.publish(&mut s).unwrap());
-    blobs.sync_address(&s.hash).await.unwrap();
+    blobs.sync().await.unwrap();
     assert!(read_all(&blobs, &s.hash, 0, 0).await.unwrap().is_empty());
 }
 
@@ -199,7 +237,7 @@ async fn large_upload_in_odd_chunks_matches_one_shot_hashes() {
     let blobs = store(dir.path());
     let data = Bytes::from(random(20 << 20, 4));
     let all: Vec<_> = ChecksumAlgorithm::ALL.to_vec();
-    let mut w = blobs.writer(HashRequest { checksums: all.clone(), sha256: true }).await.unwrap();
+    let mut w = blobs.writer(HashRequest { checksums: all.clone(), sha256: true });
     // Odd sizes: tiny, below and above the pass-through size, above a batch.
     let sizes = [1usize, 7, 4093, 65_537, 700_001, 1_500_007, 3];
     let (mut at, mut i) = (0, 0);
@@ -216,7 +254,7 @@ async fn large_upload_in_odd_chunks_matches_one_shot_hashes() {
         assert_eq!((alg, got), (got_alg, &Checksummer::digest(*alg, &data)), "{alg}");
     }
     assert!(blobs.publish(&mut s).unwrap());
-    blobs.sync_address(&s.hash).await.unwrap();
+    blobs.sync().await.unwrap();
     assert_eq!(read_all(&blobs, &s.hash, 0, s.len).await.unwrap(), data);
 }
 

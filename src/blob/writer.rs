@@ -1,6 +1,9 @@
 //! [`BlobWriter`]: the write path of one blob.
 //!
-//! The caller pushes the body's chunks in; two blocking workers take them in parallel:
+//! The caller pushes the body's chunks in. A body that stays under one batch (1 MiB:
+//! most objects by count) is written, hashed and closed in a single blocking step at
+//! [`BlobWriter::finish`]: small PUTs cross to the blocking pool once, not three times.
+//! From the first full batch on, two blocking workers take the body in parallel:
 //!
 //! - the *file* worker writes to the temp file and feeds BLAKE3 (the content address);
 //! - the *digest* worker feeds MD5 (the ETag) plus any requested checksums and SHA-256.
@@ -12,10 +15,17 @@
 //! counted [`Bytes`] through bounded channels, so memory per upload stays at a few
 //! batches whatever the object size.
 //!
+//! No fsync here: [`super::Blobs::sync`] makes published blobs durable, shared between
+//! writers. So that it has little left to write for a large blob, the file worker
+//! starts writeback every [`WRITEBACK`] bytes on a helper thread and keeps writing
+//! meanwhile, instead of stalling the pipeline (and the MD5 worker behind it) on it.
+//!
 //! Nothing here knows HTTP or S3 headers.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use md5::{Digest as _, Md5};
@@ -23,20 +33,17 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::hash::{ChecksumAlgorithm, Checksummer};
-use super::BlobHash;
+use super::{BlobHash, BlobStore};
 
-/// Chunks are coalesced to about this size before being handed to the workers.
+/// Chunks are coalesced to about this size before being handed to the workers; a body
+/// smaller than this never starts them.
 pub(super) const BATCH: usize = 1 << 20;
 /// Batches queued per worker. Memory per upload is at most about
 /// `(2 × DEPTH + 2) × BATCH` (the queues hold clones of the same batches).
 const DEPTH: usize = 4;
-/// The file worker starts writeback (an intermediate `fdatasync`) after this many
-/// unsynced bytes, so the final fsync in `finish` only waits for the tail instead of
-/// the whole object. It is the file worker that waits, and it has slack: it runs at
-/// several GB/s while the digest worker's MD5 runs at 0.6 GB/s. Measured (`benches/
-/// hashing.rs`, 64 MiB in 1 MiB chunks, machine busy): about 310 MiB/s without it,
-/// 485 MiB/s with it, against 605 MiB/s for MD5 alone. It costs a few extra fsyncs
-/// per large object only; objects under 8 MiB see just the final one.
+/// The file worker starts writeback (an `fdatasync` on a helper thread, which it does
+/// not wait for) after this many bytes, so the dirty tail that [`super::Blobs::sync`]
+/// must write is small and the page cache holds little dirty data per upload.
 const WRITEBACK: u64 = 8 << 20;
 /// A chunk at least this big goes to the workers as it is instead of being copied
 /// into the coalescing buffer.
@@ -75,7 +82,7 @@ impl Drop for TempGuard {
     }
 }
 
-/// A complete, fsynced blob in `tmp/`, not yet at its address. Dropping it before
+/// A complete blob in `tmp/`, not yet at its address. Dropping it before
 /// [`super::Blobs::publish`] removes the temp file.
 #[derive(Debug)]
 pub struct StagedBlob {
@@ -113,6 +120,11 @@ impl StagedBlob {
     pub(super) fn mark_published(&mut self) {
         self.temp.armed = false;
     }
+
+    /// Assembles a staged blob from the file side and the digest side.
+    fn new(hash: BlobHash, len: u64, digests: Digests, temp: TempGuard) -> Self {
+        Self { hash, len, md5: digests.md5, checksums: digests.checksums, sha256: digests.sha256, temp }
+    }
 }
 
 /// What the writer hands its workers.
@@ -120,14 +132,34 @@ enum Batch {
     /// More bytes.
     Data(Bytes),
     /// The body is complete. A channel closed without it means the upload was
-    /// abandoned, so the file worker skips the (useless) fsync.
+    /// abandoned, so the file worker removes the temp file.
     End,
 }
 
-/// What the file worker computes.
-type FileResult = io::Result<(BlobHash, u64)>;
+impl Batch {
+    /// A second handle on the same bytes.
+    fn share(&self) -> Self {
+        match self {
+            Batch::Data(bytes) => Batch::Data(bytes.clone()),
+            Batch::End => Batch::End,
+        }
+    }
+}
 
-/// What the digest worker computes.
+/// What the file worker computes: address, length, and the temp file it wrote.
+type FileResult = io::Result<(BlobHash, u64, TempGuard)>;
+
+/// MD5, the requested checksums and SHA-256, fed as the bytes go by.
+struct DigestState {
+    /// MD5 (the ETag).
+    md5: Md5,
+    /// Requested `x-amz-checksum-*` algorithms.
+    sums: Vec<Checksummer>,
+    /// SHA-256, if requested.
+    sha: Option<Checksummer>,
+}
+
+/// What [`DigestState`] computes.
 struct Digests {
     /// MD5.
     md5: [u8; 16],
@@ -137,39 +169,100 @@ struct Digests {
     sha256: Option<[u8; 32]>,
 }
 
-/// Writes one blob; see the module docs. Dropping it before [`BlobWriter::finish`]
-/// abandons the upload and removes its temp file.
-pub struct BlobWriter {
-    /// Small chunks waiting to make up a batch.
-    buf: BytesMut,
-    /// Bytes accepted so far (buffered or handed over).
-    written: u64,
+impl DigestState {
+    fn new(req: &HashRequest) -> Self {
+        Self {
+            md5: Md5::new(),
+            sums: req.checksums.iter().map(|&a| Checksummer::new(a)).collect(),
+            sha: req.sha256.then(|| Checksummer::new(ChecksumAlgorithm::Sha256)),
+        }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        self.md5.update(bytes);
+        for s in self.sums.iter_mut().chain(self.sha.as_mut()) {
+            s.update(bytes);
+        }
+    }
+
+    fn finish(self) -> Digests {
+        Digests {
+            md5: self.md5.finalize().into(),
+            checksums: self.sums.into_iter().map(|s| (s.algorithm(), s.finish())).collect(),
+            sha256: self.sha.and_then(|s| <[u8; 32]>::try_from(s.finish()).ok()),
+        }
+    }
+}
+
+/// The two workers of a body larger than one batch.
+struct Workers {
     /// Queue to the file worker.
     to_file: mpsc::Sender<Batch>,
     /// Queue to the digest worker.
     to_digest: mpsc::Sender<Batch>,
     /// The file worker; `None` once its result was taken.
     file_task: Option<JoinHandle<FileResult>>,
-    /// The digest worker.
+    /// The digest worker; `None` once its result was taken.
     digest_task: Option<JoinHandle<Digests>>,
-    /// The temp file.
-    temp: TempGuard,
 }
 
-impl BlobWriter {
-    /// Starts both workers on a fresh temp file.
-    pub(super) fn start(path: PathBuf, file: std::fs::File, req: HashRequest) -> Self {
+impl Workers {
+    fn start(store: Arc<dyn BlobStore>, req: HashRequest) -> Self {
         let (to_file, file_rx) = mpsc::channel(DEPTH);
         let (to_digest, digest_rx) = mpsc::channel(DEPTH);
         Self {
-            buf: BytesMut::new(),
-            written: 0,
             to_file,
             to_digest,
-            file_task: Some(tokio::task::spawn_blocking(move || file_worker(file, file_rx))),
+            file_task: Some(tokio::task::spawn_blocking(move || file_worker(store.as_ref(), file_rx))),
             digest_task: Some(tokio::task::spawn_blocking(move || digest_worker(&req, digest_rx))),
-            temp: TempGuard { path, armed: true },
         }
+    }
+
+    /// Hands `batch` to both workers at once, so neither waits for the other's queue.
+    /// The file worker only stops early on an error, so its closed queue means: fetch
+    /// and return that error.
+    async fn send(&mut self, batch: Batch) -> io::Result<()> {
+        let copy = batch.share();
+        let (file, digest) = tokio::join!(self.to_file.send(copy), self.to_digest.send(batch));
+        if file.is_err() {
+            return Err(self.file_error().await);
+        }
+        // The digest worker cannot fail; only a panic closes its queue.
+        digest.map_err(|_| io::Error::other("blob digest worker stopped"))
+    }
+
+    /// The error that stopped the file worker.
+    async fn file_error(&mut self) -> io::Error {
+        match self.file_task.take() {
+            Some(task) => match task.await {
+                Ok(Err(e)) => e,
+                Ok(Ok(_)) => io::Error::other("blob file worker stopped early"),
+                Err(join) => io::Error::other(join),
+            },
+            None => io::Error::other("blob writer already failed"),
+        }
+    }
+}
+
+/// Writes one blob; see the module docs. Dropping it before [`BlobWriter::finish`]
+/// abandons the upload and removes its temp file.
+pub struct BlobWriter {
+    /// Where the temp file goes.
+    store: Arc<dyn BlobStore>,
+    /// What to compute beside BLAKE3.
+    req: HashRequest,
+    /// Small chunks waiting to make up a batch (the whole body, if it stays small).
+    buf: BytesMut,
+    /// Bytes accepted so far (buffered or handed over).
+    written: u64,
+    /// Started at the first full batch.
+    workers: Option<Workers>,
+}
+
+impl BlobWriter {
+    /// A writer for a new blob in `store`. Touches nothing yet.
+    pub(super) fn new(store: Arc<dyn BlobStore>, req: HashRequest) -> Self {
+        Self { store, req, buf: BytesMut::new(), written: 0, workers: None }
     }
 
     /// Bytes accepted so far.
@@ -184,9 +277,6 @@ impl BlobWriter {
             // Big chunks are not copied: flush what is buffered, then hand it over.
             self.flush().await?;
             return self.send(Batch::Data(chunk)).await;
-        }
-        if self.buf.is_empty() {
-            self.buf.reserve(BATCH);
         }
         self.buf.extend_from_slice(&chunk);
         if self.buf.len() >= BATCH {
@@ -204,90 +294,118 @@ impl BlobWriter {
         self.send(Batch::Data(batch)).await
     }
 
-    /// Sends to both workers. The file worker only stops early on an error (a failed
-    /// write), so its closed queue means: fetch and return that error.
+    /// Sends to both workers, starting them first if needed.
     async fn send(&mut self, batch: Batch) -> io::Result<()> {
-        let copy = match &batch {
-            Batch::Data(bytes) => Batch::Data(bytes.clone()),
-            Batch::End => Batch::End,
-        };
-        if self.to_file.send(copy).await.is_err() {
-            return Err(self.worker_error().await);
-        }
-        // The digest worker cannot fail; only a panic closes its queue.
-        self.to_digest.send(batch).await.map_err(|_| io::Error::other("blob digest worker stopped"))
+        let (store, req) = (&self.store, &self.req);
+        self.workers.get_or_insert_with(|| Workers::start(Arc::clone(store), req.clone())).send(batch).await
     }
 
-    /// The error that stopped a worker.
-    async fn worker_error(&mut self) -> io::Error {
-        match self.file_task.take() {
-            Some(task) => match task.await {
-                Ok(Err(e)) => e,
-                Ok(Ok(_)) => io::Error::other("blob file worker stopped early"),
-                Err(join) => io::Error::other(join),
-            },
-            None => io::Error::other("blob writer already failed"),
-        }
-    }
-
-    /// Ends the blob: waits for both workers (the file worker fsyncs the file) and
-    /// returns the staged blob, ready for [`super::Blobs::publish`].
+    /// Ends the blob and returns it staged, ready for [`super::Blobs::publish`].
     pub async fn finish(mut self) -> io::Result<StagedBlob> {
-        self.flush().await?;
-        self.send(Batch::End).await?;
-        let file_task = self.file_task.take().ok_or_else(|| io::Error::other("blob writer already failed"))?;
-        let digest_task = self.digest_task.take().ok_or_else(|| io::Error::other("blob writer already failed"))?;
-        let (hash, len) = file_task.await.map_err(io::Error::other)??;
+        let Some(mut workers) = self.workers.take() else {
+            let (store, req, data) = (Arc::clone(&self.store), std::mem::take(&mut self.req), self.buf.split().freeze());
+            return tokio::task::spawn_blocking(move || write_small(store.as_ref(), &req, &data)).await.map_err(io::Error::other)?;
+        };
+        if !self.buf.is_empty() {
+            let batch = self.buf.split().freeze();
+            workers.send(Batch::Data(batch)).await?;
+        }
+        workers.send(Batch::End).await?;
+        let file_task = workers.file_task.take().ok_or_else(|| io::Error::other("blob writer already failed"))?;
+        let digest_task = workers.digest_task.take().ok_or_else(|| io::Error::other("blob writer already failed"))?;
+        let (hash, len, temp) = file_task.await.map_err(io::Error::other)??;
         let digests = digest_task.await.map_err(io::Error::other)?;
         debug_assert_eq!(len, self.written);
-        // Hand the guard over to the staged blob.
-        let temp = TempGuard { path: std::mem::take(&mut self.temp.path), armed: true };
-        self.temp.armed = false;
-        Ok(StagedBlob { hash, len, md5: digests.md5, checksums: digests.checksums, sha256: digests.sha256, temp })
+        Ok(StagedBlob::new(hash, len, digests, temp))
     }
 }
 
-/// Worker A: temp file + BLAKE3. Fsyncs on [`Batch::End`] (durability rule 1: blob
-/// bytes are on disk before any metadata references them).
-fn file_worker(mut file: std::fs::File, mut rx: mpsc::Receiver<Batch>) -> FileResult {
+/// A body that fit in one batch: temp file, write, every hash, in one blocking step.
+fn write_small(store: &dyn BlobStore, req: &HashRequest, data: &[u8]) -> io::Result<StagedBlob> {
+    let (path, mut file) = store.create_temp()?;
+    let temp = TempGuard { path, armed: true };
+    file.write_all(data)?;
+    let mut digests = DigestState::new(req);
+    digests.update(data);
+    Ok(StagedBlob::new(BlobHash::of(data), data.len() as u64, digests.finish(), temp))
+}
+
+/// Worker A: temp file + BLAKE3, with writeback started every [`WRITEBACK`] bytes on a
+/// helper thread. Removes the temp file if the upload is abandoned or fails.
+fn file_worker(store: &dyn BlobStore, mut rx: mpsc::Receiver<Batch>) -> FileResult {
+    let (path, mut file) = store.create_temp()?;
+    let temp = TempGuard { path, armed: true };
     let mut blake = blake3::Hasher::new();
-    let (mut len, mut synced) = (0u64, 0u64);
-    while let Some(batch) = rx.blocking_recv() {
-        match batch {
-            Batch::Data(bytes) => {
-                file.write_all(&bytes)?;
-                blake.update(&bytes);
-                len += bytes.len() as u64;
-                if len - synced >= WRITEBACK {
-                    file.sync_data()?;
-                    synced = len;
+    let (mut len, mut kicked) = (0u64, 0u64);
+    std::thread::scope(|scope| {
+        let mut writeback: Option<Writeback<'_>> = None;
+        while let Some(batch) = rx.blocking_recv() {
+            let Batch::Data(bytes) = batch else {
+                return writeback.map_or(Ok(()), Writeback::finish);
+            };
+            file.write_all(&bytes)?;
+            blake.update(&bytes);
+            len += bytes.len() as u64;
+            if len - kicked >= WRITEBACK {
+                let w = match writeback.as_mut() {
+                    Some(w) => w,
+                    None => writeback.insert(Writeback::start(scope, &file)?),
+                };
+                if w.kick() {
+                    kicked = len;
                 }
             }
-            Batch::End => {
-                // Data only: the file's name and directory entry become durable when
-                // the store syncs its address after the rename.
-                file.sync_data()?;
-                return Ok((BlobHash(*blake.finalize().as_bytes()), len));
+        }
+        writeback.map_or(Ok(()), Writeback::finish)?;
+        Err(io::Error::other("blob upload abandoned"))
+    })?;
+    Ok((BlobHash(*blake.finalize().as_bytes()), len, temp))
+}
+
+/// Writeback of one file on a helper thread: `fdatasync`s on request while the file
+/// worker keeps writing. At most one runs and one waits; further requests are
+/// redundant (an fdatasync writes everything dirty when it runs).
+struct Writeback<'scope> {
+    /// Requests a writeback.
+    kick: SyncSender<()>,
+    /// The helper thread; ends with the first failed fdatasync.
+    thread: std::thread::ScopedJoinHandle<'scope, io::Result<()>>,
+}
+
+impl<'scope> Writeback<'scope> {
+    fn start<'env>(scope: &'scope std::thread::Scope<'scope, 'env>, file: &std::fs::File) -> io::Result<Self> {
+        let (kick, kicks) = sync_channel::<()>(1);
+        let target = file.try_clone()?;
+        let thread = scope.spawn(move || {
+            while kicks.recv().is_ok() {
+                target.sync_data()?;
             }
+            Ok(())
+        });
+        Ok(Self { kick, thread })
+    }
+
+    /// Requests a writeback; `false` if one is already waiting or the thread has
+    /// stopped on an error (which `finish` returns).
+    fn kick(&mut self) -> bool {
+        match self.kick.try_send(()) {
+            Ok(()) => true,
+            Err(TrySendError::Full(()) | TrySendError::Disconnected(())) => false,
         }
     }
-    Err(io::Error::other("blob upload abandoned"))
+
+    /// Waits for the helper thread; its error, if it failed.
+    fn finish(self) -> io::Result<()> {
+        drop(self.kick);
+        self.thread.join().map_err(|_| io::Error::other("blob writeback thread panicked"))?
+    }
 }
 
 /// Worker B: MD5, requested checksums, SHA-256.
 fn digest_worker(req: &HashRequest, mut rx: mpsc::Receiver<Batch>) -> Digests {
-    let mut md5 = Md5::new();
-    let mut sums: Vec<Checksummer> = req.checksums.iter().map(|&a| Checksummer::new(a)).collect();
-    let mut sha = req.sha256.then(|| Checksummer::new(ChecksumAlgorithm::Sha256));
+    let mut digests = DigestState::new(req);
     while let Some(Batch::Data(bytes)) = rx.blocking_recv() {
-        md5.update(&bytes);
-        for s in sums.iter_mut().chain(sha.as_mut()) {
-            s.update(&bytes);
-        }
+        digests.update(&bytes);
     }
-    Digests {
-        md5: md5.finalize().into(),
-        checksums: sums.into_iter().map(|s| (s.algorithm(), s.finish())).collect(),
-        sha256: sha.and_then(|s| <[u8; 32]>::try_from(s.finish()).ok()),
-    }
+    digests.finish()
 }

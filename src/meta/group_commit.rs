@@ -1,52 +1,35 @@
 //! [`GroupCommit`]: concurrent writers share one [`MetaStore::flush`].
 //!
-//! This machine does about 600 fsyncs per second; a flush per request would cap small
-//! PUTs there. Instead each writer takes a ticket after its batch is applied and waits
-//! until a flush that began after its ticket has finished. Whoever holds the leader lock
-//! flushes for everyone who arrived before the flush started; the others find their
-//! ticket covered when they get the lock and return without flushing.
+//! A flush per request would cap small PUTs at the disk's fsyncs per second. Each
+//! writer applies its batch, then waits on [`GroupCommit::durable`]; one flush that
+//! began after its batch was applied covers it (see [`crate::group_sync`]).
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::{MetaError, MetaStore};
+use crate::group_sync::{BarrierTaskFailed, GroupSync};
+
+impl From<BarrierTaskFailed> for MetaError {
+    fn from(e: BarrierTaskFailed) -> Self {
+        MetaError::Backend(e.to_string())
+    }
+}
 
 /// Shares flushes between concurrent committers.
 pub struct GroupCommit {
-    /// The store to flush.
-    store: Arc<dyn MetaStore>,
-    /// Tickets handed out: one per applied batch that waits for durability.
-    applied: AtomicU64,
-    /// Highest ticket known durable.
-    flushed: AtomicU64,
-    /// Held by the one task running a flush; the queue on it is the group.
-    leader: tokio::sync::Mutex<()>,
+    /// Runs [`MetaStore::flush`] once for every group of waiting committers.
+    group: GroupSync<MetaError>,
 }
 
 impl GroupCommit {
     /// Group commit over `store`.
     pub fn new(store: Arc<dyn MetaStore>) -> Self {
-        Self { store, applied: AtomicU64::new(0), flushed: AtomicU64::new(0), leader: tokio::sync::Mutex::new(()) }
+        Self { group: GroupSync::new(move || store.flush()) }
     }
 
     /// Returns once every batch applied before this call is durable.
     pub async fn durable(&self) -> Result<(), MetaError> {
-        let ticket = self.applied.fetch_add(1, Ordering::SeqCst) + 1;
-        loop {
-            if self.flushed.load(Ordering::SeqCst) >= ticket {
-                return Ok(());
-            }
-            let _leader = self.leader.lock().await;
-            if self.flushed.load(Ordering::SeqCst) >= ticket {
-                return Ok(());
-            }
-            // Everything ticketed so far was applied before its ticket was taken, so one
-            // flush now covers all of them.
-            let target = self.applied.load(Ordering::SeqCst);
-            let store = Arc::clone(&self.store);
-            tokio::task::spawn_blocking(move || store.flush()).await.map_err(|e| MetaError::Backend(format!("flush task: {e}")))??;
-            self.flushed.fetch_max(target, Ordering::SeqCst);
-        }
+        self.group.durable().await
     }
 }
 
@@ -72,6 +55,6 @@ mod tests {
         for t in tasks {
             t.await.unwrap();
         }
-        assert_eq!(gc.flushed.load(Ordering::SeqCst), 64);
+        assert_eq!(gc.group.covered(), 64);
     }
 }

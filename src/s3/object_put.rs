@@ -136,8 +136,7 @@ pub fn declared_length(ctx: &Ctx<'_>) -> S3Result<Option<u64>> {
 
 /// Streams `body` into a staged blob, enforcing `max` bytes.
 pub async fn stage_body(ctx: &Ctx<'_>, body: &mut RequestBody, algorithms: Vec<ChecksumAlgorithm>, max: u64) -> S3Result<StagedBlob> {
-    let mut writer =
-        ctx.state.store.blobs().writer(HashRequest { checksums: algorithms, sha256: false }).await.map_err(S3Error::internal)?;
+    let mut writer = ctx.state.store.blobs().writer(HashRequest { checksums: algorithms, sha256: false });
     while let Some(chunk) = body.next().await {
         let chunk = chunk?;
         if writer.written() + chunk.len() as u64 > max {

@@ -1,8 +1,9 @@
 //! The object store: buckets and object versions over the metadata store and the blob
 //! directory, with the commit protocol that keeps them consistent.
 //!
-//! A write goes: blob staged in `tmp/` and fsynced (by the caller, through
-//! [`Blobs::writer`]) → pinned → placed at its address and the directory fsynced →
+//! A write goes: blob staged in `tmp/` (by the caller, through [`Blobs::writer`]) →
+//! pinned → its bytes made durable → placed at its address → that made durable (both
+//! by [`Blobs::sync`], a filesystem sync shared by every concurrent writer) →
 //! metadata batch (version record, current pointer, reference counts) applied under the
 //! commit lock, after the precondition is checked → group-commit flush → acknowledged →
 //! blobs whose count fell to zero collected.
@@ -310,10 +311,15 @@ impl Store {
         Ok(())
     }
 
-    /// Moves a staged blob to its address and makes that durable.
+    /// Makes a staged blob's bytes durable, moves it to its address, and makes that
+    /// durable. Bytes before the rename, so that a file at an address is complete even
+    /// after a crash: a later PUT of identical bytes may deduplicate against it before
+    /// start-up reconciliation has removed it. Both syncs are shared by every writer
+    /// waiting (one `syncfs` each per group, not two fsyncs per PUT).
     async fn place(&self, staged: &mut StagedBlob) -> StoreResult<()> {
+        self.blobs.sync().await?;
         self.blobs.publish(staged)?;
-        self.blobs.sync_address(&staged.hash).await?;
+        self.blobs.sync().await?;
         Ok(())
     }
 
