@@ -124,7 +124,7 @@ fn commit(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new(name, "1_writer"), |b| {
             b.iter(|| {
                 next += 1;
-                rt.block_on(store.put_object(BUCKET, &key(next), version(0, false), None, &|_| true, &Cause::default())).unwrap()
+                rt.block_on(store.put_object(BUCKET, &key(next), version(0, false), &mut [], &|_| true, &Cause::default())).unwrap()
             });
         });
         group.throughput(Throughput::Elements(WRITERS));
@@ -140,7 +140,7 @@ fn commit(c: &mut Criterion) {
                                 let store = Arc::clone(&store);
                                 tokio::spawn(async move {
                                     store
-                                        .put_object(BUCKET, &key(base + i), version(0, false), None, &|_| true, &Cause::default())
+                                        .put_object(BUCKET, &key(base + i), version(0, false), &mut [], &|_| true, &Cause::default())
                                         .await
                                         .unwrap();
                                 })

@@ -175,6 +175,40 @@ pub struct StorageConfig {
     pub path: PathBuf,
     /// Metadata cache in MiB.
     pub meta_cache_mib: u64,
+    /// `CLASS=/path` storage tiers.
+    pub tiers: Vec<String>,
+}
+
+/// Storage classes a tier may be named after: S3's, except STANDARD (the main blob
+/// directory) and the ones that name AWS infrastructure rather than a class of storage.
+pub const TIER_CLASSES: &[&str] =
+    &["STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE", "REDUCED_REDUNDANCY"];
+
+impl StorageConfig {
+    /// The declared tiers: (storage class, directory), in declaration order.
+    pub fn tiers(&self) -> Result<Vec<(String, PathBuf)>, ConfigError> {
+        let mut out: Vec<(String, PathBuf)> = Vec::new();
+        for entry in &self.tiers {
+            let bad = |why: &str| ConfigError(format!("storage.tiers: {entry:?}: {why}"));
+            let (class, path) = entry.split_once('=').ok_or_else(|| bad("expected CLASS=/path"))?;
+            let (class, path) = (class.trim(), path.trim());
+            if !TIER_CLASSES.contains(&class) {
+                return Err(bad(&format!("the class must be one of {}", TIER_CLASSES.join(", "))));
+            }
+            if path.is_empty() {
+                return Err(bad("the directory must not be empty"));
+            }
+            let path = PathBuf::from(path);
+            if out.iter().any(|(c, _)| c == class) {
+                return Err(bad("the class is declared twice"));
+            }
+            if out.iter().any(|(_, p)| *p == path) || path == self.path {
+                return Err(bad("each tier needs its own directory"));
+            }
+            out.push((class.to_owned(), path));
+        }
+        Ok(out)
+    }
 }
 
 /// `[auth]`.
@@ -274,6 +308,7 @@ impl Config {
             return Err(ConfigError("lifecycle.interval_secs / lifecycle.day_seconds: must be at least 1".into()));
         }
         self.notify.destinations()?;
+        self.storage.tiers()?;
         if self.notify.timeout_secs == 0 {
             return Err(ConfigError("notify.timeout_secs: must be at least 1".into()));
         }
@@ -397,6 +432,19 @@ mod tests {
             &[kv("server.listen", "0.0.0.0:9000"), kv("auth.access_key", "me"), kv("auth.secret_key", "long-secret")],
         );
         assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn tiers_parse_and_bad_ones_name_the_key() {
+        let c = Config::from_toml(DEFAULT_TOML, &[kv("storage.tiers", "STANDARD_IA=/srv/ia, GLACIER=/srv/cold")]).unwrap();
+        assert_eq!(
+            c.storage.tiers().unwrap(),
+            vec![("STANDARD_IA".to_owned(), PathBuf::from("/srv/ia")), ("GLACIER".to_owned(), PathBuf::from("/srv/cold"))]
+        );
+        for bad in ["STANDARD=/srv/x", "SLOW=/srv/x", "GLACIER", "GLACIER=", "GLACIER=/a,GLACIER=/b", "GLACIER=/a,DEEP_ARCHIVE=/a"] {
+            let e = Config::from_toml(DEFAULT_TOML, &[kv("storage.tiers", bad)]).unwrap_err();
+            assert!(e.0.contains("storage.tiers"), "{bad}: {e}");
+        }
     }
 
     #[test]

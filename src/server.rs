@@ -30,7 +30,9 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// Opens the store and builds the shared state from a configuration.
 pub fn build_state(config: Config, clock: Clock) -> Result<AppState, crate::store::StoreError> {
     let cache = config.storage.meta_cache_mib << 20;
-    let store = Arc::new(Store::open(&config.storage.path, cache)?);
+    // Validated with the rest of the configuration, so this cannot fail here.
+    let tiers = config.storage.tiers().unwrap_or_default();
+    let store = Arc::new(Store::open_with_tiers(&config.storage.path, cache, &tiers)?);
     let keyring = Keyring::new(vec![Credentials {
         access_key: config.auth.access_key.clone(),
         secret_key: SecretKey::new(config.auth.secret_key.clone()),

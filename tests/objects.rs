@@ -18,7 +18,9 @@ use common::{assert_sdk_error, data, error_info, TestServer};
 const MIB: usize = 1 << 20;
 
 async fn server() -> (TestServer, Client) {
-    let srv = TestServer::start().await;
+    // Storage classes other than STANDARD need a tier (storage.tiers); tests/tiers.rs
+    // covers where the bytes go.
+    let srv = TestServer::start_with_tiers(&["STANDARD_IA", "REDUCED_REDUNDANCY"], &[]).await;
     let s3 = srv.client();
     s3.create_bucket().bucket("bkt").send().await.unwrap();
     (srv, s3)

@@ -178,6 +178,24 @@ impl Blobs {
         read::read_stream(Arc::clone(&self.store), *hash, offset, len)
     }
 
+    /// Copies blob `hash` from `source` (another tier) into a staged blob here, ready
+    /// to publish. The source is read whole, so it is verified as it streams; the copy
+    /// is checked to hash to the same address.
+    pub async fn copy_from(&self, source: &Blobs, hash: &BlobHash) -> io::Result<StagedBlob> {
+        use futures_util::StreamExt as _;
+        let len = source.len(hash)?;
+        let mut writer = self.writer(HashRequest::default());
+        let mut bytes = std::pin::pin!(source.read(hash, 0, len));
+        while let Some(chunk) = bytes.next().await {
+            writer.write(chunk?).await?;
+        }
+        let staged = writer.finish().await?;
+        if staged.hash != *hash {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, format!("copy of blob {hash} hashed to {}", staged.hash)));
+        }
+        Ok(staged)
+    }
+
     /// Deletes a blob (the collector calls this under the commit lock).
     pub fn remove(&self, hash: &BlobHash) -> io::Result<()> {
         self.store.remove(hash)

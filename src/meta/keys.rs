@@ -230,12 +230,21 @@ pub fn completed(upload_id: &str) -> Vec<u8> {
     k
 }
 
-/// Key of the reference count of a blob.
-pub fn refcount(hash: &[u8; 32]) -> Vec<u8> {
-    let mut k = Vec::with_capacity(33);
+/// Key of the reference count of a blob in a tier: `tier` is empty for the main blob
+/// directory, else the tier's storage class name.
+pub fn refcount(hash: &[u8; 32], tier: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(33 + tier.len());
     k.push(REFCOUNT);
     k.extend_from_slice(hash);
+    k.extend_from_slice(tier);
     k
+}
+
+/// Splits a reference-count key into the blob hash and the tier suffix.
+pub fn decode_refcount(key: &[u8]) -> Option<([u8; 32], &[u8])> {
+    let rest = key.strip_prefix(&[REFCOUNT])?;
+    let hash = rest.get(..32)?.try_into().ok()?;
+    Some((hash, &rest[32..]))
 }
 
 /// Range `[start, end)` of all reference counts.

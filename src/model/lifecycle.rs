@@ -117,6 +117,8 @@ pub struct TransitionXml {
     pub days: Option<i64>,
     #[serde(rename = "NoncurrentDays")]
     pub noncurrent_days: Option<i64>,
+    #[serde(rename = "NewerNoncurrentVersions")]
+    pub newer_noncurrent_versions: Option<i64>,
     #[serde(rename = "Date")]
     pub date: Option<String>,
     #[serde(rename = "StorageClass")]
@@ -172,6 +174,50 @@ pub struct Rule {
     pub noncurrent: Option<(u64, Option<u64>)>,
     /// Abort uploads this many days after initiation.
     pub abort_after_days: Option<u64>,
+    /// Transitions of current versions.
+    pub transitions: Vec<Transition>,
+    /// Transitions of noncurrent versions.
+    pub noncurrent_transitions: Vec<NoncurrentTransition>,
+}
+
+/// A `<Transition>`: move current versions to another storage class.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    /// When (days after creation, or a date).
+    pub when: Expiry,
+    /// Target storage class.
+    pub class: String,
+}
+
+/// A `<NoncurrentVersionTransition>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoncurrentTransition {
+    /// Days after the version became noncurrent.
+    pub days: u64,
+    /// Versions to keep untouched: only versions with at least this many newer
+    /// noncurrent versions move.
+    pub keep: Option<u64>,
+    /// Target storage class.
+    pub class: String,
+}
+
+/// Objects below this size are not transitioned unless a rule's filter sets
+/// ObjectSizeGreaterThan (S3's default since 2024, announced by the
+/// `x-amz-transition-default-minimum-object-size: all_storage_classes_128K` header).
+pub const TRANSITION_MIN_SIZE: u64 = 128 * 1024;
+
+/// S3's storage-class waterfall: objects only move to a class ranked higher.
+pub fn waterfall_rank(class: &str) -> u8 {
+    match class {
+        "STANDARD_IA" => 1,
+        "INTELLIGENT_TIERING" => 2,
+        "ONEZONE_IA" => 3,
+        "GLACIER_IR" => 4,
+        "GLACIER" => 5,
+        "DEEP_ARCHIVE" => 6,
+        // STANDARD, REDUCED_REDUNDANCY and anything unknown.
+        _ => 0,
+    }
 }
 
 /// A validated configuration.
@@ -190,8 +236,8 @@ pub enum LifecycleError {
     InvalidArgument(String),
     /// InvalidRequest.
     InvalidRequest(String),
-    /// NotImplemented (storage-class transitions).
-    NotImplemented(String),
+    /// InvalidStorageClass (a transition target that is not a storage class).
+    InvalidStorageClass(String),
 }
 
 /// Name of the bucket configuration document holding the lifecycle XML.
@@ -277,9 +323,6 @@ fn rule_of(index: usize, rule: &RuleXml) -> Result<Rule, LifecycleError> {
     if id.chars().count() > 255 {
         return Err(LifecycleError::InvalidArgument("ID length should not exceed allowed limit of 255".into()));
     }
-    if !rule.transitions.is_empty() || !rule.noncurrent_transitions.is_empty() {
-        return Err(LifecycleError::NotImplemented("Transition actions need storage tiers, which coffer does not implement yet".into()));
-    }
     let filter = filter_of(rule)?;
     let (mut expiry, mut marker) = (None, false);
     if let Some(e) = &rule.expiration {
@@ -319,10 +362,98 @@ fn rule_of(index: usize, rule: &RuleXml) -> Result<Rule, LifecycleError> {
             )
         }
     };
-    if expiry.is_none() && !marker && noncurrent.is_none() && abort_after_days.is_none() {
+    let transitions = rule.transitions.iter().map(transition_of).collect::<Result<Vec<_>, _>>()?;
+    let noncurrent_transitions = rule.noncurrent_transitions.iter().map(noncurrent_transition_of).collect::<Result<Vec<_>, _>>()?;
+    check_transitions(&transitions, &noncurrent_transitions, expiry, noncurrent)?;
+    if expiry.is_none()
+        && !marker
+        && noncurrent.is_none()
+        && abort_after_days.is_none()
+        && transitions.is_empty()
+        && noncurrent_transitions.is_empty()
+    {
         return Err(LifecycleError::InvalidRequest("At least one action needs to be specified in a rule".into()));
     }
-    Ok(Rule { id, enabled, filter, expiry, expired_object_delete_marker: marker, noncurrent, abort_after_days })
+    Ok(Rule {
+        id,
+        enabled,
+        filter,
+        expiry,
+        expired_object_delete_marker: marker,
+        noncurrent,
+        abort_after_days,
+        transitions,
+        noncurrent_transitions,
+    })
+}
+
+/// Zero or more days (transitions may start at day 0).
+fn non_negative(v: Option<i64>, what: &str) -> Result<Option<u64>, LifecycleError> {
+    match v {
+        None => Ok(None),
+        Some(n) if n >= 0 => Ok(Some(n.unsigned_abs())),
+        Some(_) => Err(LifecycleError::InvalidArgument(format!("'{what}' in the lifecycle configuration must not be negative"))),
+    }
+}
+
+/// The target class of a transition: required, an S3 class other than STANDARD.
+fn target_class(t: &TransitionXml) -> Result<String, LifecycleError> {
+    let class = t.storage_class.as_deref().ok_or_else(|| LifecycleError::Malformed("A transition needs a StorageClass".into()))?;
+    if waterfall_rank(class) == 0 {
+        return Err(LifecycleError::InvalidStorageClass(format!("{class} is not a storage class objects can transition to")));
+    }
+    Ok(class.to_owned())
+}
+
+fn transition_of(t: &TransitionXml) -> Result<Transition, LifecycleError> {
+    let when = match (non_negative(t.days, "Days")?, &t.date) {
+        (Some(d), None) => Expiry::Days(d),
+        (None, Some(date)) => Expiry::Date(midnight(date)?),
+        _ => return Err(LifecycleError::Malformed("Transition must have exactly one of Days or Date".into())),
+    };
+    Ok(Transition { when, class: target_class(t)? })
+}
+
+fn noncurrent_transition_of(t: &TransitionXml) -> Result<NoncurrentTransition, LifecycleError> {
+    let days = non_negative(t.noncurrent_days, "NoncurrentDays")?
+        .ok_or_else(|| LifecycleError::Malformed("NoncurrentVersionTransition requires NoncurrentDays".into()))?;
+    let keep = positive(t.newer_noncurrent_versions, "NewerNoncurrentVersions")?;
+    Ok(NoncurrentTransition { days, keep, class: target_class(t)? })
+}
+
+/// S3's consistency checks between the actions of one rule.
+fn check_transitions(
+    current: &[Transition],
+    noncurrent: &[NoncurrentTransition],
+    expiry: Option<Expiry>,
+    noncurrent_expiry: Option<(u64, Option<u64>)>,
+) -> Result<(), LifecycleError> {
+    let classes: Vec<&str> = current.iter().map(|t| t.class.as_str()).collect();
+    let nc_classes: Vec<&str> = noncurrent.iter().map(|t| t.class.as_str()).collect();
+    for list in [&classes, &nc_classes] {
+        if list.iter().enumerate().any(|(i, c)| list[..i].contains(c)) {
+            return Err(LifecycleError::InvalidArgument("'StorageClass' must be different for 'Transition' actions in same 'Rule'".into()));
+        }
+    }
+    let by_days = current.iter().filter(|t| matches!(t.when, Expiry::Days(_))).count();
+    if by_days != 0 && by_days != current.len() {
+        return Err(LifecycleError::InvalidArgument("Found mixed 'Date' and 'Days' based Transition actions in lifecycle rule".into()));
+    }
+    if let Some(Expiry::Days(e)) = expiry {
+        if current.iter().any(|t| matches!(t.when, Expiry::Days(d) if d >= e)) {
+            return Err(LifecycleError::InvalidArgument(
+                "'Days' in the Expiration action must be greater than 'Days' in the Transition action".into(),
+            ));
+        }
+    }
+    if let Some((e, _)) = noncurrent_expiry {
+        if noncurrent.iter().any(|t| t.days >= e) {
+            return Err(LifecycleError::InvalidArgument(
+                "'NoncurrentDays' in the NoncurrentVersionExpiration action must be greater than 'NoncurrentDays' in the NoncurrentVersionTransition action".into(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Validates a parsed document as S3 does.
@@ -360,7 +491,57 @@ pub fn after_days(since_ms: i64, days: u64, day_ms: i64) -> i64 {
     ceil_day(since_ms + i64::try_from(days).unwrap_or(i64::MAX / 2) * day_ms, day_ms)
 }
 
+/// Whether `rule` may transition an object of `size` bytes (see [`TRANSITION_MIN_SIZE`]).
+fn may_transition(rule: &Rule, size: u64) -> bool {
+    rule.filter.size_gt.is_some() || size >= TRANSITION_MIN_SIZE
+}
+
+/// The storage class a current version should be in now, if it should move: of the
+/// transitions due among `rules` (each already matched to the object), the one due
+/// last, provided it is further down the waterfall than `class`.
+pub fn transition_due<'a>(rules: &[&'a Rule], size: u64, class: &str, created_ms: i64, now: i64, day_ms: i64) -> Option<&'a str> {
+    rules
+        .iter()
+        .filter(|r| may_transition(r, size))
+        .flat_map(|r| r.transitions.iter())
+        .map(|t| (expiry_time(t.when, created_ms, day_ms), t.class.as_str()))
+        .filter(|(due, _)| now >= *due)
+        .max_by_key(|(due, c)| (*due, waterfall_rank(c)))
+        .map(|(_, c)| c)
+        .filter(|c| waterfall_rank(c) > waterfall_rank(class))
+}
+
+/// [`transition_due`] for a noncurrent version: noncurrent since `since_ms`, with
+/// `newer` noncurrent versions between it and the current one.
+pub fn noncurrent_transition_due<'a>(
+    rules: &[&'a Rule],
+    size: u64,
+    class: &str,
+    since_ms: i64,
+    newer: u64,
+    now: i64,
+    day_ms: i64,
+) -> Option<&'a str> {
+    rules
+        .iter()
+        .filter(|r| may_transition(r, size))
+        .flat_map(|r| r.noncurrent_transitions.iter())
+        .filter(|t| t.keep.is_none_or(|k| newer >= k))
+        .map(|t| (after_days(since_ms, t.days, day_ms), t.class.as_str()))
+        .filter(|(due, _)| now >= *due)
+        .max_by_key(|(due, c)| (*due, waterfall_rank(c)))
+        .map(|(_, c)| c)
+        .filter(|c| waterfall_rank(c) > waterfall_rank(class))
+}
+
 impl Lifecycle {
+    /// Every storage class a transition names (to check against the configured tiers).
+    pub fn transition_classes(&self) -> impl Iterator<Item = &str> {
+        self.rules
+            .iter()
+            .flat_map(|r| r.transitions.iter().map(|t| t.class.as_str()).chain(r.noncurrent_transitions.iter().map(|t| t.class.as_str())))
+    }
+
     /// The first enabled rule that expires this current version, with its expiry time
     /// (for `x-amz-expiration`).
     pub fn expiration_for(&self, key: &str, size: u64, tags: &[(String, String)], created_ms: i64, day_ms: i64) -> Option<(&Rule, i64)> {
@@ -422,8 +603,28 @@ mod tests {
             Err(LifecycleError::Malformed(_))
         ));
         assert!(matches!(
-            rule("<Filter/><Status>Enabled</Status><Transition><Days>30</Days><StorageClass>GLACIER</StorageClass></Transition>"),
-            Err(LifecycleError::NotImplemented(_))
+            rule("<Filter/><Status>Enabled</Status><Transition><Days>30</Days><StorageClass>STANDARD</StorageClass></Transition>"),
+            Err(LifecycleError::InvalidStorageClass(_))
+        ));
+        assert!(matches!(
+            rule("<Filter/><Status>Enabled</Status><Transition><Days>30</Days></Transition>"),
+            Err(LifecycleError::Malformed(_))
+        ));
+        assert!(matches!(
+            rule("<Filter/><Status>Enabled</Status><Transition><Days>30</Days><Date>2030-01-01T00:00:00Z</Date><StorageClass>GLACIER</StorageClass></Transition>"),
+            Err(LifecycleError::Malformed(_))
+        ));
+        assert!(matches!(
+            rule("<Filter/><Status>Enabled</Status><Transition><Days>3</Days><StorageClass>GLACIER</StorageClass></Transition><Transition><Days>5</Days><StorageClass>GLACIER</StorageClass></Transition>"),
+            Err(LifecycleError::InvalidArgument(_))
+        ));
+        assert!(matches!(
+            rule("<Filter/><Status>Enabled</Status><Expiration><Days>3</Days></Expiration><Transition><Days>3</Days><StorageClass>GLACIER</StorageClass></Transition>"),
+            Err(LifecycleError::InvalidArgument(_))
+        ));
+        assert!(matches!(
+            rule("<Filter/><Status>Enabled</Status><NoncurrentVersionTransition><NoncurrentDays>-1</NoncurrentDays><StorageClass>GLACIER</StorageClass></NoncurrentVersionTransition>"),
+            Err(LifecycleError::InvalidArgument(_))
         ));
         assert!(matches!(
             rule("<Filter><Tag><Key>a</Key><Value>b</Value></Tag></Filter><Status>Enabled</Status><AbortIncompleteMultipartUpload><DaysAfterInitiation>1</DaysAfterInitiation></AbortIncompleteMultipartUpload>"),
@@ -434,6 +635,38 @@ mod tests {
             parse(&format!("<LifecycleConfiguration>{dup}{dup}</LifecycleConfiguration>")),
             Err(LifecycleError::InvalidArgument(_))
         ));
+    }
+
+    #[test]
+    fn transitions_follow_the_waterfall_and_the_size_floor() {
+        let c = parse(
+            "<LifecycleConfiguration><Rule><ID>t</ID><Filter/><Status>Enabled</Status>\
+             <Transition><Days>1</Days><StorageClass>STANDARD_IA</StorageClass></Transition>\
+             <Transition><Days>3</Days><StorageClass>GLACIER</StorageClass></Transition>\
+             <NoncurrentVersionTransition><NoncurrentDays>2</NoncurrentDays><NewerNoncurrentVersions>1</NewerNoncurrentVersions><StorageClass>DEEP_ARCHIVE</StorageClass></NoncurrentVersionTransition>\
+             </Rule></LifecycleConfiguration>",
+        )
+        .unwrap();
+        let rules: Vec<&Rule> = c.rules.iter().collect();
+        assert_eq!(c.transition_classes().collect::<Vec<_>>(), vec!["STANDARD_IA", "GLACIER", "DEEP_ARCHIVE"]);
+        let (day, big) = (1000, TRANSITION_MIN_SIZE);
+        assert_eq!(transition_due(&rules, big, "STANDARD", 0, day - 1, day), None, "not yet due");
+        assert_eq!(transition_due(&rules, big, "STANDARD", 0, day, day), Some("STANDARD_IA"));
+        assert_eq!(transition_due(&rules, big, "STANDARD", 0, 3 * day, day), Some("GLACIER"), "the transition due last wins");
+        assert_eq!(transition_due(&rules, big, "STANDARD_IA", 0, 3 * day, day), Some("GLACIER"));
+        assert_eq!(transition_due(&rules, big, "GLACIER", 0, 9 * day, day), None, "already there");
+        assert_eq!(transition_due(&rules, big, "DEEP_ARCHIVE", 0, 9 * day, day), None, "never up the waterfall");
+        assert_eq!(transition_due(&rules, big - 1, "STANDARD", 0, 9 * day, day), None, "small objects stay");
+        assert_eq!(noncurrent_transition_due(&rules, big, "STANDARD", 0, 0, 9 * day, day), None, "kept: no newer noncurrent");
+        assert_eq!(noncurrent_transition_due(&rules, big, "STANDARD", 0, 1, 2 * day, day), Some("DEEP_ARCHIVE"));
+        assert_eq!(noncurrent_transition_due(&rules, big, "STANDARD", 0, 1, 2 * day - 1, day), None);
+        // An explicit size filter replaces the 128 KiB floor.
+        let small = parse(
+            "<LifecycleConfiguration><Rule><Filter><ObjectSizeGreaterThan>0</ObjectSizeGreaterThan></Filter><Status>Enabled</Status>\
+             <Transition><Days>0</Days><StorageClass>GLACIER_IR</StorageClass></Transition></Rule></LifecycleConfiguration>",
+        )
+        .unwrap();
+        assert_eq!(transition_due(&small.rules.iter().collect::<Vec<_>>(), 10, "STANDARD", 5, day, day), Some("GLACIER_IR"));
     }
 
     #[test]

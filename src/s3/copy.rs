@@ -86,7 +86,7 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
         Some(d) if d.eq_ignore_ascii_case("REPLACE") => true,
         Some(_) => return Err(S3Error::with_message(S3ErrorCode::InvalidArgument, "Unknown metadata directive.")),
     };
-    let storage_class = headers::storage_class(ctx.headers())?;
+    let storage_class = headers::storage_class(ctx.headers(), |c| store.has_storage_class(c))?;
     // Copying an older version over its own key is how users restore it: allowed.
     let same_object = source.bucket == bucket && source.key == key && source.version_id.is_none();
     let retag = ctx.header("x-amz-tagging-directive").is_some_and(|d| d.eq_ignore_ascii_case("REPLACE"));
@@ -123,7 +123,11 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
         composite_checksum: src.composite_checksum,
         manifest: src.manifest.clone(),
     };
-    let stored = store.put_object(bucket, key, version, None, &|current| condition.holds(current), &ctx.cause(CauseKind::Copy)).await?;
+    // The copy shares the source's blobs, unless it goes to another tier: then they
+    // are copied there first.
+    let mut staged = store.stage_in_tier(&version.manifest, &src.storage_class, &version.storage_class).await?;
+    let stored =
+        store.put_object(bucket, key, version, &mut staged, &|current| condition.holds(current), &ctx.cause(CauseKind::Copy)).await?;
     let checksums: BTreeMap<String, String> =
         stored.checksums.iter().map(|(alg, v)| (format!("Checksum{}", alg.s3_name()), stored.checksum_value(v))).collect();
     let result = x::CopyObjectResult { xmlns: NS, last_modified: iso8601(stored.last_modified_ms), etag: stored.quoted_etag(), checksums };

@@ -90,27 +90,16 @@ pub fn user_metadata(headers: &HeaderMap) -> S3Result<Vec<(String, String)>> {
     Ok(out)
 }
 
-/// Storage classes S3 defines; others are `InvalidStorageClass`.
-pub const STORAGE_CLASSES: &[&str] = &[
-    "STANDARD",
-    "REDUCED_REDUNDANCY",
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "INTELLIGENT_TIERING",
-    "GLACIER",
-    "DEEP_ARCHIVE",
-    "GLACIER_IR",
-    "OUTPOSTS",
-    "SNOW",
-    "EXPRESS_ONEZONE",
-];
-
-/// The requested storage class (default STANDARD).
-pub fn storage_class(headers: &HeaderMap) -> S3Result<String> {
+/// The requested storage class (default STANDARD). A class this server cannot store
+/// (`known` says which: STANDARD and the configured tiers) is `InvalidStorageClass`.
+pub fn storage_class(headers: &HeaderMap, known: impl Fn(&str) -> bool) -> S3Result<String> {
     match get(headers, "x-amz-storage-class") {
         None => Ok("STANDARD".to_owned()),
-        Some(c) if STORAGE_CLASSES.contains(&c) => Ok(c.to_owned()),
-        Some(_) => Err(S3Error::new(S3ErrorCode::InvalidStorageClass)),
+        Some(c) if known(c) => Ok(c.to_owned()),
+        Some(c) => Err(S3Error::with_message(
+            S3ErrorCode::InvalidStorageClass,
+            format!("The storage class you specified is not valid: {c} has no storage tier on this server (storage.tiers in config.toml)."),
+        )),
     }
 }
 

@@ -18,7 +18,7 @@ fn to_s3(e: LifecycleError) -> S3Error {
         LifecycleError::Malformed(m) => S3Error::with_message(S3ErrorCode::MalformedXML, m),
         LifecycleError::InvalidArgument(m) => S3Error::with_message(S3ErrorCode::InvalidArgument, m),
         LifecycleError::InvalidRequest(m) => S3Error::with_message(S3ErrorCode::InvalidRequest, m),
-        LifecycleError::NotImplemented(m) => S3Error::with_message(S3ErrorCode::NotImplemented, m),
+        LifecycleError::InvalidStorageClass(m) => S3Error::with_message(S3ErrorCode::InvalidStorageClass, m),
     }
 }
 
@@ -31,7 +31,13 @@ pub fn parse(raw: &[u8]) -> S3Result<Lifecycle> {
 pub async fn put_lifecycle(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
     let raw = body.collect(ctx.state.config.limits.max_xml_size).await?;
-    parse(&raw)?;
+    let config = parse(&raw)?;
+    if let Some(class) = config.transition_classes().find(|c| !ctx.state.store.has_storage_class(c)) {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidStorageClass,
+            format!("The storage class {class} has no tier on this server (storage.tiers in config.toml)."),
+        ));
+    }
     ctx.state.store.set_bucket_config(bucket, LIFECYCLE, Some(raw.to_vec())).await?;
     let mut r = empty(StatusCode::OK);
     headers::put(r.headers_mut(), "x-amz-transition-default-minimum-object-size", "all_storage_classes_128K");

@@ -92,7 +92,7 @@ pub async fn create_upload(ctx: &Ctx<'_>) -> S3Result<Response> {
         initiated_ms: to_ms((ctx.state.clock)()),
         headers: headers::content_headers(ctx.headers()),
         user_metadata: headers::user_metadata(ctx.headers())?,
-        storage_class: headers::storage_class(ctx.headers())?,
+        storage_class: headers::storage_class(ctx.headers(), |c| ctx.state.store.has_storage_class(c))?,
         checksum,
         tags: super::tagging::header_tags(ctx)?,
         owner: ctx.caller().to_owned(),
@@ -124,7 +124,8 @@ pub async fn upload_part(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respo
         return Err(S3Error::new(S3ErrorCode::EntityTooLarge));
     }
     let digests = DeclaredDigests::from_request(ctx)?;
-    let mut staged = stage_body(ctx, &mut body, digests.algorithms_with(Some(part_algorithm(&upload))), MAX_PART_SIZE).await?;
+    let algorithms = digests.algorithms_with(Some(part_algorithm(&upload)));
+    let mut staged = stage_body(ctx, &mut body, &upload.storage_class, algorithms, MAX_PART_SIZE).await?;
     if declared_length(ctx)?.is_some_and(|n| n != staged.len) {
         return Err(S3Error::new(S3ErrorCode::IncompleteBody));
     }
@@ -137,7 +138,7 @@ pub async fn upload_part(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respo
         manifest: vec![crate::model::ManifestEntry { hash: staged.hash, offset: 0, len: staged.len }],
         checksums: staged.checksums.clone(),
     };
-    ctx.state.store.put_part(bucket, key, &upload.upload_id, part.clone(), Some(&mut staged)).await?;
+    ctx.state.store.put_part(bucket, key, &upload.upload_id, part.clone(), std::slice::from_mut(&mut staged)).await?;
     let mut r = empty(StatusCode::OK);
     headers::put(r.headers_mut(), "etag", &format!("\"{}\"", part.etag()));
     let shown: Vec<ChecksumAlgorithm> = digests.algorithms_with(upload.checksum.map(|(a, _)| a));
@@ -167,6 +168,7 @@ fn copy_range(ctx: &Ctx<'_>, size: u64) -> S3Result<Option<ByteRange>> {
 /// MD5 and checksums of stored bytes, hashed on a blocking thread as they stream in.
 async fn hash_pieces(
     ctx: &Ctx<'_>,
+    class: &str,
     pieces: &[crate::model::ManifestEntry],
     algs: Vec<ChecksumAlgorithm>,
 ) -> S3Result<([u8; 16], Vec<(ChecksumAlgorithm, Vec<u8>)>)> {
@@ -184,7 +186,7 @@ async fn hash_pieces(
         (<[u8; 16]>::from(md5.finalize()), sums.into_iter().map(|(a, s)| (a, s.finish())).collect::<Vec<_>>())
     });
     for piece in pieces {
-        let mut stream = Box::pin(ctx.state.store.blobs().read(&piece.hash, piece.offset, piece.len));
+        let mut stream = Box::pin(ctx.state.store.blobs_for(class).read(&piece.hash, piece.offset, piece.len));
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(S3Error::internal)?;
             if tx.send(chunk).await.is_err() {
@@ -213,10 +215,12 @@ pub async fn upload_part_copy(ctx: &Ctx<'_>) -> S3Result<Response> {
         ));
     }
     let manifest = if len == 0 { Vec::new() } else { slice_manifest(&src.manifest, range) };
-    let (md5, checksums) = hash_pieces(ctx, &manifest, vec![part_algorithm(&upload)]).await?;
+    let (md5, checksums) = hash_pieces(ctx, &src.storage_class, &manifest, vec![part_algorithm(&upload)]).await?;
+    // A source in another tier than the upload's is copied over (whole blobs).
+    let mut staged = ctx.state.store.stage_in_tier(&manifest, &src.storage_class, &upload.storage_class).await?;
     let now = to_ms((ctx.state.clock)());
     let part = PartRecord { part_number: number, size: len, md5, last_modified_ms: now, manifest, checksums };
-    ctx.state.store.put_part(bucket, key, &upload.upload_id, part.clone(), None).await?;
+    ctx.state.store.put_part(bucket, key, &upload.upload_id, part.clone(), &mut staged).await?;
     let shown = upload.checksum.map(|(a, _)| a);
     let checksums = part
         .checksums

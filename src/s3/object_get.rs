@@ -125,7 +125,7 @@ fn part_range(version: &ObjectVersion, n: u32) -> Option<ByteRange> {
 
 /// The response body: the manifest pieces covering `range`, read in bounded chunks.
 fn stream_body(ctx: &Ctx<'_>, version: &ObjectVersion, range: ByteRange) -> Response {
-    let blobs = ctx.state.store.blobs().clone();
+    let blobs = ctx.state.store.blobs_for(&version.storage_class).clone();
     let pieces = slice_manifest(&version.manifest, range);
     let bytes = stream::iter(pieces).flat_map(move |p| blobs.read(&p.hash, p.offset, p.len));
     let body = BodyExt::boxed(StreamBody::new(bytes.map_ok(Frame::data)));

@@ -135,8 +135,15 @@ pub fn declared_length(ctx: &Ctx<'_>) -> S3Result<Option<u64>> {
 }
 
 /// Streams `body` into a staged blob, enforcing `max` bytes.
-pub async fn stage_body(ctx: &Ctx<'_>, body: &mut RequestBody, algorithms: Vec<ChecksumAlgorithm>, max: u64) -> S3Result<StagedBlob> {
-    let mut writer = ctx.state.store.blobs().writer(HashRequest { checksums: algorithms, sha256: false });
+/// The blob goes to the tier of storage class `class`.
+pub async fn stage_body(
+    ctx: &Ctx<'_>,
+    body: &mut RequestBody,
+    class: &str,
+    algorithms: Vec<ChecksumAlgorithm>,
+    max: u64,
+) -> S3Result<StagedBlob> {
+    let mut writer = ctx.state.store.blobs_for(class).writer(HashRequest { checksums: algorithms, sha256: false });
     while let Some(chunk) = body.next().await {
         let chunk = chunk?;
         if writer.written() + chunk.len() as u64 > max {
@@ -163,12 +170,12 @@ pub async fn put_object(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respon
     let condition = WriteCondition::from_headers(ctx.headers()).map_err(|m| S3Error::with_message(S3ErrorCode::NotImplemented, m))?;
     let content = headers::content_headers(ctx.headers());
     let user_metadata = headers::user_metadata(ctx.headers())?;
-    let storage_class = headers::storage_class(ctx.headers())?;
+    let storage_class = headers::storage_class(ctx.headers(), |c| ctx.state.store.has_storage_class(c))?;
     // Answer a failed precondition before reading the body (Expect: 100-continue
     // clients then never send it); it is checked again atomically at commit.
     check_condition_early(ctx, bucket, key, &condition)?;
 
-    let mut staged = stage_body(ctx, &mut body, digests.algorithms(), max).await?;
+    let mut staged = stage_body(ctx, &mut body, &storage_class, digests.algorithms(), max).await?;
     if declared.is_some_and(|n| n != staged.len) {
         return Err(S3Error::new(S3ErrorCode::IncompleteBody));
     }
@@ -193,7 +200,14 @@ pub async fn put_object(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respon
     let stored = ctx
         .state
         .store
-        .put_object(bucket, key, version, Some(&mut staged), &|current| condition.holds(current), &ctx.cause(CauseKind::Put))
+        .put_object(
+            bucket,
+            key,
+            version,
+            std::slice::from_mut(&mut staged),
+            &|current| condition.holds(current),
+            &ctx.cause(CauseKind::Put),
+        )
         .await?;
     let mut r = empty(StatusCode::OK);
     let h = r.headers_mut();

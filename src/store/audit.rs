@@ -2,23 +2,24 @@
 //! compares with the stored counts and the blob directory. Used by crash tests and as
 //! an integrity check an operator can run on a stopped store.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::{read_count, Store, StoreResult};
+use super::{Store, StoreResult, TierBlob, TierId};
 use crate::blob::BlobHash;
 use crate::meta::{keys, MetaStore};
-use crate::model::multipart::PartRecord;
+use crate::model::multipart::{PartRecord, UploadRecord};
 use crate::model::stored;
 
-/// What the audit found; all empty means consistent.
+/// What the audit found; all empty means consistent. Blobs of a tier other than the
+/// main one are reported with their storage class, main ones with `STANDARD`.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct AuditReport {
-    /// Blobs referenced by a record but missing from the blob directory (data loss).
-    pub missing: Vec<BlobHash>,
+    /// Blobs referenced by a record but missing from their blob directory (data loss).
+    pub missing: Vec<(String, BlobHash)>,
     /// Blob files no record references (leaked space).
-    pub leaked: Vec<BlobHash>,
-    /// Blobs whose stored count differs from the recount: (hash, stored, actual).
-    pub miscounted: Vec<(BlobHash, u64, u64)>,
+    pub leaked: Vec<(String, BlobHash)>,
+    /// Blobs whose stored count differs from the recount: (class, hash, stored, actual).
+    pub miscounted: Vec<(String, BlobHash, u64, u64)>,
 }
 
 impl AuditReport {
@@ -28,8 +29,8 @@ impl AuditReport {
     }
 }
 
-/// Every record of one kind (single-byte key prefix), decoded by `f`.
-fn scan_kind(meta: &dyn MetaStore, kind: u8, mut f: impl FnMut(&[u8]) -> StoreResult<()>) -> StoreResult<()> {
+/// Every record of one kind (single-byte key prefix), with its key, decoded by `f`.
+fn scan_kind(meta: &dyn MetaStore, kind: u8, mut f: impl FnMut(&[u8], &[u8]) -> StoreResult<()>) -> StoreResult<()> {
     let mut start = vec![kind];
     let end = vec![kind + 1];
     loop {
@@ -37,8 +38,8 @@ fn scan_kind(meta: &dyn MetaStore, kind: u8, mut f: impl FnMut(&[u8]) -> StoreRe
         let Some((last, _)) = rows.last() else { return Ok(()) };
         start.clone_from(last);
         start.push(0);
-        for (_, v) in &rows {
-            f(v)?;
+        for (k, v) in &rows {
+            f(k, v)?;
         }
     }
 }
@@ -47,39 +48,58 @@ impl Store {
     /// Recounts references from every version and part record. Walks the whole store:
     /// O(objects), for tests and offline checks, not the request path.
     pub fn audit(&self) -> StoreResult<AuditReport> {
-        let mut counts: BTreeMap<BlobHash, u64> = BTreeMap::new();
-        scan_kind(self.meta.as_ref(), b'V', |v| {
-            for entry in stored::decode_version(v)?.manifest {
-                *counts.entry(entry.hash).or_insert(0) += 1;
+        let mut counts: BTreeMap<TierBlob, u64> = BTreeMap::new();
+        scan_kind(self.meta.as_ref(), b'V', |_, v| {
+            let version = stored::decode_version(v)?;
+            let tier = self.tier_of(&version.storage_class);
+            for entry in version.manifest {
+                *counts.entry((tier, entry.hash)).or_insert(0) += 1;
             }
             Ok(())
         })?;
-        scan_kind(self.meta.as_ref(), b'P', |v| {
+        // Parts live in the tier of their upload's storage class.
+        let mut upload_tiers: HashMap<String, TierId> = HashMap::new();
+        scan_kind(self.meta.as_ref(), b'U', |_, v| {
+            let upload: UploadRecord = stored::decode(v)?;
+            upload_tiers.insert(upload.upload_id.clone(), self.tier_of(&upload.storage_class));
+            Ok(())
+        })?;
+        scan_kind(self.meta.as_ref(), b'P', |k, v| {
             let part: PartRecord = stored::decode(v)?;
+            // Part keys are `P` + upload id + 0 + the part number (4 bytes).
+            let upload_id = k.get(1..k.len().saturating_sub(5)).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or_default();
+            let tier = upload_tiers.get(upload_id).copied().unwrap_or(0);
             for entry in part.manifest {
-                *counts.entry(entry.hash).or_insert(0) += 1;
+                *counts.entry((tier, entry.hash)).or_insert(0) += 1;
             }
             Ok(())
         })?;
         let mut report = AuditReport::default();
-        let on_disk: std::collections::BTreeSet<BlobHash> = self.blobs.list()?.into_iter().collect();
-        for (hash, actual) in &counts {
-            let stored = read_count(self.meta.as_ref(), hash)?;
+        let class = |tier: TierId| self.tiers[tier].class.clone();
+        let mut on_disk: BTreeSet<TierBlob> = BTreeSet::new();
+        for (tier, t) in self.tiers.iter().enumerate() {
+            on_disk.extend(t.blobs.list()?.into_iter().map(|h| (tier, h)));
+        }
+        for (&(tier, hash), actual) in &counts {
+            let stored = self.count((tier, hash))?;
             if stored != *actual {
-                report.miscounted.push((*hash, stored, *actual));
+                report.miscounted.push((class(tier), hash, stored, *actual));
             }
-            if !on_disk.contains(hash) {
-                report.missing.push(*hash);
+            if !on_disk.contains(&(tier, hash)) {
+                report.missing.push((class(tier), hash));
             }
         }
         let (start, end) = keys::refcount_range();
-        for (k, _) in self.meta.scan(&start, Some(&end), usize::MAX)? {
-            let hash = BlobHash(k[1..].try_into().map_err(|_| super::corrupt("refcount key"))?);
-            if !counts.contains_key(&hash) {
-                report.miscounted.push((hash, read_count(self.meta.as_ref(), &hash)?, 0));
+        for (k, v) in self.meta.scan(&start, Some(&end), usize::MAX)? {
+            let (hash, suffix) = keys::decode_refcount(&k).ok_or_else(|| super::corrupt("refcount key"))?;
+            let stored = u64::from_be_bytes(v.as_slice().try_into().map_err(|_| super::corrupt("refcount"))?);
+            let tier = if suffix.is_empty() { Some(0) } else { self.tiers.iter().position(|t| t.class.as_bytes() == suffix) };
+            let shown = tier.map_or_else(|| String::from_utf8_lossy(suffix).into_owned(), class);
+            if tier.is_none_or(|t| !counts.contains_key(&(t, BlobHash(hash)))) {
+                report.miscounted.push((shown, BlobHash(hash), stored, 0));
             }
         }
-        report.leaked = on_disk.into_iter().filter(|h| !counts.contains_key(h)).collect();
+        report.leaked = on_disk.into_iter().filter(|b| !counts.contains_key(b)).map(|(t, h)| (class(t), h)).collect();
         Ok(report)
     }
 }

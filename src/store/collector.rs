@@ -5,25 +5,24 @@
 //! re-checks the count and the pins under the commit lock, so it cannot race a commit
 //! that starts referencing the same bytes again.
 
-use super::{read_count, Store};
-use crate::blob::BlobHash;
+use super::{Store, TierBlob};
 
 impl Store {
     /// Deletes each of `hashes` whose reference count is zero and that no write is
     /// publishing. Failures are logged: a leftover blob wastes space, nothing more, and
     /// [`Store::reconcile_blobs`] retries it at the next start.
-    pub(super) fn collect(&self, hashes: &[BlobHash]) {
-        if hashes.is_empty() {
+    pub(super) fn collect(&self, blobs: &[TierBlob]) {
+        if blobs.is_empty() {
             return;
         }
         let pins = self.locked();
-        for hash in hashes {
-            if pins.contains_key(hash) {
+        for &(tier, hash) in blobs {
+            if pins.contains_key(&(tier, hash)) {
                 continue;
             }
-            match read_count(self.meta.as_ref(), hash) {
+            match self.count((tier, hash)) {
                 Ok(0) => {
-                    if let Err(e) = self.blobs.remove(hash) {
+                    if let Err(e) = self.tiers[tier].blobs.remove(&hash) {
                         if e.kind() != std::io::ErrorKind::NotFound {
                             tracing::warn!(%hash, error = %e, "could not remove unreferenced blob");
                         }
@@ -39,18 +38,20 @@ impl Store {
     /// the version that references it. Run once at start-up, in the background.
     /// Returns how many blobs were removed.
     pub fn reconcile_blobs(&self) -> usize {
-        let hashes = match self.blobs.list() {
-            Ok(h) => h,
-            Err(e) => {
-                tracing::warn!(error = %e, "listing blobs for reconciliation");
-                return 0;
-            }
-        };
         let mut removed = 0;
-        for chunk in hashes.chunks(1024) {
-            let orphans: Vec<BlobHash> = chunk.iter().copied().filter(|h| matches!(read_count(self.meta.as_ref(), h), Ok(0))).collect();
-            removed += orphans.len();
-            self.collect(&orphans);
+        for (tier, t) in self.tiers.iter().enumerate() {
+            let hashes = match t.blobs.list() {
+                Ok(h) => h,
+                Err(e) => {
+                    tracing::warn!(class = %t.class, error = %e, "listing blobs for reconciliation");
+                    continue;
+                }
+            };
+            for chunk in hashes.chunks(1024) {
+                let orphans: Vec<TierBlob> = chunk.iter().map(|h| (tier, *h)).filter(|b| matches!(self.count(*b), Ok(0))).collect();
+                removed += orphans.len();
+                self.collect(&orphans);
+            }
         }
         if removed > 0 {
             tracing::info!(removed, "removed unreferenced blobs left by an earlier crash");

@@ -20,6 +20,7 @@ mod collector;
 mod multipart;
 mod outbox;
 mod settings;
+mod transition;
 mod versions;
 
 pub use audit::AuditReport;
@@ -77,6 +78,9 @@ pub enum StoreError {
     /// A write precondition did not hold at commit time.
     #[error("precondition failed")]
     PreconditionFailed,
+    /// A storage tier that holds objects is no longer configured.
+    #[error("storage.tiers: {0}")]
+    TierMissing(String),
     /// The metadata store failed.
     #[error(transparent)]
     Meta(#[from] MetaError),
@@ -98,14 +102,35 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// delete marker); returning `false` aborts with [`StoreError::PreconditionFailed`].
 pub type Precondition<'a> = &'a (dyn Fn(Option<&ObjectVersion>) -> bool + Sync);
 
+/// Index of a blob tier in [`Store`]: 0 is the main blob directory (`STANDARD`), then
+/// the configured tiers (`storage.tiers`) in declaration order.
+pub type TierId = usize;
+
+/// A blob in a tier: what reference counts, pins and the collector deal in. The same
+/// bytes in two tiers are two blobs (a transition copies, then frees the old one).
+pub type TierBlob = (TierId, BlobHash);
+
+/// The storage class of the main blob directory.
+pub const MAIN_CLASS: &str = "STANDARD";
+
+/// One blob directory and the storage class it holds.
+struct Tier {
+    /// `STANDARD` for the main directory, else the configured class.
+    class: String,
+    /// Its blobs.
+    blobs: Blobs,
+}
+
 /// Buckets and objects, durable.
 pub struct Store {
     /// Every record but blob bytes.
     meta: Arc<dyn MetaStore>,
     /// Shares flushes between concurrent writers.
     commits: GroupCommit,
-    /// Blob bytes.
-    blobs: Blobs,
+    /// Blob bytes: the main directory first, then one per configured tier. A version's
+    /// blobs live in the tier of its storage class (the main one for classes without a
+    /// tier, as written before tiers existed).
+    tiers: Vec<Tier>,
     /// Serializes read-check-write of metadata, pinning and collection. Held only for
     /// in-memory work (sled apply, renames are outside), never across an await.
     lock: Mutex<Pins>,
@@ -117,8 +142,8 @@ pub struct Store {
     bus: tokio::sync::broadcast::Sender<Arc<crate::model::event::OutboxEntry>>,
 }
 
-/// Blobs being published by in-flight writes: hash → number of writers.
-type Pins = HashMap<BlobHash, u32>;
+/// Blobs being published by in-flight writes → number of writers.
+type Pins = HashMap<TierBlob, u32>;
 
 /// Events buffered per bus subscriber before the slowest starts losing the oldest.
 const BUS_CAPACITY: usize = 4096;
@@ -126,18 +151,40 @@ const BUS_CAPACITY: usize = 4096;
 /// Key of the persisted version sequence counter.
 const SEQ_COUNTER: &str = "seq";
 
+/// Key of the storage classes that have ever had a tier, newline-separated.
+const TIERS_COUNTER: &str = "tiers";
+
 impl Store {
     /// Opens the store under `root` (`meta/` and the blob directories), creating it if
     /// needed, with a metadata cache of `cache_bytes`.
     pub fn open(root: &Path, cache_bytes: u64) -> StoreResult<Self> {
+        Self::open_with_tiers(root, cache_bytes, &[])
+    }
+
+    /// [`Store::open`] with storage tiers: (storage class, directory) each, the
+    /// directories created if needed.
+    pub fn open_with_tiers(root: &Path, cache_bytes: u64, tiers: &[(String, std::path::PathBuf)]) -> StoreResult<Self> {
         std::fs::create_dir_all(root)?;
         let meta: Arc<dyn MetaStore> = Arc::new(SledStore::open(&root.join("meta"), cache_bytes)?);
         let blobs = Blobs::new(Arc::new(FsBlobStore::open(root)?));
-        Self::with_parts(meta, blobs)
+        let mut tier_blobs = Vec::new();
+        for (class, dir) in tiers {
+            std::fs::create_dir_all(dir)?;
+            tier_blobs.push((class.clone(), Blobs::new(Arc::new(FsBlobStore::open(dir)?))));
+        }
+        Self::with_tiers(meta, blobs, tier_blobs)
     }
 
     /// A store over the given parts (tests use the in-memory metadata store).
     pub fn with_parts(meta: Arc<dyn MetaStore>, blobs: Blobs) -> StoreResult<Self> {
+        Self::with_tiers(meta, blobs, Vec::new())
+    }
+
+    /// A store over the given parts, with storage tiers (class, blobs). A class that had
+    /// a tier before must still have one: its objects' bytes are there, and serving
+    /// them from elsewhere would fail (refused with [`StoreError::TierMissing`]).
+    pub fn with_tiers(meta: Arc<dyn MetaStore>, blobs: Blobs, tiers: Vec<(String, Blobs)>) -> StoreResult<Self> {
+        remember_tiers(meta.as_ref(), &tiers.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>())?;
         let seq = match meta.get(&keys::counter(SEQ_COUNTER))? {
             Some(v) => u64::from_be_bytes(v.as_slice().try_into().map_err(|_| corrupt("seq counter"))?),
             None => 0,
@@ -145,7 +192,9 @@ impl Store {
         Ok(Self {
             commits: GroupCommit::new(Arc::clone(&meta)),
             meta,
-            blobs,
+            tiers: std::iter::once(Tier { class: MAIN_CLASS.to_owned(), blobs })
+                .chain(tiers.into_iter().map(|(class, blobs)| Tier { class, blobs }))
+                .collect(),
             lock: Mutex::new(HashMap::new()),
             seq: AtomicU64::new(seq),
             outbox_signal: tokio::sync::Notify::new(),
@@ -153,9 +202,50 @@ impl Store {
         })
     }
 
-    /// The blob directory, for writers and readers.
-    pub fn blobs(&self) -> &Blobs {
-        &self.blobs
+    /// The blob directory holding objects of storage class `class`, for writers and
+    /// readers.
+    pub fn blobs_for(&self, class: &str) -> &Blobs {
+        &self.tiers[self.tier_of(class)].blobs
+    }
+
+    /// The tier holding objects of storage class `class`: the main directory for
+    /// `STANDARD` and for any class without a configured tier.
+    pub fn tier_of(&self, class: &str) -> TierId {
+        self.tiers.iter().position(|t| t.class == class).unwrap_or(0)
+    }
+
+    /// Whether objects can be stored with storage class `class` (`STANDARD` or a
+    /// configured tier).
+    pub fn has_storage_class(&self, class: &str) -> bool {
+        self.tiers.iter().any(|t| t.class == class)
+    }
+
+    /// Copies the whole blobs under `manifest` from the tier of storage class `from` to
+    /// the tier of `to`, staged there (verified against their hashes on the way) and
+    /// ready to commit with the manifest unchanged: the same bytes have the same
+    /// address in every tier. Nothing when both classes share a tier.
+    pub async fn stage_in_tier(&self, manifest: &[crate::model::ManifestEntry], from: &str, to: &str) -> StoreResult<Vec<StagedBlob>> {
+        let (from, to) = (self.tier_of(from), self.tier_of(to));
+        let mut staged: Vec<StagedBlob> = Vec::new();
+        if from == to {
+            return Ok(staged);
+        }
+        for entry in manifest {
+            if staged.iter().all(|s| s.hash != entry.hash) {
+                staged.push(self.tiers[to].blobs.copy_from(&self.tiers[from].blobs, &entry.hash).await?);
+            }
+        }
+        Ok(staged)
+    }
+
+    /// The key suffix of tier `tier` in reference-count keys: none for the main
+    /// directory (so stores from before tiers read unchanged), else the class name.
+    fn tier_key(&self, tier: TierId) -> &[u8] {
+        if tier == 0 {
+            &[]
+        } else {
+            self.tiers[tier].class.as_bytes()
+        }
     }
 
     /// Bytes the metadata store occupies on disk.
@@ -262,46 +352,49 @@ impl Store {
         bucket: &str,
         key: &str,
         mut version: ObjectVersion,
-        staged: Option<&mut StagedBlob>,
+        staged: &mut [StagedBlob],
         precondition: Precondition<'_>,
         cause: &Cause,
     ) -> StoreResult<ObjectVersion> {
-        self.commit_with_blob(staged, |pinned| self.commit_version(bucket, key, &mut version, precondition, pinned, cause)).await?;
+        let tier = self.tier_of(&version.storage_class);
+        self.commit_with_blobs(tier, staged, |pinned| self.commit_version(bucket, key, &mut version, precondition, pinned, cause)).await?;
         Ok(version)
     }
 
-    /// The write protocol around a metadata commit: pin `staged` (if any), place it at
-    /// its address durably, run `commit` (which takes the lock and unpins), wait for the
-    /// group flush, then collect the blobs the commit freed. On failure a blob placed
-    /// for nothing is collected again.
-    async fn commit_with_blob(
+    /// The write protocol around a metadata commit: pin the `staged` blobs (in `tier`),
+    /// place them at their addresses durably, run `commit` (which takes the lock and
+    /// unpins), wait for the group flush, then collect the blobs the commit freed. On
+    /// failure blobs placed for nothing are collected again.
+    async fn commit_with_blobs(
         &self,
-        staged: Option<&mut StagedBlob>,
-        commit: impl FnOnce(Option<BlobHash>) -> StoreResult<Vec<BlobHash>>,
+        tier: TierId,
+        staged: &mut [StagedBlob],
+        commit: impl FnOnce(&[BlobHash]) -> StoreResult<Vec<TierBlob>>,
     ) -> StoreResult<()> {
-        let pinned = staged.as_ref().map(|s| s.hash);
-        if let Some(hash) = pinned {
-            *self.locked().entry(hash).or_insert(0) += 1;
-        }
-        let placed = match staged {
-            Some(s) => self.place(s).await,
-            None => Ok(()),
-        };
-        if let Err(e) = placed {
-            // `commit` never ran, so the pin is still ours to drop.
-            if let Some(hash) = pinned {
-                unpin(&mut self.locked(), hash);
-                self.collect(&[hash]);
+        let pinned: Vec<BlobHash> = staged.iter().map(|s| s.hash).collect();
+        let pinned_blobs: Vec<TierBlob> = pinned.iter().map(|h| (tier, *h)).collect();
+        {
+            let mut pins = self.locked();
+            for b in &pinned_blobs {
+                *pins.entry(*b).or_insert(0) += 1;
             }
+        }
+        if let Err(e) = self.place(tier, staged).await {
+            // `commit` never ran, so the pins are still ours to drop.
+            {
+                let mut pins = self.locked();
+                for b in &pinned_blobs {
+                    unpin(&mut pins, *b);
+                }
+            }
+            self.collect(&pinned_blobs);
             return Err(e);
         }
         // `commit` unpins under the lock whatever its outcome.
-        let freed = match commit(pinned) {
+        let freed = match commit(&pinned) {
             Ok(freed) => freed,
             Err(e) => {
-                if let Some(hash) = pinned {
-                    self.collect(&[hash]);
-                }
+                self.collect(&pinned_blobs);
                 return Err(e);
             }
         };
@@ -311,15 +404,21 @@ impl Store {
         Ok(())
     }
 
-    /// Makes a staged blob's bytes durable, moves it to its address, and makes that
-    /// durable. Bytes before the rename, so that a file at an address is complete even
-    /// after a crash: a later PUT of identical bytes may deduplicate against it before
-    /// start-up reconciliation has removed it. Both syncs are shared by every writer
-    /// waiting (one `syncfs` each per group, not two fsyncs per PUT).
-    async fn place(&self, staged: &mut StagedBlob) -> StoreResult<()> {
-        self.blobs.sync().await?;
-        self.blobs.publish(staged)?;
-        self.blobs.sync().await?;
+    /// Makes staged blobs' bytes durable, moves them to their addresses in `tier`, and
+    /// makes that durable. Bytes before the rename, so that a file at an address is
+    /// complete even after a crash: a later PUT of identical bytes may deduplicate
+    /// against it before start-up reconciliation has removed it. Both syncs are shared
+    /// by every writer waiting (one `syncfs` each per group, not two fsyncs per PUT).
+    async fn place(&self, tier: TierId, staged: &mut [StagedBlob]) -> StoreResult<()> {
+        if staged.is_empty() {
+            return Ok(());
+        }
+        let blobs = &self.tiers[tier].blobs;
+        blobs.sync().await?;
+        for s in staged.iter_mut() {
+            blobs.publish(s)?;
+        }
+        blobs.sync().await?;
         Ok(())
     }
 
@@ -331,12 +430,13 @@ impl Store {
         key: &str,
         version: &mut ObjectVersion,
         precondition: Precondition<'_>,
-        pinned: Option<BlobHash>,
+        pinned: &[BlobHash],
         cause: &Cause,
-    ) -> StoreResult<Vec<BlobHash>> {
+    ) -> StoreResult<Vec<TierBlob>> {
         let mut pins = self.locked();
-        if let Some(hash) = pinned {
-            unpin(&mut pins, hash);
+        let tier = self.tier_of(&version.storage_class);
+        for hash in pinned {
+            unpin(&mut pins, (tier, *hash));
         }
         let record = self.bucket(bucket)?.ok_or(StoreError::NoSuchBucket)?;
         let current = self.current(bucket, key)?;
@@ -347,7 +447,7 @@ impl Store {
         let mut refs = RefDelta::default();
         self.stage_version(bucket, key, &record, version, pinned, &mut batch, &mut refs)?;
         let event = self.stage_events(bucket, key, version, cause.kind.event_name(false), cause, version.last_modified_ms, &mut batch)?;
-        let freed = refs.write(self.meta.as_ref(), &mut batch)?;
+        let freed = refs.write(self, &mut batch)?;
         self.meta.apply(&batch)?;
         self.publish(event);
         Ok(freed)
@@ -363,7 +463,7 @@ impl Store {
         key: &str,
         record: &BucketRecord,
         version: &mut ObjectVersion,
-        pinned: Option<BlobHash>,
+        pinned: &[BlobHash],
         batch: &mut Batch,
         refs: &mut RefDelta,
     ) -> StoreResult<()> {
@@ -375,29 +475,41 @@ impl Store {
         if version.version_id == NULL_VERSION {
             self.drop_null_version(bucket, key, batch, refs)?;
         }
-        self.reference(&version.manifest, pinned, refs)?;
+        self.reference(&version.manifest, self.tier_of(&version.storage_class), pinned, refs)?;
         let encoded = stored::encode_version(version);
         batch.put(keys::version(bucket, key, version.seq), encoded.clone());
         batch.put(keys::current(bucket, key), encoded);
         Ok(())
     }
 
-    /// Counts a reference to every piece of `manifest`. Bytes shared with another
-    /// version or part (copies) must still exist: the collector removes unreferenced
-    /// blobs under the same lock, so checking here is race-free.
-    fn reference(&self, manifest: &[crate::model::ManifestEntry], pinned: Option<BlobHash>, refs: &mut RefDelta) -> StoreResult<()> {
+    /// Counts a reference to every piece of `manifest`, whose blobs are in `tier`.
+    /// Bytes shared with another version or part (copies) must still exist: the
+    /// collector removes unreferenced blobs under the same lock, so checking here is
+    /// race-free.
+    fn reference(
+        &self,
+        manifest: &[crate::model::ManifestEntry],
+        tier: TierId,
+        pinned: &[BlobHash],
+        refs: &mut RefDelta,
+    ) -> StoreResult<()> {
         for entry in manifest {
-            let counted = refs.0.get(&entry.hash).copied().unwrap_or(0) > 0;
-            if Some(entry.hash) != pinned
-                && !counted
-                && read_count(self.meta.as_ref(), &entry.hash)? == 0
-                && !self.blobs.exists(&entry.hash)
-            {
+            let blob = (tier, entry.hash);
+            let counted = refs.0.get(&blob).copied().unwrap_or(0) > 0;
+            if !pinned.contains(&entry.hash) && !counted && self.count(blob)? == 0 && !self.tiers[tier].blobs.exists(&entry.hash) {
                 return Err(StoreError::SourceGone);
             }
-            refs.add(entry.hash, 1);
+            refs.add(blob, 1);
         }
         Ok(())
+    }
+
+    /// Drops the references of `version`'s manifest.
+    fn unreference(&self, version: &ObjectVersion, refs: &mut RefDelta) {
+        let tier = self.tier_of(&version.storage_class);
+        for entry in &version.manifest {
+            refs.add((tier, entry.hash), -1);
+        }
     }
 
     /// Adds to `batch` the removal of the `null` version of `key`, if there is one.
@@ -408,9 +520,7 @@ impl Store {
         for (k, v) in self.meta.scan(&start, Some(&end), usize::MAX)? {
             let old = stored::decode_version(&v)?;
             if old.version_id == NULL_VERSION {
-                for entry in &old.manifest {
-                    refs.add(entry.hash, -1);
-                }
+                self.unreference(&old, refs);
                 batch.delete(k);
             }
         }
@@ -424,17 +534,45 @@ impl Store {
         seq
     }
 
-    /// The reference count of a blob.
+    /// The reference count of a blob in the main tier.
     pub fn refcount(&self, hash: &BlobHash) -> StoreResult<u64> {
-        read_count(self.meta.as_ref(), hash)
+        self.count((0, *hash))
+    }
+
+    /// The reference count of a blob.
+    fn count(&self, (tier, hash): TierBlob) -> StoreResult<u64> {
+        match self.meta.get(&keys::refcount(&hash.0, self.tier_key(tier)))? {
+            Some(v) => Ok(u64::from_be_bytes(v.as_slice().try_into().map_err(|_| corrupt("refcount"))?)),
+            None => Ok(0),
+        }
     }
 }
 
-fn unpin(pins: &mut Pins, hash: BlobHash) {
-    if let Some(n) = pins.get_mut(&hash) {
+/// Checks `configured` against the classes that ever had a tier, then records them.
+fn remember_tiers(meta: &dyn MetaStore, configured: &[&str]) -> StoreResult<()> {
+    let key = keys::counter(TIERS_COUNTER);
+    let known = meta.get(&key)?.unwrap_or_default();
+    let known: Vec<&str> = std::str::from_utf8(&known).map_err(|_| corrupt("tiers"))?.lines().collect();
+    if let Some(missing) = known.iter().find(|c| !configured.contains(c)) {
+        return Err(StoreError::TierMissing(format!(
+            "{missing} had a tier when this store was last opened and may still hold objects; declare it again (its directory unchanged)"
+        )));
+    }
+    if configured.iter().any(|c| !known.contains(c)) {
+        let all: Vec<&str> = known.iter().chain(configured.iter().filter(|c| !known.contains(c))).copied().collect();
+        let mut batch = Batch::new();
+        batch.put(key, all.join("\n").into_bytes());
+        meta.apply(&batch)?;
+        meta.flush()?;
+    }
+    Ok(())
+}
+
+fn unpin(pins: &mut Pins, blob: TierBlob) {
+    if let Some(n) = pins.get_mut(&blob) {
         *n -= 1;
         if *n == 0 {
-            pins.remove(&hash);
+            pins.remove(&blob);
         }
     }
 }
@@ -448,39 +586,34 @@ fn new_version_id(seq: u64) -> String {
     format!("{seq:016x}{:08x}", rand::random::<u32>())
 }
 
-fn read_count(meta: &dyn MetaStore, hash: &BlobHash) -> StoreResult<u64> {
-    match meta.get(&keys::refcount(&hash.0))? {
-        Some(v) => Ok(u64::from_be_bytes(v.as_slice().try_into().map_err(|_| corrupt("refcount"))?)),
-        None => Ok(0),
-    }
-}
-
 /// Pending reference count changes of one commit.
 #[derive(Default)]
-struct RefDelta(HashMap<BlobHash, i64>);
+struct RefDelta(HashMap<TierBlob, i64>);
 
 impl RefDelta {
-    fn add(&mut self, hash: BlobHash, delta: i64) {
-        *self.0.entry(hash).or_insert(0) += delta;
+    fn add(&mut self, blob: TierBlob, delta: i64) {
+        *self.0.entry(blob).or_insert(0) += delta;
     }
 
     /// Adds the new counts to `batch`; returns the blobs left unreferenced.
-    fn write(self, meta: &dyn MetaStore, batch: &mut Batch) -> StoreResult<Vec<BlobHash>> {
+    fn write(self, store: &Store, batch: &mut Batch) -> StoreResult<Vec<TierBlob>> {
         let mut freed = Vec::new();
-        for (hash, delta) in self.0 {
+        for (blob, delta) in self.0 {
             if delta == 0 {
                 continue;
             }
-            let old = i64::try_from(read_count(meta, &hash)?).map_err(|_| corrupt("refcount"))?;
+            let old = i64::try_from(store.count(blob)?).map_err(|_| corrupt("refcount"))?;
             let new = old + delta;
+            let (tier, hash) = blob;
+            let key = keys::refcount(&hash.0, store.tier_key(tier));
             if new <= 0 {
                 if new < 0 {
-                    tracing::error!(%hash, old, delta, "reference count would go negative");
+                    tracing::error!(%hash, tier, old, delta, "reference count would go negative");
                 }
-                batch.delete(keys::refcount(&hash.0));
-                freed.push(hash);
+                batch.delete(key);
+                freed.push(blob);
             } else {
-                batch.put(keys::refcount(&hash.0), new.unsigned_abs().to_be_bytes().to_vec());
+                batch.put(key, new.unsigned_abs().to_be_bytes().to_vec());
             }
         }
         Ok(freed)

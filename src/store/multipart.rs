@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{read_count, unpin, RefDelta, Store, StoreError, StoreResult};
+use super::{unpin, RefDelta, Store, StoreError, StoreResult, TierBlob, TierId};
 use crate::blob::{BlobHash, StagedBlob};
 use crate::meta::{keys, Batch};
 use crate::model::event::Cause;
@@ -66,16 +66,20 @@ impl Store {
     }
 
     /// Stores part `part.part_number` (replacing an earlier upload of that number) whose
-    /// bytes are `staged`, or shared pieces of other objects (UploadPartCopy) if `None`.
-    pub async fn put_part(
-        &self,
-        bucket: &str,
-        key: &str,
-        upload_id: &str,
-        part: PartRecord,
-        staged: Option<&mut StagedBlob>,
-    ) -> StoreResult<()> {
-        self.commit_with_blob(staged, |pinned| self.commit_part(bucket, key, upload_id, &part, pinned)).await
+    /// bytes are `staged` (written to the blobs of the upload's storage class), or
+    /// shared pieces of other objects (UploadPartCopy) when `staged` is empty.
+    pub async fn put_part(&self, bucket: &str, key: &str, upload_id: &str, part: PartRecord, staged: &mut [StagedBlob]) -> StoreResult<()> {
+        // An upload's storage class never changes, so its tier can be read before the lock.
+        let upload = self.upload(bucket, key, upload_id)?.ok_or(StoreError::NoSuchUpload)?;
+        let tier = self.tier_of(&upload.storage_class);
+        self.commit_with_blobs(tier, staged, |pinned| self.commit_part(bucket, key, upload_id, tier, &part, pinned)).await
+    }
+
+    /// Drops the references of an upload's part.
+    fn unreference_part(tier: TierId, part: &PartRecord, refs: &mut RefDelta) {
+        for entry in &part.manifest {
+            refs.add((tier, entry.hash), -1);
+        }
     }
 
     fn commit_part(
@@ -83,12 +87,13 @@ impl Store {
         bucket: &str,
         key: &str,
         upload_id: &str,
+        tier: TierId,
         part: &PartRecord,
-        pinned: Option<BlobHash>,
-    ) -> StoreResult<Vec<BlobHash>> {
+        pinned: &[BlobHash],
+    ) -> StoreResult<Vec<TierBlob>> {
         let mut pins = self.locked();
-        if let Some(hash) = pinned {
-            unpin(&mut pins, hash);
+        for hash in pinned {
+            unpin(&mut pins, (tier, *hash));
         }
         if self.upload(bucket, key, upload_id)?.is_none() {
             return Err(StoreError::NoSuchUpload);
@@ -98,13 +103,11 @@ impl Store {
         let part_key = keys::part(upload_id, part.part_number);
         if let Some(old) = self.meta.get(&part_key)? {
             let old: PartRecord = stored::decode(&old)?;
-            for entry in &old.manifest {
-                refs.add(entry.hash, -1);
-            }
+            Self::unreference_part(tier, &old, &mut refs);
         }
-        self.reference(&part.manifest, pinned, &mut refs)?;
+        self.reference(&part.manifest, tier, pinned, &mut refs)?;
         batch.put(part_key, stored::encode(part));
-        let freed = refs.write(self.meta.as_ref(), &mut batch)?;
+        let freed = refs.write(self, &mut batch)?;
         self.meta.apply(&batch)?;
         Ok(freed)
     }
@@ -153,21 +156,22 @@ impl Store {
             };
             let parts = self.all_parts(upload_id)?;
             let mut version = plan(&upload, &parts)?;
+            // Parts and object share the upload's tier: references move, bytes stay.
+            version.storage_class.clone_from(&upload.storage_class);
+            let tier = self.tier_of(&upload.storage_class);
             let mut batch = Batch::new();
             let mut refs = RefDelta::default();
-            self.stage_version(bucket, key, &record, &mut version, None, &mut batch, &mut refs)?;
+            self.stage_version(bucket, key, &record, &mut version, &[], &mut batch, &mut refs)?;
             let event =
                 self.stage_events(bucket, key, &version, cause.kind.event_name(false), cause, version.last_modified_ms, &mut batch)?;
             for (number, part) in &parts {
-                for entry in &part.manifest {
-                    refs.add(entry.hash, -1);
-                }
+                Self::unreference_part(tier, part, &mut refs);
                 batch.delete(keys::part(upload_id, *number));
             }
             batch.delete(keys::upload(bucket, key, upload_id));
             let outcome = CompleteOutcome { bucket: bucket.to_owned(), key: key.to_owned(), version };
             batch.put(keys::completed(upload_id), stored::encode(&outcome));
-            let freed = refs.write(self.meta.as_ref(), &mut batch)?;
+            let freed = refs.write(self, &mut batch)?;
             self.meta.apply(&batch).map_err(StoreError::from)?;
             self.publish(event);
             (outcome, freed)
@@ -182,19 +186,16 @@ impl Store {
     pub async fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str) -> StoreResult<()> {
         let freed = {
             let _guard = self.locked();
-            if self.upload(bucket, key, upload_id)?.is_none() {
-                return Err(StoreError::NoSuchUpload);
-            }
+            let upload = self.upload(bucket, key, upload_id)?.ok_or(StoreError::NoSuchUpload)?;
+            let tier = self.tier_of(&upload.storage_class);
             let mut batch = Batch::new();
             let mut refs = RefDelta::default();
             for (number, part) in self.all_parts(upload_id)? {
-                for entry in &part.manifest {
-                    refs.add(entry.hash, -1);
-                }
+                Self::unreference_part(tier, &part, &mut refs);
                 batch.delete(keys::part(upload_id, number));
             }
             batch.delete(keys::upload(bucket, key, upload_id));
-            let freed = refs.write(self.meta.as_ref(), &mut batch)?;
+            let freed = refs.write(self, &mut batch)?;
             self.meta.apply(&batch)?;
             freed
         };
@@ -222,8 +223,8 @@ impl Store {
         Ok(!self.meta.scan(&start, Some(&end), 1)?.is_empty())
     }
 
-    /// Sum of reference counts held (test and fsck aid).
+    /// Sum of reference counts held on main-tier blobs (test and fsck aid).
     pub fn total_references(&self, hashes: &[BlobHash]) -> StoreResult<u64> {
-        hashes.iter().map(|h| read_count(self.meta.as_ref(), h)).sum()
+        hashes.iter().map(|h| self.count((0, *h))).sum()
     }
 }

@@ -142,8 +142,8 @@ mod tests {
         store.create_bucket("bus", record).await.unwrap();
         let mut rx = store.subscribe();
         let put = Cause { kind: CauseKind::Put, ..Cause::default() };
-        store.put_object("bus", "a", object(), None, &|_| true, &put).await.unwrap();
-        store.put_object("bus", "a", object(), None, &|_| true, &put).await.unwrap();
+        store.put_object("bus", "a", object(), &mut [], &|_| true, &put).await.unwrap();
+        store.put_object("bus", "a", object(), &mut [], &|_| true, &put).await.unwrap();
         store.delete_object("bus", "a", None, 0, &Cause { kind: CauseKind::Delete, ..Cause::default() }).await.unwrap();
         // A delete of nothing changes nothing and publishes nothing.
         store.delete_object("bus", "missing", None, 0, &Cause { kind: CauseKind::Delete, ..Cause::default() }).await.unwrap();

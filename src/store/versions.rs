@@ -115,7 +115,7 @@ impl Store {
                 }
                 (None, _) => {
                     let mut marker = delete_marker(now_ms);
-                    self.stage_version(bucket, key, &record, &mut marker, None, &mut batch, &mut refs)?;
+                    self.stage_version(bucket, key, &record, &mut marker, &[], &mut batch, &mut refs)?;
                     (DeleteOutcome { version_id: Some(marker.version_id.clone()), delete_marker: true }, Some(marker))
                 }
             };
@@ -124,7 +124,7 @@ impl Store {
                 Some(v) => Some(self.stage_events(bucket, key, v, cause.kind.event_name(created_marker), cause, now_ms, &mut batch)?),
                 None => None,
             };
-            let freed = refs.write(self.meta.as_ref(), &mut batch)?;
+            let freed = refs.write(self, &mut batch)?;
             self.meta.apply(&batch)?;
             if let Some(event) = event {
                 self.publish(event);
@@ -150,9 +150,7 @@ impl Store {
         let Some(version) = self.version(bucket, key, id)? else {
             return Ok((DeleteOutcome { version_id: Some(id.to_owned()), delete_marker: false }, None));
         };
-        for entry in &version.manifest {
-            refs.add(entry.hash, -1);
-        }
+        self.unreference(&version, refs);
         batch.delete(keys::version(bucket, key, version.seq));
         let is_current = self.current(bucket, key)?.is_some_and(|c| c.seq == version.seq);
         if is_current {
@@ -197,7 +195,7 @@ fn delete_marker(now_ms: i64) -> ObjectVersion {
         headers: ContentHeaders::default(),
         user_metadata: Vec::new(),
         checksums: Vec::new(),
-        storage_class: "STANDARD".to_owned(),
+        storage_class: super::MAIN_CLASS.to_owned(),
         tags: Vec::new(),
         part_sizes: Vec::new(),
         composite_checksum: false,

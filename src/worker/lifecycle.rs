@@ -1,6 +1,7 @@
 //! The lifecycle worker: applies every bucket's enabled lifecycle rules — expiration of
-//! current versions, removal of expired delete markers and of noncurrent versions, and
-//! aborting incomplete multipart uploads.
+//! current versions, removal of expired delete markers and of noncurrent versions,
+//! storage-class transitions of current and noncurrent versions, and aborting
+//! incomplete multipart uploads.
 //!
 //! A pass walks each bucket's version records in pages (bounded memory whatever the
 //! bucket size), saves its position after each page so a restart resumes instead of
@@ -13,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::meta::keys;
 use crate::model::event::{Cause, CauseKind};
-use crate::model::lifecycle::{after_days, expiry_time, parse, Rule, DOCUMENT};
+use crate::model::lifecycle::{after_days, expiry_time, noncurrent_transition_due, parse, transition_due, Rule, DOCUMENT};
 use crate::model::stored;
 use crate::store::{Store, StoreError, StoreResult, VersionEntry};
 
@@ -35,6 +36,10 @@ pub struct PassStats {
     pub versions_removed: u64,
     /// Incomplete multipart uploads aborted.
     pub uploads_aborted: u64,
+    /// Versions moved to another storage class.
+    pub transitioned: u64,
+    /// Version records evaluated.
+    pub scanned: u64,
 }
 
 /// Timing of the worker.
@@ -58,8 +63,11 @@ pub async fn run(
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
+        let started = std::time::Instant::now();
         match run_once(&store, to_ms(clock()), schedule.day_ms).await {
-            Ok(stats) if stats != PassStats::default() => tracing::info!(?stats, "lifecycle pass"),
+            Ok(stats) if stats != PassStats::default() => {
+                tracing::info!(?stats, ms = started.elapsed().as_millis(), "lifecycle pass");
+            }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "lifecycle pass failed; retrying next interval"),
         }
@@ -106,6 +114,8 @@ enum Action {
     ExpireCurrent { key: String, seq: u64 },
     /// Remove one version permanently.
     Remove { key: String, version_id: String },
+    /// Move version `seq` from storage class `from` to `to`.
+    Transition { key: String, seq: u64, from: String, to: String },
 }
 
 /// Per-key state while walking its versions (newest first).
@@ -139,6 +149,7 @@ async fn expire_versions(
             apply(store, bucket, actions, now, stats).await?;
             return Ok(());
         }
+        stats.scanned += page.len() as u64;
         for entry in page {
             if walk.as_ref().is_none_or(|w| w.key != entry.key) {
                 finish_key(walk.take(), rules, &mut actions);
@@ -158,28 +169,32 @@ async fn expire_versions(
 fn evaluate(w: &mut KeyWalk, entry: &VersionEntry, rules: &[&Rule], now: i64, day: i64, actions: &mut Vec<Action>) {
     let v = &entry.version;
     let (size, tags) = (v.size, v.tags.as_slice());
+    let matching: Vec<&Rule> = rules.iter().copied().filter(|r| r.filter.matches(&entry.key, size, tags)).collect();
+    let transition = |to: Option<&str>| {
+        to.map(|to| Action::Transition { key: entry.key.clone(), seq: v.seq, from: v.storage_class.clone(), to: to.to_owned() })
+    };
     if w.seen == 0 {
         if v.delete_marker {
             w.current_marker = Some(v.version_id.clone());
-        } else if rules
-            .iter()
-            .filter(|r| r.filter.matches(&entry.key, size, tags))
-            .filter_map(|r| r.expiry)
-            .any(|e| now >= expiry_time(e, v.last_modified_ms, day))
-        {
+        } else if matching.iter().filter_map(|r| r.expiry).any(|e| now >= expiry_time(e, v.last_modified_ms, day)) {
             actions.push(Action::ExpireCurrent { key: entry.key.clone(), seq: v.seq });
+        } else if let Some(a) = transition(transition_due(&matching, size, &v.storage_class, v.last_modified_ms, now, day)) {
+            actions.push(a);
         }
     } else {
         // This version became noncurrent when the next newer one was written; `newer`
         // noncurrent versions sit between it and the current one.
-        let newer = w.seen - 1;
-        let expired = rules
+        let (newer, since) = (w.seen - 1, w.newer_modified);
+        let expired = matching
             .iter()
-            .filter(|r| r.filter.matches(&entry.key, size, tags))
             .filter_map(|r| r.noncurrent)
-            .any(|(days, keep)| now >= after_days(w.newer_modified, days, day) && keep.is_none_or(|k| newer >= k));
+            .any(|(days, keep)| now >= after_days(since, days, day) && keep.is_none_or(|k| newer >= k));
         if expired {
             actions.push(Action::Remove { key: entry.key.clone(), version_id: v.version_id.clone() });
+        } else if v.delete_marker {
+            // Nothing to move.
+        } else if let Some(a) = transition(noncurrent_transition_due(&matching, size, &v.storage_class, since, newer, now, day)) {
+            actions.push(a);
         }
     }
     w.seen += 1;
@@ -199,12 +214,22 @@ fn finish_key(walk: Option<KeyWalk>, rules: &[&Rule], actions: &mut Vec<Action>)
 async fn apply(store: &Store, bucket: &str, actions: Vec<Action>, now: i64, stats: &mut PassStats) -> StoreResult<()> {
     for action in actions {
         let result = match &action {
-            Action::ExpireCurrent { key, seq } => store.delete_object_if(bucket, key, None, now, Some(*seq), &LIFECYCLE_CAUSE).await,
-            Action::Remove { key, version_id } => store.delete_object(bucket, key, Some(version_id), now, &LIFECYCLE_CAUSE).await,
+            Action::ExpireCurrent { key, seq } => {
+                store.delete_object_if(bucket, key, None, now, Some(*seq), &LIFECYCLE_CAUSE).await.map(|_| ())
+            }
+            Action::Remove { key, version_id } => {
+                store.delete_object(bucket, key, Some(version_id), now, &LIFECYCLE_CAUSE).await.map(|_| ())
+            }
+            Action::Transition { to, .. } if !store.has_storage_class(to) => {
+                tracing::debug!(%bucket, class = %to, "lifecycle transition to a storage class with no tier; skipped");
+                continue;
+            }
+            Action::Transition { key, seq, from, to } => store.transition_version(bucket, key, *seq, from, to, now, &LIFECYCLE_CAUSE).await,
         };
         match (result, &action) {
-            (Ok(_), Action::ExpireCurrent { .. }) => stats.expired += 1,
-            (Ok(_), Action::Remove { .. }) => stats.versions_removed += 1,
+            (Ok(()), Action::ExpireCurrent { .. }) => stats.expired += 1,
+            (Ok(()), Action::Remove { .. }) => stats.versions_removed += 1,
+            (Ok(()), Action::Transition { .. }) => stats.transitioned += 1,
             // Overwritten or deleted since it was evaluated: nothing to do.
             (Err(StoreError::PreconditionFailed | StoreError::NoSuchBucket), _) => {}
             (Err(e), _) => return Err(e),
@@ -257,7 +282,7 @@ mod tests {
         let record = BucketRecord { created_ms: 0, region: "r".into(), versioning: Versioning::Unversioned, owner: "o".into() };
         store.create_bucket("life", record).await.unwrap();
         for i in 0..600 {
-            store.put_object("life", &format!("k{i:04}"), empty_object(0), None, &|_| true, &LIFECYCLE_CAUSE).await.unwrap();
+            store.put_object("life", &format!("k{i:04}"), empty_object(0), &mut [], &|_| true, &LIFECYCLE_CAUSE).await.unwrap();
         }
         let xml = "<LifecycleConfiguration><Rule><ID>all</ID><Filter/><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule></LifecycleConfiguration>";
         store.set_bucket_config("life", DOCUMENT, Some(xml.as_bytes().to_vec())).await.unwrap();
@@ -275,7 +300,7 @@ mod tests {
         let stats = run_once(&store, 10 * day, day).await.unwrap();
         assert_eq!(stats.expired, 300);
         // Nothing expires before its time.
-        store.put_object("life", "fresh", empty_object(10 * day), None, &|_| true, &LIFECYCLE_CAUSE).await.unwrap();
-        assert_eq!(run_once(&store, 10 * day + 1, day).await.unwrap(), PassStats::default());
+        store.put_object("life", "fresh", empty_object(10 * day), &mut [], &|_| true, &LIFECYCLE_CAUSE).await.unwrap();
+        assert_eq!(run_once(&store, 10 * day + 1, day).await.unwrap(), PassStats { scanned: 1, ..PassStats::default() });
     }
 }

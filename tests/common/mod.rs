@@ -43,6 +43,26 @@ impl TestServer {
         Self { server, dir, endpoint }
     }
 
+    /// Starts a server with a storage tier for each of `classes`, in
+    /// `<data dir>/tiers/<CLASS>`, plus `overrides`.
+    pub async fn start_with_tiers(classes: &[&str], overrides: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let tiers: Vec<String> = classes.iter().map(|c| format!("{c}={}", Self::tier_dir_in(dir.path(), c).display())).collect();
+        let tiers = tiers.join(",");
+        let mut o: Vec<(&str, &str)> = vec![("storage.tiers", tiers.as_str())];
+        o.extend_from_slice(overrides);
+        Self::start_in(dir, &o).await
+    }
+
+    /// The directory of tier `class` of a server started by `start_with_tiers`.
+    pub fn tier_dir(&self, class: &str) -> std::path::PathBuf {
+        Self::tier_dir_in(self.dir.path(), class)
+    }
+
+    fn tier_dir_in(root: &std::path::Path, class: &str) -> std::path::PathBuf {
+        root.join("tiers").join(class)
+    }
+
     /// Starts a server with the default configuration.
     pub async fn start() -> Self {
         Self::start_with(&[]).await
@@ -125,4 +145,20 @@ pub fn data(len: usize, seed: u64) -> Vec<u8> {
             x.to_be_bytes()[4]
         })
         .collect()
+}
+
+/// Polls `check` every 250 ms until it holds (background workers act on their own
+/// schedule), failing after 20 s.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..80 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    panic!("timed out waiting for: {what}");
 }

@@ -1,0 +1,175 @@
+//! Storage-class transitions: moving one version's blobs to another tier.
+//!
+//! The protocol follows the write path: copy each blob into the target tier (read
+//! whole, so verified; staged and pinned there), make the copies durable and place
+//! them, then one metadata batch switches the version's storage class and moves its
+//! references from the old tier to the new; after the flush the old copies, now
+//! unreferenced, are collected. A crash before the batch leaves the version where it
+//! was (the new copies are unreferenced and reconciled away); after it, in the new tier.
+//! The manifest does not change: the same bytes have the same address in every tier.
+
+use super::{unpin, RefDelta, Store, StoreError, StoreResult, TierBlob};
+use crate::blob::BlobHash;
+use crate::meta::{keys, Batch};
+use crate::model::event::Cause;
+use crate::model::stored;
+
+/// The event of a transition.
+const TRANSITION_EVENT: &str = "s3:LifecycleTransition";
+
+impl Store {
+    /// Moves version `seq` of `key` to storage class `to` (a configured tier, or
+    /// `STANDARD`). Fails with `PreconditionFailed` if the version is gone, is a delete
+    /// marker, or changed class since it was evaluated (`from`).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn transition_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        seq: u64,
+        from: &str,
+        to: &str,
+        now_ms: i64,
+        cause: &Cause,
+    ) -> StoreResult<()> {
+        if !self.has_storage_class(to) {
+            return Err(StoreError::Io(std::io::Error::other(format!("storage class {to} has no tier"))));
+        }
+        let record_key = keys::version(bucket, key, seq);
+        let version = match self.meta.get(&record_key)? {
+            Some(raw) => stored::decode_version(&raw)?,
+            None => return Err(StoreError::PreconditionFailed),
+        };
+        if version.delete_marker || version.storage_class != from || from == to {
+            return Err(StoreError::PreconditionFailed);
+        }
+        let mut staged = self.stage_in_tier(&version.manifest, from, to).await?;
+        let target = self.tier_of(to);
+        self.commit_with_blobs(target, &mut staged, |pinned| self.commit_transition(bucket, key, seq, from, to, pinned, now_ms, cause))
+            .await
+    }
+
+    /// Under the lock: re-check the version, switch its class and references.
+    #[allow(clippy::too_many_arguments)]
+    fn commit_transition(
+        &self,
+        bucket: &str,
+        key: &str,
+        seq: u64,
+        from: &str,
+        to: &str,
+        pinned: &[BlobHash],
+        now_ms: i64,
+        cause: &Cause,
+    ) -> StoreResult<Vec<TierBlob>> {
+        let mut pins = self.locked();
+        let target = self.tier_of(to);
+        for hash in pinned {
+            unpin(&mut pins, (target, *hash));
+        }
+        let record_key = keys::version(bucket, key, seq);
+        let Some(raw) = self.meta.get(&record_key)? else { return Err(StoreError::PreconditionFailed) };
+        let mut version = stored::decode_version(&raw)?;
+        if version.storage_class != from {
+            return Err(StoreError::PreconditionFailed);
+        }
+        let mut batch = Batch::new();
+        let mut refs = RefDelta::default();
+        self.unreference(&version, &mut refs);
+        to.clone_into(&mut version.storage_class);
+        self.reference(&version.manifest, target, pinned, &mut refs)?;
+        let encoded = stored::encode_version(&version);
+        if self.current(bucket, key)?.is_some_and(|c| c.seq == seq) {
+            batch.put(keys::current(bucket, key), encoded.clone());
+        }
+        batch.put(record_key, encoded);
+        let event = self.stage_events(bucket, key, &version, TRANSITION_EVENT, cause, now_ms, &mut batch)?;
+        let freed = refs.write(self, &mut batch)?;
+        self.meta.apply(&batch)?;
+        self.publish(event);
+        Ok(freed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+    use futures_util::StreamExt as _;
+
+    use super::*;
+    use crate::blob::{Blobs, FsBlobStore, HashRequest};
+    use crate::meta::MemoryStore;
+    use crate::model::{BucketRecord, ManifestEntry, ObjectVersion, Versioning};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_transition_moves_blobs_and_references_and_keeps_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let main = Blobs::new(Arc::new(FsBlobStore::open(&dir.path().join("main")).unwrap()));
+        let cold = Blobs::new(Arc::new(FsBlobStore::open(&dir.path().join("cold")).unwrap()));
+        let store = Store::with_tiers(Arc::new(MemoryStore::new()), main.clone(), vec![("GLACIER".into(), cold.clone())]).unwrap();
+        let record = BucketRecord { created_ms: 0, region: "r".into(), versioning: Versioning::Enabled, owner: "o".into() };
+        store.create_bucket("b", record).await.unwrap();
+        let cause = Cause::default();
+        let data = Bytes::from(vec![7u8; 300_000]);
+        let put = |key: &'static str| {
+            let (store, data, cause) = (&store, data.clone(), &cause);
+            async move {
+                let mut w = store.blobs_for("STANDARD").writer(HashRequest::default());
+                w.write(data.clone()).await.unwrap();
+                let mut staged = w.finish().await.unwrap();
+                let mut v = ObjectVersion::empty_for_test(0);
+                v.size = data.len() as u64;
+                v.manifest = vec![ManifestEntry { hash: staged.hash, offset: 0, len: v.size }];
+                store.put_object("b", key, v, std::slice::from_mut(&mut staged), &|_| true, cause).await.unwrap()
+            }
+        };
+        let old = put("k").await;
+        let new = put("k").await;
+        let other = put("shared").await;
+        let hash = old.manifest[0].hash;
+        assert_eq!(store.refcount(&hash).unwrap(), 3, "identical bytes dedup in one tier");
+
+        store.transition_version("b", "k", old.seq, "STANDARD", "GLACIER", 1, &cause).await.unwrap();
+        assert!(cold.exists(&hash), "copied to the tier");
+        assert!(main.exists(&hash), "still referenced by the other versions");
+        assert_eq!(store.refcount(&hash).unwrap(), 2);
+        store.transition_version("b", "k", new.seq, "STANDARD", "GLACIER", 1, &cause).await.unwrap();
+        store.transition_version("b", "shared", other.seq, "STANDARD", "GLACIER", 1, &cause).await.unwrap();
+        assert!(!main.exists(&hash), "the last main-tier reference gone, the old copy is collected");
+        assert_eq!(store.current("b", "k").unwrap().unwrap().storage_class, "GLACIER");
+        assert_eq!(store.version("b", "k", &old.version_id).unwrap().unwrap().storage_class, "GLACIER");
+        let mut read = std::pin::pin!(store.blobs_for("GLACIER").read(&hash, 0, data.len() as u64));
+        let mut back = Vec::new();
+        while let Some(chunk) = read.next().await {
+            back.extend_from_slice(&chunk.unwrap());
+        }
+        assert_eq!(back, data);
+        assert!(store.audit().unwrap().is_clean(), "{:?}", store.audit().unwrap());
+        // Evaluated stale: the version already moved.
+        let again = store.transition_version("b", "k", old.seq, "STANDARD", "GLACIER", 1, &cause).await;
+        assert!(matches!(again, Err(StoreError::PreconditionFailed)));
+        // Deleting the versions frees the tier's copy.
+        for v in [&old, &new] {
+            store.delete_object("b", "k", Some(&v.version_id), 2, &cause).await.unwrap();
+        }
+        store.delete_object("b", "shared", Some(&other.version_id), 2, &cause).await.unwrap();
+        assert!(!cold.exists(&hash));
+        assert!(store.audit().unwrap().is_clean());
+    }
+
+    #[test]
+    fn a_tier_that_held_objects_must_stay_declared() {
+        let dir = tempfile::tempdir().unwrap();
+        let tiers = vec![("GLACIER".to_owned(), dir.path().join("cold"))];
+        drop(Store::open_with_tiers(&dir.path().join("data"), 8 << 20, &tiers).unwrap());
+        let reopened = Store::open(&dir.path().join("data"), 8 << 20);
+        assert!(matches!(reopened, Err(StoreError::TierMissing(m)) if m.contains("GLACIER")));
+        let more = vec![tiers[0].clone(), ("STANDARD_IA".to_owned(), dir.path().join("ia"))];
+        drop(Store::open_with_tiers(&dir.path().join("data"), 8 << 20, &more).unwrap());
+        assert!(
+            matches!(Store::open_with_tiers(&dir.path().join("data"), 8 << 20, &tiers), Err(StoreError::TierMissing(m)) if m.contains("STANDARD_IA"))
+        );
+    }
+}
