@@ -155,9 +155,9 @@ async fn worker(s3: &S3, args: &Args, next: &AtomicU64, plan: Plan, deadline: Op
             Workload::List => {
                 let from = mixed % args.keys;
                 // Start after a random key, but at least a full page before the end.
-                let from = from.min(args.keys.saturating_sub(u64::from(args.max_keys) + 1));
+                let from = from.min(args.keys.saturating_sub((u64::from(args.max_keys) + 1) * args.keys_per_item()));
                 let after = if from == 0 { String::new() } else { args.key(from) };
-                s3.list(&args.prefix, &after, args.max_keys).await
+                s3.list(&args.prefix, &after, args.max_keys, args.delimiter.as_deref()).await
             }
             Workload::Mixed => unreachable!("a mix picks concrete operations"),
         };

@@ -55,8 +55,14 @@ fn list_page(store: &Store, bucket: &str, p: &ListParams) -> S3Result<Page> {
     let mut page = Page::default();
     let mut cursor = if p.start.as_slice() < p.prefix.as_bytes() { p.prefix.as_bytes().to_vec() } else { p.start.clone() };
     let delimiter = p.delimiter.as_deref().filter(|d| !d.is_empty());
+    // With a delimiter, a scan stops at the first common prefix and seeks past it, so
+    // records read beyond it are wasted: read one record after each jump and double
+    // the batch while plain keys keep coming (many prefixes cost one seek and one
+    // record each; long runs of plain keys still come in large batches).
+    let mut delimited_batch = 1;
     loop {
-        let want = if delimiter.is_some() { 64 } else { p.max_keys.saturating_sub(page.entries.len()) + 1 };
+        let want = if delimiter.is_some() { delimited_batch } else { p.max_keys.saturating_sub(page.entries.len()) + 1 };
+        delimited_batch = (delimited_batch * 2).min(1024);
         let batch = store.scan_current(bucket, &cursor, want)?;
         if batch.is_empty() {
             return Ok(page);
@@ -82,6 +88,7 @@ fn list_page(store: &Store, bucket: &str, p: &ListParams) -> S3Result<Page> {
                 // No successor: the prefix is all 0xFF bytes, nothing can follow it.
                 let Some(next) = next else { return Ok(page) };
                 cursor = next;
+                delimited_batch = 1;
                 break;
             }
             cursor = next_key(&key);

@@ -25,6 +25,10 @@ load:
                         --duration comes first when both are given)
   --keys N              key space: keys <prefix>00000000 .. N-1   [1000]
   --prefix STR          key prefix                       [bench/]
+  --dirs N              spread the keys over N directories, in order:
+                        <prefix>DDDDDD/<index>, for delimiter listings
+  --delimiter STR       list: ListObjectsV2 with this delimiter (pages of
+                        common prefixes when combined with --dirs)
   --mix SPEC            mixed workload weights            [get:80,put:20]
                         (ops: get, put, delete, list)
   --max-keys N          ListObjectsV2 page size           [1000]
@@ -168,6 +172,10 @@ pub struct Args {
     pub keys: u64,
     /// Prefix of every key.
     pub prefix: String,
+    /// Spread keys over this many directories (`<prefix>DDDDDD/<index>`).
+    pub dirs: Option<u64>,
+    /// Delimiter of list operations.
+    pub delimiter: Option<String>,
     /// Weights of the mixed workload.
     pub mix: Mix,
     /// Page size of list operations.
@@ -200,6 +208,8 @@ impl Args {
             count: None,
             keys: 1000,
             prefix: "bench/".into(),
+            dirs: None,
+            delimiter: None,
             mix: Mix::default(),
             max_keys: 1000,
             payload: Payload::Unsigned,
@@ -211,8 +221,23 @@ impl Args {
     }
 
     /// The key of index `i`: fixed width so that key order is index order.
+    /// With `--dirs`, the directory is `i * dirs / keys`, so key order stays index order.
     pub fn key(&self, i: u64) -> String {
-        format!("{}{i:08}", self.prefix)
+        match self.dirs {
+            Some(n) => {
+                let dir = u128::from(i) * u128::from(n) / u128::from(self.keys.max(1));
+                format!("{}{dir:06}/{i:08}", self.prefix)
+            }
+            None => format!("{}{i:08}", self.prefix),
+        }
+    }
+
+    /// Keys per directory (1 without `--dirs`): how far one list item reaches.
+    pub fn keys_per_item(&self) -> u64 {
+        match (self.dirs, &self.delimiter) {
+            (Some(n), Some(_)) => self.keys.div_ceil(n.max(1)),
+            _ => 1,
+        }
     }
 }
 
@@ -290,6 +315,8 @@ const VALUED: &[&str] = &[
     "count",
     "keys",
     "prefix",
+    "dirs",
+    "delimiter",
     "mix",
     "max-keys",
     "payload",
@@ -322,6 +349,8 @@ fn apply(a: &mut Args, name: &str, value: Option<String>) -> Result<(), String> 
         "count" => a.count = Some(positive(&v).map_err(|e| bad(&e))?),
         "keys" => a.keys = positive(&v).map_err(|e| bad(&e))?,
         "prefix" => a.prefix = v,
+        "dirs" => a.dirs = Some(positive(&v).map_err(|e| bad(&e))?),
+        "delimiter" => a.delimiter = Some(v),
         "mix" => a.mix = parse_mix(&v).map_err(|e| bad(&e))?,
         "max-keys" => a.max_keys = positive(&v).map_err(|e| bad(&e))?,
         "payload" => {

@@ -200,10 +200,12 @@ impl S3 {
         Ok(Done::default())
     }
 
-    /// One ListObjectsV2 page of up to `max_keys` keys under `prefix` after `start_after`.
-    pub async fn list(&self, prefix: &str, start_after: &str, max_keys: u32) -> Result<Done, Failure> {
+    /// One ListObjectsV2 page of up to `max_keys` keys (or common prefixes, with a
+    /// delimiter) under `prefix` after `start_after`.
+    pub async fn list(&self, prefix: &str, start_after: &str, max_keys: u32, delimiter: Option<&str>) -> Result<Done, Failure> {
+        let delimiter = delimiter.map(|d| format!("&delimiter={}", utf8_percent_encode(d, QUERY))).unwrap_or_default();
         let path = format!(
-            "/{}?list-type=2&max-keys={max_keys}&prefix={}&start-after={}",
+            "/{}?list-type=2&max-keys={max_keys}&prefix={}&start-after={}{delimiter}",
             self.bucket,
             utf8_percent_encode(prefix, QUERY),
             utf8_percent_encode(start_after, QUERY)
@@ -213,7 +215,7 @@ impl S3 {
             return Err(failure(resp).await);
         }
         let body = resp.into_body().collect().await.map_err(|e| format!("transport: {}", transport_reason(&e)))?.to_bytes();
-        let items = count(&body, b"<Contents>");
+        let items = count(&body, b"<Contents>") + count(&body, b"<CommonPrefixes>");
         Ok(Done { bytes: body.len() as u64, items })
     }
 }
