@@ -8,6 +8,12 @@
 //! arrived before it started; the others find their ticket covered when they get the
 //! lock and return without running it.
 //!
+//! A failed barrier poisons the group: on Linux a failed `fsync`/`syncfs` may already
+//! have dropped the dirty pages it was writing, and a later successful call does not
+//! bring them back (the error is reported once). So after a failure no caller is told
+//! its change is durable again: every later `durable` fails until the process restarts
+//! and start-up reconciliation checks what reached the disk.
+//!
 //! The bottom layer: imports nothing from the crate, so `meta` and `blob` both use it.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,6 +33,17 @@ impl From<BarrierTaskFailed> for std::io::Error {
     }
 }
 
+/// An earlier barrier failed, so durability can no longer be promised.
+#[derive(Debug, thiserror::Error)]
+#[error("an earlier durability barrier failed ({0}); writes are refused until coffer restarts")]
+pub struct BarrierPoisoned(pub String);
+
+impl From<BarrierPoisoned> for BarrierTaskFailed {
+    fn from(e: BarrierPoisoned) -> Self {
+        BarrierTaskFailed(e.to_string())
+    }
+}
+
 /// Shares runs of one barrier between concurrent callers.
 pub struct GroupSync<E> {
     /// What makes every change made so far durable.
@@ -37,32 +54,60 @@ pub struct GroupSync<E> {
     done: AtomicU64,
     /// Held by the one task running the barrier; the queue on it is the group.
     leader: tokio::sync::Mutex<()>,
+    /// Set by the first failed barrier; from then on every call fails.
+    poisoned: std::sync::OnceLock<String>,
 }
 
-impl<E: From<BarrierTaskFailed> + Send + 'static> GroupSync<E> {
+impl<E: From<BarrierTaskFailed> + std::fmt::Display + Send + 'static> GroupSync<E> {
     /// Group sync over `barrier`.
     pub fn new(barrier: impl Fn() -> Result<(), E> + Send + Sync + 'static) -> Self {
-        Self { barrier: Arc::new(barrier), requested: AtomicU64::new(0), done: AtomicU64::new(0), leader: tokio::sync::Mutex::new(()) }
+        Self {
+            barrier: Arc::new(barrier),
+            requested: AtomicU64::new(0),
+            done: AtomicU64::new(0),
+            leader: tokio::sync::Mutex::new(()),
+            poisoned: std::sync::OnceLock::new(),
+        }
     }
 
     /// Returns once every change made before this call is durable. If the barrier fails,
-    /// the caller that ran it gets the error; the others run it again themselves.
+    /// the caller that ran it gets its error and every other caller, now and later, gets
+    /// [`BarrierPoisoned`] (see the module note).
     pub async fn durable(&self) -> Result<(), E> {
         let ticket = self.requested.fetch_add(1, Ordering::SeqCst) + 1;
-        loop {
-            if self.done.load(Ordering::SeqCst) >= ticket {
-                return Ok(());
+        if self.done.load(Ordering::SeqCst) >= ticket {
+            return Ok(());
+        }
+        let _leader = self.leader.lock().await;
+        self.check_poison()?;
+        if self.done.load(Ordering::SeqCst) >= ticket {
+            return Ok(());
+        }
+        // Every ticket so far was taken after its change was in place, so one barrier
+        // starting now covers all of them.
+        let target = self.requested.load(Ordering::SeqCst);
+        let barrier = Arc::clone(&self.barrier);
+        let outcome = match tokio::task::spawn_blocking(move || barrier()).await {
+            Ok(result) => result,
+            Err(e) => Err(BarrierTaskFailed(e.to_string()).into()),
+        };
+        match outcome {
+            Ok(()) => {
+                self.done.fetch_max(target, Ordering::SeqCst);
+                Ok(())
             }
-            let _leader = self.leader.lock().await;
-            if self.done.load(Ordering::SeqCst) >= ticket {
-                return Ok(());
+            Err(e) => {
+                let _ = self.poisoned.set(format!("{e}"));
+                tracing::error!(error = %e, "durability barrier failed; refusing writes until restart");
+                Err(e)
             }
-            // Every ticket so far was taken after its change was in place, so one
-            // barrier starting now covers all of them.
-            let target = self.requested.load(Ordering::SeqCst);
-            let barrier = Arc::clone(&self.barrier);
-            tokio::task::spawn_blocking(move || barrier()).await.map_err(|e| BarrierTaskFailed(e.to_string()))??;
-            self.done.fetch_max(target, Ordering::SeqCst);
+        }
+    }
+
+    fn check_poison(&self) -> Result<(), E> {
+        match self.poisoned.get() {
+            Some(cause) => Err(BarrierTaskFailed::from(BarrierPoisoned(cause.clone())).into()),
+            None => Ok(()),
         }
     }
 
@@ -104,7 +149,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_failed_barrier_is_reported_and_retried() {
+    async fn a_failed_barrier_poisons_every_later_call() {
         let runs = Arc::new(AtomicUsize::new(0));
         let counted = Arc::clone(&runs);
         let group =
@@ -118,7 +163,10 @@ mod tests {
                 },
             );
         assert!(group.durable().await.is_err());
-        group.durable().await.unwrap();
-        assert_eq!(runs.load(Ordering::SeqCst), 2);
+        // The barrier would succeed now, but the failed one may have lost pages: no
+        // caller is told it is durable again.
+        let later = group.durable().await.unwrap_err();
+        assert!(later.to_string().contains("disk gone"), "{later}");
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
     }
 }

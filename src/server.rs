@@ -81,7 +81,7 @@ pub async fn run(listener: TcpListener, state: Arc<AppState>, shutdown: impl Fut
         let state = Arc::clone(&state);
         let service = service_fn(move |req| {
             let state = Arc::clone(&state);
-            async move { Ok::<_, Infallible>(serve(&state, req, peer).await) }
+            async move { Ok::<_, Infallible>(serve(state, req, peer).await) }
         });
         let conn = http1::Builder::new()
             .timer(TokioTimer::new())
@@ -138,7 +138,7 @@ fn delivery_worker(state: &AppState) -> crate::worker::delivery::Delivery {
 }
 
 /// One request: id, dispatch, common headers, log line.
-async fn serve(state: &AppState, req: hyper::Request<Incoming>, peer: SocketAddr) -> Response {
+async fn serve(state: Arc<AppState>, req: hyper::Request<Incoming>, peer: SocketAddr) -> Response {
     let started = Instant::now();
     let request_id = format!("{:016X}", rand::random::<u64>());
     let method = req.method().clone();
@@ -146,7 +146,20 @@ async fn serve(state: &AppState, req: hyper::Request<Incoming>, peer: SocketAddr
     let empty_body = req.headers().get("content-length").is_some_and(|v| v.as_bytes() == b"0");
     // Log the path only: query strings may hold presigned signatures.
     let path = req.uri().path().to_owned();
-    let mut response = dispatch::handle(state, req, &request_id, peer).await;
+    // Handled in a task of its own: hyper drops a connection's future when the client
+    // goes away, and a change whose body has fully arrived must still run to its end
+    // (commit, flush, collection of what it freed) rather than stop at an await.
+    let handling = {
+        let request_id = request_id.clone();
+        tokio::spawn(async move { dispatch::handle(&state, req, &request_id, peer).await })
+    };
+    let mut response = match handling.await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!(request_id = %request_id, error = %e, "request handler panicked");
+            dispatch::empty(hyper::StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    };
     let status = response.status();
     let h = response.headers_mut();
     headers::put(h, "x-amz-request-id", &request_id);

@@ -40,13 +40,19 @@ impl SledStore {
         loop {
             match config.open() {
                 Ok(db) => return Ok(Self { db }),
-                Err(sled::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock && std::time::Instant::now() < deadline => {
+                Err(sled::Error::Io(e)) if lock_busy(&e) && std::time::Instant::now() < deadline => {
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }
                 Err(e) => return Err(backend(&e)),
             }
         }
     }
+}
+
+/// Whether sled failed to open because another handle holds its directory lock. sled
+/// wraps the `flock` error in an `ErrorKind::Other` error with its own message.
+fn lock_busy(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("could not acquire lock")
 }
 
 /// How long [`SledStore::open`] waits for a just-released directory lock.
@@ -92,5 +98,24 @@ impl MetaStore for SledStore {
 
     fn size_on_disk(&self) -> u64 {
         self.db.size_on_disk().unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_waits_for_a_handle_being_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = SledStore::open(dir.path(), 1 << 20).unwrap();
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            drop(first);
+        });
+        // The lock is held when this starts; it succeeds once the first handle is gone.
+        let second = SledStore::open(dir.path(), 1 << 20);
+        releaser.join().unwrap();
+        assert!(second.is_ok(), "{:?}", second.err());
     }
 }

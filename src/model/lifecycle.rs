@@ -439,6 +439,28 @@ fn check_transitions(
     if by_days != 0 && by_days != current.len() {
         return Err(LifecycleError::InvalidArgument("Found mixed 'Date' and 'Days' based Transition actions in lifecycle rule".into()));
     }
+    // Further down the waterfall means later: a colder class's transition must come
+    // after a warmer one's in the same rule.
+    let when = |t: &Transition| match t.when {
+        Expiry::Days(d) => i64::try_from(d).unwrap_or(i64::MAX),
+        Expiry::Date(ms) => ms,
+    };
+    for a in current {
+        if let Some(b) = current.iter().find(|b| waterfall_rank(&b.class) > waterfall_rank(&a.class) && when(b) <= when(a)) {
+            return Err(LifecycleError::InvalidArgument(format!(
+                "The Transition to StorageClass '{}' must come later than the Transition to StorageClass '{}' in the same rule",
+                b.class, a.class
+            )));
+        }
+    }
+    for a in noncurrent {
+        if let Some(b) = noncurrent.iter().find(|b| waterfall_rank(&b.class) > waterfall_rank(&a.class) && b.days <= a.days) {
+            return Err(LifecycleError::InvalidArgument(format!(
+                "'NoncurrentDays' for StorageClass '{}' must be greater than for StorageClass '{}' in the same rule",
+                b.class, a.class
+            )));
+        }
+    }
     if let Some(Expiry::Days(e)) = expiry {
         if current.iter().any(|t| matches!(t.when, Expiry::Days(d) if d >= e)) {
             return Err(LifecycleError::InvalidArgument(
@@ -473,22 +495,29 @@ pub fn validate(doc: &LifecycleXml) -> Result<Lifecycle, LifecycleError> {
     Ok(Lifecycle { rules })
 }
 
-/// `t` rounded up to the next day boundary.
+/// `t` rounded up to the next day boundary (saturating: absurdly far futures stay far).
 pub fn ceil_day(t: i64, day_ms: i64) -> i64 {
-    t.div_euclid(day_ms) * day_ms + if t.rem_euclid(day_ms) == 0 { 0 } else { day_ms }
+    let floor = t.div_euclid(day_ms).saturating_mul(day_ms);
+    if t.rem_euclid(day_ms) == 0 {
+        floor
+    } else {
+        floor.saturating_add(day_ms)
+    }
 }
 
 /// When the current version created at `created_ms` expires under `expiry`.
 pub fn expiry_time(expiry: Expiry, created_ms: i64, day_ms: i64) -> i64 {
     match expiry {
-        Expiry::Days(d) => ceil_day(created_ms + i64::try_from(d).unwrap_or(i64::MAX / 2) * day_ms, day_ms),
+        Expiry::Days(d) => after_days(created_ms, d, day_ms),
         Expiry::Date(t) => t,
     }
 }
 
 /// Days after `since` (rounded up to a day boundary), for noncurrent and upload rules.
+/// Saturates: a rule of 10^18 days is due never, not at once.
 pub fn after_days(since_ms: i64, days: u64, day_ms: i64) -> i64 {
-    ceil_day(since_ms + i64::try_from(days).unwrap_or(i64::MAX / 2) * day_ms, day_ms)
+    let span = i64::try_from(days).unwrap_or(i64::MAX).saturating_mul(day_ms);
+    ceil_day(since_ms.saturating_add(span), day_ms)
 }
 
 /// Whether `rule` may transition an object of `size` bytes (see [`TRANSITION_MIN_SIZE`]).
@@ -497,8 +526,9 @@ fn may_transition(rule: &Rule, size: u64) -> bool {
 }
 
 /// The storage class a current version should be in now, if it should move: of the
-/// transitions due among `rules` (each already matched to the object), the one due
-/// last, provided it is further down the waterfall than `class`.
+/// transitions due among `rules` (each already matched to the object), the one furthest
+/// down the waterfall, provided it is further down than `class` (S3 picks the cheapest
+/// class when several transitions apply).
 pub fn transition_due<'a>(rules: &[&'a Rule], size: u64, class: &str, created_ms: i64, now: i64, day_ms: i64) -> Option<&'a str> {
     rules
         .iter()
@@ -506,7 +536,7 @@ pub fn transition_due<'a>(rules: &[&'a Rule], size: u64, class: &str, created_ms
         .flat_map(|r| r.transitions.iter())
         .map(|t| (expiry_time(t.when, created_ms, day_ms), t.class.as_str()))
         .filter(|(due, _)| now >= *due)
-        .max_by_key(|(due, c)| (*due, waterfall_rank(c)))
+        .max_by_key(|(due, c)| (waterfall_rank(c), *due))
         .map(|(_, c)| c)
         .filter(|c| waterfall_rank(c) > waterfall_rank(class))
 }
@@ -529,7 +559,7 @@ pub fn noncurrent_transition_due<'a>(
         .filter(|t| t.keep.is_none_or(|k| newer >= k))
         .map(|t| (after_days(since_ms, t.days, day_ms), t.class.as_str()))
         .filter(|(due, _)| now >= *due)
-        .max_by_key(|(due, c)| (*due, waterfall_rank(c)))
+        .max_by_key(|(due, c)| (waterfall_rank(c), *due))
         .map(|(_, c)| c)
         .filter(|c| waterfall_rank(c) > waterfall_rank(class))
 }
@@ -667,6 +697,45 @@ mod tests {
         )
         .unwrap();
         assert_eq!(transition_due(&small.rules.iter().collect::<Vec<_>>(), 10, "STANDARD", 5, day, day), Some("GLACIER_IR"));
+        // Across rules the coldest due class wins, not the transition due last.
+        let two = parse(
+            "<LifecycleConfiguration>\
+             <Rule><ID>cold</ID><Filter/><Status>Enabled</Status><Transition><Days>1</Days><StorageClass>GLACIER</StorageClass></Transition></Rule>\
+             <Rule><ID>warm</ID><Filter/><Status>Enabled</Status><Transition><Days>5</Days><StorageClass>STANDARD_IA</StorageClass></Transition></Rule>\
+             </LifecycleConfiguration>",
+        )
+        .unwrap();
+        assert_eq!(transition_due(&two.rules.iter().collect::<Vec<_>>(), big, "STANDARD", 0, 6 * day, day), Some("GLACIER"));
+        // Within a rule a colder class must come later.
+        for (later, earlier) in [("1", "3"), ("2", "2")] {
+            let backwards = parse(&format!(
+                "<LifecycleConfiguration><Rule><Filter/><Status>Enabled</Status>\
+                 <Transition><Days>{earlier}</Days><StorageClass>STANDARD_IA</StorageClass></Transition>\
+                 <Transition><Days>{later}</Days><StorageClass>GLACIER</StorageClass></Transition></Rule></LifecycleConfiguration>"
+            ));
+            assert!(matches!(backwards, Err(LifecycleError::InvalidArgument(m)) if m.contains("GLACIER")), "{later} after {earlier}");
+        }
+        let backwards = parse(
+            "<LifecycleConfiguration><Rule><Filter/><Status>Enabled</Status>\
+             <NoncurrentVersionTransition><NoncurrentDays>5</NoncurrentDays><StorageClass>STANDARD_IA</StorageClass></NoncurrentVersionTransition>\
+             <NoncurrentVersionTransition><NoncurrentDays>4</NoncurrentDays><StorageClass>DEEP_ARCHIVE</StorageClass></NoncurrentVersionTransition>\
+             </Rule></LifecycleConfiguration>",
+        );
+        assert!(matches!(backwards, Err(LifecycleError::InvalidArgument(_))));
+    }
+
+    #[test]
+    fn huge_day_counts_saturate_instead_of_overflowing() {
+        let day = 86_400_000;
+        let huge = parse(&format!(
+            "<LifecycleConfiguration><Rule><Filter/><Status>Enabled</Status><Expiration><Days>{}</Days></Expiration></Rule></LifecycleConfiguration>",
+            i64::MAX
+        ))
+        .unwrap();
+        let (_, when) = huge.expiration_for("k", 1, &[], 1_767_261_600_000, day).unwrap();
+        assert!(when > 1_767_261_600_000 + 1000 * 365 * day, "due in the far future, not now: {when}");
+        assert_eq!(after_days(i64::MAX - 5, 3, day), i64::MAX);
+        assert!(ceil_day(i64::MAX, day) >= i64::MAX - day);
     }
 
     #[test]

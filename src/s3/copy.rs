@@ -12,6 +12,7 @@ use crate::model::bucket::validate_name;
 use crate::model::event::CauseKind;
 use crate::model::object::NULL_VERSION;
 use crate::model::ObjectVersion;
+use crate::store::ReadLease;
 
 /// A parsed `x-amz-copy-source`.
 #[derive(Debug, PartialEq, Eq)]
@@ -47,7 +48,9 @@ fn parse_copy_source(raw: &str) -> S3Result<CopySource> {
 
 /// Resolves `x-amz-copy-source` to the source version, checking its bucket, key,
 /// version and the `x-amz-copy-source-if-*` conditions. Shared with UploadPartCopy.
-pub(super) fn resolve_source(ctx: &Ctx<'_>) -> S3Result<(CopySource, ObjectVersion)> {
+/// The source's blobs are leased until the returned lease is dropped, so a source deleted
+/// while it is copied still copies whole.
+pub(super) fn resolve_source(ctx: &Ctx<'_>) -> S3Result<(CopySource, ObjectVersion, ReadLease)> {
     let source = parse_copy_source(ctx.header("x-amz-copy-source").unwrap_or_default())?;
     validate_name(&source.bucket).map_err(|why| S3Error::with_message(S3ErrorCode::InvalidBucketName, why))?;
     let store = &ctx.state.store;
@@ -71,7 +74,10 @@ pub(super) fn resolve_source(ctx: &Ctx<'_>) -> S3Result<(CopySource, ObjectVersi
     if !check_copy_source(ctx.headers(), &src) {
         return Err(S3Error::new(S3ErrorCode::PreconditionFailed));
     }
-    Ok((source, src))
+    // Changed since looked up: the copy source is gone (NoSuchKey), as if it had
+    // been deleted a moment earlier.
+    let lease = store.lease(&source.bucket, &source.key, &src)?;
+    Ok((source, src, lease))
 }
 
 /// PUT /bucket/key with x-amz-copy-source.
@@ -79,7 +85,7 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
     let key = ctx.key()?;
     let store = &ctx.state.store;
-    let (source, src) = resolve_source(ctx)?;
+    let (source, src, _lease) = resolve_source(ctx)?;
     let replace = match ctx.header("x-amz-metadata-directive") {
         None => false,
         Some(d) if d.eq_ignore_ascii_case("COPY") => false,

@@ -77,6 +77,7 @@ codes! {
     NotImplemented => StatusCode::NOT_IMPLEMENTED, "A header or query you provided implies functionality that is not implemented.";
     PreconditionFailed => StatusCode::PRECONDITION_FAILED, "At least one of the preconditions you specified did not hold.";
     RequestTimeTooSkewed => StatusCode::FORBIDDEN, "The difference between the request time and the server's time is too large.";
+    SlowDown => StatusCode::SERVICE_UNAVAILABLE, "Please reduce your request rate.";
     SignatureDoesNotMatch => StatusCode::FORBIDDEN, "The request signature we calculated does not match the signature you provided. Check your key and signing method.";
     XAmzContentSHA256Mismatch => StatusCode::BAD_REQUEST, "The provided 'x-amz-content-sha256' header does not match what was computed.";
 }

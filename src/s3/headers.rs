@@ -26,9 +26,11 @@ pub fn to_ms(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// RFC 7231 date (Last-Modified).
+/// RFC 7231 date (Last-Modified). HTTP dates end at year 9999; later times (a
+/// lifecycle rule of absurdly many days) are shown as its last second.
 pub fn http_date(ms: i64) -> String {
-    httpdate::fmt_http_date(from_ms(ms))
+    const LAST_HTTP_DATE_MS: i64 = 253_402_300_799_000;
+    httpdate::fmt_http_date(from_ms(ms.min(LAST_HTTP_DATE_MS)))
 }
 
 /// ISO 8601 with milliseconds, as in S3 XML (`2009-10-12T17:50:30.000Z`).
@@ -118,6 +120,7 @@ mod tests {
     #[test]
     fn dates() {
         assert_eq!(iso8601(1_255_369_830_123), "2009-10-12T17:50:30.123Z");
+        assert_eq!(http_date(i64::MAX), "Fri, 31 Dec 9999 23:59:59 GMT", "clamped, not a panic");
         assert_eq!(http_date(784_111_777_000), "Sun, 06 Nov 1994 08:49:37 GMT");
         assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").map(to_ms), Some(784_111_777_000));
     }

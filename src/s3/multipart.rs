@@ -205,7 +205,7 @@ pub async fn upload_part_copy(ctx: &Ctx<'_>) -> S3Result<Response> {
     let key = ctx.key()?;
     let number = part_number(ctx)?;
     let upload = in_progress(ctx, bucket, key)?;
-    let (_, src) = resolve_source(ctx)?;
+    let (_, src, _lease) = resolve_source(ctx)?;
     let range = copy_range(ctx, src.size)?.unwrap_or(ByteRange { start: 0, end: src.size.saturating_sub(1) });
     let len = if src.size == 0 { 0 } else { range.len() };
     if len > MAX_PART_SIZE {

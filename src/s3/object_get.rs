@@ -14,6 +14,7 @@ use super::Response;
 use crate::model::object::NULL_VERSION;
 use crate::model::range::{resolve, slice_manifest, ByteRange, RangeOutcome};
 use crate::model::ObjectVersion;
+use crate::store::{ReadLease, StoreError};
 
 /// `response-*` query parameters and the header each overrides.
 const OVERRIDES: [(&str, &str); 6] = [
@@ -29,7 +30,7 @@ const OVERRIDES: [(&str, &str); 6] = [
 pub fn get_object(ctx: &Ctx<'_>, head_only: bool) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
     let key = ctx.key()?;
-    let version = find_version(ctx, bucket, key)?;
+    let (version, lease) = leased_version(ctx, bucket, key, !head_only)?;
     match check_read(ctx.headers(), &version) {
         Verdict::Proceed => {}
         Verdict::Failed => return Err(S3Error::new(S3ErrorCode::PreconditionFailed)),
@@ -65,7 +66,7 @@ pub fn get_object(ctx: &Ctx<'_>, head_only: bool) -> S3Result<Response> {
     let served = range.unwrap_or(whole);
     let length = if version.size == 0 { 0 } else { served.len() };
 
-    let mut r = if head_only || length == 0 { empty(StatusCode::OK) } else { stream_body(ctx, &version, served) };
+    let mut r = if head_only || length == 0 { empty(StatusCode::OK) } else { stream_body(ctx, &version, served, lease) };
     if range.is_some() {
         *r.status_mut() = StatusCode::PARTIAL_CONTENT;
     }
@@ -104,6 +105,26 @@ pub(super) fn find_version(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<O
     Err(e)
 }
 
+/// Times a GET looks its version up again when it changed between lookup and lease.
+const LEASE_ATTEMPTS: usize = 3;
+
+/// [`find_version`], with its blobs leased for reading when `lease` (a GET body).
+fn leased_version(ctx: &Ctx<'_>, bucket: &str, key: &str, lease: bool) -> S3Result<(ObjectVersion, Option<ReadLease>)> {
+    for _ in 0..LEASE_ATTEMPTS {
+        let version = find_version(ctx, bucket, key)?;
+        if !lease || version.manifest.is_empty() {
+            return Ok((version, None));
+        }
+        match ctx.state.store.lease(bucket, key, &version) {
+            Ok(l) => return Ok((version, Some(l))),
+            // Deleted, overwritten or moved between lookup and lease: look again.
+            Err(StoreError::SourceGone) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(S3Error::with_message(S3ErrorCode::SlowDown, "The object kept changing while being read; retry the request"))
+}
+
 /// `partNumber` of a GET/HEAD: 1..=10000; for an object not uploaded in parts only 1.
 fn part_number(ctx: &Ctx<'_>) -> S3Result<Option<u32>> {
     let Some(raw) = ctx.param("partNumber") else { return Ok(None) };
@@ -123,11 +144,15 @@ fn part_range(version: &ObjectVersion, n: u32) -> Option<ByteRange> {
     (len > 0).then(|| ByteRange { start, end: start + len - 1 })
 }
 
-/// The response body: the manifest pieces covering `range`, read in bounded chunks.
-fn stream_body(ctx: &Ctx<'_>, version: &ObjectVersion, range: ByteRange) -> Response {
+/// The response body: the manifest pieces covering `range`, read in bounded chunks,
+/// holding `lease` until the body is done with.
+fn stream_body(ctx: &Ctx<'_>, version: &ObjectVersion, range: ByteRange, lease: Option<ReadLease>) -> Response {
     let blobs = ctx.state.store.blobs_for(&version.storage_class).clone();
     let pieces = slice_manifest(&version.manifest, range);
-    let bytes = stream::iter(pieces).flat_map(move |p| blobs.read(&p.hash, p.offset, p.len));
+    let bytes = stream::iter(pieces).flat_map(move |p| {
+        let _held = &lease;
+        blobs.read(&p.hash, p.offset, p.len)
+    });
     let body = BodyExt::boxed(StreamBody::new(bytes.map_ok(Frame::data)));
     hyper::Response::new(body)
 }

@@ -17,10 +17,12 @@ impl Store {
         }
         let pins = self.locked();
         for &(tier, hash) in blobs {
-            if pins.contains_key(&(tier, hash)) {
-                continue;
-            }
             match self.count((tier, hash)) {
+                // In use by a read or a write: collected when its last pin goes (see
+                // [`super::ReadLease`]).
+                Ok(0) if pins.contains_key(&(tier, hash)) => {
+                    self.deferred().insert((tier, hash));
+                }
                 Ok(0) => {
                     if let Err(e) = self.tiers[tier].blobs.remove(&hash) {
                         if e.kind() != std::io::ErrorKind::NotFound {

@@ -17,6 +17,7 @@
 
 mod audit;
 mod collector;
+mod lease;
 mod multipart;
 mod outbox;
 mod settings;
@@ -24,6 +25,7 @@ mod transition;
 mod versions;
 
 pub use audit::AuditReport;
+pub use lease::ReadLease;
 pub use multipart::{CompleteOutcome, UploadListing};
 pub use outbox::RULES as NOTIFICATION_RULES;
 pub use versions::{DeleteOutcome, VersionEntry};
@@ -78,7 +80,8 @@ pub enum StoreError {
     /// A write precondition did not hold at commit time.
     #[error("precondition failed")]
     PreconditionFailed,
-    /// A storage tier that holds objects is no longer configured.
+    /// A storage tier that holds objects is no longer configured, or a declared tier's
+    /// class already has objects in the main blob directory.
     #[error("storage.tiers: {0}")]
     TierMissing(String),
     /// The metadata store failed.
@@ -134,6 +137,10 @@ pub struct Store {
     /// Serializes read-check-write of metadata, pinning and collection. Held only for
     /// in-memory work (sled apply, renames are outside), never across an await.
     lock: Mutex<Pins>,
+    /// Blobs whose last reference was durably dropped while they were pinned: the
+    /// collector skipped them, and whoever unpins them last collects them. Locked only
+    /// while `lock` is held.
+    deferred: Mutex<std::collections::HashSet<TierBlob>>,
     /// Last version sequence number handed out (persisted in every batch that uses one).
     seq: AtomicU64,
     /// Signalled after commits that may have queued events.
@@ -142,7 +149,7 @@ pub struct Store {
     bus: tokio::sync::broadcast::Sender<Arc<crate::model::event::OutboxEntry>>,
 }
 
-/// Blobs being published by in-flight writes → number of writers.
+/// Blobs being published by in-flight writes or streamed by reads → number of pins.
 type Pins = HashMap<TierBlob, u32>;
 
 /// Events buffered per bus subscriber before the slowest starts losing the oldest.
@@ -153,6 +160,10 @@ const SEQ_COUNTER: &str = "seq";
 
 /// Key of the storage classes that have ever had a tier, newline-separated.
 const TIERS_COUNTER: &str = "tiers";
+
+/// Key of the storage classes other than `STANDARD` whose objects were written to the
+/// main blob directory before this store knew tiers, newline-separated.
+const MAIN_CLASSES_COUNTER: &str = "main_classes";
 
 impl Store {
     /// Opens the store under `root` (`meta/` and the blob directories), creating it if
@@ -196,6 +207,7 @@ impl Store {
                 .chain(tiers.into_iter().map(|(class, blobs)| Tier { class, blobs }))
                 .collect(),
             lock: Mutex::new(HashMap::new()),
+            deferred: Mutex::new(std::collections::HashSet::new()),
             seq: AtomicU64::new(seq),
             outbox_signal: tokio::sync::Notify::new(),
             bus: tokio::sync::broadcast::channel(BUS_CAPACITY).0,
@@ -549,23 +561,76 @@ impl Store {
 }
 
 /// Checks `configured` against the classes that ever had a tier, then records them.
+///
+/// A version's tier follows from its storage class, so a class must not change tiers
+/// while it has objects: a class that had a tier keeps it, and a class whose objects
+/// were written to the main directory before this store knew tiers (coffer once took any
+/// S3 class name as a label) cannot get one. The first open by a tier-aware coffer finds
+/// those classes with one scan and records them.
 fn remember_tiers(meta: &dyn MetaStore, configured: &[&str]) -> StoreResult<()> {
     let key = keys::counter(TIERS_COUNTER);
-    let known = meta.get(&key)?.unwrap_or_default();
+    let recorded = meta.get(&key)?;
+    let mut batch = Batch::new();
+    if recorded.is_none() {
+        batch.put(keys::counter(MAIN_CLASSES_COUNTER), classes_in_main(meta)?.join("\n").into_bytes());
+    }
+    let in_main = match batch.ops().first() {
+        Some((_, Some(v))) => v.clone(),
+        _ => meta.get(&keys::counter(MAIN_CLASSES_COUNTER))?.unwrap_or_default(),
+    };
+    let in_main: Vec<&str> = std::str::from_utf8(&in_main).map_err(|_| corrupt("main_classes"))?.lines().collect();
+    if let Some(clash) = configured.iter().find(|c| in_main.contains(c)) {
+        return Err(StoreError::TierMissing(format!(
+            "{clash} has objects in the main blob directory, written before this store had tiers; it cannot have its own tier (remove it from storage.tiers)"
+        )));
+    }
+    let known = recorded.unwrap_or_default();
     let known: Vec<&str> = std::str::from_utf8(&known).map_err(|_| corrupt("tiers"))?.lines().collect();
     if let Some(missing) = known.iter().find(|c| !configured.contains(c)) {
         return Err(StoreError::TierMissing(format!(
             "{missing} had a tier when this store was last opened and may still hold objects; declare it again (its directory unchanged)"
         )));
     }
-    if configured.iter().any(|c| !known.contains(c)) {
+    if !batch.is_empty() || configured.iter().any(|c| !known.contains(c)) {
         let all: Vec<&str> = known.iter().chain(configured.iter().filter(|c| !known.contains(c))).copied().collect();
-        let mut batch = Batch::new();
         batch.put(key, all.join("\n").into_bytes());
         meta.apply(&batch)?;
         meta.flush()?;
     }
     Ok(())
+}
+
+/// The storage classes other than `STANDARD` of every version and multipart upload: one
+/// pass over all of them, sorted.
+fn classes_in_main(meta: &dyn MetaStore) -> StoreResult<Vec<String>> {
+    let mut classes = std::collections::BTreeSet::new();
+    let mut each = |range: (Vec<u8>, Vec<u8>), class_of: &dyn Fn(&[u8]) -> StoreResult<String>| -> StoreResult<()> {
+        let (mut start, end) = range;
+        loop {
+            let page = meta.scan(&start, Some(&end), 1000)?;
+            for (_, value) in &page {
+                let class = class_of(value)?;
+                if class != MAIN_CLASS {
+                    classes.insert(class);
+                }
+            }
+            match page.last() {
+                Some((last, _)) if page.len() == 1000 => start = [last.as_slice(), &[0]].concat(),
+                _ => return Ok(()),
+            }
+        }
+    };
+    let (buckets_start, buckets_end) = keys::bucket_range();
+    let buckets: Vec<String> = meta
+        .scan(&buckets_start, Some(&buckets_end), usize::MAX)?
+        .iter()
+        .filter_map(|(k, _)| keys::bucket_name(k).map(str::to_owned))
+        .collect();
+    for bucket in &buckets {
+        each(keys::version_range(bucket), &|v| Ok(stored::decode_version(v)?.storage_class))?;
+        each(keys::upload_range(bucket), &|v| Ok(stored::decode::<crate::model::multipart::UploadRecord>(v)?.storage_class))?;
+    }
+    Ok(classes.into_iter().collect())
 }
 
 fn unpin(pins: &mut Pins, blob: TierBlob) {
@@ -617,5 +682,21 @@ impl RefDelta {
             }
         }
         Ok(freed)
+    }
+}
+
+#[cfg(test)]
+impl Store {
+    /// Stores `data` as a new version of `key` with storage class `class` (its bytes in
+    /// that class's tier), as a PUT would.
+    pub(crate) async fn put_bytes_for_test(&self, bucket: &str, key: &str, data: bytes::Bytes, class: &str) -> ObjectVersion {
+        let mut w = self.blobs_for(class).writer(crate::blob::HashRequest::default());
+        w.write(data.clone()).await.unwrap();
+        let mut staged = w.finish().await.unwrap();
+        let mut v = ObjectVersion::empty_for_test(0);
+        v.size = data.len() as u64;
+        class.clone_into(&mut v.storage_class);
+        v.manifest = vec![crate::model::ManifestEntry { hash: staged.hash, offset: 0, len: v.size }];
+        self.put_object(bucket, key, v, std::slice::from_mut(&mut staged), &|_| true, &Cause::default()).await.unwrap()
     }
 }

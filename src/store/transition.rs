@@ -99,9 +99,9 @@ mod tests {
     use futures_util::StreamExt as _;
 
     use super::*;
-    use crate::blob::{Blobs, FsBlobStore, HashRequest};
+    use crate::blob::{Blobs, FsBlobStore};
     use crate::meta::MemoryStore;
-    use crate::model::{BucketRecord, ManifestEntry, ObjectVersion, Versioning};
+    use crate::model::{BucketRecord, Versioning};
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_transition_moves_blobs_and_references_and_keeps_bytes() {
@@ -113,18 +113,7 @@ mod tests {
         store.create_bucket("b", record).await.unwrap();
         let cause = Cause::default();
         let data = Bytes::from(vec![7u8; 300_000]);
-        let put = |key: &'static str| {
-            let (store, data, cause) = (&store, data.clone(), &cause);
-            async move {
-                let mut w = store.blobs_for("STANDARD").writer(HashRequest::default());
-                w.write(data.clone()).await.unwrap();
-                let mut staged = w.finish().await.unwrap();
-                let mut v = ObjectVersion::empty_for_test(0);
-                v.size = data.len() as u64;
-                v.manifest = vec![ManifestEntry { hash: staged.hash, offset: 0, len: v.size }];
-                store.put_object("b", key, v, std::slice::from_mut(&mut staged), &|_| true, cause).await.unwrap()
-            }
-        };
+        let put = |key: &'static str| store.put_bytes_for_test("b", key, data.clone(), "STANDARD");
         let old = put("k").await;
         let new = put("k").await;
         let other = put("shared").await;
@@ -171,5 +160,36 @@ mod tests {
         assert!(
             matches!(Store::open_with_tiers(&dir.path().join("data"), 8 << 20, &tiers), Err(StoreError::TierMissing(m)) if m.contains("STANDARD_IA"))
         );
+    }
+
+    #[tokio::test]
+    async fn a_class_with_objects_in_the_main_directory_cannot_get_a_tier() {
+        use crate::meta::{keys, Batch, MetaStore};
+        use crate::store::{MAIN_CLASSES_COUNTER, TIERS_COUNTER};
+        let dir = tempfile::tempdir().unwrap();
+        let meta: Arc<dyn MetaStore> = Arc::new(MemoryStore::new());
+        let main = Blobs::new(Arc::new(FsBlobStore::open(&dir.path().join("main")).unwrap()));
+        let cold = || Blobs::new(Arc::new(FsBlobStore::open(&dir.path().join("ia")).unwrap()));
+        let store = Store::with_parts(Arc::clone(&meta), main.clone()).unwrap();
+        let record = BucketRecord { created_ms: 0, region: "r".into(), versioning: Versioning::Enabled, owner: "o".into() };
+        store.create_bucket("b", record).await.unwrap();
+        // Written as a coffer without tiers did: the class a label, the bytes in main.
+        store.put_bytes_for_test("b", "k", Bytes::from_static(b"old bytes"), "STANDARD_IA").await;
+        drop(store);
+        let mut forget = Batch::new();
+        forget.delete(keys::counter(TIERS_COUNTER));
+        forget.delete(keys::counter(MAIN_CLASSES_COUNTER));
+        meta.apply(&forget).unwrap();
+
+        let refused = Store::with_tiers(Arc::clone(&meta), main.clone(), vec![("STANDARD_IA".into(), cold())]);
+        assert!(matches!(refused, Err(StoreError::TierMissing(m)) if m.contains("STANDARD_IA") && m.contains("main blob directory")));
+        let store = Store::with_parts(Arc::clone(&meta), main.clone()).unwrap();
+        let hash = store.current("b", "k").unwrap().unwrap().manifest[0].hash;
+        assert!(store.blobs_for("STANDARD_IA").exists(&hash), "served from the main directory");
+        drop(store);
+        // Recorded: still refused on a later open, and other classes can have tiers.
+        let refused = Store::with_tiers(Arc::clone(&meta), main.clone(), vec![("STANDARD_IA".into(), cold())]);
+        assert!(matches!(refused, Err(StoreError::TierMissing(_))));
+        Store::with_tiers(meta, main, vec![("GLACIER".into(), cold())]).unwrap();
     }
 }

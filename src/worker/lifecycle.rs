@@ -40,6 +40,9 @@ pub struct PassStats {
     pub transitioned: u64,
     /// Version records evaluated.
     pub scanned: u64,
+    /// Actions that failed (logged each; retried next pass). One object's trouble
+    /// (a damaged blob, say) does not stop the rest of the pass.
+    pub failed: u64,
 }
 
 /// Timing of the worker.
@@ -231,11 +234,22 @@ async fn apply(store: &Store, bucket: &str, actions: Vec<Action>, now: i64, stat
             (Ok(()), Action::Remove { .. }) => stats.versions_removed += 1,
             (Ok(()), Action::Transition { .. }) => stats.transitioned += 1,
             // Overwritten or deleted since it was evaluated: nothing to do.
-            (Err(StoreError::PreconditionFailed | StoreError::NoSuchBucket), _) => {}
-            (Err(e), _) => return Err(e),
+            (Err(StoreError::PreconditionFailed | StoreError::NoSuchBucket | StoreError::NoSuchVersion | StoreError::NoSuchKey), _) => {}
+            (Err(e), action) => {
+                stats.failed += 1;
+                tracing::warn!(%bucket, key = action.key(), error = %e, "lifecycle action failed; retried next pass");
+            }
         }
     }
     Ok(())
+}
+
+impl Action {
+    fn key(&self) -> &str {
+        match self {
+            Action::ExpireCurrent { key, .. } | Action::Remove { key, .. } | Action::Transition { key, .. } => key,
+        }
+    }
 }
 
 async fn abort_uploads(store: &Store, bucket: &str, rules: &[&Rule], now: i64, day: i64, stats: &mut PassStats) -> StoreResult<()> {
@@ -251,7 +265,10 @@ async fn abort_uploads(store: &Store, bucket: &str, rules: &[&Rule], now: i64, d
                 match store.abort_upload(bucket, &u.key, &u.upload_id).await {
                     Ok(()) => stats.uploads_aborted += 1,
                     Err(StoreError::NoSuchUpload) => {}
-                    Err(e) => return Err(e),
+                    Err(e) => {
+                        stats.failed += 1;
+                        tracing::warn!(%bucket, key = %u.key, error = %e, "lifecycle abort of an upload failed; retried next pass");
+                    }
                 }
             }
         }
@@ -302,5 +319,29 @@ mod tests {
         // Nothing expires before its time.
         store.put_object("life", "fresh", empty_object(10 * day), &mut [], &|_| true, &LIFECYCLE_CAUSE).await.unwrap();
         assert_eq!(run_once(&store, 10 * day + 1, day).await.unwrap(), PassStats { scanned: 1, ..PassStats::default() });
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_action_is_counted_and_the_pass_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let tiers = vec![("GLACIER".to_owned(), dir.path().join("cold"))];
+        let store = Store::open_with_tiers(&dir.path().join("data"), 8 << 20, &tiers).unwrap();
+        let record = BucketRecord { created_ms: 0, region: "r".into(), versioning: Versioning::Unversioned, owner: "o".into() };
+        store.create_bucket("life", record).await.unwrap();
+        let mut hashes = Vec::new();
+        for (key, byte) in [("a-damaged", 1u8), ("b-fine", 2)] {
+            let v = store.put_bytes_for_test("life", key, bytes::Bytes::from(vec![byte; 200_000]), "STANDARD").await;
+            hashes.push(v.manifest[0].hash);
+        }
+        // The first object's bytes are gone (a damaged disk): its transition cannot copy them.
+        store.blobs_for("STANDARD").remove(&hashes[0]).unwrap();
+        let xml = "<LifecycleConfiguration><Rule><ID>cold</ID><Filter/><Status>Enabled</Status>\
+                   <Transition><Days>1</Days><StorageClass>GLACIER</StorageClass></Transition></Rule></LifecycleConfiguration>";
+        store.set_bucket_config("life", DOCUMENT, Some(xml.as_bytes().to_vec())).await.unwrap();
+        let day = 1000;
+        let stats = run_once(&store, 10 * day, day).await.unwrap();
+        assert_eq!((stats.failed, stats.transitioned), (1, 1), "{stats:?}");
+        assert_eq!(store.current("life", "b-fine").unwrap().unwrap().storage_class, "GLACIER");
+        assert_eq!(store.current("life", "a-damaged").unwrap().unwrap().storage_class, "STANDARD", "left as it was");
     }
 }
