@@ -468,6 +468,13 @@ fn check_transitions(
             ));
         }
     }
+    if let Some(Expiry::Date(e)) = expiry {
+        if current.iter().any(|t| matches!(t.when, Expiry::Date(d) if d >= e)) {
+            return Err(LifecycleError::InvalidArgument(
+                "'Date' in the Expiration action must be later than 'Date' in the Transition action".into(),
+            ));
+        }
+    }
     if let Some((e, _)) = noncurrent_expiry {
         if noncurrent.iter().any(|t| t.days >= e) {
             return Err(LifecycleError::InvalidArgument(
@@ -722,6 +729,12 @@ mod tests {
              </Rule></LifecycleConfiguration>",
         );
         assert!(matches!(backwards, Err(LifecycleError::InvalidArgument(_))));
+        let expires_first = parse(
+            "<LifecycleConfiguration><Rule><Filter/><Status>Enabled</Status>\
+             <Transition><Date>2027-02-01T00:00:00Z</Date><StorageClass>GLACIER</StorageClass></Transition>\
+             <Expiration><Date>2027-01-01T00:00:00Z</Date></Expiration></Rule></LifecycleConfiguration>",
+        );
+        assert!(matches!(expires_first, Err(LifecycleError::InvalidArgument(m)) if m.contains("'Date'")));
     }
 
     #[test]
