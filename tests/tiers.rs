@@ -85,17 +85,31 @@ async fn put_copy_and_multipart_store_bytes_in_the_class_tier() {
     let r = s3.upload_part_copy().bucket("tier").key("mp").upload_id(id).part_number(3).copy_source("tier/src").send().await.unwrap();
     parts.insert(2, CompletedPart::builder().part_number(3).e_tag(r.copy_part_result().unwrap().e_tag().unwrap()).build());
     assert!(blob_path(&ia, &src).is_file());
+    // A ranged copy into the tier writes only the range there.
+    let r = s3
+        .upload_part_copy()
+        .bucket("tier")
+        .key("mp")
+        .upload_id(id)
+        .part_number(4)
+        .copy_source("tier/src")
+        .copy_source_range("bytes=100-200099")
+        .send()
+        .await
+        .unwrap();
+    let ranged = CompletedPart::builder().part_number(4).e_tag(r.copy_part_result().unwrap().e_tag().unwrap()).build();
+    assert!(blob_path(&ia, &src[100..200_100]).is_file(), "the range alone is written to the tier");
     let done = CompletedMultipartUpload::builder().set_parts(Some(vec![parts[0].clone(), parts[2].clone(), parts[1].clone()])).build();
     // Parts must ascend: 1, 2, 3 in order.
     let r = s3.complete_multipart_upload().bucket("tier").key("mp").upload_id(id).multipart_upload(done).send().await;
     assert_sdk_error(r, 400, Some("InvalidPartOrder"));
     let mut ordered = parts.clone();
     ordered.sort_by_key(CompletedPart::part_number);
-    // Part 2 is small and not last: complete with parts 1 and 3 only.
-    let done = CompletedMultipartUpload::builder().set_parts(Some(vec![ordered[0].clone(), ordered[2].clone()])).build();
+    // Part 2 is small and not last: complete with parts 1, 3 and 4 only.
+    let done = CompletedMultipartUpload::builder().set_parts(Some(vec![ordered[0].clone(), ordered[2].clone(), ranged])).build();
     s3.complete_multipart_upload().bucket("tier").key("mp").upload_id(id).multipart_upload(done).send().await.unwrap();
     assert_eq!(s3.head_object().bucket("tier").key("mp").send().await.unwrap().storage_class(), Some(&StorageClass::StandardIa));
-    assert_eq!(get(&s3, "tier", "mp").await, [p1.as_slice(), src.as_slice()].concat());
+    assert_eq!(get(&s3, "tier", "mp").await, [p1.as_slice(), src.as_slice(), &src[100..200_100]].concat());
     assert!(!blob_path(&ia, &p2).exists(), "the unlisted part's blob is collected");
 
     let list = s3.list_objects_v2().bucket("tier").send().await.unwrap();

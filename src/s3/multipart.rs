@@ -198,6 +198,26 @@ async fn hash_pieces(
     hasher.await.map_err(S3Error::internal)
 }
 
+/// Writes the bytes of `pieces` (stored in class `from`'s tier) as one new blob in class
+/// `to`'s tier, with its MD5 and the `alg` checksum.
+async fn copy_pieces(
+    ctx: &Ctx<'_>,
+    from: &str,
+    to: &str,
+    pieces: &[crate::model::ManifestEntry],
+    alg: ChecksumAlgorithm,
+) -> S3Result<crate::blob::StagedBlob> {
+    let store = &ctx.state.store;
+    let mut writer = store.blobs_for(to).writer(crate::blob::HashRequest { checksums: vec![alg], sha256: false });
+    for piece in pieces {
+        let mut stream = Box::pin(store.blobs_for(from).read(&piece.hash, piece.offset, piece.len));
+        while let Some(chunk) = stream.next().await {
+            writer.write(chunk.map_err(S3Error::internal)?).await.map_err(S3Error::internal)?;
+        }
+    }
+    writer.finish().await.map_err(S3Error::internal)
+}
+
 /// PUT /bucket/key?partNumber=N&uploadId=ID with x-amz-copy-source: the part shares the
 /// source's blobs; the bytes are read once, only to compute the part's MD5 and checksum.
 pub async fn upload_part_copy(ctx: &Ctx<'_>) -> S3Result<Response> {
@@ -214,10 +234,20 @@ pub async fn upload_part_copy(ctx: &Ctx<'_>) -> S3Result<Response> {
             "The specified copy source is larger than the maximum allowable size for a copy source: 5368709120",
         ));
     }
-    let manifest = if len == 0 { Vec::new() } else { slice_manifest(&src.manifest, range) };
-    let (md5, checksums) = hash_pieces(ctx, &src.storage_class, &manifest, vec![part_algorithm(&upload)]).await?;
-    // A source in another tier than the upload's is copied over (whole blobs).
-    let mut staged = ctx.state.store.stage_in_tier(&manifest, &src.storage_class, &upload.storage_class).await?;
+    let pieces = if len == 0 { Vec::new() } else { slice_manifest(&src.manifest, range) };
+    let store = &ctx.state.store;
+    let alg = part_algorithm(&upload);
+    let (md5, checksums, manifest, mut staged) =
+        if pieces.is_empty() || store.tier_of(&src.storage_class) == store.tier_of(&upload.storage_class) {
+            // The part shares the source's blobs; its bytes are read only to hash them.
+            let (md5, checksums) = hash_pieces(ctx, &src.storage_class, &pieces, vec![alg]).await?;
+            (md5, checksums, pieces, Vec::new())
+        } else {
+            // The upload's tier is another: write just the copied range there.
+            let staged = copy_pieces(ctx, &src.storage_class, &upload.storage_class, &pieces, alg).await?;
+            let manifest = vec![crate::model::ManifestEntry { hash: staged.hash, offset: 0, len: staged.len }];
+            (staged.md5, staged.checksums.clone(), manifest, vec![staged])
+        };
     let now = to_ms((ctx.state.clock)());
     let part = PartRecord { part_number: number, size: len, md5, last_modified_ms: now, manifest, checksums };
     ctx.state.store.put_part(bucket, key, &upload.upload_id, part.clone(), &mut staged).await?;
