@@ -202,7 +202,7 @@ pub struct NoncurrentTransition {
 }
 
 /// Objects below this size are not transitioned unless a rule's filter sets
-/// ObjectSizeGreaterThan (S3's default since 2024, announced by the
+/// ObjectSizeGreaterThan or ObjectSizeLessThan (S3's default since 2024, announced by the
 /// `x-amz-transition-default-minimum-object-size: all_storage_classes_128K` header).
 pub const TRANSITION_MIN_SIZE: u64 = 128 * 1024;
 
@@ -529,7 +529,7 @@ pub fn after_days(since_ms: i64, days: u64, day_ms: i64) -> i64 {
 
 /// Whether `rule` may transition an object of `size` bytes (see [`TRANSITION_MIN_SIZE`]).
 fn may_transition(rule: &Rule, size: u64) -> bool {
-    rule.filter.size_gt.is_some() || size >= TRANSITION_MIN_SIZE
+    rule.filter.size_gt.is_some() || rule.filter.size_lt.is_some() || size >= TRANSITION_MIN_SIZE
 }
 
 /// The storage class a current version should be in now, if it should move: of the
@@ -704,6 +704,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(transition_due(&small.rules.iter().collect::<Vec<_>>(), 10, "STANDARD", 5, day, day), Some("GLACIER_IR"));
+        let below = parse(
+            "<LifecycleConfiguration><Rule><Filter><ObjectSizeLessThan>1000</ObjectSizeLessThan></Filter><Status>Enabled</Status>\
+             <Transition><Days>0</Days><StorageClass>GLACIER</StorageClass></Transition></Rule></LifecycleConfiguration>",
+        )
+        .unwrap();
+        assert_eq!(transition_due(&below.rules.iter().collect::<Vec<_>>(), 10, "STANDARD", 5, day, day), Some("GLACIER"), "so does ObjectSizeLessThan");
         // Across rules the coldest due class wins, not the transition due last.
         let two = parse(
             "<LifecycleConfiguration>\
