@@ -709,7 +709,11 @@ mod tests {
              <Transition><Days>0</Days><StorageClass>GLACIER</StorageClass></Transition></Rule></LifecycleConfiguration>",
         )
         .unwrap();
-        assert_eq!(transition_due(&below.rules.iter().collect::<Vec<_>>(), 10, "STANDARD", 5, day, day), Some("GLACIER"), "so does ObjectSizeLessThan");
+        assert_eq!(
+            transition_due(&below.rules.iter().collect::<Vec<_>>(), 10, "STANDARD", 5, day, day),
+            Some("GLACIER"),
+            "so does ObjectSizeLessThan"
+        );
         // Across rules the coldest due class wins, not the transition due last.
         let two = parse(
             "<LifecycleConfiguration>\

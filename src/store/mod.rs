@@ -21,6 +21,7 @@ mod lease;
 mod multipart;
 mod outbox;
 mod settings;
+mod tier_dir;
 mod transition;
 mod versions;
 
@@ -178,9 +179,11 @@ impl Store {
         std::fs::create_dir_all(root)?;
         let meta: Arc<dyn MetaStore> = Arc::new(SledStore::open(&root.join("meta"), cache_bytes)?);
         let blobs = Blobs::new(Arc::new(FsBlobStore::open(root)?));
+        let known = meta.get(&keys::counter(TIERS_COUNTER))?.unwrap_or_default();
+        let known: Vec<&str> = std::str::from_utf8(&known).map_err(|_| corrupt("tiers"))?.lines().collect();
         let mut tier_blobs = Vec::new();
         for (class, dir) in tiers {
-            std::fs::create_dir_all(dir)?;
+            tier_dir::check(class, dir, known.contains(&class.as_str()))?;
             tier_blobs.push((class.clone(), Blobs::new(Arc::new(FsBlobStore::open(dir)?))));
         }
         Self::with_tiers(meta, blobs, tier_blobs)

@@ -162,6 +162,29 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_tier_directory_must_be_the_one_used_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let (cold, ia, empty) = (dir.path().join("cold"), dir.path().join("ia"), dir.path().join("unmounted"));
+        let tiers =
+            |g: &std::path::Path, i: &std::path::Path| vec![("GLACIER".to_owned(), g.to_owned()), ("STANDARD_IA".to_owned(), i.to_owned())];
+        drop(Store::open_with_tiers(&data, 8 << 20, &tiers(&cold, &ia)).unwrap());
+        std::fs::create_dir_all(cold.join("blobs/ab")).unwrap();
+        // Swapped in the configuration.
+        let swapped = Store::open_with_tiers(&data, 8 << 20, &tiers(&ia, &cold));
+        assert!(matches!(swapped, Err(StoreError::TierMissing(m)) if m.contains("holds the")));
+        // A disk not mounted: an empty directory where GLACIER's was.
+        std::fs::create_dir_all(&empty).unwrap();
+        let unmounted = Store::open_with_tiers(&data, 8 << 20, &tiers(&empty, &ia));
+        assert!(matches!(unmounted, Err(StoreError::TierMissing(m)) if m.contains("mounted")));
+        assert!(!empty.join("coffer-tier").exists(), "nothing written to the wrong directory");
+        // A tier from before markers, holding blobs, is adopted.
+        std::fs::remove_file(cold.join("coffer-tier")).unwrap();
+        drop(Store::open_with_tiers(&data, 8 << 20, &tiers(&cold, &ia)).unwrap());
+        assert_eq!(std::fs::read_to_string(cold.join("coffer-tier")).unwrap(), "GLACIER\n");
+    }
+
     #[tokio::test]
     async fn a_class_with_objects_in_the_main_directory_cannot_get_a_tier() {
         use crate::meta::{keys, Batch, MetaStore};
