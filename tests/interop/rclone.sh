@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 
 apt_install rclone rclone
-echo "rclone: $(rclone version | head -n 1)"
+echo "rclone: $(rclone version | sed -n 1p)"
 start_server
 cd "$WORK"
 
