@@ -7,15 +7,17 @@
 //! blobs and records them as deferred, and the lease collects them when it ends. So a
 //! read that began sees the whole version it began with, as on S3.
 
+use std::ops::Deref;
 use std::sync::{Arc, MutexGuard, PoisonError};
 
 use super::{unpin, Store, StoreError, StoreResult, TierBlob};
 use crate::meta::keys;
 use crate::model::{stored, ObjectVersion};
 
-/// The blobs of one version, pinned until this is dropped.
-pub struct ReadLease {
-    store: Arc<Store>,
+/// The blobs of one version, pinned until this is dropped. Holds the store by `Arc`
+/// (a response body outlives its handler) or by reference (inside a store operation).
+pub struct ReadLease<S: Deref<Target = Store> = Arc<Store>> {
+    store: S,
     blobs: Vec<TierBlob>,
 }
 
@@ -24,28 +26,12 @@ impl Store {
     /// [`StoreError::SourceGone`] if the version changed tier or went away since it was
     /// looked up (its blobs may be gone): look it up again.
     pub fn lease(self: &Arc<Self>, bucket: &str, key: &str, version: &ObjectVersion) -> StoreResult<ReadLease> {
-        let tier = self.tier_of(&version.storage_class);
-        let mut blobs: Vec<TierBlob> = version.manifest.iter().map(|e| (tier, e.hash)).collect();
-        blobs.sort_unstable();
-        blobs.dedup();
-        {
-            let mut pins = self.locked();
-            for b in &blobs {
-                *pins.entry(*b).or_insert(0) += 1;
-            }
-        }
-        let lease = ReadLease { store: Arc::clone(self), blobs };
-        // Pinned first, checked second: if the record is still there now, its blobs
-        // were referenced when the pins went in, and the collector now leaves them.
-        let still = match self.meta.get(&keys::version(bucket, key, version.seq))? {
-            Some(raw) => stored::decode_version(&raw)?.storage_class == version.storage_class,
-            None => false,
-        };
-        if still {
-            Ok(lease)
-        } else {
-            Err(StoreError::SourceGone)
-        }
+        lease_in(Arc::clone(self), bucket, key, version)
+    }
+
+    /// [`Store::lease`] for use within a store operation.
+    pub(super) fn lease_here(&self, bucket: &str, key: &str, version: &ObjectVersion) -> StoreResult<ReadLease<&Store>> {
+        lease_in(self, bucket, key, version)
     }
 
     /// Blobs whose collection waits for their last pin.
@@ -54,7 +40,33 @@ impl Store {
     }
 }
 
-impl Drop for ReadLease {
+fn lease_in<S: Deref<Target = Store>>(store: S, bucket: &str, key: &str, version: &ObjectVersion) -> StoreResult<ReadLease<S>> {
+    let tier = store.tier_of(&version.storage_class);
+    let mut blobs: Vec<TierBlob> = version.manifest.iter().map(|e| (tier, e.hash)).collect();
+    blobs.sort_unstable();
+    blobs.dedup();
+    {
+        let mut pins = store.locked();
+        for b in &blobs {
+            *pins.entry(*b).or_insert(0) += 1;
+        }
+    }
+    let record = store.meta.get(&keys::version(bucket, key, version.seq));
+    let lease = ReadLease { store, blobs };
+    // Pinned first, checked second: if the record is still there now, its blobs were
+    // referenced when the pins went in, and the collector now leaves them.
+    let still = match record? {
+        Some(raw) => stored::decode_version(&raw)?.storage_class == version.storage_class,
+        None => false,
+    };
+    if still {
+        Ok(lease)
+    } else {
+        Err(StoreError::SourceGone)
+    }
+}
+
+impl<S: Deref<Target = Store>> Drop for ReadLease<S> {
     fn drop(&mut self) {
         let released: Vec<TierBlob> = {
             let mut pins = self.store.locked();

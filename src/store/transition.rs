@@ -43,7 +43,13 @@ impl Store {
         if version.delete_marker || version.storage_class != from || from == to {
             return Err(StoreError::PreconditionFailed);
         }
+        // Leased while copied: a delete meanwhile makes this transition stale, not broken.
+        let lease = match self.lease_here(bucket, key, &version) {
+            Err(StoreError::SourceGone) => return Err(StoreError::PreconditionFailed),
+            other => other?,
+        };
         let mut staged = self.stage_in_tier(&version.manifest, from, to).await?;
+        drop(lease);
         let target = self.tier_of(to);
         self.commit_with_blobs(target, &mut staged, |pinned| self.commit_transition(bucket, key, seq, from, to, pinned, now_ms, cause))
             .await
