@@ -104,6 +104,11 @@ impl<E: From<BarrierTaskFailed> + std::fmt::Display + Send + 'static> GroupSync<
         }
     }
 
+    /// Why the group is poisoned, if a barrier has failed.
+    pub fn failure(&self) -> Option<&str> {
+        self.poisoned.get().map(String::as_str)
+    }
+
     fn check_poison(&self) -> Result<(), E> {
         match self.poisoned.get() {
             Some(cause) => Err(BarrierTaskFailed::from(BarrierPoisoned(cause.clone())).into()),
@@ -168,5 +173,6 @@ mod tests {
         let later = group.durable().await.unwrap_err();
         assert!(later.to_string().contains("disk gone"), "{later}");
         assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert_eq!(group.failure(), Some("disk gone"));
     }
 }

@@ -224,6 +224,7 @@ async fn events_survive_target_outage_and_restart() {
     assert_eq!(after["events"]["outbox_backlog"], 0, "{after}");
     assert_eq!(after["events"]["delivered"], 4, "{after}");
     assert_eq!(after["events"]["dropped"], 0, "{after}");
+    assert!(after.as_object().unwrap().contains_key("durability_failure") && after["durability_failure"].is_null(), "{after}");
 }
 
 /// `GET /?coffer-stats`, signed.

@@ -169,6 +169,11 @@ impl Blobs {
         self.syncs.durable().await
     }
 
+    /// Why blob durability can no longer be promised, if a sync has failed.
+    pub fn sync_failure(&self) -> Option<&str> {
+        self.syncs.failure()
+    }
+
     /// Streams `len` bytes of blob `hash` from `offset` in chunks of at most 256 KiB,
     /// read ahead by at most two chunks. A read of the whole blob is verified: on a
     /// mismatch the last item is an `InvalidData` error instead of a clean end. A

@@ -27,6 +27,11 @@ impl GroupCommit {
         Self { group: GroupSync::new(move || store.flush()) }
     }
 
+    /// Why metadata durability can no longer be promised, if a flush has failed.
+    pub fn failure(&self) -> Option<&str> {
+        self.group.failure()
+    }
+
     /// Returns once every batch applied before this call is durable.
     pub async fn durable(&self) -> Result<(), MetaError> {
         self.group.durable().await

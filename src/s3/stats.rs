@@ -1,5 +1,6 @@
 //! `GET /?coffer-stats`: operational counters as JSON for the authenticated operator —
-//! the event outbox backlog and delivery counters, and the metadata store's disk use.
+//! the event outbox backlog and delivery counters, the metadata store's disk use, and
+//! whether a failed sync has made coffer refuse writes.
 
 use std::sync::atomic::Ordering;
 
@@ -21,6 +22,8 @@ pub fn stats(ctx: &Ctx<'_>) -> S3Result<Response> {
             "dropped": d.dropped.load(Ordering::Relaxed),
         },
         "metadata_bytes_on_disk": store.meta_size_on_disk(),
+        // null while writes are durable; else why every write now fails until restart.
+        "durability_failure": store.durability_failure(),
     });
     let body = serde_json::to_vec_pretty(&doc).map_err(S3Error::internal)?;
     let mut r = hyper::Response::new(Full::new(bytes::Bytes::from(body)).map_err(|never| match never {}).boxed());

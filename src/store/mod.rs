@@ -268,6 +268,13 @@ impl Store {
         self.meta.size_on_disk()
     }
 
+    /// Why writes are refused, if a metadata flush or a blob sync has failed (see
+    /// [`crate::group_sync`]): writes fail until coffer restarts.
+    pub fn durability_failure(&self) -> Option<String> {
+        let blobs = self.tiers.iter().find_map(|t| t.blobs.sync_failure().map(|e| format!("{} blobs: {e}", t.class)));
+        self.commits.failure().map(|e| format!("metadata: {e}")).or(blobs)
+    }
+
     fn locked(&self) -> MutexGuard<'_, Pins> {
         // Nothing panics while holding the lock in normal operation; if something did,
         // the pin map is still a valid map, so carry on.
@@ -701,5 +708,66 @@ impl Store {
         class.clone_into(&mut v.storage_class);
         v.manifest = vec![crate::model::ManifestEntry { hash: staged.hash, offset: 0, len: v.size }];
         self.put_object(bucket, key, v, std::slice::from_mut(&mut staged), &|_| true, &Cause::default()).await.unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::meta::MemoryStore;
+    use crate::model::BucketRecord;
+
+    /// A metadata store whose flushes fail once `failing` is set.
+    struct FlakyFlush {
+        inner: MemoryStore,
+        failing: std::sync::atomic::AtomicBool,
+    }
+
+    impl MetaStore for FlakyFlush {
+        fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, MetaError> {
+            self.inner.get(key)
+        }
+        fn scan(&self, start: &[u8], end: Option<&[u8]>, limit: usize) -> Result<Vec<crate::meta::Entry>, MetaError> {
+            self.inner.scan(start, end, limit)
+        }
+        fn scan_rev(&self, start: &[u8], end: &[u8], limit: usize) -> Result<Vec<crate::meta::Entry>, MetaError> {
+            self.inner.scan_rev(start, end, limit)
+        }
+        fn apply(&self, batch: &Batch) -> Result<(), MetaError> {
+            self.inner.apply(batch)
+        }
+        fn flush(&self) -> Result<(), MetaError> {
+            if self.failing.load(Ordering::SeqCst) {
+                return Err(MetaError::Backend("flush: I/O error".into()));
+            }
+            self.inner.flush()
+        }
+        fn size_on_disk(&self) -> u64 {
+            0
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_flush_refuses_every_later_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta = Arc::new(FlakyFlush { inner: MemoryStore::new(), failing: false.into() });
+        let blobs = Blobs::new(Arc::new(FsBlobStore::open(dir.path()).unwrap()));
+        let store = Store::with_parts(Arc::clone(&meta) as Arc<dyn MetaStore>, blobs).unwrap();
+        let record = BucketRecord { created_ms: 0, region: "r".into(), versioning: Versioning::Unversioned, owner: "o".into() };
+        store.create_bucket("b", record).await.unwrap();
+        store.put_bytes_for_test("b", "before", bytes::Bytes::from_static(b"1"), "STANDARD").await;
+        assert_eq!(store.durability_failure(), None);
+
+        meta.failing.store(true, Ordering::SeqCst);
+        let cause = Cause::default();
+        let put = |key: &'static str| store.put_object("b", key, ObjectVersion::empty_for_test(0), &mut [], &|_| true, &cause);
+        assert!(put("lost").await.is_err(), "not acknowledged");
+        meta.failing.store(false, Ordering::SeqCst);
+        // The disk works again, but what the failed flush held may be gone: no write
+        // is acknowledged until a restart.
+        let later = put("later").await.unwrap_err();
+        assert!(later.to_string().contains("I/O error"), "{later}");
+        assert!(store.durability_failure().is_some_and(|e| e.contains("metadata")));
+        assert!(store.current("b", "before").unwrap().is_some(), "reads go on");
     }
 }
