@@ -22,25 +22,15 @@ use std::sync::Arc;
 /// The barrier a [`GroupSync`] runs: blocking, so it runs on tokio's blocking pool.
 type Barrier<E> = Arc<dyn Fn() -> Result<(), E> + Send + Sync>;
 
-/// The barrier task itself failed (it panicked); converted into the caller's error type.
+/// Durability can't be promised: the barrier task panicked, or an earlier barrier
+/// failed (the group is poisoned). Converted into the caller's error type.
 #[derive(Debug, thiserror::Error)]
-#[error("durability barrier task failed: {0}")]
+#[error("{0}")]
 pub struct BarrierTaskFailed(pub String);
 
 impl From<BarrierTaskFailed> for std::io::Error {
     fn from(e: BarrierTaskFailed) -> Self {
         std::io::Error::other(e)
-    }
-}
-
-/// An earlier barrier failed, so durability can no longer be promised.
-#[derive(Debug, thiserror::Error)]
-#[error("an earlier durability barrier failed ({0}); writes are refused until coffer restarts")]
-pub struct BarrierPoisoned(pub String);
-
-impl From<BarrierPoisoned> for BarrierTaskFailed {
-    fn from(e: BarrierPoisoned) -> Self {
-        BarrierTaskFailed(e.to_string())
     }
 }
 
@@ -72,7 +62,7 @@ impl<E: From<BarrierTaskFailed> + std::fmt::Display + Send + 'static> GroupSync<
 
     /// Returns once every change made before this call is durable. If the barrier fails,
     /// the caller that ran it gets its error and every other caller, now and later, gets
-    /// [`BarrierPoisoned`] (see the module note).
+    /// a [`BarrierTaskFailed`] naming it (see the module note).
     pub async fn durable(&self) -> Result<(), E> {
         let ticket = self.requested.fetch_add(1, Ordering::SeqCst) + 1;
         if self.done.load(Ordering::SeqCst) >= ticket {
@@ -89,7 +79,7 @@ impl<E: From<BarrierTaskFailed> + std::fmt::Display + Send + 'static> GroupSync<
         let barrier = Arc::clone(&self.barrier);
         let outcome = match tokio::task::spawn_blocking(move || barrier()).await {
             Ok(result) => result,
-            Err(e) => Err(BarrierTaskFailed(e.to_string()).into()),
+            Err(e) => Err(BarrierTaskFailed(format!("durability barrier task panicked: {e}")).into()),
         };
         match outcome {
             Ok(()) => {
@@ -111,7 +101,10 @@ impl<E: From<BarrierTaskFailed> + std::fmt::Display + Send + 'static> GroupSync<
 
     fn check_poison(&self) -> Result<(), E> {
         match self.poisoned.get() {
-            Some(cause) => Err(BarrierTaskFailed::from(BarrierPoisoned(cause.clone())).into()),
+            Some(cause) => {
+                Err(BarrierTaskFailed(format!("an earlier durability barrier failed ({cause}); writes are refused until coffer restarts"))
+                    .into())
+            }
             None => Ok(()),
         }
     }

@@ -10,7 +10,7 @@
 use std::ops::Deref;
 use std::sync::{Arc, MutexGuard, PoisonError};
 
-use super::{unpin, Store, StoreError, StoreResult, TierBlob};
+use super::{pin, unpin, Store, StoreError, StoreResult, TierBlob};
 use crate::meta::keys;
 use crate::model::{stored, ObjectVersion};
 
@@ -48,7 +48,7 @@ fn lease_in<S: Deref<Target = Store>>(store: S, bucket: &str, key: &str, version
     {
         let mut pins = store.locked();
         for b in &blobs {
-            *pins.entry(*b).or_insert(0) += 1;
+            pin(&mut pins, *b);
         }
     }
     let record = store.meta.get(&keys::version(bucket, key, version.seq));

@@ -179,11 +179,10 @@ impl Store {
         std::fs::create_dir_all(root)?;
         let meta: Arc<dyn MetaStore> = Arc::new(SledStore::open(&root.join("meta"), cache_bytes)?);
         let blobs = Blobs::new(Arc::new(FsBlobStore::open(root)?));
-        let known = meta.get(&keys::counter(TIERS_COUNTER))?.unwrap_or_default();
-        let known: Vec<&str> = std::str::from_utf8(&known).map_err(|_| corrupt("tiers"))?.lines().collect();
+        let known = class_list(meta.as_ref(), TIERS_COUNTER)?.unwrap_or_default();
         let mut tier_blobs = Vec::new();
         for (class, dir) in tiers {
-            tier_dir::check(class, dir, known.contains(&class.as_str()))?;
+            tier_dir::check(class, dir, known.contains(class))?;
             tier_blobs.push((class.clone(), Blobs::new(Arc::new(FsBlobStore::open(dir)?))));
         }
         Self::with_tiers(meta, blobs, tier_blobs)
@@ -398,7 +397,7 @@ impl Store {
         {
             let mut pins = self.locked();
             for b in &pinned_blobs {
-                *pins.entry(*b).or_insert(0) += 1;
+                pin(&mut pins, *b);
             }
         }
         if let Err(e) = self.place(tier, staged).await {
@@ -578,36 +577,42 @@ impl Store {
 /// S3 class name as a label) cannot get one. The first open by a tier-aware coffer finds
 /// those classes with one scan and records them.
 fn remember_tiers(meta: &dyn MetaStore, configured: &[&str]) -> StoreResult<()> {
-    let key = keys::counter(TIERS_COUNTER);
-    let recorded = meta.get(&key)?;
+    let recorded = class_list(meta, TIERS_COUNTER)?;
     let mut batch = Batch::new();
-    if recorded.is_none() {
-        batch.put(keys::counter(MAIN_CLASSES_COUNTER), classes_in_main(meta)?.join("\n").into_bytes());
-    }
-    let in_main = match batch.ops().first() {
-        Some((_, Some(v))) => v.clone(),
-        _ => meta.get(&keys::counter(MAIN_CLASSES_COUNTER))?.unwrap_or_default(),
+    let in_main = if recorded.is_some() {
+        class_list(meta, MAIN_CLASSES_COUNTER)?.unwrap_or_default()
+    } else {
+        let found = classes_in_main(meta)?;
+        batch.put(keys::counter(MAIN_CLASSES_COUNTER), found.join("\n").into_bytes());
+        found
     };
-    let in_main: Vec<&str> = std::str::from_utf8(&in_main).map_err(|_| corrupt("main_classes"))?.lines().collect();
-    if let Some(clash) = configured.iter().find(|c| in_main.contains(c)) {
+    if let Some(clash) = configured.iter().find(|c| in_main.iter().any(|m| m == *c)) {
         return Err(StoreError::TierMissing(format!(
             "{clash} has objects in the main blob directory, written before this store had tiers; it cannot have its own tier (remove it from storage.tiers)"
         )));
     }
-    let known = recorded.unwrap_or_default();
-    let known: Vec<&str> = std::str::from_utf8(&known).map_err(|_| corrupt("tiers"))?.lines().collect();
-    if let Some(missing) = known.iter().find(|c| !configured.contains(c)) {
+    let known = recorded.clone().unwrap_or_default();
+    if let Some(missing) = known.iter().find(|c| !configured.contains(&c.as_str())) {
         return Err(StoreError::TierMissing(format!(
             "{missing} had a tier when this store was last opened and may still hold objects; declare it again (its directory unchanged)"
         )));
     }
-    if !batch.is_empty() || configured.iter().any(|c| !known.contains(c)) {
-        let all: Vec<&str> = known.iter().chain(configured.iter().filter(|c| !known.contains(c))).copied().collect();
-        batch.put(key, all.join("\n").into_bytes());
+    let added: Vec<&str> = configured.iter().copied().filter(|c| !known.iter().any(|k| k == c)).collect();
+    if recorded.is_none() || !added.is_empty() {
+        let all: Vec<&str> = known.iter().map(String::as_str).chain(added).collect();
+        batch.put(keys::counter(TIERS_COUNTER), all.join("\n").into_bytes());
         meta.apply(&batch)?;
         meta.flush()?;
     }
     Ok(())
+}
+
+/// A newline-separated list of storage classes kept under counter `name`; `None` if
+/// the record was never written.
+fn class_list(meta: &dyn MetaStore, name: &str) -> StoreResult<Option<Vec<String>>> {
+    let Some(raw) = meta.get(&keys::counter(name))? else { return Ok(None) };
+    let text = std::str::from_utf8(&raw).map_err(|_| corrupt(name))?;
+    Ok(Some(text.lines().map(str::to_owned).collect()))
 }
 
 /// The storage classes other than `STANDARD` of every version and multipart upload: one
@@ -641,6 +646,10 @@ fn classes_in_main(meta: &dyn MetaStore) -> StoreResult<Vec<String>> {
         each(keys::upload_range(bucket), &|v| Ok(stored::decode::<crate::model::multipart::UploadRecord>(v)?.storage_class))?;
     }
     Ok(classes.into_iter().collect())
+}
+
+fn pin(pins: &mut Pins, blob: TierBlob) {
+    *pins.entry(blob).or_insert(0) += 1;
 }
 
 fn unpin(pins: &mut Pins, blob: TierBlob) {
