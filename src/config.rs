@@ -177,7 +177,15 @@ pub struct StorageConfig {
     pub meta_cache_mib: u64,
     /// `CLASS=/path` storage tiers.
     pub tiers: Vec<String>,
+    /// Objects up to this many bytes are kept in the metadata store instead of a blob
+    /// file (0: never).
+    pub inline_max_bytes: u64,
 }
+
+/// The largest `storage.inline_max_bytes` accepted. sled writes a leaf page of up to
+/// 17 records as one log item; past 128 KiB an item becomes a file of its own, so
+/// values much over 7 KiB would bring back the per-object files inlining avoids.
+pub const INLINE_MAX_LIMIT: u64 = 7 << 10;
 
 /// Storage classes a tier may be named after: S3's, except STANDARD (the main blob
 /// directory) and the ones that name AWS infrastructure rather than a class of storage.
@@ -309,6 +317,9 @@ impl Config {
         }
         self.notify.destinations()?;
         self.storage.tiers()?;
+        if self.storage.inline_max_bytes > INLINE_MAX_LIMIT {
+            return Err(ConfigError(format!("storage.inline_max_bytes: must be at most {INLINE_MAX_LIMIT} (7 KiB)")));
+        }
         if self.notify.timeout_secs == 0 {
             return Err(ConfigError("notify.timeout_secs: must be at least 1".into()));
         }
@@ -432,6 +443,14 @@ mod tests {
             &[kv("server.listen", "0.0.0.0:9000"), kv("auth.access_key", "me"), kv("auth.secret_key", "long-secret")],
         );
         assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn inline_max_bytes_is_bounded() {
+        assert_eq!(Config::from_toml(DEFAULT_TOML, &[]).unwrap().storage.inline_max_bytes, 4096);
+        assert!(Config::from_toml(DEFAULT_TOML, &[kv("storage.inline_max_bytes", "7168")]).is_ok());
+        let e = Config::from_toml(DEFAULT_TOML, &[kv("storage.inline_max_bytes", "7169")]).unwrap_err();
+        assert!(e.0.contains("storage.inline_max_bytes"), "{e}");
     }
 
     #[test]

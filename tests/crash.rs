@@ -19,6 +19,9 @@ use common::{client_for, data};
 const MIB: usize = 1 << 20;
 const WRITERS: usize = 8;
 const CYCLES: usize = 3;
+/// The default `storage.inline_max_bytes`: objects up to this size live in the metadata
+/// store.
+const INLINE: u64 = 4096;
 
 /// A running `coffer` child process.
 struct Coffer {
@@ -85,10 +88,10 @@ fn listening_addr(line: &str) -> Option<String> {
 /// The body a key must hold: its size and bytes derive from the key alone.
 fn body_for(key: &str) -> Vec<u8> {
     let seed = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-    let size = if seed % 6 == 0 {
-        MIB + usize::try_from(seed % (3 << 20)).unwrap() // 1–4 MiB
-    } else {
-        usize::try_from(seed % 200_000).unwrap()
+    let size = match seed % 6 {
+        0 => MIB + usize::try_from(seed % (3 << 20)).unwrap(),  // 1–4 MiB
+        1 | 2 => usize::try_from(seed % (INLINE + 1)).unwrap(), // stored inline
+        _ => usize::try_from(seed % 200_000).unwrap(),
     };
     data(size, seed)
 }
@@ -186,9 +189,18 @@ async fn acknowledged_writes_survive_kill_9() {
         verify(&server.client(), &snapshot, cycle).await;
     }
     assert!(total_acked_large > 0, "no 1–4 MiB object was acknowledged; the test did not exercise large writes");
+    let inline = acked.lock().unwrap().iter().filter(|k| (1..=INLINE).contains(&(body_for(k).len() as u64))).count();
+    assert!(inline > 0, "no object small enough to be stored inline was acknowledged");
 
     // The store is still writable after all that.
     let s3 = server.client();
     s3.put_object().bucket("crash").key("after").body(ByteStream::from_static(b"ok")).send().await.unwrap();
     server.kill();
+
+    // Offline: reconcile (as start-up does) and audit every blob reference and every
+    // inline record.
+    let store = coffer::store::Store::open(dir.path(), 8 << 20).unwrap();
+    store.reconcile_blobs();
+    let report = store.audit().unwrap();
+    assert!(report.is_clean(), "{report:?}");
 }

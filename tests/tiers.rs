@@ -199,6 +199,6 @@ async fn lifecycle_transitions_move_current_and_noncurrent_versions_between_tier
 
     // Under 128 KiB, and no ObjectSizeGreaterThan in the rule: S3's default keeps it.
     assert_eq!(s3.head_object().bucket("life").key("logs/small").send().await.unwrap().storage_class(), None);
-    assert!(blob_path(&main, &small).is_file());
+    assert_eq!(get(&s3, "life", "logs/small").await, small);
     srv.server.stop().await;
 }

@@ -56,7 +56,7 @@ use crate::group_sync::GroupSync;
 
 pub use fs::FsBlobStore;
 pub use hash::{checksum_from_base64, checksum_to_base64, ChecksumAlgorithm, Checksummer};
-pub use writer::{BlobWriter, HashRequest, StagedBlob};
+pub use writer::{BlobWriter, HashRequest, InlineBody, StagedBlob, Written};
 
 /// A blob's address: the BLAKE3 hash of its bytes. Displays as 64 lowercase hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

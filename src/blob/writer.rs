@@ -127,6 +127,60 @@ impl StagedBlob {
     }
 }
 
+/// A body small enough to be kept in memory and stored inline (in the metadata store),
+/// with the same digests a [`StagedBlob`] carries; no BLAKE3, as it has no address.
+#[derive(Debug, Clone)]
+pub struct InlineBody {
+    /// The bytes.
+    pub data: Bytes,
+    /// MD5 of the bytes.
+    pub md5: [u8; 16],
+    /// The requested checksums, raw digests.
+    pub checksums: Vec<(ChecksumAlgorithm, Vec<u8>)>,
+    /// SHA-256 of the bytes, if requested.
+    pub sha256: Option<[u8; 32]>,
+}
+
+/// What [`BlobWriter::finish_within`] produced.
+#[derive(Debug)]
+pub enum Written {
+    /// Small: in memory.
+    Inline(InlineBody),
+    /// A blob in `tmp/`.
+    Staged(StagedBlob),
+}
+
+impl Written {
+    /// Length in bytes.
+    pub fn len(&self) -> u64 {
+        match self {
+            Written::Inline(b) => b.data.len() as u64,
+            Written::Staged(s) => s.len,
+        }
+    }
+
+    /// Whether the body was empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// MD5 of the bytes.
+    pub fn md5(&self) -> [u8; 16] {
+        match self {
+            Written::Inline(b) => b.md5,
+            Written::Staged(s) => s.md5,
+        }
+    }
+
+    /// The requested checksums.
+    pub fn checksums(&self) -> &[(ChecksumAlgorithm, Vec<u8>)] {
+        match self {
+            Written::Inline(b) => &b.checksums,
+            Written::Staged(s) => &s.checksums,
+        }
+    }
+}
+
 /// What the writer hands its workers.
 enum Batch {
     /// More bytes.
@@ -298,6 +352,21 @@ impl BlobWriter {
     async fn send(&mut self, batch: Batch) -> io::Result<()> {
         let (store, req) = (&self.store, &self.req);
         self.workers.get_or_insert_with(|| Workers::start(Arc::clone(store), req.clone())).send(batch).await
+    }
+
+    /// Ends the body: if it is at most `inline_max` bytes, returns it in memory with its
+    /// digests, having touched no file (the caller stores it inline); else
+    /// [`BlobWriter::finish`]. Digesting a few KiB takes microseconds, so it runs here
+    /// rather than crossing to the blocking pool.
+    pub async fn finish_within(mut self, inline_max: u64) -> io::Result<Written> {
+        if self.workers.is_none() && self.written <= inline_max {
+            let data = self.buf.split().freeze();
+            let mut digests = DigestState::new(&self.req);
+            digests.update(&data);
+            let Digests { md5, checksums, sha256 } = digests.finish();
+            return Ok(Written::Inline(InlineBody { data, md5, checksums, sha256 }));
+        }
+        self.finish().await.map(Written::Staged)
     }
 
     /// Ends the blob and returns it staged, ready for [`super::Blobs::publish`].

@@ -9,6 +9,7 @@
 //! | `B` | bucket name | `BucketRecord` |
 //! | `O` | bucket, 0x00, object key | current `ObjectVersion` (the latest, for listing/GET) |
 //! | `V` | bucket, 0x00, escaped key, 0x00 0x01, !seq (8 bytes BE) | every `ObjectVersion` |
+//! | `D` | as `V` | the bytes of an object version stored inline (small objects) |
 //! | `R` | blob hash (32 bytes) | reference count, u64 BE |
 //! | `S` | counter name | u64 BE |
 //! | `K` | bucket, 0x00, document name | a bucket configuration (tagging, lifecycle) |
@@ -28,6 +29,8 @@ const BUCKET: u8 = b'B';
 const CURRENT: u8 = b'O';
 /// Record kind prefix of all versions.
 const VERSION: u8 = b'V';
+/// Record kind prefix of inline object bytes.
+const INLINE: u8 = b'D';
 /// Record kind prefix of blob reference counts.
 const REFCOUNT: u8 = b'R';
 /// Record kind prefix of counters.
@@ -113,6 +116,37 @@ pub fn version(bucket: &str, key: &str, seq: u64) -> Vec<u8> {
     let mut k = escaped_key(bucket, key);
     k.extend_from_slice(&(!seq).to_be_bytes());
     k
+}
+
+/// Key of the inline bytes of version `seq` of `key` in `bucket` (the version key's
+/// layout under its own prefix, so a bucket's inline records sit together).
+pub fn inline(bucket: &str, key: &str, seq: u64) -> Vec<u8> {
+    let mut k = escaped(INLINE, bucket, key);
+    k.extend_from_slice(&(!seq).to_be_bytes());
+    k
+}
+
+/// The key of the inline bytes of the version whose record key is `version_key`.
+pub fn inline_of_version(version_key: &[u8]) -> Vec<u8> {
+    let mut k = version_key.to_vec();
+    if let Some(kind) = k.first_mut() {
+        *kind = INLINE;
+    }
+    k
+}
+
+/// The key of the version record owning the inline bytes at `inline_key`.
+pub fn version_of_inline(inline_key: &[u8]) -> Vec<u8> {
+    let mut k = inline_key.to_vec();
+    if let Some(kind) = k.first_mut() {
+        *kind = VERSION;
+    }
+    k
+}
+
+/// Range `[start, end)` of every inline record.
+pub fn inline_range() -> (Vec<u8>, Vec<u8>) {
+    (vec![INLINE], vec![INLINE + 1])
 }
 
 /// Range `[start, end)` of all versions of `key` in `bucket`, newest first.
@@ -321,6 +355,16 @@ mod tests {
         let (s, e) = versions_of("b", "a");
         assert!(version("b", "a", 0) >= s && version("b", "a", 0) < e);
         assert!(version("b", "a\0", 0) >= e);
+    }
+
+    #[test]
+    fn inline_keys_mirror_version_keys() {
+        let v = version("b", "a\0b", 7);
+        assert_eq!(inline_of_version(&v), inline("b", "a\0b", 7));
+        assert_eq!(version_of_inline(&inline("b", "a\0b", 7)), v);
+        let (start, end) = inline_range();
+        assert!(inline("b", "k", 1) > start && inline("b", "k", 1) < end);
+        assert!(inline("b", "k", 1) > version_range("b").1 || inline("b", "k", 1) < version_range("b").0);
     }
 
     #[test]

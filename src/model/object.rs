@@ -65,7 +65,8 @@ pub struct ObjectVersion {
     /// Whether `checksums` are composite (checksum of the part checksums, `-N`) rather
     /// than of the whole object's bytes.
     pub composite_checksum: bool,
-    /// The bytes, in order.
+    /// The bytes, in order. Empty for an object whose bytes are stored inline, in the
+    /// metadata store (see [`ObjectVersion::is_inline`]).
     pub manifest: Vec<ManifestEntry>,
 }
 
@@ -73,6 +74,13 @@ impl ObjectVersion {
     /// The quoted ETag as sent in headers and XML.
     pub fn quoted_etag(&self) -> String {
         format!("\"{}\"", self.etag)
+    }
+
+    /// Whether the bytes are stored inline, in a metadata record of their own beside the
+    /// version record, rather than in blobs: an object with bytes but no manifest.
+    /// (Schema v1 records never had that combination, so no migration is needed.)
+    pub fn is_inline(&self) -> bool {
+        !self.delete_marker && self.size > 0 && self.manifest.is_empty()
     }
 
     /// The `x-amz-checksum-type` of the stored checksums.

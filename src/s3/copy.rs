@@ -85,7 +85,7 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
     let key = ctx.key()?;
     let store = &ctx.state.store;
-    let (source, src, _lease) = resolve_source(ctx)?;
+    let (source, src, lease) = resolve_source(ctx)?;
     let replace = match ctx.header("x-amz-metadata-directive") {
         None => false,
         Some(d) if d.eq_ignore_ascii_case("COPY") => false,
@@ -108,7 +108,7 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
         (src.headers.clone(), src.user_metadata.clone())
     };
     let condition = WriteCondition::from_headers(ctx.headers()).map_err(|m| S3Error::with_message(S3ErrorCode::NotImplemented, m))?;
-    let version = ObjectVersion {
+    let mut version = ObjectVersion {
         version_id: String::new(),
         seq: 0,
         delete_marker: false,
@@ -129,11 +129,26 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
         composite_checksum: src.composite_checksum,
         manifest: src.manifest.clone(),
     };
-    // The copy shares the source's blobs, unless it goes to another tier: then they
-    // are copied there first.
-    let mut staged = store.stage_in_tier(&version.manifest, &src.storage_class, &version.storage_class).await?;
-    let stored =
-        store.put_object(bucket, key, version, &mut staged, &|current| condition.holds(current), &ctx.cause(CauseKind::Copy)).await?;
+    let (precondition, cause) = (|current: Option<&ObjectVersion>| condition.holds(current), ctx.cause(CauseKind::Copy));
+    let stored = match lease.inline() {
+        // A small source stored inline: the copy is too, unless it goes to a tier, where
+        // its bytes become a blob.
+        Some(data) if store.tier_of(&version.storage_class) == 0 => {
+            store.put_inline(bucket, key, version, data, &precondition, &cause).await?
+        }
+        Some(data) => {
+            let mut staged = store.stage_bytes(&version.storage_class, data.clone(), crate::blob::HashRequest::default()).await?;
+            version.manifest = vec![crate::model::ManifestEntry { hash: staged.hash, offset: 0, len: staged.len }];
+            store.put_object(bucket, key, version, std::slice::from_mut(&mut staged), &precondition, &cause).await?
+        }
+        None => {
+            // The copy shares the source's blobs, unless it goes to another tier: then
+            // they are copied there first.
+            let mut staged = store.stage_in_tier(&version.manifest, &src.storage_class, &version.storage_class).await?;
+            store.put_object(bucket, key, version, &mut staged, &precondition, &cause).await?
+        }
+    };
+    drop(lease);
     let checksums: BTreeMap<String, String> =
         stored.checksums.iter().map(|(alg, v)| (format!("Checksum{}", alg.s3_name()), stored.checksum_value(v))).collect();
     let result = x::CopyObjectResult { xmlns: NS, last_modified: iso8601(stored.last_modified_ms), etag: stored.quoted_etag(), checksums };

@@ -129,7 +129,7 @@ pub async fn upload_part(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respo
     if declared_length(ctx)?.is_some_and(|n| n != staged.len) {
         return Err(S3Error::new(S3ErrorCode::IncompleteBody));
     }
-    digests.verify(&staged, &body)?;
+    digests.verify(staged.md5, &staged.checksums, &body)?;
     let part = PartRecord {
         part_number: number,
         size: staged.len,
@@ -225,7 +225,7 @@ pub async fn upload_part_copy(ctx: &Ctx<'_>) -> S3Result<Response> {
     let key = ctx.key()?;
     let number = part_number(ctx)?;
     let upload = in_progress(ctx, bucket, key)?;
-    let (_, src, _lease) = resolve_source(ctx)?;
+    let (_, src, lease) = resolve_source(ctx)?;
     let range = copy_range(ctx, src.size)?.unwrap_or(ByteRange { start: 0, end: src.size.saturating_sub(1) });
     let len = if src.size == 0 { 0 } else { range.len() };
     if len > MAX_PART_SIZE {
@@ -237,17 +237,25 @@ pub async fn upload_part_copy(ctx: &Ctx<'_>) -> S3Result<Response> {
     let pieces = if len == 0 { Vec::new() } else { slice_manifest(&src.manifest, range) };
     let store = &ctx.state.store;
     let alg = part_algorithm(&upload);
-    let (md5, checksums, manifest, mut staged) =
-        if pieces.is_empty() || store.tier_of(&src.storage_class) == store.tier_of(&upload.storage_class) {
-            // The part shares the source's blobs; its bytes are read only to hash them.
-            let (md5, checksums) = hash_pieces(ctx, &src.storage_class, &pieces, vec![alg]).await?;
-            (md5, checksums, pieces, Vec::new())
-        } else {
-            // The upload's tier is another: write just the copied range there.
-            let staged = copy_pieces(ctx, &src.storage_class, &upload.storage_class, &pieces, alg).await?;
-            let manifest = vec![crate::model::ManifestEntry { hash: staged.hash, offset: 0, len: staged.len }];
-            (staged.md5, staged.checksums.clone(), manifest, vec![staged])
-        };
+    let (md5, checksums, manifest, mut staged) = if let Some(data) = lease.inline().filter(|_| len > 0) {
+        // A source stored inline: parts are always blobs, so its range becomes one.
+        // `range` was checked against the source's size, which is the inline length.
+        let at = |offset: u64| usize::try_from(offset).map_or(data.len(), |o| o.min(data.len()));
+        let bytes = data.slice(at(range.start)..at(range.end.saturating_add(1)));
+        let req = crate::blob::HashRequest { checksums: vec![alg], sha256: false };
+        let staged = store.stage_bytes(&upload.storage_class, bytes, req).await?;
+        let manifest = vec![crate::model::ManifestEntry { hash: staged.hash, offset: 0, len: staged.len }];
+        (staged.md5, staged.checksums.clone(), manifest, vec![staged])
+    } else if pieces.is_empty() || store.tier_of(&src.storage_class) == store.tier_of(&upload.storage_class) {
+        // The part shares the source's blobs; its bytes are read only to hash them.
+        let (md5, checksums) = hash_pieces(ctx, &src.storage_class, &pieces, vec![alg]).await?;
+        (md5, checksums, pieces, Vec::new())
+    } else {
+        // The upload's tier is another: write just the copied range there.
+        let staged = copy_pieces(ctx, &src.storage_class, &upload.storage_class, &pieces, alg).await?;
+        let manifest = vec![crate::model::ManifestEntry { hash: staged.hash, offset: 0, len: staged.len }];
+        (staged.md5, staged.checksums.clone(), manifest, vec![staged])
+    };
     let now = to_ms((ctx.state.clock)());
     let part = PartRecord { part_number: number, size: len, md5, last_modified_ms: now, manifest, checksums };
     ctx.state.store.put_part(bucket, key, &upload.upload_id, part.clone(), &mut staged).await?;

@@ -112,7 +112,7 @@ const LEASE_ATTEMPTS: usize = 3;
 fn leased_version(ctx: &Ctx<'_>, bucket: &str, key: &str, lease: bool) -> S3Result<(ObjectVersion, Option<ReadLease>)> {
     for _ in 0..LEASE_ATTEMPTS {
         let version = find_version(ctx, bucket, key)?;
-        if !lease || version.manifest.is_empty() {
+        if !lease || (version.manifest.is_empty() && !version.is_inline()) {
             return Ok((version, None));
         }
         match ctx.state.store.lease(bucket, key, &version) {
@@ -145,8 +145,16 @@ fn part_range(version: &ObjectVersion, n: u32) -> Option<ByteRange> {
 }
 
 /// The response body: the manifest pieces covering `range`, read in bounded chunks,
-/// holding `lease` until the body is done with.
+/// holding `lease` until the body is done with; or the range of an inline object's
+/// bytes, already in memory.
 fn stream_body(ctx: &Ctx<'_>, version: &ObjectVersion, range: ByteRange, lease: Option<ReadLease>) -> Response {
+    if let Some(data) = lease.as_ref().and_then(ReadLease::inline) {
+        // `range` was resolved against `version.size`, which is the inline length.
+        let at = |offset: u64| usize::try_from(offset).map_or(data.len(), |o| o.min(data.len()));
+        let part = data.slice(at(range.start)..at(range.end.saturating_add(1)));
+        let body = http_body_util::Full::new(part).map_err(|never| match never {});
+        return hyper::Response::new(BodyExt::boxed(body));
+    }
     let blobs = ctx.state.store.blobs_for(&version.storage_class).clone();
     let pieces = slice_manifest(&version.manifest, range);
     let bytes = stream::iter(pieces).flat_map(move |p| {

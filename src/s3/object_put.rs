@@ -10,7 +10,7 @@ use super::dispatch::{empty, Ctx};
 use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::headers::{self, to_ms};
 use super::Response;
-use crate::blob::{checksum_from_base64, checksum_to_base64, ChecksumAlgorithm, HashRequest, StagedBlob};
+use crate::blob::{checksum_from_base64, checksum_to_base64, BlobWriter, ChecksumAlgorithm, HashRequest, StagedBlob, Written};
 use crate::model::event::CauseKind;
 use crate::model::object::NULL_VERSION;
 use crate::model::{ManifestEntry, ObjectVersion};
@@ -86,10 +86,10 @@ impl DeclaredDigests {
         algs
     }
 
-    /// Checks the staged blob against every declared digest (the trailer's value is
-    /// read from `body` now that it has ended).
-    pub fn verify(&self, staged: &StagedBlob, body: &RequestBody) -> S3Result<()> {
-        if self.md5.is_some_and(|m| m != staged.md5) {
+    /// Checks the body's `md5` and computed `checksums` against every declared digest
+    /// (the trailer's value is read from `body` now that it has ended).
+    pub fn verify(&self, md5: [u8; 16], checksums: &[(ChecksumAlgorithm, Vec<u8>)], body: &RequestBody) -> S3Result<()> {
+        if self.md5.is_some_and(|m| m != md5) {
             return Err(S3Error::new(S3ErrorCode::BadDigest));
         }
         let mut expected = self.checksums.clone();
@@ -102,7 +102,7 @@ impl DeclaredDigests {
             expected.push((alg, raw));
         }
         for (alg, want) in &expected {
-            let got = staged.checksums.iter().find(|(a, _)| a == alg).map(|(_, v)| v);
+            let got = checksums.iter().find(|(a, _)| a == alg).map(|(_, v)| v);
             if got != Some(want) {
                 return Err(S3Error::with_message(
                     S3ErrorCode::BadDigest,
@@ -143,6 +143,26 @@ pub async fn stage_body(
     algorithms: Vec<ChecksumAlgorithm>,
     max: u64,
 ) -> S3Result<StagedBlob> {
+    let writer = feed(ctx, body, class, algorithms, max).await?;
+    writer.finish().await.map_err(S3Error::internal)
+}
+
+/// Streams `body` in, enforcing `max` bytes: kept in memory if it ends within
+/// `inline_max` bytes, else staged as a blob in the tier of storage class `class`.
+async fn read_body(
+    ctx: &Ctx<'_>,
+    body: &mut RequestBody,
+    class: &str,
+    algorithms: Vec<ChecksumAlgorithm>,
+    max: u64,
+    inline_max: u64,
+) -> S3Result<Written> {
+    let writer = feed(ctx, body, class, algorithms, max).await?;
+    writer.finish_within(inline_max).await.map_err(S3Error::internal)
+}
+
+/// A blob writer fed the whole of `body`.
+async fn feed(ctx: &Ctx<'_>, body: &mut RequestBody, class: &str, algorithms: Vec<ChecksumAlgorithm>, max: u64) -> S3Result<BlobWriter> {
     let mut writer = ctx.state.store.blobs_for(class).writer(HashRequest { checksums: algorithms, sha256: false });
     while let Some(chunk) = body.next().await {
         let chunk = chunk?;
@@ -151,7 +171,7 @@ pub async fn stage_body(
         }
         writer.write(chunk).await.map_err(S3Error::internal)?;
     }
-    writer.finish().await.map_err(S3Error::internal)
+    Ok(writer)
 }
 
 /// PUT /bucket/key.
@@ -175,40 +195,39 @@ pub async fn put_object(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respon
     // clients then never send it); it is checked again atomically at commit.
     check_condition_early(ctx, bucket, key, &condition)?;
 
-    let mut staged = stage_body(ctx, &mut body, &storage_class, digests.algorithms(), max).await?;
-    if declared.is_some_and(|n| n != staged.len) {
+    let store = &ctx.state.store;
+    // Small objects of the main tier are kept in the metadata store (no blob file).
+    let inline_max = if store.tier_of(&storage_class) == 0 { ctx.state.config.storage.inline_max_bytes } else { 0 };
+    let written = read_body(ctx, &mut body, &storage_class, digests.algorithms(), max, inline_max).await?;
+    if declared.is_some_and(|n| n != written.len()) {
         return Err(S3Error::new(S3ErrorCode::IncompleteBody));
     }
-    digests.verify(&staged, &body)?;
+    digests.verify(written.md5(), written.checksums(), &body)?;
 
-    let version = ObjectVersion {
+    let mut version = ObjectVersion {
         version_id: String::new(),
         seq: 0,
         delete_marker: false,
-        size: staged.len,
-        etag: hex::encode(staged.md5),
+        size: written.len(),
+        etag: hex::encode(written.md5()),
         last_modified_ms: to_ms((ctx.state.clock)()),
         headers: content,
         user_metadata,
-        checksums: staged.checksums.clone(),
+        checksums: written.checksums().to_vec(),
         storage_class,
         tags: super::tagging::header_tags(ctx)?,
         part_sizes: vec![],
         composite_checksum: false,
-        manifest: vec![ManifestEntry { hash: staged.hash, offset: 0, len: staged.len }],
+        manifest: vec![],
     };
-    let stored = ctx
-        .state
-        .store
-        .put_object(
-            bucket,
-            key,
-            version,
-            std::slice::from_mut(&mut staged),
-            &|current| condition.holds(current),
-            &ctx.cause(CauseKind::Put),
-        )
-        .await?;
+    let (precondition, cause) = (|current: Option<&ObjectVersion>| condition.holds(current), ctx.cause(CauseKind::Put));
+    let stored = match written {
+        Written::Inline(inline) => store.put_inline(bucket, key, version, &inline.data, &precondition, &cause).await?,
+        Written::Staged(mut staged) => {
+            version.manifest = vec![ManifestEntry { hash: staged.hash, offset: 0, len: staged.len }];
+            store.put_object(bucket, key, version, std::slice::from_mut(&mut staged), &precondition, &cause).await?
+        }
+    };
     let mut r = empty(StatusCode::OK);
     let h = r.headers_mut();
     headers::put(h, "etag", &stored.quoted_etag());

@@ -20,12 +20,20 @@ pub struct AuditReport {
     pub leaked: Vec<(String, BlobHash)>,
     /// Blobs whose stored count differs from the recount: (class, hash, stored, actual).
     pub miscounted: Vec<(String, BlobHash, u64, u64)>,
+    /// Version records (keys) of objects stored inline whose bytes are missing.
+    pub inline_missing: Vec<Vec<u8>>,
+    /// Inline byte records (keys) that no inline version owns.
+    pub inline_stray: Vec<Vec<u8>>,
 }
 
 impl AuditReport {
     /// Whether nothing is wrong.
     pub fn is_clean(&self) -> bool {
-        self.missing.is_empty() && self.leaked.is_empty() && self.miscounted.is_empty()
+        self.missing.is_empty()
+            && self.leaked.is_empty()
+            && self.miscounted.is_empty()
+            && self.inline_missing.is_empty()
+            && self.inline_stray.is_empty()
     }
 }
 
@@ -49,8 +57,12 @@ impl Store {
     /// O(objects), for tests and offline checks, not the request path.
     pub fn audit(&self) -> StoreResult<AuditReport> {
         let mut counts: BTreeMap<TierBlob, u64> = BTreeMap::new();
-        scan_kind(self.meta.as_ref(), b'V', |_, v| {
+        let mut report = AuditReport::default();
+        scan_kind(self.meta.as_ref(), b'V', |k, v| {
             let version = stored::decode_version(v)?;
+            if version.is_inline() && self.meta.get(&keys::inline_of_version(k))?.is_none() {
+                report.inline_missing.push(k.to_vec());
+            }
             let tier = self.tier_of(&version.storage_class);
             for entry in version.manifest {
                 *counts.entry((tier, entry.hash)).or_insert(0) += 1;
@@ -74,7 +86,13 @@ impl Store {
             }
             Ok(())
         })?;
-        let mut report = AuditReport::default();
+        scan_kind(self.meta.as_ref(), keys::inline_range().0[0], |k, _| {
+            let owner = self.meta.get(&keys::version_of_inline(k))?.map(|v| stored::decode_version(&v)).transpose()?;
+            if !owner.is_some_and(|v| v.is_inline()) {
+                report.inline_stray.push(k.to_vec());
+            }
+            Ok(())
+        })?;
         let class = |tier: TierId| self.tiers[tier].class.clone();
         let mut on_disk: BTreeSet<TierBlob> = BTreeSet::new();
         for (tier, t) in self.tiers.iter().enumerate() {

@@ -19,6 +19,16 @@ use crate::model::{stored, ObjectVersion};
 pub struct ReadLease<S: Deref<Target = Store> = Arc<Store>> {
     store: S,
     blobs: Vec<TierBlob>,
+    /// The bytes of a version stored inline, read when the lease was taken (nothing to
+    /// pin: they are in memory).
+    inline: Option<bytes::Bytes>,
+}
+
+impl<S: Deref<Target = Store>> ReadLease<S> {
+    /// The version's bytes, if it is stored inline.
+    pub fn inline(&self) -> Option<&bytes::Bytes> {
+        self.inline.as_ref()
+    }
 }
 
 impl Store {
@@ -41,6 +51,14 @@ impl Store {
 }
 
 fn lease_in<S: Deref<Target = Store>>(store: S, bucket: &str, key: &str, version: &ObjectVersion) -> StoreResult<ReadLease<S>> {
+    if version.is_inline() {
+        // Inline bytes are removed with their version, in the same batch, and a
+        // transition to another tier removes them too: found means still this version.
+        return match store.inline_bytes(bucket, key, version.seq)? {
+            Some(data) => Ok(ReadLease { store, blobs: Vec::new(), inline: Some(data) }),
+            None => Err(StoreError::SourceGone),
+        };
+    }
     let tier = store.tier_of(&version.storage_class);
     let mut blobs: Vec<TierBlob> = version.manifest.iter().map(|e| (tier, e.hash)).collect();
     blobs.sort_unstable();
@@ -52,7 +70,7 @@ fn lease_in<S: Deref<Target = Store>>(store: S, bucket: &str, key: &str, version
         }
     }
     let record = store.meta.get(&keys::version(bucket, key, version.seq));
-    let lease = ReadLease { store, blobs };
+    let lease = ReadLease { store, blobs, inline: None };
     // Pinned first, checked second: if the record is still there now, its blobs were
     // referenced when the pins went in, and the collector now leaves them.
     let still = match record? {

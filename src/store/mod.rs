@@ -378,8 +378,48 @@ impl Store {
         cause: &Cause,
     ) -> StoreResult<ObjectVersion> {
         let tier = self.tier_of(&version.storage_class);
-        self.commit_with_blobs(tier, staged, |pinned| self.commit_version(bucket, key, &mut version, precondition, pinned, cause)).await?;
+        self.commit_with_blobs(tier, staged, |pinned| self.commit_version(bucket, key, &mut version, precondition, pinned, None, cause))
+            .await?;
         Ok(version)
+    }
+
+    /// [`Store::put_object`] for a small object whose bytes `data` are stored inline, in
+    /// the metadata store beside the version record (written in the same batch, made
+    /// durable by the same flush): no blob file, no filesystem sync. `version` must have
+    /// an empty manifest and a storage class kept in the main tier.
+    pub async fn put_inline(
+        &self,
+        bucket: &str,
+        key: &str,
+        mut version: ObjectVersion,
+        data: &[u8],
+        precondition: Precondition<'_>,
+        cause: &Cause,
+    ) -> StoreResult<ObjectVersion> {
+        if !version.manifest.is_empty() || version.size != data.len() as u64 || self.tier_of(&version.storage_class) != 0 {
+            return Err(StoreError::Io(io::Error::other("inline object with a manifest, a wrong size or a tier")));
+        }
+        self.commit_with_blobs(0, &mut [], |_| {
+            self.commit_version(bucket, key, &mut version, precondition, &[], (!data.is_empty()).then_some(data), cause)
+        })
+        .await?;
+        Ok(version)
+    }
+
+    /// Stages `data` as a blob in the tier of storage class `class`: how inline bytes
+    /// become a blob when they are copied or moved to another tier.
+    /// `req` says what to compute beside the content address.
+    pub async fn stage_bytes(&self, class: &str, data: bytes::Bytes, req: crate::blob::HashRequest) -> StoreResult<StagedBlob> {
+        let mut writer = self.blobs_for(class).writer(req);
+        writer.write(data).await?;
+        Ok(writer.finish().await?)
+    }
+
+    /// The inline bytes of version `seq` of `key`, if that version is stored inline and
+    /// still exists. The record is written once and removed with its version, so bytes
+    /// found are that version's.
+    pub fn inline_bytes(&self, bucket: &str, key: &str, seq: u64) -> StoreResult<Option<bytes::Bytes>> {
+        Ok(self.meta.get(&keys::inline(bucket, key, seq))?.map(bytes::Bytes::from))
     }
 
     /// The write protocol around a metadata commit: pin the `staged` blobs (in `tier`),
@@ -443,8 +483,9 @@ impl Store {
         Ok(())
     }
 
-    /// Under the lock: check, assign id and seq, write records and reference counts.
-    /// Unpins `pinned`. Returns blobs whose count dropped to zero.
+    /// Under the lock: check, assign id and seq, write records (and `inline` bytes) and
+    /// reference counts. Unpins `pinned`. Returns blobs whose count dropped to zero.
+    #[allow(clippy::too_many_arguments)]
     fn commit_version(
         &self,
         bucket: &str,
@@ -452,6 +493,7 @@ impl Store {
         version: &mut ObjectVersion,
         precondition: Precondition<'_>,
         pinned: &[BlobHash],
+        inline: Option<&[u8]>,
         cause: &Cause,
     ) -> StoreResult<Vec<TierBlob>> {
         let mut pins = self.locked();
@@ -467,6 +509,9 @@ impl Store {
         let mut batch = Batch::new();
         let mut refs = RefDelta::default();
         self.stage_version(bucket, key, &record, version, pinned, &mut batch, &mut refs)?;
+        if let Some(data) = inline {
+            batch.put(keys::inline(bucket, key, version.seq), data.to_vec());
+        }
         let event = self.stage_events(bucket, key, version, cause.kind.event_name(false), cause, version.last_modified_ms, &mut batch)?;
         let freed = refs.write(self, &mut batch)?;
         self.meta.apply(&batch)?;
@@ -533,16 +578,25 @@ impl Store {
         }
     }
 
+    /// Adds to `batch` the removal of version `version` of `key` with its inline bytes,
+    /// and drops its references.
+    fn remove_version_record(&self, bucket: &str, key: &str, version: &ObjectVersion, batch: &mut Batch, refs: &mut RefDelta) {
+        self.unreference(version, refs);
+        batch.delete(keys::version(bucket, key, version.seq));
+        if version.is_inline() {
+            batch.delete(keys::inline(bucket, key, version.seq));
+        }
+    }
+
     /// Adds to `batch` the removal of the `null` version of `key`, if there is one.
     fn drop_null_version(&self, bucket: &str, key: &str, batch: &mut Batch, refs: &mut RefDelta) -> StoreResult<()> {
         let (start, end) = keys::versions_of(bucket, key);
         // Unversioned keys have one version; versioned ones are bounded by what the
         // user keeps. A null-version index arrives with versioning if this shows up.
-        for (k, v) in self.meta.scan(&start, Some(&end), usize::MAX)? {
+        for (_, v) in self.meta.scan(&start, Some(&end), usize::MAX)? {
             let old = stored::decode_version(&v)?;
             if old.version_id == NULL_VERSION {
-                self.unreference(&old, refs);
-                batch.delete(k);
+                self.remove_version_record(bucket, key, &old, batch, refs);
             }
         }
         Ok(())

@@ -12,10 +12,22 @@ use super::{unpin, RefDelta, Store, StoreError, StoreResult, TierBlob};
 use crate::blob::BlobHash;
 use crate::meta::{keys, Batch};
 use crate::model::event::Cause;
-use crate::model::stored;
+use crate::model::{stored, ManifestEntry};
 
 /// The event of a transition.
 const TRANSITION_EVENT: &str = "s3:LifecycleTransition";
+
+/// One version's move, as decided before its blobs were copied.
+struct Moved<'a> {
+    /// The version.
+    seq: u64,
+    /// The storage class it had.
+    from: &'a str,
+    /// The storage class it gets.
+    to: &'a str,
+    /// For a version stored inline: the manifest of the blob its bytes became.
+    manifest: Option<Vec<ManifestEntry>>,
+}
 
 impl Store {
     /// Moves version `seq` of `key` to storage class `to` (a configured tier, or
@@ -48,26 +60,34 @@ impl Store {
             Err(StoreError::SourceGone) => return Err(StoreError::PreconditionFailed),
             other => other?,
         };
-        let mut staged = self.stage_in_tier(&version.manifest, from, to).await?;
+        // A version stored inline leaves the metadata store: its bytes become a blob in
+        // the target tier, and the version gets a manifest.
+        let (mut staged, manifest) = match lease.inline() {
+            Some(data) => {
+                let staged = self.stage_bytes(to, data.clone(), crate::blob::HashRequest::default()).await?;
+                let manifest = vec![ManifestEntry { hash: staged.hash, offset: 0, len: staged.len }];
+                (vec![staged], Some(manifest))
+            }
+            None => (self.stage_in_tier(&version.manifest, from, to).await?, None),
+        };
         drop(lease);
         let target = self.tier_of(to);
-        self.commit_with_blobs(target, &mut staged, |pinned| self.commit_transition(bucket, key, seq, from, to, pinned, now_ms, cause))
-            .await
+        let moved = Moved { seq, from, to, manifest };
+        self.commit_with_blobs(target, &mut staged, |pinned| self.commit_transition(bucket, key, &moved, pinned, now_ms, cause)).await
     }
 
-    /// Under the lock: re-check the version, switch its class and references.
-    #[allow(clippy::too_many_arguments)]
+    /// Under the lock: re-check the version, switch its class and references (and, for
+    /// a version stored inline, give it its manifest and drop its inline bytes).
     fn commit_transition(
         &self,
         bucket: &str,
         key: &str,
-        seq: u64,
-        from: &str,
-        to: &str,
+        moved: &Moved<'_>,
         pinned: &[BlobHash],
         now_ms: i64,
         cause: &Cause,
     ) -> StoreResult<Vec<TierBlob>> {
+        let Moved { seq, from, to, .. } = *moved;
         let mut pins = self.locked();
         let target = self.tier_of(to);
         for hash in pinned {
@@ -76,12 +96,16 @@ impl Store {
         let record_key = keys::version(bucket, key, seq);
         let Some(raw) = self.meta.get(&record_key)? else { return Err(StoreError::PreconditionFailed) };
         let mut version = stored::decode_version(&raw)?;
-        if version.storage_class != from {
+        if version.storage_class != from || version.is_inline() != moved.manifest.is_some() {
             return Err(StoreError::PreconditionFailed);
         }
         let mut batch = Batch::new();
         let mut refs = RefDelta::default();
         self.unreference(&version, &mut refs);
+        if let Some(manifest) = &moved.manifest {
+            batch.delete(keys::inline(bucket, key, seq));
+            version.manifest.clone_from(manifest);
+        }
         to.clone_into(&mut version.storage_class);
         self.reference(&version.manifest, target, pinned, &mut refs)?;
         let encoded = stored::encode_version(&version);

@@ -150,8 +150,7 @@ impl Store {
         let Some(version) = self.version(bucket, key, id)? else {
             return Ok((DeleteOutcome { version_id: Some(id.to_owned()), delete_marker: false }, None));
         };
-        self.unreference(&version, refs);
-        batch.delete(keys::version(bucket, key, version.seq));
+        self.remove_version_record(bucket, key, &version, batch, refs);
         let is_current = self.current(bucket, key)?.is_some_and(|c| c.seq == version.seq);
         if is_current {
             let (start, end) = keys::versions_of(bucket, key);
