@@ -9,7 +9,7 @@
 //! | `B` | bucket name | `BucketRecord` |
 //! | `O` | bucket, 0x00, object key | current `ObjectVersion` (the latest, for listing/GET) |
 //! | `V` | bucket, 0x00, escaped key, 0x00 0x01, !seq (8 bytes BE) | every `ObjectVersion` |
-//! | `D` | as `V` | the bytes of an object version stored inline (small objects) |
+//! | `D` | seq (8 bytes BE) | the bytes of the object version with that seq, stored inline (small objects) |
 //! | `R` | blob hash (32 bytes) | reference count, u64 BE |
 //! | `S` | counter name | u64 BE |
 //! | `K` | bucket, 0x00, document name | a bucket configuration (tagging, lifecycle) |
@@ -118,30 +118,20 @@ pub fn version(bucket: &str, key: &str, seq: u64) -> Vec<u8> {
     k
 }
 
-/// Key of the inline bytes of version `seq` of `key` in `bucket` (the version key's
-/// layout under its own prefix, so a bucket's inline records sit together).
-pub fn inline(bucket: &str, key: &str, seq: u64) -> Vec<u8> {
-    let mut k = escaped(INLINE, bucket, key);
-    k.extend_from_slice(&(!seq).to_be_bytes());
+/// Key of the inline bytes of the version with (store-wide unique) sequence number
+/// `seq`. Keyed by seq alone, so new records always append at the end of the key space:
+/// sled then writes each leaf page of them once, instead of rewriting pages of 4 KiB
+/// values scattered over the whole key space as keys arrive in any order.
+pub fn inline(seq: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(9);
+    k.push(INLINE);
+    k.extend_from_slice(&seq.to_be_bytes());
     k
 }
 
-/// The key of the inline bytes of the version whose record key is `version_key`.
-pub fn inline_of_version(version_key: &[u8]) -> Vec<u8> {
-    let mut k = version_key.to_vec();
-    if let Some(kind) = k.first_mut() {
-        *kind = INLINE;
-    }
-    k
-}
-
-/// The key of the version record owning the inline bytes at `inline_key`.
-pub fn version_of_inline(inline_key: &[u8]) -> Vec<u8> {
-    let mut k = inline_key.to_vec();
-    if let Some(kind) = k.first_mut() {
-        *kind = VERSION;
-    }
-    k
+/// The sequence number of an inline record key.
+pub fn decode_inline(key: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(key.strip_prefix(&[INLINE])?.try_into().ok()?))
 }
 
 /// Range `[start, end)` of every inline record.
@@ -358,13 +348,12 @@ mod tests {
     }
 
     #[test]
-    fn inline_keys_mirror_version_keys() {
-        let v = version("b", "a\0b", 7);
-        assert_eq!(inline_of_version(&v), inline("b", "a\0b", 7));
-        assert_eq!(version_of_inline(&inline("b", "a\0b", 7)), v);
+    fn inline_keys_append_in_seq_order() {
+        assert!(inline(1) < inline(2) && inline(255) < inline(256));
+        assert_eq!(decode_inline(&inline(7)), Some(7));
+        assert_eq!(decode_inline(&version("b", "k", 7)), None);
         let (start, end) = inline_range();
-        assert!(inline("b", "k", 1) > start && inline("b", "k", 1) < end);
-        assert!(inline("b", "k", 1) > version_range("b").1 || inline("b", "k", 1) < version_range("b").0);
+        assert!(inline(0) >= start && inline(u64::MAX) < end);
     }
 
     #[test]

@@ -58,10 +58,14 @@ impl Store {
     pub fn audit(&self) -> StoreResult<AuditReport> {
         let mut counts: BTreeMap<TierBlob, u64> = BTreeMap::new();
         let mut report = AuditReport::default();
+        let mut inline_seqs = BTreeSet::new();
         scan_kind(self.meta.as_ref(), b'V', |k, v| {
             let version = stored::decode_version(v)?;
-            if version.is_inline() && self.meta.get(&keys::inline_of_version(k))?.is_none() {
-                report.inline_missing.push(k.to_vec());
+            if version.is_inline() {
+                inline_seqs.insert(version.seq);
+                if self.meta.get(&keys::inline(version.seq))?.is_none() {
+                    report.inline_missing.push(k.to_vec());
+                }
             }
             let tier = self.tier_of(&version.storage_class);
             for entry in version.manifest {
@@ -87,8 +91,7 @@ impl Store {
             Ok(())
         })?;
         scan_kind(self.meta.as_ref(), keys::inline_range().0[0], |k, _| {
-            let owner = self.meta.get(&keys::version_of_inline(k))?.map(|v| stored::decode_version(&v)).transpose()?;
-            if !owner.is_some_and(|v| v.is_inline()) {
+            if !keys::decode_inline(k).is_some_and(|seq| inline_seqs.contains(&seq)) {
                 report.inline_stray.push(k.to_vec());
             }
             Ok(())

@@ -54,7 +54,7 @@ fn lease_in<S: Deref<Target = Store>>(store: S, bucket: &str, key: &str, version
     if version.is_inline() {
         // Inline bytes are removed with their version, in the same batch, and a
         // transition to another tier removes them too: found means still this version.
-        return match store.inline_bytes(bucket, key, version.seq)? {
+        return match store.inline_bytes(version.seq)? {
             Some(data) => Ok(ReadLease { store, blobs: Vec::new(), inline: Some(data) }),
             None => Err(StoreError::SourceGone),
         };

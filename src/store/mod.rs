@@ -415,11 +415,11 @@ impl Store {
         Ok(writer.finish().await?)
     }
 
-    /// The inline bytes of version `seq` of `key`, if that version is stored inline and
-    /// still exists. The record is written once and removed with its version, so bytes
-    /// found are that version's.
-    pub fn inline_bytes(&self, bucket: &str, key: &str, seq: u64) -> StoreResult<Option<bytes::Bytes>> {
-        Ok(self.meta.get(&keys::inline(bucket, key, seq))?.map(bytes::Bytes::from))
+    /// The inline bytes of the version with sequence number `seq`, if it is stored inline
+    /// and still exists. The record is written once and removed with its version (seqs
+    /// are never reused), so bytes found are that version's.
+    pub fn inline_bytes(&self, seq: u64) -> StoreResult<Option<bytes::Bytes>> {
+        Ok(self.meta.get(&keys::inline(seq))?.map(bytes::Bytes::from))
     }
 
     /// The write protocol around a metadata commit: pin the `staged` blobs (in `tier`),
@@ -510,7 +510,7 @@ impl Store {
         let mut refs = RefDelta::default();
         self.stage_version(bucket, key, &record, version, pinned, &mut batch, &mut refs)?;
         if let Some(data) = inline {
-            batch.put(keys::inline(bucket, key, version.seq), data.to_vec());
+            batch.put(keys::inline(version.seq), data.to_vec());
         }
         let event = self.stage_events(bucket, key, version, cause.kind.event_name(false), cause, version.last_modified_ms, &mut batch)?;
         let freed = refs.write(self, &mut batch)?;
@@ -584,7 +584,7 @@ impl Store {
         self.unreference(version, refs);
         batch.delete(keys::version(bucket, key, version.seq));
         if version.is_inline() {
-            batch.delete(keys::inline(bucket, key, version.seq));
+            batch.delete(keys::inline(version.seq));
         }
     }
 

@@ -103,7 +103,7 @@ impl Store {
         let mut refs = RefDelta::default();
         self.unreference(&version, &mut refs);
         if let Some(manifest) = &moved.manifest {
-            batch.delete(keys::inline(bucket, key, seq));
+            batch.delete(keys::inline(seq));
             version.manifest.clone_from(manifest);
         }
         to.clone_into(&mut version.storage_class);
