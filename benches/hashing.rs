@@ -1,5 +1,6 @@
 //! Hashing and blob-writer throughput: the write pipeline end to end (64 MiB pushed in
-//! 1 MiB chunks to a temp directory, fsync included) and each hash alone, per byte.
+//! 1 MiB chunks to a temp directory, fsync included), each hash alone, per byte, and
+//! memcpy (the physical reference).
 //!
 //! `cargo bench --bench hashing`. The pipeline should run near MD5 alone (the slowest
 //! hasher, on its own thread beside the file write), not at the sum of all costs.
@@ -67,5 +68,20 @@ fn single_hashes(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, writer_pipeline, single_hashes);
+/// The memcpy rate, the physical reference for copies on the request path.
+fn memcpy(c: &mut Criterion) {
+    let data = random(INPUT);
+    let mut target = vec![0u8; INPUT];
+    let mut group = c.benchmark_group("memcpy");
+    group.throughput(Throughput::Bytes(INPUT as u64));
+    group.bench_function("16MiB", |b| {
+        b.iter(|| {
+            target.copy_from_slice(black_box(&data));
+            black_box(&target);
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, writer_pipeline, single_hashes, memcpy);
 criterion_main!(benches);
