@@ -230,6 +230,11 @@ async fn inline_sources_feed_part_copies_tiers_and_transitions() {
         .unwrap();
     assert_eq!(blob_files(&glacier), 3);
     assert_eq!(get(&s3, "mix", "tiny").await, b"t");
+    // Even an empty one (no inlining outside the main tier).
+    s3.put_object().bucket("mix").key("void").storage_class(StorageClass::Glacier).body(ByteStream::from_static(b"")).send().await.unwrap();
+    let head = s3.head_object().bucket("mix").key("void").send().await.unwrap();
+    assert_eq!((head.content_length(), head.storage_class()), (Some(0), Some(&StorageClass::Glacier)));
+    assert_eq!(get(&s3, "mix", "void").await, b"");
     stop_and_audit(srv, &["GLACIER"]).await;
 }
 

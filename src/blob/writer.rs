@@ -354,12 +354,13 @@ impl BlobWriter {
         self.workers.get_or_insert_with(|| Workers::start(Arc::clone(store), req.clone())).send(batch).await
     }
 
-    /// Ends the body: if it is at most `inline_max` bytes, returns it in memory with its
+    /// Ends the body: if it is at most `inline_max` bytes (and `inline_max` is not 0:
+    /// off, so that even an empty body becomes a blob), returns it in memory with its
     /// digests, having touched no file (the caller stores it inline); else
     /// [`BlobWriter::finish`]. Digesting a few KiB takes microseconds, so it runs here
     /// rather than crossing to the blocking pool.
     pub async fn finish_within(mut self, inline_max: u64) -> io::Result<Written> {
-        if self.workers.is_none() && self.written <= inline_max {
+        if self.workers.is_none() && inline_max > 0 && self.written <= inline_max {
             let data = self.buf.split().freeze();
             let mut digests = DigestState::new(&self.req);
             digests.update(&data);
