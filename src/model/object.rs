@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::blob::{BlobHash, ChecksumAlgorithm};
+use crate::blob::{BlobHash, ChecksumAlgorithm, StagedBlob};
 
 /// The version id of unversioned writes.
 pub const NULL_VERSION: &str = "null";
@@ -16,6 +16,13 @@ pub struct ManifestEntry {
     pub offset: u64,
     /// How many bytes.
     pub len: u64,
+}
+
+impl ManifestEntry {
+    /// One entry covering the whole of a staged blob.
+    pub fn whole(blob: &StagedBlob) -> Self {
+        Self { hash: blob.hash, offset: 0, len: blob.len }
+    }
 }
 
 /// The representation headers S3 stores with an object and returns on GET/HEAD.

@@ -18,6 +18,13 @@ impl ByteRange {
         self.end - self.start + 1
     }
 
+    /// The bytes of `data` this range covers (clamped to `data`; ranges are resolved
+    /// against the object's size, which is the length of bytes held in memory).
+    pub fn slice(&self, data: &bytes::Bytes) -> bytes::Bytes {
+        let at = |offset: u64| usize::try_from(offset).map_or(data.len(), |o| o.min(data.len()));
+        data.slice(at(self.start)..at(self.end.saturating_add(1)))
+    }
+
     /// Never true; ranges hold at least one byte.
     pub fn is_empty(&self) -> bool {
         false
@@ -99,6 +106,14 @@ pub fn slice_manifest(manifest: &[ManifestEntry], range: ByteRange) -> Vec<Manif
 mod tests {
     use super::*;
     use crate::blob::BlobHash;
+
+    #[test]
+    fn slices_bytes_in_memory_and_clamps() {
+        let data = bytes::Bytes::from_static(b"0123456789");
+        assert_eq!(ByteRange { start: 2, end: 4 }.slice(&data), &b"234"[..]);
+        assert_eq!(ByteRange { start: 8, end: u64::MAX }.slice(&data), &b"89"[..]);
+        assert_eq!(ByteRange { start: 20, end: 30 }.slice(&data), &b""[..]);
+    }
 
     #[test]
     fn parses_the_three_forms() {

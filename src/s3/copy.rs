@@ -138,7 +138,7 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
         }
         Some(data) => {
             let mut staged = store.stage_bytes(&version.storage_class, data.clone(), crate::blob::HashRequest::default()).await?;
-            version.manifest = vec![crate::model::ManifestEntry { hash: staged.hash, offset: 0, len: staged.len }];
+            version.manifest = vec![crate::model::ManifestEntry::whole(&staged)];
             store.put_object(bucket, key, version, std::slice::from_mut(&mut staged), &precondition, &cause).await?
         }
         None => {

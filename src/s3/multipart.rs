@@ -135,7 +135,7 @@ pub async fn upload_part(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respo
         size: staged.len,
         md5: staged.md5,
         last_modified_ms: to_ms((ctx.state.clock)()),
-        manifest: vec![crate::model::ManifestEntry { hash: staged.hash, offset: 0, len: staged.len }],
+        manifest: vec![crate::model::ManifestEntry::whole(&staged)],
         checksums: staged.checksums.clone(),
     };
     ctx.state.store.put_part(bucket, key, &upload.upload_id, part.clone(), std::slice::from_mut(&mut staged)).await?;
@@ -239,12 +239,10 @@ pub async fn upload_part_copy(ctx: &Ctx<'_>) -> S3Result<Response> {
     let alg = part_algorithm(&upload);
     let (md5, checksums, manifest, mut staged) = if let Some(data) = lease.inline().filter(|_| len > 0) {
         // A source stored inline: parts are always blobs, so its range becomes one.
-        // `range` was checked against the source's size, which is the inline length.
-        let at = |offset: u64| usize::try_from(offset).map_or(data.len(), |o| o.min(data.len()));
-        let bytes = data.slice(at(range.start)..at(range.end.saturating_add(1)));
+        let bytes = range.slice(data);
         let req = crate::blob::HashRequest { checksums: vec![alg], sha256: false };
         let staged = store.stage_bytes(&upload.storage_class, bytes, req).await?;
-        let manifest = vec![crate::model::ManifestEntry { hash: staged.hash, offset: 0, len: staged.len }];
+        let manifest = vec![crate::model::ManifestEntry::whole(&staged)];
         (staged.md5, staged.checksums.clone(), manifest, vec![staged])
     } else if pieces.is_empty() || store.tier_of(&src.storage_class) == store.tier_of(&upload.storage_class) {
         // The part shares the source's blobs; its bytes are read only to hash them.
@@ -253,7 +251,7 @@ pub async fn upload_part_copy(ctx: &Ctx<'_>) -> S3Result<Response> {
     } else {
         // The upload's tier is another: write just the copied range there.
         let staged = copy_pieces(ctx, &src.storage_class, &upload.storage_class, &pieces, alg).await?;
-        let manifest = vec![crate::model::ManifestEntry { hash: staged.hash, offset: 0, len: staged.len }];
+        let manifest = vec![crate::model::ManifestEntry::whole(&staged)];
         (staged.md5, staged.checksums.clone(), manifest, vec![staged])
     };
     let now = to_ms((ctx.state.clock)());

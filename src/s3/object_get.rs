@@ -149,10 +149,7 @@ fn part_range(version: &ObjectVersion, n: u32) -> Option<ByteRange> {
 /// bytes, already in memory.
 fn stream_body(ctx: &Ctx<'_>, version: &ObjectVersion, range: ByteRange, lease: Option<ReadLease>) -> Response {
     if let Some(data) = lease.as_ref().and_then(ReadLease::inline) {
-        // `range` was resolved against `version.size`, which is the inline length.
-        let at = |offset: u64| usize::try_from(offset).map_or(data.len(), |o| o.min(data.len()));
-        let part = data.slice(at(range.start)..at(range.end.saturating_add(1)));
-        let body = http_body_util::Full::new(part).map_err(|never| match never {});
+        let body = http_body_util::Full::new(range.slice(data)).map_err(|never| match never {});
         return hyper::Response::new(BodyExt::boxed(body));
     }
     let blobs = ctx.state.store.blobs_for(&version.storage_class).clone();

@@ -224,7 +224,7 @@ pub async fn put_object(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respon
     let stored = match written {
         Written::Inline(inline) => store.put_inline(bucket, key, version, &inline.data, &precondition, &cause).await?,
         Written::Staged(mut staged) => {
-            version.manifest = vec![ManifestEntry { hash: staged.hash, offset: 0, len: staged.len }];
+            version.manifest = vec![ManifestEntry::whole(&staged)];
             store.put_object(bucket, key, version, std::slice::from_mut(&mut staged), &precondition, &cause).await?
         }
     };

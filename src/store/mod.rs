@@ -763,13 +763,11 @@ impl Store {
     /// Stores `data` as a new version of `key` with storage class `class` (its bytes in
     /// that class's tier), as a PUT would.
     pub(crate) async fn put_bytes_for_test(&self, bucket: &str, key: &str, data: bytes::Bytes, class: &str) -> ObjectVersion {
-        let mut w = self.blobs_for(class).writer(crate::blob::HashRequest::default());
-        w.write(data.clone()).await.unwrap();
-        let mut staged = w.finish().await.unwrap();
+        let mut staged = self.stage_bytes(class, data, crate::blob::HashRequest::default()).await.unwrap();
         let mut v = ObjectVersion::empty_for_test(0);
-        v.size = data.len() as u64;
+        v.size = staged.len;
         class.clone_into(&mut v.storage_class);
-        v.manifest = vec![crate::model::ManifestEntry { hash: staged.hash, offset: 0, len: v.size }];
+        v.manifest = vec![crate::model::ManifestEntry::whole(&staged)];
         self.put_object(bucket, key, v, std::slice::from_mut(&mut staged), &|_| true, &Cause::default()).await.unwrap()
     }
 }

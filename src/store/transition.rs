@@ -65,7 +65,7 @@ impl Store {
         let (mut staged, manifest) = match lease.inline() {
             Some(data) => {
                 let staged = self.stage_bytes(to, data.clone(), crate::blob::HashRequest::default()).await?;
-                let manifest = vec![ManifestEntry { hash: staged.hash, offset: 0, len: staged.len }];
+                let manifest = vec![ManifestEntry::whole(&staged)];
                 (vec![staged], Some(manifest))
             }
             None => (self.stage_in_tier(&version.manifest, from, to).await?, None),
