@@ -30,6 +30,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// The lifecycle worker.
     pub lifecycle: LifecycleConfig,
+    /// The scrubber.
+    pub scrub: ScrubConfig,
     /// Notification destinations.
     pub notify: NotifyConfig,
 }
@@ -153,6 +155,16 @@ pub struct LifecycleConfig {
     pub day_seconds: u64,
 }
 
+/// `[scrub]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScrubConfig {
+    /// Seconds from the start of one scrub pass to the start of the next (0: off).
+    pub interval: u64,
+    /// Bytes per second a pass reads at most.
+    pub bytes_per_sec: u64,
+}
+
 /// `[server]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -180,6 +192,9 @@ pub struct StorageConfig {
     /// Objects up to this many bytes are kept in the metadata store instead of a blob
     /// file (0: never).
     pub inline_max_bytes: u64,
+    /// MiB kept free (a pre-allocated reserve file) for deletes and metadata flushes
+    /// when the disk fills: new data is refused below it (0: no reserve, no check).
+    pub reserve_mib: u64,
 }
 
 /// The largest `storage.inline_max_bytes` accepted. sled writes a leaf page of up to
@@ -314,6 +329,9 @@ impl Config {
         }
         if self.lifecycle.interval_secs == 0 || self.lifecycle.day_seconds == 0 {
             return Err(ConfigError("lifecycle.interval_secs / lifecycle.day_seconds: must be at least 1".into()));
+        }
+        if self.scrub.bytes_per_sec < 1 << 20 {
+            return Err(ConfigError("scrub.bytes_per_sec: must be at least 1048576 (1 MiB/s)".into()));
         }
         self.notify.destinations()?;
         self.storage.tiers()?;

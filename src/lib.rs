@@ -16,6 +16,7 @@
 //! | [`meta`] | the `MetaStore` trait (ordered KV, atomic batches, flush), sled and in-memory adapters, key encoding, group commit |
 //! | [`blob`] | the `BlobStore` trait and the content-addressed filesystem store; streaming hashers and checksums |
 //! | [`group_sync`] | the bottom layer: concurrent callers share one durability barrier (used by `meta` and `blob`) |
+//! | [`fsync`] | the bottom layer: durability by fsync of files and directories (no syncfs), directories created durably |
 //!
 //! `model`, `meta` and `blob` never import hyper or know S3 header names. Durability
 //! rules are in `docs/durability.md`.
@@ -24,6 +25,7 @@ pub mod auth;
 pub mod blob;
 pub mod config;
 pub mod events;
+pub mod fsync;
 pub mod group_sync;
 pub mod meta;
 pub mod model;

@@ -1,5 +1,5 @@
 //! The `coffer` binary: read the configuration, set up logging, open the store, serve
-//! until Ctrl-C or SIGTERM.
+//! until Ctrl-C or SIGTERM. `coffer scrub --offline` checks a stopped store instead.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,8 +8,11 @@ use std::sync::Arc;
 use coffer::config::{Config, DEFAULT_ACCESS_KEY};
 
 const USAGE: &str = "usage: coffer [--config PATH] [--<section>.<key> VALUE]...
+       coffer scrub --offline [--config PATH] [--<section>.<key> VALUE]...
   Settings come from config.toml (or PATH), then COFFER_<SECTION>_<KEY> environment
-  variables, then flags, e.g. --server.listen 127.0.0.1:9100 --storage.path /srv/coffer";
+  variables, then flags, e.g. --server.listen 127.0.0.1:9100 --storage.path /srv/coffer.
+  scrub --offline: with coffer stopped, re-hash every blob (damaged ones are moved to
+  quarantine/) and audit every reference; exit status 1 if anything is wrong.";
 
 /// `--config PATH` and the `--section.key value` overrides.
 type Args = (Option<PathBuf>, Vec<(String, String)>);
@@ -36,10 +39,21 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!("{USAGE}");
         return ExitCode::SUCCESS;
+    }
+    let scrub = args.first().is_some_and(|a| a == "scrub");
+    if scrub {
+        args.remove(0);
+        if args.first().is_none_or(|a| a != "--offline") {
+            eprintln!(
+                "coffer scrub: only --offline exists (a running server scrubs in the background, see [scrub] in config.toml)\n{USAGE}"
+            );
+            return ExitCode::from(2);
+        }
+        args.remove(0);
     }
     let config = parse_args(&args).and_then(|(path, flags)| {
         let env: Vec<(String, String)> = std::env::vars().collect();
@@ -57,6 +71,9 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
+    if scrub {
+        return scrub_offline(&config);
+    }
     let meta_dir = config.storage.path.join("meta");
     let cache = config.storage.meta_cache_mib << 20;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
@@ -70,6 +87,60 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             tracing::error!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `coffer scrub --offline`: a full scrub pass and the reference audit on a stopped store.
+fn scrub_offline(config: &Config) -> ExitCode {
+    let tiers = config.storage.tiers().unwrap_or_default();
+    let store = match coffer::store::Store::open_with_tiers(&config.storage.path, config.storage.meta_cache_mib << 20, &tiers, 0) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("coffer scrub: opening {} (is coffer still running?): {e}", config.storage.path.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let started = std::time::Instant::now();
+    let pass = store.scrub_pass(&mut |_| true);
+    let report = store.scrub_report();
+    let audit = store.audit();
+    println!(
+        "scrubbed {} blobs, {} bytes in {:.1} s; damaged (moved to quarantine/): {}",
+        report.checked_blobs,
+        report.checked_bytes,
+        started.elapsed().as_secs_f64(),
+        report.damaged.len()
+    );
+    for (class, blob) in &report.damaged {
+        println!("  damaged {class} blob {blob}: re-upload the objects using it, or restore it from a backup");
+    }
+    let clean_audit = match &audit {
+        Ok(a) => {
+            println!(
+                "audit: {} missing blobs, {} leaked, {} miscounted, {} inline records missing, {} stray",
+                a.missing.len(),
+                a.leaked.len(),
+                a.miscounted.len(),
+                a.inline_missing.len(),
+                a.inline_stray.len()
+            );
+            for (class, blob) in &a.missing {
+                println!("  missing {class} blob {blob}");
+            }
+            a.missing.is_empty() && a.miscounted.is_empty() && a.inline_missing.is_empty()
+        }
+        Err(e) => {
+            println!("audit failed: {e}");
+            false
+        }
+    };
+    match pass {
+        Ok(_) if report.damaged.is_empty() && clean_audit => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(e) => {
+            println!("scrub failed: {e}");
             ExitCode::FAILURE
         }
     }

@@ -32,7 +32,7 @@ pub fn build_state(config: Config, clock: Clock) -> Result<AppState, crate::stor
     let cache = config.storage.meta_cache_mib << 20;
     // Validated with the rest of the configuration, so this cannot fail here.
     let tiers = config.storage.tiers().unwrap_or_default();
-    let store = Arc::new(Store::open_with_tiers(&config.storage.path, cache, &tiers)?);
+    let store = Arc::new(Store::open_with_tiers(&config.storage.path, cache, &tiers, config.storage.reserve_mib << 20)?);
     let keyring = Keyring::new(vec![Credentials {
         access_key: config.auth.access_key.clone(),
         secret_key: SecretKey::new(config.auth.secret_key.clone()),
@@ -55,6 +55,13 @@ pub async fn run(listener: TcpListener, state: Arc<AppState>, shutdown: impl Fut
         tokio::spawn(crate::worker::lifecycle::run(Arc::clone(&state.store), schedule, Arc::clone(&state.clock), workers_stopped.clone()));
 
     let delivery = tokio::spawn(delivery_worker(&state).run(workers_stopped.clone()));
+    let scrub = (state.config.scrub.interval > 0).then(|| {
+        let schedule = crate::worker::scrub::Schedule {
+            interval: Duration::from_secs(state.config.scrub.interval),
+            bytes_per_sec: state.config.scrub.bytes_per_sec,
+        };
+        tokio::spawn(crate::worker::scrub::run(Arc::clone(&state.store), schedule, workers_stopped.clone()))
+    });
 
     let permits = Arc::new(Semaphore::new(state.config.server.max_connections));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -99,6 +106,9 @@ pub async fn run(listener: TcpListener, state: Arc<AppState>, shutdown: impl Fut
     let _ = stop_workers.send(true);
     let _ = lifecycle.await;
     let _ = delivery.await;
+    if let Some(scrub) = scrub {
+        let _ = scrub.await;
+    }
     if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
         tracing::warn!("some connections did not finish within the drain timeout");
     }

@@ -1,33 +1,40 @@
 //! [`FsBlobStore`]: blobs as files on a local (or shared) filesystem.
 //!
 //! ```text
-//! <root>/blobs/ab/cd/<64-hex BLAKE3>   immutable, content-addressed
-//! <root>/tmp/<random>                  uploads in flight; emptied by `open`
+//! <root>/blobs/ab/cd/<64-hex BLAKE3>          immutable, content-addressed
+//! <root>/blobs/ab/cd/<64-hex BLAKE3>.blocks   its block list, if larger than 1 MiB
+//! <root>/tmp/<random>                         uploads in flight; emptied by `open`
+//! <root>/quarantine/<64-hex>.<ms>             blobs found damaged, kept for inspection
 //! ```
 //!
 //! `tmp/` and `blobs/` must be on one filesystem, so that publishing is an atomic
-//! rename. Write protocol: temp file written (not fsynced) → `sync` → rename to the
-//! address (`publish`, no fsync: it runs under the caller's commit lock) → `sync`.
-//! `sync` is one `syncfs(2)` of the filesystem, which makes the bytes of every file and
-//! every directory entry written so far durable. [`super::Blobs`] shares one `sync`
-//! between all writers waiting, so a burst of small PUTs costs two filesystem syncs
-//! instead of a file fsync plus a directory fsync each (the disk does a few thousand
-//! per second). Syncing the bytes before the rename keeps the invariant that a file at
-//! an address is complete, even after a crash, so deduplicating against it is safe.
-//! Removal is not synced either: a blob that reappears after a crash is unreferenced
-//! and deleted the same way. Emptied `ab/cd/` directories are kept (at most 65,536).
+//! rename. Write protocol, by `fsync` alone (see `crate::fsync`: no `syncfs`):
+//! the writer fdatasyncs the temp file before it is staged → `publish` renames it to
+//! its address (no fsync: it runs under the caller's commit lock) and records which
+//! directories changed (the `ab/cd/` directory; `ab/` and `blobs/` too when a
+//! subdirectory was created) → `sync` fsyncs each recorded directory once, for every
+//! writer waiting ([`super::Blobs`] groups them), side by side. Syncing the bytes
+//! before the rename keeps the invariant that a file at an address is complete even
+//! after a power cut, so deduplicating against it is safe. Removal is not synced: a
+//! blob that reappears after a crash is unreferenced and removed the same way.
+//! Emptied `ab/cd/` directories are kept (at most 65,536).
 //!
-//! The cost of `syncfs`: it also writes back other files dirty on the same
-//! filesystem (sled's log, large uploads in flight, anything else the machine
-//! writes there), which is why large uploads write back as they go (see `writer.rs`).
+//! Block lists (`.blocks`) are written without fsync: they are authenticated by the
+//! address (see `tree.rs`), so one lost or torn by a crash is rebuilt from the blob.
 //!
-//! Uses nothing from the crate outside `blob`.
+//! Uses nothing from the crate outside `blob` and the bottom layer `fsync`.
 
+use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::io;
+use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::{BlobHash, BlobStore};
+
+/// Suffix of block-list files.
+const BLOCKS_SUFFIX: &str = ".blocks";
 
 /// A blob store in a filesystem directory.
 pub struct FsBlobStore {
@@ -35,18 +42,21 @@ pub struct FsBlobStore {
     blobs: PathBuf,
     /// `<root>/tmp`.
     tmp: PathBuf,
-    /// `<root>/blobs`, open: the handle `syncfs` is called on.
-    blobs_dir: File,
+    /// `<root>/quarantine`.
+    quarantine: PathBuf,
+    /// Directories whose entries changed since the last `sync`. Held across a publish's
+    /// rename, so that a sync that takes the set covers every rename seen before it.
+    changed_dirs: Mutex<BTreeSet<PathBuf>>,
 }
 
 impl FsBlobStore {
-    /// Opens the store under `root`: creates `blobs/` and `tmp/` if missing and
+    /// Opens the store under `root`: creates `blobs/` and `tmp/` durably if missing and
     /// removes temp files left by an earlier run (uploads that never completed).
     pub fn open(root: &Path) -> io::Result<Self> {
         let blobs = root.join("blobs");
         let tmp = root.join("tmp");
-        fs::create_dir_all(&blobs)?;
-        fs::create_dir_all(&tmp)?;
+        crate::fsync::create_dir_all(&blobs)?;
+        crate::fsync::create_dir_all(&tmp)?;
         let mut removed = 0usize;
         for entry in fs::read_dir(&tmp)? {
             let entry = entry?;
@@ -60,8 +70,7 @@ impl FsBlobStore {
         if removed > 0 {
             tracing::info!(removed, "removed temp files of interrupted uploads");
         }
-        let blobs_dir = File::open(&blobs)?;
-        Ok(Self { blobs, tmp, blobs_dir })
+        Ok(Self { blobs, tmp, quarantine: root.join("quarantine"), changed_dirs: Mutex::new(BTreeSet::new()) })
     }
 
     /// The `ab/` and `ab/cd/` directories of `hash`.
@@ -76,16 +85,27 @@ impl FsBlobStore {
     fn path(&self, hash: &BlobHash) -> PathBuf {
         self.dirs(hash).1.join(hash.to_string())
     }
+
+    /// Where the block list of `hash` lives.
+    fn blocks_path(&self, hash: &BlobHash) -> PathBuf {
+        self.dirs(hash).1.join(format!("{hash}{BLOCKS_SUFFIX}"))
+    }
+
+    fn changed(&self) -> MutexGuard<'_, BTreeSet<PathBuf>> {
+        // The set stays a valid set whatever panicked while holding it.
+        self.changed_dirs.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
-/// Creates `dir` if missing (racing publishers may both try).
-fn ensure_dir(dir: &Path) -> io::Result<()> {
+/// Creates `dir` if missing; `true` if this call created it.
+fn ensure_dir(dir: &Path) -> io::Result<bool> {
     if dir.is_dir() {
-        return Ok(());
+        return Ok(false);
     }
     match fs::create_dir(dir) {
-        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(e),
-        _ => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e),
+        Ok(()) => Ok(true),
     }
 }
 
@@ -97,23 +117,45 @@ impl BlobStore for FsBlobStore {
         Ok((path, file))
     }
 
-    fn publish(&self, temp: &Path, hash: &BlobHash) -> io::Result<bool> {
+    fn publish(&self, temp: &Path, hash: &BlobHash, len: u64, blocks: &[u8]) -> io::Result<bool> {
         let target = self.path(hash);
-        if target.exists() {
-            fs::remove_file(temp)?;
-            return Ok(false);
+        let mut changed = self.changed();
+        match fs::metadata(&target) {
+            // Dedup. The size is the cheap check that what is there is what this write
+            // would have placed; damaged blobs found by reads and the scrubber are moved
+            // to quarantine, so a PUT of their bytes places a good copy again.
+            Ok(m) if m.len() == len => {
+                fs::remove_file(temp)?;
+                return Ok(false);
+            }
+            Ok(m) => {
+                tracing::error!(%hash, found = m.len(), expected = len, "blob file has the wrong size; replacing it with the new copy");
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
         }
         let (outer, inner) = self.dirs(hash);
-        ensure_dir(&outer)?;
-        ensure_dir(&inner)?;
-        // Two publishers of identical bytes racing here both succeed: the second
-        // rename atomically replaces the first file with the same content.
+        if ensure_dir(&outer)? {
+            changed.insert(self.blobs.clone());
+        }
+        if ensure_dir(&inner)? {
+            changed.insert(outer.clone());
+        }
+        // Replaces a damaged file of the wrong size atomically.
         fs::rename(temp, &target)?;
+        changed.insert(inner);
+        drop(changed);
+        if !blocks.is_empty() {
+            if let Err(e) = fs::write(self.blocks_path(hash), blocks) {
+                tracing::warn!(%hash, error = %e, "could not write block list; it is rebuilt at the first ranged read");
+            }
+        }
         Ok(true)
     }
 
     fn sync(&self) -> io::Result<()> {
-        rustix::fs::syncfs(&self.blobs_dir).map_err(io::Error::from)
+        let dirs: Vec<PathBuf> = std::mem::take(&mut *self.changed()).into_iter().collect();
+        crate::fsync::sync_dirs(&dirs)
     }
 
     fn open(&self, hash: &BlobHash) -> io::Result<File> {
@@ -129,7 +171,43 @@ impl BlobStore for FsBlobStore {
     }
 
     fn remove(&self, hash: &BlobHash) -> io::Result<()> {
+        if let Err(e) = fs::remove_file(self.blocks_path(hash)) {
+            if e.kind() != io::ErrorKind::NotFound {
+                tracing::warn!(%hash, error = %e, "could not remove block list");
+            }
+        }
         fs::remove_file(self.path(hash))
+    }
+
+    fn read_blocks(&self, hash: &BlobHash) -> io::Result<Option<Vec<u8>>> {
+        match fs::read(self.blocks_path(hash)) {
+            Ok(raw) => Ok(Some(raw)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn write_blocks(&self, hash: &BlobHash, raw: &[u8]) -> io::Result<()> {
+        // Through a temp file, so that a reader never sees half a list (it would only
+        // rebuild it, but needlessly).
+        let (temp, _) = self.create_temp()?;
+        fs::write(&temp, raw)?;
+        fs::rename(&temp, self.blocks_path(hash))
+    }
+
+    fn quarantine(&self, hash: &BlobHash, damaged: &File) -> io::Result<bool> {
+        let path = self.path(hash);
+        let _changed = self.changed();
+        // Only the file that was read: a PUT may have replaced it with a good copy since.
+        let (seen, now) = (damaged.metadata()?, fs::metadata(&path)?);
+        if (seen.dev(), seen.ino()) != (now.dev(), now.ino()) {
+            return Ok(false);
+        }
+        fs::create_dir_all(&self.quarantine)?;
+        let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+        fs::rename(&path, self.quarantine.join(format!("{hash}.{ms}")))?;
+        let _ = fs::remove_file(self.blocks_path(hash));
+        Ok(true)
     }
 
     fn list(&self) -> io::Result<Vec<BlobHash>> {
@@ -138,8 +216,20 @@ impl BlobStore for FsBlobStore {
             for inner in subdirs(&outer)? {
                 for file in fs::read_dir(&inner)? {
                     let file = file?;
+                    let name = file.file_name();
+                    let Some(name) = name.to_str() else {
+                        tracing::warn!(path = %file.path().display(), "unexpected file in blob directory");
+                        continue;
+                    };
+                    if let Some(blob) = name.strip_suffix(BLOCKS_SUFFIX) {
+                        // A block list whose blob is gone (a crash between the removals).
+                        if BlobHash::from_hex(blob).is_some_and(|h| !self.exists(&h)) {
+                            let _ = fs::remove_file(file.path());
+                        }
+                        continue;
+                    }
                     // Anything else (a stray file) is not ours to report or delete.
-                    match file.file_name().to_str().and_then(BlobHash::from_hex) {
+                    match BlobHash::from_hex(name) {
                         Some(hash) if self.path(&hash) == file.path() => out.push(hash),
                         _ => tracing::warn!(path = %file.path().display(), "unexpected file in blob directory"),
                     }

@@ -2,7 +2,8 @@
 //! streaming hashers that run beside the write.
 //!
 //! Must not import: hyper, http or anything else of the S3 layer, nor `meta`, `model`
-//! or `store`. It refers only to itself and the bottom layer `group_sync`; it knows nothing of buckets or object keys
+//! or `store`. It refers only to itself and the bottom layers `group_sync` and `fsync`;
+//! it knows nothing of buckets or object keys
 //! (keys never become paths) and no S3 header names, except that
 //! [`ChecksumAlgorithm::header_name`] keeps the `x-amz-checksum-*` names beside the
 //! algorithms for convenience.
@@ -24,22 +25,28 @@
 //!
 //! # Durability and concurrency contract
 //!
-//! 1. [`BlobWriter::finish`] leaves a complete temp file (large ones are already
-//!    mostly written back; nothing is durable yet). [`Blobs::sync`] makes it durable.
+//! 1. [`BlobWriter::finish`] leaves a complete temp file whose bytes are durable (it
+//!    fdatasyncs it on the blocking thread that wrote it; concurrent writers' fsyncs
+//!    run side by side and the filesystem merges them into one journal commit).
 //! 2. [`Blobs::publish`] renames it to its address (or drops it if the address is taken:
 //!    dedup). Quick and synchronous, because callers hold their metadata commit lock;
 //!    that lock, not this module, orders publishes against [`Blobs::remove`] by the
-//!    garbage collector. Publish only synced temp files: a file at an address must be
-//!    complete even after a crash, since later writes deduplicate against it.
-//! 3. [`Blobs::sync`] again makes the rename durable; concurrent callers share one
-//!    [`BlobStore::sync`]. Callers await it before committing metadata that references
-//!    the blob.
-//! 4. A whole-blob read is re-hashed; a mismatch ends the stream with an `InvalidData`
-//!    error instead of a clean end, so bit rot never passes as good bytes.
+//!    garbage collector. Only durable temp files are published: a file at an address
+//!    must be complete even after a power cut, since later writes deduplicate against it.
+//! 3. [`Blobs::sync`] makes the rename durable: it fsyncs every directory changed by a
+//!    publish so far, each once, for every caller waiting (one [`BlobStore::sync`] per
+//!    group). Callers await it before committing metadata that references the blob.
+//! 4. No byte leaves a read before it is verified: each 1 MiB block is checked against
+//!    the blob's block list (authenticated by the address, see `tree.rs`), or a blob of
+//!    one block against its address, before any of it is sent. A mismatch ends the
+//!    stream with an `InvalidData` error instead of a clean end, moves the blob to
+//!    quarantine (so the next PUT of its bytes writes a good copy) and is counted in
+//!    [`BlobHealth`].
 
 mod fs;
 mod hash;
 mod read;
+mod tree;
 mod writer;
 
 use std::fmt;
@@ -56,6 +63,8 @@ use crate::group_sync::GroupSync;
 
 pub use fs::FsBlobStore;
 pub use hash::{checksum_from_base64, checksum_to_base64, ChecksumAlgorithm, Checksummer};
+pub use read::Verified;
+pub use tree::BLOCK;
 pub use writer::{BlobWriter, HashRequest, InlineBody, StagedBlob, Written};
 
 /// A blob's address: the BLAKE3 hash of its bytes. Displays as 64 lowercase hex digits.
@@ -102,18 +111,19 @@ impl FromStr for BlobHash {
 }
 
 /// File-level primitives of a blob store. Synchronous: [`Blobs`] calls the slow ones
-/// (create, sync, open) from blocking threads; `publish`, `remove`, `exists` and `len`
-/// must be quick (no fsync) because callers may hold a lock around them.
+/// (create, sync, open) from blocking threads; `publish`, `remove`, `exists`, `len` and
+/// `quarantine` must be quick (no fsync) because callers may hold a lock around them.
 pub trait BlobStore: Send + Sync + 'static {
     /// Creates a new, empty temp file for an upload, on the filesystem `publish`
     /// renames within.
     fn create_temp(&self) -> io::Result<(PathBuf, std::fs::File)>;
-    /// Moves a complete temp file to the address of `hash`, unless a blob is already
-    /// there: then the temp file is removed. Returns whether it was placed. Not
-    /// durable until [`BlobStore::sync`].
-    fn publish(&self, temp: &Path, hash: &BlobHash) -> io::Result<bool>;
-    /// Makes every blob published so far durable: file bytes and directory entries.
-    /// Slow (a filesystem sync); [`Blobs::sync`] shares it between callers.
+    /// Moves a complete, durable temp file of `len` bytes to the address of `hash`,
+    /// with its encoded block list `blocks` (empty for one block or less), unless a blob
+    /// of that size is already there: then the temp file is removed. Returns whether it
+    /// was placed. Not durable until [`BlobStore::sync`].
+    fn publish(&self, temp: &Path, hash: &BlobHash, len: u64, blocks: &[u8]) -> io::Result<bool>;
+    /// Makes every publish so far durable: fsyncs each directory whose entries changed.
+    /// [`Blobs::sync`] shares it between callers.
     fn sync(&self) -> io::Result<()>;
     /// Opens a blob for reading; `NotFound` if absent.
     fn open(&self, hash: &BlobHash) -> io::Result<std::fs::File>;
@@ -121,10 +131,26 @@ pub trait BlobStore: Send + Sync + 'static {
     fn len(&self, hash: &BlobHash) -> io::Result<u64>;
     /// Whether the blob exists.
     fn exists(&self, hash: &BlobHash) -> bool;
-    /// Deletes a blob; `NotFound` if absent.
+    /// Deletes a blob (and its block list); `NotFound` if absent.
     fn remove(&self, hash: &BlobHash) -> io::Result<()>;
+    /// The stored block list of a blob, unverified; `None` if there is none.
+    fn read_blocks(&self, hash: &BlobHash) -> io::Result<Option<Vec<u8>>>;
+    /// Stores a (rebuilt) block list. Not synced: lists are verified when read.
+    fn write_blocks(&self, hash: &BlobHash, raw: &[u8]) -> io::Result<()>;
+    /// Moves a blob found damaged out of the store, if `damaged` (the handle it was read
+    /// through) is still the file at its address. Returns whether it was moved.
+    fn quarantine(&self, hash: &BlobHash, damaged: &std::fs::File) -> io::Result<bool>;
     /// Every stored blob, sorted (start-up reconciliation of leaked blobs).
     fn list(&self) -> io::Result<Vec<BlobHash>>;
+}
+
+/// What reads have found wrong with a blob store since start-up (for the stats).
+#[derive(Debug, Default)]
+pub struct BlobHealth {
+    /// Blobs whose bytes did not match their hash (each was quarantined).
+    pub damaged: std::sync::atomic::AtomicU64,
+    /// Reads of blobs that were missing or shorter than their manifest says.
+    pub missing: std::sync::atomic::AtomicU64,
 }
 
 /// The async facade over a [`BlobStore`]. Cheap to clone.
@@ -134,13 +160,15 @@ pub struct Blobs {
     store: Arc<dyn BlobStore>,
     /// Shares [`BlobStore::sync`] between concurrent writers.
     syncs: Arc<GroupSync<io::Error>>,
+    /// Damage found by reads.
+    health: Arc<BlobHealth>,
 }
 
 impl Blobs {
     /// A facade over `store`.
     pub fn new(store: Arc<dyn BlobStore>) -> Self {
         let synced = Arc::clone(&store);
-        Self { store, syncs: Arc::new(GroupSync::new(move || synced.sync())) }
+        Self { store, syncs: Arc::new(GroupSync::new(move || synced.sync())), health: Arc::default() }
     }
 
     /// Starts writing a new blob, computing what `req` asks for beside BLAKE3 and MD5.
@@ -158,7 +186,8 @@ impl Blobs {
         if staged.is_published() {
             return Ok(false);
         }
-        let placed = self.store.publish(staged.temp_path(), &staged.hash)?;
+        let blocks = tree::encode(&staged.blocks);
+        let placed = self.store.publish(staged.temp_path(), &staged.hash, staged.len, &blocks)?;
         staged.mark_published();
         Ok(placed)
     }
@@ -174,13 +203,25 @@ impl Blobs {
         self.syncs.failure()
     }
 
-    /// Streams `len` bytes of blob `hash` from `offset` in chunks of at most 256 KiB,
-    /// read ahead by at most two chunks. A read of the whole blob is verified: on a
-    /// mismatch the last item is an `InvalidData` error instead of a clean end. A
-    /// missing blob yields one `NotFound` error; a range past its end `UnexpectedEof`.
-    /// Lazy: nothing is opened until the stream is first polled.
+    /// Streams `len` bytes of blob `hash` from `offset` in chunks of at most 256 KiB.
+    /// Every byte is verified before it is sent (the 1 MiB blocks the range touches are
+    /// read whole and checked); on a mismatch the stream ends with an `InvalidData`
+    /// error instead of the bytes, and the blob is quarantined. A missing blob yields
+    /// one `NotFound` error; a range past its end `UnexpectedEof` (both logged at
+    /// ERROR and counted). Lazy: nothing is opened until the stream is first polled.
     pub fn read(&self, hash: &BlobHash, offset: u64, len: u64) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
-        read::read_stream(Arc::clone(&self.store), *hash, offset, len)
+        read::read_stream(Arc::clone(&self.store), Arc::clone(&self.health), *hash, offset, len)
+    }
+
+    /// Re-hashes a whole blob (blocking; the scrubber's unit of work): quarantines it
+    /// if damaged, rebuilds a missing block list.
+    pub fn verify(&self, hash: &BlobHash) -> io::Result<Verified> {
+        read::verify_whole(self.store.as_ref(), &self.health, hash)
+    }
+
+    /// What reads have found wrong since start-up.
+    pub fn health(&self) -> &BlobHealth {
+        &self.health
     }
 
     /// Copies blob `hash` from `source` (another tier) into a staged blob here, ready

@@ -180,29 +180,91 @@ async fn open_empties_tmp() {
     assert_eq!(reopened.list().unwrap(), vec![kept.hash]);
 }
 
+/// Every item of a read, in order.
+async fn read_items(blobs: &Blobs, hash: &BlobHash, offset: u64, len: u64) -> Vec<io::Result<Bytes>> {
+    let mut stream = std::pin::pin!(blobs.read(hash, offset, len));
+    let mut items = Vec::new();
+    while let Some(item) = stream.next().await {
+        items.push(item);
+    }
+    items
+}
+
+fn flip(path: &Path, at: usize) {
+    let mut bytes = std::fs::read(path).unwrap();
+    bytes[at] ^= 1;
+    std::fs::write(path, bytes).unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn corruption_is_an_error_on_whole_reads() {
+async fn a_damaged_small_blob_sends_no_byte_and_is_quarantined() {
     let dir = tempfile::tempdir().unwrap();
     let blobs = store(dir.path());
     let data = random(READ_CHUNK + 1000, 3);
     let mut s = stage(&blobs, &data, 1000, HashRequest::default()).await;
     blobs.publish(&mut s).unwrap();
     let path = blob_path(dir.path(), &s.hash);
-    let mut bytes = std::fs::read(&path).unwrap();
-    bytes[500] ^= 1;
-    std::fs::write(&path, bytes).unwrap();
-    // The whole read delivers every byte, then an error instead of a clean end.
-    let mut stream = std::pin::pin!(blobs.read(&s.hash, 0, data.len() as u64));
-    let mut items = Vec::new();
-    while let Some(item) = stream.next().await {
-        items.push(item);
+    flip(&path, READ_CHUNK + 500);
+    // Not one byte, whole or ranged: the only item is the error.
+    for (offset, len) in [(0, data.len() as u64), (0, 10)] {
+        let items = read_items(&blobs, &s.hash, offset, len).await;
+        assert_eq!(items.len(), 1, "{offset}+{len}");
+        let e = items.into_iter().next().unwrap().unwrap_err();
+        assert!(matches!(e.kind(), io::ErrorKind::InvalidData | io::ErrorKind::NotFound), "{e}");
     }
-    let last = items.pop().unwrap().unwrap_err();
-    assert_eq!(last.kind(), io::ErrorKind::InvalidData);
-    assert!(last.to_string().contains("corrupt"), "{last}");
-    assert!(items.iter().all(Result::is_ok));
-    // Ranged reads are not verified.
-    assert_eq!(read_all(&blobs, &s.hash, 0, 10).await.unwrap(), &data[..10]);
+    assert_eq!(blobs.health().damaged.load(std::sync::atomic::Ordering::Relaxed), 1);
+    assert!(!path.exists(), "moved to quarantine");
+    assert_eq!(std::fs::read_dir(dir.path().join("quarantine")).unwrap().count(), 1);
+    // A PUT of the same bytes is not deduplicated against the damage: it repairs.
+    let mut again = stage(&blobs, &data, 4096, HashRequest::default()).await;
+    assert!(blobs.publish(&mut again).unwrap());
+    blobs.sync().await.unwrap();
+    assert_eq!(read_all(&blobs, &s.hash, 0, data.len() as u64).await.unwrap(), data);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_block_is_never_sent_and_ranges_elsewhere_are_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = store(dir.path());
+    let block = usize::try_from(BLOCK).unwrap();
+    let data = random(3 * block + block / 2, 4);
+    let mut s = stage(&blobs, &data, 300_000, HashRequest::default()).await;
+    assert_eq!(s.blocks.len(), 4);
+    blobs.publish(&mut s).unwrap();
+    blobs.sync().await.unwrap();
+    let path = blob_path(dir.path(), &s.hash);
+    // A lost block list is rebuilt (verifying the blob) at the first ranged read.
+    std::fs::remove_file(path.with_extension("blocks")).unwrap();
+    assert_eq!(read_all(&blobs, &s.hash, 5, 100).await.unwrap(), &data[5..105]);
+    assert!(path.with_extension("blocks").exists());
+    flip(&path, 2 * block + 77);
+    // Ranges in good blocks still read, each verified.
+    assert_eq!(read_all(&blobs, &s.hash, 10, 1000).await.unwrap(), &data[10..1010]);
+    let tail = (3 * block + 5) as u64;
+    assert_eq!(read_all(&blobs, &s.hash, tail, 100).await.unwrap(), &data[3 * block + 5..3 * block + 105]);
+    // A whole read sends blocks 0 and 1, then fails instead of sending block 2.
+    let items = read_items(&blobs, &s.hash, 0, data.len() as u64).await;
+    let (last, sent) = items.split_last().unwrap();
+    assert_eq!(last.as_ref().unwrap_err().kind(), io::ErrorKind::InvalidData);
+    let sent: Vec<u8> = sent.iter().flat_map(|b| b.as_ref().unwrap().to_vec()).collect();
+    assert_eq!(sent, &data[..2 * block]);
+    assert!(!path.exists(), "moved to quarantine");
+    assert_eq!(blobs.verify(&s.hash).unwrap(), Verified::Missing);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_finds_damage_a_read_would_find() {
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = store(dir.path());
+    for (seed, len) in [(5, 100), (6, 2 * usize::try_from(BLOCK).unwrap() + 1)] {
+        let data = random(len, seed);
+        let mut s = stage(&blobs, &data, 65_536, HashRequest::default()).await;
+        blobs.publish(&mut s).unwrap();
+        assert_eq!(blobs.verify(&s.hash).unwrap(), Verified::Good);
+        flip(&blob_path(dir.path(), &s.hash), len - 1);
+        assert_eq!(blobs.verify(&s.hash).unwrap(), Verified::Damaged);
+        assert_eq!(blobs.verify(&s.hash).unwrap(), Verified::Missing);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

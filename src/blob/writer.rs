@@ -15,10 +15,16 @@
 //! counted [`Bytes`] through bounded channels, so memory per upload stays at a few
 //! batches whatever the object size.
 //!
-//! No fsync here: [`super::Blobs::sync`] makes published blobs durable, shared between
-//! writers. So that it has little left to write for a large blob, the file worker
-//! starts writeback every [`WRITEBACK`] bytes on a helper thread and keeps writing
-//! meanwhile, instead of stalling the pipeline (and the MD5 worker behind it) on it.
+//! The temp file is fdatasynced before the blob is handed back as staged, on the
+//! blocking thread that wrote it: a staged blob's bytes are durable, so publishing it
+//! at its address is safe (see `fs.rs`). Concurrent writers' fdatasyncs run side by
+//! side and the filesystem merges them. So that the final one has little left to write
+//! for a large blob, the file worker starts writeback every [`WRITEBACK`] bytes on a
+//! helper thread and keeps writing meanwhile, instead of stalling the pipeline (and the
+//! MD5 worker behind it) on it.
+//!
+//! The content address is BLAKE3, computed block by block ([`super::tree`]) so that
+//! the block list used to verify ranged reads comes out of the same pass.
 //!
 //! Nothing here knows HTTP or S3 headers.
 
@@ -33,6 +39,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::hash::{ChecksumAlgorithm, Checksummer};
+use super::tree::TreeHasher;
 use super::{BlobHash, BlobStore};
 
 /// Chunks are coalesced to about this size before being handed to the workers; a body
@@ -42,7 +49,7 @@ pub(super) const BATCH: usize = 1 << 20;
 /// `(2 × DEPTH + 2) × BATCH` (the queues hold clones of the same batches).
 const DEPTH: usize = 4;
 /// The file worker starts writeback (an `fdatasync` on a helper thread, which it does
-/// not wait for) after this many bytes, so the dirty tail that [`super::Blobs::sync`]
+/// not wait for) after this many bytes, so the dirty tail that the final fdatasync
 /// must write is small and the page cache holds little dirty data per upload.
 const WRITEBACK: u64 = 8 << 20;
 /// A chunk at least this big goes to the workers as it is instead of being copied
@@ -96,6 +103,8 @@ pub struct StagedBlob {
     pub checksums: Vec<(ChecksumAlgorithm, Vec<u8>)>,
     /// SHA-256 of the bytes, if requested.
     pub sha256: Option<[u8; 32]>,
+    /// Chaining values of its 1 MiB blocks, if larger than one block (see `tree.rs`).
+    pub blocks: Vec<blake3::hazmat::ChainingValue>,
     /// The temp file; removed on drop until published.
     temp: TempGuard,
 }
@@ -122,8 +131,9 @@ impl StagedBlob {
     }
 
     /// Assembles a staged blob from the file side and the digest side.
-    fn new(hash: BlobHash, len: u64, digests: Digests, temp: TempGuard) -> Self {
-        Self { hash, len, md5: digests.md5, checksums: digests.checksums, sha256: digests.sha256, temp }
+    fn new(file: FileDone, digests: Digests) -> Self {
+        let FileDone { hash, blocks, len, temp } = file;
+        Self { hash, len, md5: digests.md5, checksums: digests.checksums, sha256: digests.sha256, blocks, temp }
     }
 }
 
@@ -200,8 +210,20 @@ impl Batch {
     }
 }
 
-/// What the file worker computes: address, length, and the temp file it wrote.
-type FileResult = io::Result<(BlobHash, u64, TempGuard)>;
+/// What the file worker computes.
+struct FileDone {
+    /// The content address.
+    hash: BlobHash,
+    /// The block list (empty for one block or less).
+    blocks: Vec<blake3::hazmat::ChainingValue>,
+    /// Bytes written.
+    len: u64,
+    /// The temp file, durable.
+    temp: TempGuard,
+}
+
+/// The file worker's outcome.
+type FileResult = io::Result<FileDone>;
 
 /// MD5, the requested checksums and SHA-256, fed as the bytes go by.
 struct DigestState {
@@ -383,29 +405,35 @@ impl BlobWriter {
         workers.send(Batch::End).await?;
         let file_task = workers.file_task.take().ok_or_else(|| io::Error::other("blob writer already failed"))?;
         let digest_task = workers.digest_task.take().ok_or_else(|| io::Error::other("blob writer already failed"))?;
-        let (hash, len, temp) = file_task.await.map_err(io::Error::other)??;
+        let file = file_task.await.map_err(io::Error::other)??;
         let digests = digest_task.await.map_err(io::Error::other)?;
-        debug_assert_eq!(len, self.written);
-        Ok(StagedBlob::new(hash, len, digests, temp))
+        debug_assert_eq!(file.len, self.written);
+        Ok(StagedBlob::new(file, digests))
     }
 }
 
-/// A body that fit in one batch: temp file, write, every hash, in one blocking step.
+/// A body that fit in one batch: temp file, write, fdatasync, every hash, in one
+/// blocking step.
 fn write_small(store: &dyn BlobStore, req: &HashRequest, data: &[u8]) -> io::Result<StagedBlob> {
     let (path, mut file) = store.create_temp()?;
     let temp = TempGuard { path, armed: true };
     file.write_all(data)?;
+    file.sync_data()?;
     let mut digests = DigestState::new(req);
     digests.update(data);
-    Ok(StagedBlob::new(BlobHash::of(data), data.len() as u64, digests.finish(), temp))
+    let mut tree = TreeHasher::new();
+    tree.update(data);
+    let (hash, blocks) = tree.finalize();
+    Ok(StagedBlob::new(FileDone { hash, blocks, len: data.len() as u64, temp }, digests.finish()))
 }
 
 /// Worker A: temp file + BLAKE3, with writeback started every [`WRITEBACK`] bytes on a
-/// helper thread. Removes the temp file if the upload is abandoned or fails.
+/// helper thread and an fdatasync at the end. Removes the temp file if the upload is
+/// abandoned or fails.
 fn file_worker(store: &dyn BlobStore, mut rx: mpsc::Receiver<Batch>) -> FileResult {
     let (path, mut file) = store.create_temp()?;
     let temp = TempGuard { path, armed: true };
-    let mut blake = blake3::Hasher::new();
+    let mut blake = TreeHasher::new();
     let (mut len, mut kicked) = (0u64, 0u64);
     std::thread::scope(|scope| {
         let mut writeback: Option<Writeback<'_>> = None;
@@ -429,7 +457,9 @@ fn file_worker(store: &dyn BlobStore, mut rx: mpsc::Receiver<Batch>) -> FileResu
         writeback.map_or(Ok(()), Writeback::finish)?;
         Err(io::Error::other("blob upload abandoned"))
     })?;
-    Ok((BlobHash(*blake.finalize().as_bytes()), len, temp))
+    file.sync_data()?;
+    let (hash, blocks) = blake.finalize();
+    Ok(FileDone { hash, blocks, len, temp })
 }
 
 /// Writeback of one file on a helper thread: `fdatasync`s on request while the file

@@ -3,8 +3,25 @@
 //! Why a single tree: sled's `apply_batch` is atomic within one tree, and record kinds
 //! are told apart by a one-byte key prefix ([`super::keys`]), so every commit is one
 //! atomic batch without sled's multi-tree transactions (which cannot scan).
+//!
+//! # What sled's flush misses, and what this adapter adds
+//!
+//! sled 0.34's `flush` on Linux ends with `sync_file_range(2)` on its log file, not
+//! `fsync`: that writes the pages but neither the file's size and other metadata nor
+//! the drive's cache, and on FUSE filesystems it reaches nothing durable at all. Values
+//! too big for a log segment go to files under `blobs/` that sled never fsyncs, and
+//! the files it creates at open (`db`, `conf`, snapshots renamed into place) never have
+//! their directory synced. So [`SledStore::flush`] fsyncs what sled left: first any new
+//! large-value file and their directory (so that no durable log record points at a
+//! value that is not), then sled's flush, then an `fsync` of the log file itself; and
+//! [`SledStore::open`] fsyncs every file sled wrote and the directories. sled's own
+//! once-a-second timer flush is off: every durable point is one of ours, in that order.
 
-use std::path::Path;
+use std::collections::HashSet;
+use std::ffi::OsString;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use super::{Batch, Entry, MetaError, MetaStore};
 
@@ -12,6 +29,12 @@ use super::{Batch, Entry, MetaError, MetaStore};
 pub struct SledStore {
     /// The database handle (kept to flush and measure size).
     db: sled::Db,
+    /// sled's log file, opened again to fsync it (an fsync of any handle syncs the file).
+    log: File,
+    /// sled's directory of large values.
+    values_dir: PathBuf,
+    /// Large-value files already fsynced.
+    synced_values: Mutex<HashSet<OsString>>,
 }
 
 fn backend(e: &sled::Error) -> MetaError {
@@ -29,9 +52,9 @@ impl SledStore {
             // Space over throughput: our commits are grouped, and disk bloat is sled's
             // known weakness.
             .mode(sled::Mode::LowSpace)
-            // Durability comes from our explicit group-commit flushes; sled's own timer
-            // flush stays as a backstop.
-            .flush_every_ms(Some(1000));
+            // Durability comes from our explicit group-commit flushes alone (see the
+            // module note: they sync what sled's flush misses, in the right order).
+            .flush_every_ms(None);
         // sled releases its directory lock only when its background threads let go of
         // the last handle, a moment after the `Db` is dropped; a reopen in that window
         // (a restart in the same process) waits for it rather than failing. Another
@@ -39,7 +62,7 @@ impl SledStore {
         let deadline = std::time::Instant::now() + LOCK_WAIT;
         loop {
             match config.open() {
-                Ok(db) => return Ok(Self { db }),
+                Ok(db) => return Self::wrap(db, dir),
                 Err(sled::Error::Io(e)) if lock_busy(&e) && std::time::Instant::now() < deadline => {
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }
@@ -50,6 +73,42 @@ impl SledStore {
 }
 
 impl SledStore {
+    /// Completes sled's open durably: fsyncs the files it wrote (`conf`, the log, the
+    /// snapshot), the large values, and both directories.
+    fn wrap(db: sled::Db, dir: &Path) -> Result<Self, MetaError> {
+        let io = |e: std::io::Error| MetaError::Backend(format!("syncing {}: {e}", dir.display()));
+        let values_dir = dir.join("blobs");
+        crate::fsync::sync_tree_files(&values_dir).map_err(io)?;
+        crate::fsync::sync_tree_files(dir).map_err(io)?;
+        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            crate::fsync::sync_dir(parent).map_err(io)?;
+        }
+        let synced = std::fs::read_dir(&values_dir).map_err(io)?.filter_map(|e| e.ok().map(|e| e.file_name())).collect();
+        let log = File::open(dir.join("db")).map_err(io)?;
+        Ok(Self { db, log, values_dir, synced_values: Mutex::new(synced) })
+    }
+
+    /// fsyncs large-value files written since the last call, then their directory.
+    fn sync_values(&self) -> std::io::Result<()> {
+        let mut synced = self.synced_values.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut present = HashSet::new();
+        let mut fresh = false;
+        for entry in std::fs::read_dir(&self.values_dir)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            if !synced.contains(&name) {
+                File::open(entry.path())?.sync_all()?;
+                fresh = true;
+            }
+            present.insert(name);
+        }
+        if fresh || present.len() != synced.len() {
+            crate::fsync::sync_dir(&self.values_dir)?;
+        }
+        *synced = present;
+        Ok(())
+    }
+
     /// Opens the database in `dir` and closes it again, for a clean shutdown. sled 0.34
     /// writes the snapshot of its page table only when it opens, after replaying the
     /// log written since the last snapshot; without this, the first start after a
@@ -106,7 +165,10 @@ impl MetaStore for SledStore {
     }
 
     fn flush(&self) -> Result<(), MetaError> {
-        self.db.flush().map(|_| ()).map_err(|e| backend(&e))
+        let io = |what: &str, e: std::io::Error| MetaError::Backend(format!("{what}: {e}"));
+        self.sync_values().map_err(|e| io("fsync of metadata large values", e))?;
+        self.db.flush().map_err(|e| backend(&e))?;
+        self.log.sync_data().map_err(|e| io("fsync of the metadata log", e))
     }
 
     fn size_on_disk(&self) -> u64 {

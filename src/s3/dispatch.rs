@@ -154,7 +154,31 @@ async fn handle_request(state: &AppState, parts: &Parts, body: Incoming, request
     dispatch(&ctx, body).await
 }
 
+/// Refuses operations that store new data or configuration while the disk is down to
+/// its reserve (507 InsufficientStorage). Reads, deletes, aborts and completions (which
+/// add no bytes, and let a user finish or free what is stored) always pass.
+fn admit(ctx: &Ctx<'_>) -> S3Result<()> {
+    let adds = match ctx.route.endpoint {
+        Endpoint::PutObject | Endpoint::UploadPart | Endpoint::CopyObject | Endpoint::UploadPartCopy => {
+            ctx.header("content-length").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+        }
+        Endpoint::CreateBucket
+        | Endpoint::PutBucketVersioning
+        | Endpoint::CreateMultipartUpload
+        | Endpoint::PutObjectTagging
+        | Endpoint::PutBucketTagging
+        | Endpoint::PutBucketLifecycleConfiguration
+        | Endpoint::PutBucketNotificationConfiguration => 0,
+        _ => return Ok(()),
+    };
+    // The tier the bytes go to, if the request names a class (parts and copies of an
+    // upload or object of another class are checked against the data root alone).
+    let class = ctx.header("x-amz-storage-class").unwrap_or(crate::store::MAIN_CLASS);
+    Ok(ctx.state.store.admit_write(class, adds)?)
+}
+
 async fn dispatch(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
+    admit(ctx)?;
     match ctx.route.endpoint {
         Endpoint::ListBuckets => bucket::list_buckets(ctx),
         Endpoint::CreateBucket => bucket::create_bucket(ctx, body).await,

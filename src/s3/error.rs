@@ -49,6 +49,7 @@ codes! {
     EntityTooLarge => StatusCode::BAD_REQUEST, "Your proposed upload exceeds the maximum allowed object size.";
     IncompleteBody => StatusCode::BAD_REQUEST, "You did not provide the number of bytes specified by the Content-Length HTTP header.";
     InternalError => StatusCode::INTERNAL_SERVER_ERROR, "We encountered an internal error. Please try again.";
+    InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE, "The disk is full: new data is refused until space is freed.";
     InvalidAccessKeyId => StatusCode::FORBIDDEN, "The AWS access key ID you provided does not exist in our records.";
     InvalidArgument => StatusCode::BAD_REQUEST, "Invalid Argument";
     InvalidBucketName => StatusCode::BAD_REQUEST, "The specified bucket is not valid.";
@@ -116,6 +117,19 @@ impl S3Error {
         Self::new(S3ErrorCode::InternalError)
     }
 
+    /// An I/O failure of the write path: 507 InsufficientStorage when the disk is full
+    /// (saying so), else `InternalError` (logged, never sent).
+    pub fn from_io(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::StorageFull {
+            tracing::warn!(error = %e, "write refused: disk full");
+            return Self::with_message(
+                S3ErrorCode::InsufficientStorage,
+                "The disk is full (no space left on device). Delete objects or add space.",
+            );
+        }
+        Self::internal(e)
+    }
+
     /// The XML body for this error.
     pub fn to_xml(&self, resource: &str, request_id: &str) -> String {
         let mut extra = String::new();
@@ -173,6 +187,8 @@ impl From<StoreError> for S3Error {
             StoreError::Io(e) if e.kind() == std::io::ErrorKind::Unsupported => {
                 S3Error::with_message(S3ErrorCode::NotImplemented, e.to_string())
             }
+            StoreError::Io(e) => S3Error::from_io(e),
+            StoreError::DiskFull(why) => S3Error::with_message(S3ErrorCode::InsufficientStorage, why),
             other => S3Error::internal(other),
         }
     }

@@ -212,10 +212,10 @@ async fn copy_pieces(
     for piece in pieces {
         let mut stream = Box::pin(store.blobs_for(from).read(&piece.hash, piece.offset, piece.len));
         while let Some(chunk) = stream.next().await {
-            writer.write(chunk.map_err(S3Error::internal)?).await.map_err(S3Error::internal)?;
+            writer.write(chunk.map_err(S3Error::internal)?).await.map_err(S3Error::from_io)?;
         }
     }
-    writer.finish().await.map_err(S3Error::internal)
+    writer.finish().await.map_err(S3Error::from_io)
 }
 
 /// PUT /bucket/key?partNumber=N&uploadId=ID with x-amz-copy-source: the part shares the

@@ -66,7 +66,7 @@ pub fn get_object(ctx: &Ctx<'_>, head_only: bool) -> S3Result<Response> {
     let served = range.unwrap_or(whole);
     let length = if version.size == 0 { 0 } else { served.len() };
 
-    let mut r = if head_only || length == 0 { empty(StatusCode::OK) } else { stream_body(ctx, &version, served, lease) };
+    let mut r = if head_only || length == 0 { empty(StatusCode::OK) } else { stream_body(ctx, bucket, key, &version, served, lease)? };
     if range.is_some() {
         *r.status_mut() = StatusCode::PARTIAL_CONTENT;
     }
@@ -147,19 +147,42 @@ fn part_range(version: &ObjectVersion, n: u32) -> Option<ByteRange> {
 /// The response body: the manifest pieces covering `range`, read in bounded chunks,
 /// holding `lease` until the body is done with; or the range of an inline object's
 /// bytes, already in memory.
-fn stream_body(ctx: &Ctx<'_>, version: &ObjectVersion, range: ByteRange, lease: Option<ReadLease>) -> Response {
+///
+/// A blob missing or shorter than the manifest says is found here, before the status
+/// line goes out (500, logged with bucket and key), not half-way through a 200. Damage
+/// found while streaming (each block is verified before it is sent) ends the body with
+/// an error, so the client sees a broken transfer, never a clean end with wrong bytes.
+fn stream_body(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    version: &ObjectVersion,
+    range: ByteRange,
+    lease: Option<ReadLease>,
+) -> S3Result<Response> {
     if let Some(data) = lease.as_ref().and_then(ReadLease::inline) {
         let body = http_body_util::Full::new(range.slice(data)).map_err(|never| match never {});
-        return hyper::Response::new(BodyExt::boxed(body));
+        return Ok(hyper::Response::new(BodyExt::boxed(body)));
     }
     let blobs = ctx.state.store.blobs_for(&version.storage_class).clone();
     let pieces = slice_manifest(&version.manifest, range);
-    let bytes = stream::iter(pieces).flat_map(move |p| {
-        let _held = &lease;
-        blobs.read(&p.hash, p.offset, p.len)
-    });
+    for p in &pieces {
+        let found = blobs.len(&p.hash);
+        if !found.as_ref().is_ok_and(|&len| len >= p.offset + p.len) {
+            blobs.health().missing.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::error!(bucket, key, version = %version.version_id, blob = %p.hash, found = ?found.map_err(|e| e.to_string()), "blob of an object is missing or truncated");
+            return Err(S3Error::internal("blob missing or truncated"));
+        }
+    }
+    let (bucket, key) = (bucket.to_owned(), key.to_owned());
+    let bytes = stream::iter(pieces)
+        .flat_map(move |p| {
+            let _held = &lease;
+            blobs.read(&p.hash, p.offset, p.len)
+        })
+        .inspect_err(move |e| tracing::error!(%bucket, %key, error = %e, "GET body aborted: the object's bytes could not be read intact"));
     let body = BodyExt::boxed(StreamBody::new(bytes.map_ok(Frame::data)));
-    hyper::Response::new(body)
+    Ok(hyper::Response::new(body))
 }
 
 fn write_object_headers(ctx: &Ctx<'_>, version: &ObjectVersion, whole: bool, h: &mut hyper::HeaderMap) {

@@ -144,7 +144,7 @@ pub async fn stage_body(
     max: u64,
 ) -> S3Result<StagedBlob> {
     let writer = feed(ctx, body, class, algorithms, max).await?;
-    writer.finish().await.map_err(S3Error::internal)
+    writer.finish().await.map_err(S3Error::from_io)
 }
 
 /// Streams `body` in, enforcing `max` bytes: kept in memory if it ends within
@@ -158,7 +158,7 @@ async fn read_body(
     inline_max: u64,
 ) -> S3Result<Written> {
     let writer = feed(ctx, body, class, algorithms, max).await?;
-    writer.finish_within(inline_max).await.map_err(S3Error::internal)
+    writer.finish_within(inline_max).await.map_err(S3Error::from_io)
 }
 
 /// A blob writer fed the whole of `body`.
@@ -169,7 +169,7 @@ async fn feed(ctx: &Ctx<'_>, body: &mut RequestBody, class: &str, algorithms: Ve
         if writer.written() + chunk.len() as u64 > max {
             return Err(S3Error::new(S3ErrorCode::EntityTooLarge));
         }
-        writer.write(chunk).await.map_err(S3Error::internal)?;
+        writer.write(chunk).await.map_err(S3Error::from_io)?;
     }
     Ok(writer)
 }

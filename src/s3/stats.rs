@@ -1,6 +1,7 @@
 //! `GET /?coffer-stats`: operational counters as JSON for the authenticated operator —
-//! the event outbox backlog and delivery counters, the metadata store's disk use, and
-//! whether a failed sync has made coffer refuse writes.
+//! the event outbox backlog and delivery counters, the metadata store's disk use,
+//! whether a failed sync has made coffer refuse writes, damaged and missing blobs found
+//! by reads, the scrubber's progress and findings, and free space with the reserve.
 
 use std::sync::atomic::Ordering;
 
@@ -22,6 +23,15 @@ pub fn stats(ctx: &Ctx<'_>) -> S3Result<Response> {
             "dropped": d.dropped.load(Ordering::Relaxed),
         },
         "metadata_bytes_on_disk": store.meta_size_on_disk(),
+        // Damage found by reads since start-up (each damaged blob was quarantined), and
+        // reads of blobs that were missing or truncated.
+        "blobs": store.blob_health(),
+        "scrub": store.scrub_report(),
+        "disk": store.space_status().map(|s| serde_json::json!({
+            "free_bytes": s.free_bytes,
+            "reserve_bytes": s.reserve_bytes,
+            "reserve_held": s.reserve_held,
+        })),
         // null while writes are durable; else why every write now fails until restart.
         "durability_failure": store.durability_failure(),
     });

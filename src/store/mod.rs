@@ -2,8 +2,9 @@
 //! directory, with the commit protocol that keeps them consistent.
 //!
 //! A write goes: blob staged in `tmp/` (by the caller, through [`Blobs::writer`]) →
-//! pinned → its bytes made durable → placed at its address → that made durable (both
-//! by [`Blobs::sync`], a filesystem sync shared by every concurrent writer) →
+//! its bytes made durable (fdatasync, by the writer) → pinned → placed at its address →
+//! that made durable ([`Blobs::sync`]: an fsync of each changed directory, shared by
+//! every concurrent writer) →
 //! metadata batch (version record, current pointer, reference counts) applied under the
 //! commit lock, after the precondition is checked → group-commit flush → acknowledged →
 //! blobs whose count fell to zero collected.
@@ -20,15 +21,20 @@ mod collector;
 mod lease;
 mod multipart;
 mod outbox;
+mod scrub;
 mod settings;
+mod space;
 mod tier_dir;
 mod transition;
+mod unflushed;
 mod versions;
 
 pub use audit::AuditReport;
 pub use lease::ReadLease;
 pub use multipart::{CompleteOutcome, UploadListing};
 pub use outbox::RULES as NOTIFICATION_RULES;
+pub use scrub::{PassEnd, ScrubReport};
+pub use space::SpaceStatus;
 pub use versions::{DeleteOutcome, VersionEntry};
 
 use std::collections::HashMap;
@@ -78,6 +84,10 @@ pub enum StoreError {
     /// The multipart upload does not exist (never, aborted, or completed).
     #[error("no such upload")]
     NoSuchUpload,
+    /// The disk is full: new data is refused (the message says which disk and how full)
+    /// while deletes still work.
+    #[error("{0}")]
+    DiskFull(String),
     /// A write precondition did not hold at commit time.
     #[error("precondition failed")]
     PreconditionFailed,
@@ -123,6 +133,8 @@ struct Tier {
     class: String,
     /// Its blobs.
     blobs: Blobs,
+    /// Its directory, for free-space checks (`None` for stores built from parts).
+    dir: Option<std::path::PathBuf>,
 }
 
 /// Buckets and objects, durable.
@@ -131,6 +143,8 @@ pub struct Store {
     meta: Arc<dyn MetaStore>,
     /// Shares flushes between concurrent writers.
     commits: GroupCommit,
+    /// Batches applied but not yet known durable, with their undo (see `unflushed.rs`).
+    unflushed: Mutex<unflushed::Unflushed>,
     /// Blob bytes: the main directory first, then one per configured tier. A version's
     /// blobs live in the tier of its storage class (the main one for classes without a
     /// tier, as written before tiers existed).
@@ -144,6 +158,10 @@ pub struct Store {
     deferred: Mutex<std::collections::HashSet<TierBlob>>,
     /// Last version sequence number handed out (persisted in every batch that uses one).
     seq: AtomicU64,
+    /// Free space and the reserve (`None` for stores built from parts, in tests).
+    space: Option<space::DiskSpace>,
+    /// The scrubber's progress and findings.
+    scrub: scrub::ScrubState,
     /// Signalled after commits that may have queued events.
     outbox_signal: tokio::sync::Notify,
     /// The in-process event bus: every applied change, in commit order.
@@ -170,13 +188,16 @@ impl Store {
     /// Opens the store under `root` (`meta/` and the blob directories), creating it if
     /// needed, with a metadata cache of `cache_bytes`.
     pub fn open(root: &Path, cache_bytes: u64) -> StoreResult<Self> {
-        Self::open_with_tiers(root, cache_bytes, &[])
+        Self::open_with_tiers(root, cache_bytes, &[], 0)
     }
 
     /// [`Store::open`] with storage tiers: (storage class, directory) each, the
-    /// directories created if needed.
-    pub fn open_with_tiers(root: &Path, cache_bytes: u64, tiers: &[(String, std::path::PathBuf)]) -> StoreResult<Self> {
-        std::fs::create_dir_all(root)?;
+    /// directories created if needed; and a disk space reserve of `reserve_bytes` (see
+    /// `space.rs`; 0: none).
+    pub fn open_with_tiers(root: &Path, cache_bytes: u64, tiers: &[(String, std::path::PathBuf)], reserve_bytes: u64) -> StoreResult<Self> {
+        crate::fsync::create_dir_all(root)?;
+        // Before the metadata store: on a full disk it gives sled room to open.
+        let space = space::DiskSpace::open(root, reserve_bytes)?;
         let meta: Arc<dyn MetaStore> = Arc::new(SledStore::open(&root.join("meta"), cache_bytes)?);
         let blobs = Blobs::new(Arc::new(FsBlobStore::open(root)?));
         let known = class_list(meta.as_ref(), TIERS_COUNTER)?.unwrap_or_default();
@@ -185,7 +206,35 @@ impl Store {
             tier_dir::check(class, dir, known.contains(class))?;
             tier_blobs.push((class.clone(), Blobs::new(Arc::new(FsBlobStore::open(dir)?))));
         }
-        Self::with_tiers(meta, blobs, tier_blobs)
+        let mut store = Self::with_tiers(meta, blobs, tier_blobs)?;
+        store.tiers[0].dir = Some(root.to_owned());
+        for (tier, (_, dir)) in store.tiers.iter_mut().skip(1).zip(tiers) {
+            tier.dir = Some(dir.clone());
+        }
+        store.space = Some(space);
+        Ok(store)
+    }
+
+    /// Checks that about `incoming` bytes of new data (0 for metadata only) may be
+    /// stored with storage class `class`: [`StoreError::DiskFull`] if the data root or
+    /// the class's tier is down to its reserve.
+    pub fn admit_write(&self, class: &str, incoming: u64) -> StoreResult<()> {
+        let (Some(space), Some(dir)) = (&self.space, &self.tiers[self.tier_of(class)].dir) else { return Ok(()) };
+        space.admit(dir, incoming).map_err(StoreError::DiskFull)
+    }
+
+    /// Damaged and missing blobs found by reads since start-up, summed over tiers:
+    /// `{"damaged": n, "missing": n}`.
+    pub fn blob_health(&self) -> serde_json::Value {
+        let sum = |f: fn(&crate::blob::BlobHealth) -> &AtomicU64| {
+            self.tiers.iter().map(|t| f(t.blobs.health()).load(Ordering::Relaxed)).sum::<u64>()
+        };
+        serde_json::json!({ "damaged": sum(|h| &h.damaged), "missing": sum(|h| &h.missing) })
+    }
+
+    /// Free space and the reserve of the data root, if this store has one.
+    pub fn space_status(&self) -> Option<SpaceStatus> {
+        self.space.as_ref().map(space::DiskSpace::status)
     }
 
     /// A store over the given parts (tests use the in-memory metadata store).
@@ -204,10 +253,13 @@ impl Store {
         };
         Ok(Self {
             commits: GroupCommit::new(Arc::clone(&meta)),
+            unflushed: Mutex::default(),
             meta,
-            tiers: std::iter::once(Tier { class: MAIN_CLASS.to_owned(), blobs })
-                .chain(tiers.into_iter().map(|(class, blobs)| Tier { class, blobs }))
+            tiers: std::iter::once(Tier { class: MAIN_CLASS.to_owned(), blobs, dir: None })
+                .chain(tiers.into_iter().map(|(class, blobs)| Tier { class, blobs, dir: None }))
                 .collect(),
+            space: None,
+            scrub: scrub::ScrubState::default(),
             lock: Mutex::new(HashMap::new()),
             deferred: Mutex::new(std::collections::HashSet::new()),
             seq: AtomicU64::new(seq),
@@ -310,9 +362,9 @@ impl Store {
             }
             let mut batch = Batch::new();
             batch.put(keys::bucket(name), stored::encode_bucket(&record));
-            self.meta.apply(&batch)?;
+            self.apply(&batch)?;
         }
-        Ok(self.commits.durable().await?)
+        self.durable().await
     }
 
     /// Deletes an empty bucket.
@@ -335,9 +387,9 @@ impl Store {
             for (k, _) in self.meta.scan(&cstart, Some(&cend), usize::MAX)? {
                 batch.delete(k);
             }
-            self.meta.apply(&batch)?;
+            self.apply(&batch)?;
         }
-        Ok(self.commits.durable().await?)
+        self.durable().await
     }
 
     // ----- objects -----
@@ -459,23 +511,22 @@ impl Store {
                 return Err(e);
             }
         };
-        self.commits.durable().await?;
+        self.durable().await?;
         self.outbox_signal.notify_one();
         self.collect(&freed);
         Ok(())
     }
 
-    /// Makes staged blobs' bytes durable, moves them to their addresses in `tier`, and
-    /// makes that durable. Bytes before the rename, so that a file at an address is
-    /// complete even after a crash: a later PUT of identical bytes may deduplicate
-    /// against it before start-up reconciliation has removed it. Both syncs are shared
-    /// by every writer waiting (one `syncfs` each per group, not two fsyncs per PUT).
+    /// Moves staged blobs (their bytes already durable: the writer fdatasynced them, so
+    /// that a file at an address is complete even after a crash, and a later PUT of
+    /// identical bytes may deduplicate against it before start-up reconciliation) to
+    /// their addresses in `tier`, and makes the renames durable: one fsync of each
+    /// changed directory, shared by every writer waiting.
     async fn place(&self, tier: TierId, staged: &mut [StagedBlob]) -> StoreResult<()> {
         if staged.is_empty() {
             return Ok(());
         }
         let blobs = &self.tiers[tier].blobs;
-        blobs.sync().await?;
         for s in staged.iter_mut() {
             blobs.publish(s)?;
         }
@@ -514,7 +565,7 @@ impl Store {
         }
         let event = self.stage_events(bucket, key, version, cause.kind.event_name(false), cause, version.last_modified_ms, &mut batch)?;
         let freed = refs.write(self, &mut batch)?;
-        self.meta.apply(&batch)?;
+        self.apply(&batch)?;
         self.publish(event);
         Ok(freed)
     }
@@ -823,6 +874,9 @@ mod tests {
         let cause = Cause::default();
         let put = |key: &'static str| store.put_object("b", key, ObjectVersion::empty_for_test(0), &mut [], &|_| true, &cause);
         assert!(put("lost").await.is_err(), "not acknowledged");
+        // Its records left the visible state before the error was answered.
+        assert!(store.current("b", "lost").unwrap().is_none(), "a write whose flush failed is never visible");
+        assert!(store.scan_current("b", b"", 10).unwrap().iter().all(|(k, _)| k != "lost"));
         meta.failing.store(false, Ordering::SeqCst);
         // The disk works again, but what the failed flush held may be gone: no write
         // is acknowledged until a restart.

@@ -51,9 +51,9 @@ impl Store {
             let mut batch = Batch::new();
             record.upload_id = self.new_upload_id(&mut batch);
             batch.put(keys::upload(bucket, &record.key, &record.upload_id), stored::encode(&record));
-            self.meta.apply(&batch)?;
+            self.apply(&batch)?;
         }
-        self.commits.durable().await?;
+        self.durable().await?;
         Ok(record)
     }
 
@@ -108,7 +108,7 @@ impl Store {
         self.reference(&part.manifest, tier, pinned, &mut refs)?;
         batch.put(part_key, stored::encode(part));
         let freed = refs.write(self, &mut batch)?;
-        self.meta.apply(&batch)?;
+        self.apply(&batch)?;
         Ok(freed)
     }
 
@@ -172,11 +172,11 @@ impl Store {
             let outcome = CompleteOutcome { bucket: bucket.to_owned(), key: key.to_owned(), version };
             batch.put(keys::completed(upload_id), stored::encode(&outcome));
             let freed = refs.write(self, &mut batch)?;
-            self.meta.apply(&batch).map_err(StoreError::from)?;
+            self.apply(&batch)?;
             self.publish(event);
             (outcome, freed)
         };
-        self.commits.durable().await.map_err(StoreError::from)?;
+        self.durable().await?;
         self.outbox_signal.notify_one();
         self.collect(&freed);
         Ok(outcome)
@@ -196,10 +196,10 @@ impl Store {
             }
             batch.delete(keys::upload(bucket, key, upload_id));
             let freed = refs.write(self, &mut batch)?;
-            self.meta.apply(&batch)?;
+            self.apply(&batch)?;
             freed
         };
-        self.commits.durable().await?;
+        self.durable().await?;
         self.collect(&freed);
         Ok(())
     }

@@ -79,9 +79,9 @@ impl Store {
             let mut batch = Batch::new();
             let seq = self.next_seq(&mut batch);
             batch.put(keys::outbox(seq), stored::encode(entry));
-            self.meta.apply(&batch)?;
+            self.apply(&batch)?;
         }
-        self.commits.durable().await?;
+        self.durable().await?;
         self.outbox_signal.notify_one();
         Ok(())
     }
@@ -109,7 +109,7 @@ impl Store {
         for seq in seqs {
             batch.delete(keys::outbox(*seq));
         }
-        Ok(self.meta.apply(&batch)?)
+        self.apply(&batch)
     }
 
     /// Number of entries waiting (walks the outbox: for stats, not hot paths).

@@ -24,9 +24,9 @@ impl Store {
                 Some(v) => batch.put(keys::bucket_config(bucket, name), v),
                 None => batch.delete(keys::bucket_config(bucket, name)),
             }
-            self.meta.apply(&batch)?;
+            self.apply(&batch)?;
         }
-        Ok(self.commits.durable().await?)
+        self.durable().await
     }
 
     /// A background worker's saved resume point.
@@ -42,7 +42,7 @@ impl Store {
             Some(v) => batch.put(keys::progress(worker), v),
             None => batch.delete(keys::progress(worker)),
         }
-        Ok(self.meta.apply(&batch)?)
+        self.apply(&batch)
     }
 
     /// Replaces the tags of one version (the current one if `version_id` is `None`).
@@ -75,11 +75,11 @@ impl Store {
                 batch.put(keys::current(bucket, key), encoded);
             }
             let event = self.stage_events(bucket, key, &version, cause.kind.event_name(false), cause, now_ms, &mut batch)?;
-            self.meta.apply(&batch)?;
+            self.apply(&batch)?;
             self.publish(event);
             version.version_id
         };
-        self.commits.durable().await?;
+        self.durable().await?;
         self.outbox_signal.notify_one();
         Ok(id)
     }

@@ -35,10 +35,10 @@ pub(super) fn check(class: &str, dir: &Path, used_before: bool) -> StoreResult<(
             dir.display()
         )));
     }
-    std::fs::create_dir_all(dir)?;
+    crate::fsync::create_dir_all(dir)?;
     let mut file = std::fs::File::create(&marker)?;
     file.write_all(format!("{class}\n").as_bytes())?;
     file.sync_all()?;
-    std::fs::File::open(dir)?.sync_all()?;
+    crate::fsync::sync_dir(dir)?;
     Ok(())
 }

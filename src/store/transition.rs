@@ -115,7 +115,7 @@ impl Store {
         batch.put(record_key, encoded);
         let event = self.stage_events(bucket, key, &version, TRANSITION_EVENT, cause, now_ms, &mut batch)?;
         let freed = refs.write(self, &mut batch)?;
-        self.meta.apply(&batch)?;
+        self.apply(&batch)?;
         self.publish(event);
         Ok(freed)
     }
@@ -182,13 +182,13 @@ mod tests {
     fn a_tier_that_held_objects_must_stay_declared() {
         let dir = tempfile::tempdir().unwrap();
         let tiers = vec![("GLACIER".to_owned(), dir.path().join("cold"))];
-        drop(Store::open_with_tiers(&dir.path().join("data"), 8 << 20, &tiers).unwrap());
+        drop(Store::open_with_tiers(&dir.path().join("data"), 8 << 20, &tiers, 0).unwrap());
         let reopened = Store::open(&dir.path().join("data"), 8 << 20);
         assert!(matches!(reopened, Err(StoreError::TierMissing(m)) if m.contains("GLACIER")));
         let more = vec![tiers[0].clone(), ("STANDARD_IA".to_owned(), dir.path().join("ia"))];
-        drop(Store::open_with_tiers(&dir.path().join("data"), 8 << 20, &more).unwrap());
+        drop(Store::open_with_tiers(&dir.path().join("data"), 8 << 20, &more, 0).unwrap());
         assert!(
-            matches!(Store::open_with_tiers(&dir.path().join("data"), 8 << 20, &tiers), Err(StoreError::TierMissing(m)) if m.contains("STANDARD_IA"))
+            matches!(Store::open_with_tiers(&dir.path().join("data"), 8 << 20, &tiers, 0), Err(StoreError::TierMissing(m)) if m.contains("STANDARD_IA"))
         );
     }
 
@@ -199,19 +199,19 @@ mod tests {
         let (cold, ia, empty) = (dir.path().join("cold"), dir.path().join("ia"), dir.path().join("unmounted"));
         let tiers =
             |g: &std::path::Path, i: &std::path::Path| vec![("GLACIER".to_owned(), g.to_owned()), ("STANDARD_IA".to_owned(), i.to_owned())];
-        drop(Store::open_with_tiers(&data, 8 << 20, &tiers(&cold, &ia)).unwrap());
+        drop(Store::open_with_tiers(&data, 8 << 20, &tiers(&cold, &ia), 0).unwrap());
         std::fs::create_dir_all(cold.join("blobs/ab")).unwrap();
         // Swapped in the configuration.
-        let swapped = Store::open_with_tiers(&data, 8 << 20, &tiers(&ia, &cold));
+        let swapped = Store::open_with_tiers(&data, 8 << 20, &tiers(&ia, &cold), 0);
         assert!(matches!(swapped, Err(StoreError::TierMissing(m)) if m.contains("holds the")));
         // A disk not mounted: an empty directory where GLACIER's was.
         std::fs::create_dir_all(&empty).unwrap();
-        let unmounted = Store::open_with_tiers(&data, 8 << 20, &tiers(&empty, &ia));
+        let unmounted = Store::open_with_tiers(&data, 8 << 20, &tiers(&empty, &ia), 0);
         assert!(matches!(unmounted, Err(StoreError::TierMissing(m)) if m.contains("mounted")));
         assert!(!empty.join("coffer-tier").exists(), "nothing written to the wrong directory");
         // A tier from before markers, holding blobs, is adopted.
         std::fs::remove_file(cold.join("coffer-tier")).unwrap();
-        drop(Store::open_with_tiers(&data, 8 << 20, &tiers(&cold, &ia)).unwrap());
+        drop(Store::open_with_tiers(&data, 8 << 20, &tiers(&cold, &ia), 0).unwrap());
         assert_eq!(std::fs::read_to_string(cold.join("coffer-tier")).unwrap(), "GLACIER\n");
     }
 

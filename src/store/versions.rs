@@ -39,9 +39,9 @@ impl Store {
             record.versioning = state;
             let mut batch = Batch::new();
             batch.put(keys::bucket(bucket), stored::encode_bucket(&record));
-            self.meta.apply(&batch)?;
+            self.apply(&batch)?;
         }
-        Ok(self.commits.durable().await?)
+        self.durable().await
     }
 
     /// One version of `key` by id (including delete markers).
@@ -125,13 +125,13 @@ impl Store {
                 None => None,
             };
             let freed = refs.write(self, &mut batch)?;
-            self.meta.apply(&batch)?;
+            self.apply(&batch)?;
             if let Some(event) = event {
                 self.publish(event);
             }
             (outcome, freed)
         };
-        self.commits.durable().await?;
+        self.durable().await?;
         self.outbox_signal.notify_one();
         self.collect(&freed);
         Ok(outcome)

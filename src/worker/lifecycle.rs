@@ -325,7 +325,7 @@ mod tests {
     async fn a_failing_action_is_counted_and_the_pass_goes_on() {
         let dir = tempfile::tempdir().unwrap();
         let tiers = vec![("GLACIER".to_owned(), dir.path().join("cold"))];
-        let store = Store::open_with_tiers(&dir.path().join("data"), 8 << 20, &tiers).unwrap();
+        let store = Store::open_with_tiers(&dir.path().join("data"), 8 << 20, &tiers, 0).unwrap();
         let record = BucketRecord { created_ms: 0, region: "r".into(), versioning: Versioning::Unversioned, owner: "o".into() };
         store.create_bucket("life", record).await.unwrap();
         let mut hashes = Vec::new();

@@ -4,3 +4,4 @@
 
 pub mod delivery;
 pub mod lifecycle;
+pub mod scrub;
