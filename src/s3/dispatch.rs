@@ -177,8 +177,21 @@ fn admit(ctx: &Ctx<'_>) -> S3Result<()> {
     Ok(ctx.state.store.admit_write(class, adds)?)
 }
 
-async fn dispatch(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
-    admit(ctx)?;
+/// Bodies up to this size are read and dropped before a refusal is answered, so that a
+/// client still sending gets the error instead of a reset connection.
+const DRAIN_LIMIT: u64 = 64 << 20;
+
+async fn dispatch(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Response> {
+    if let Err(refused) = admit(ctx) {
+        let mut drained = 0u64;
+        while drained < DRAIN_LIMIT {
+            match body.next().await {
+                Some(Ok(chunk)) => drained += chunk.len() as u64,
+                _ => break,
+            }
+        }
+        return Err(refused);
+    }
     match ctx.route.endpoint {
         Endpoint::ListBuckets => bucket::list_buckets(ctx),
         Endpoint::CreateBucket => bucket::create_bucket(ctx, body).await,

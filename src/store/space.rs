@@ -5,10 +5,11 @@
 //! a clear error ([`super::StoreError::DiskFull`], 507 InsufficientStorage) as soon as
 //! the filesystem's free space falls below the reserve's size, so the metadata store
 //! never runs out while deletes, aborts and flushes still need room. If the free space
-//! falls to half the reserve anyway (another program filled the disk), the reserve file
-//! is released to give deletes and metadata flushes room; it is allocated again once
-//! there is room for it. At start-up the reserve is released before the metadata store
-//! opens if the disk is full, so coffer starts and serves reads and deletes.
+//! falls to half the reserve anyway (another program filled the disk), half of the
+//! reserve file is released to give deletes and metadata flushes room; the other half is
+//! kept for the next start: at start-up on a full disk the whole reserve is released
+//! before the metadata store opens (sled writes at open), so coffer starts and serves
+//! reads and deletes. The reserve is allocated again once there is room for it.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write as _};
@@ -64,7 +65,7 @@ impl DiskSpace {
             return Ok(space);
         }
         let free = free_bytes(root)?;
-        if space.held() && free < reserve / 2 {
+        if space.reserve_path.exists() && free < reserve / 2 {
             space.release("the disk is full at start-up");
         } else {
             space.maintain(free);
@@ -86,12 +87,24 @@ impl DiskSpace {
         }
     }
 
-    /// Releases the reserve when free space is nearly gone, allocates it again when
-    /// there is room for it and as much again.
+    /// Gives the first half of the reserve back (the second is for the next start).
+    fn release_half(&self) {
+        match OpenOptions::new().write(true).open(&self.reserve_path).and_then(|f| f.set_len(self.reserve / 2).and_then(|()| f.sync_all()))
+        {
+            Ok(()) => tracing::warn!(
+                released_mib = (self.reserve / 2) >> 20,
+                "the disk is full: released half the disk space reserve for deletes; the rest is released at the next start if needed"
+            ),
+            Err(e) => tracing::error!(error = %e, "could not release the disk space reserve"),
+        }
+    }
+
+    /// Releases half the reserve when free space is nearly gone, allocates it again
+    /// when there is room for it and as much again.
     fn maintain(&self, free: u64) {
         let held = self.held();
         if held && free < self.reserve / 2 {
-            self.release("free space fell below half the reserve");
+            self.release_half();
         } else if !held && free >= self.reserve.saturating_mul(2) {
             match allocate(&self.reserve_path, self.reserve) {
                 Ok(()) => tracing::info!(reserve_mib = self.reserve >> 20, "disk space reserve allocated"),
