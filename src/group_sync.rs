@@ -8,7 +8,7 @@
 //! arrived before it started; the others find their ticket covered when they get the
 //! lock and return without running it.
 //!
-//! A failed barrier poisons the group: on Linux a failed `fsync`/`syncfs` may already
+//! A failed barrier poisons the group: on Linux a failed `fsync` may already
 //! have dropped the dirty pages it was writing, and a later successful call does not
 //! bring them back (the error is reported once). So after a failure no caller is told
 //! its change is durable again: every later `durable` fails until the process restarts

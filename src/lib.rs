@@ -10,11 +10,11 @@
 //! | [`server`] | TCP accept loop (hyper 1), request ids, the request log line, graceful shutdown |
 //! | [`s3`] | the S3 protocol: [`s3::router`] (pure `Endpoint` routing), [`s3::dispatch`] (route → authenticate → handler), one file per feature (`bucket`, `object_put`, `object_get`, `copy`, `delete`, `list`), [`s3::error`] (every S3 error code), `xml` |
 //! | [`auth`] | SigV4 (header, presigned, aws-chunked streaming with chunk and trailer signatures), SigV2, credentials |
-//! | [`worker`] | background tasks: the lifecycle worker |
-//! | [`store`] | buckets and object versions over `meta` + `blob`: the commit protocol, reference counts, the blob collector |
+//! | [`worker`] | background tasks: lifecycle, event delivery, the scrubber |
+//! | [`store`] | buckets and object versions over `meta` + `blob`: the commit protocol, reference counts, the blob collector, rollback of unflushed writes, the disk-space reserve, scrub passes |
 //! | [`model`] | domain types and pure logic: bucket rules, `ObjectVersion` + manifest, byte ranges, stored encodings |
 //! | [`meta`] | the `MetaStore` trait (ordered KV, atomic batches, flush), sled and in-memory adapters, key encoding, group commit |
-//! | [`blob`] | the `BlobStore` trait and the content-addressed filesystem store; streaming hashers and checksums |
+//! | [`blob`] | the `BlobStore` trait and the content-addressed filesystem store; streaming hashers and checksums; verified reads (BLAKE3 block tree), quarantine |
 //! | [`group_sync`] | the bottom layer: concurrent callers share one durability barrier (used by `meta` and `blob`) |
 //! | [`fsync`] | the bottom layer: durability by fsync of files and directories (no syncfs), directories created durably |
 //!

@@ -109,6 +109,15 @@ impl From<DecodeError> for StoreError {
     }
 }
 
+/// What reads have found wrong with blobs since start-up (for the stats).
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct BlobHealthReport {
+    /// Blobs found damaged (each was quarantined).
+    pub damaged: u64,
+    /// Reads of blobs missing or shorter than their manifest says.
+    pub missing: u64,
+}
+
 /// Result of store operations.
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -223,13 +232,12 @@ impl Store {
         space.admit(dir, incoming).map_err(StoreError::DiskFull)
     }
 
-    /// Damaged and missing blobs found by reads since start-up, summed over tiers:
-    /// `{"damaged": n, "missing": n}`.
-    pub fn blob_health(&self) -> serde_json::Value {
+    /// Damaged and missing blobs found by reads since start-up, summed over tiers.
+    pub fn blob_health(&self) -> BlobHealthReport {
         let sum = |f: fn(&crate::blob::BlobHealth) -> &AtomicU64| {
             self.tiers.iter().map(|t| f(t.blobs.health()).load(Ordering::Relaxed)).sum::<u64>()
         };
-        serde_json::json!({ "damaged": sum(|h| &h.damaged), "missing": sum(|h| &h.missing) })
+        BlobHealthReport { damaged: sum(|h| &h.damaged), missing: sum(|h| &h.missing) }
     }
 
     /// Free space and the reserve of the data root, if this store has one.
