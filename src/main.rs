@@ -95,7 +95,8 @@ fn main() -> ExitCode {
 /// `coffer scrub --offline`: a full scrub pass and the reference audit on a stopped store.
 fn scrub_offline(config: &Config) -> ExitCode {
     let tiers = config.storage.tiers().unwrap_or_default();
-    let store = match coffer::store::Store::open_with_tiers(&config.storage.path, config.storage.meta_cache_mib << 20, &tiers, 0) {
+    let (cache, reserve) = (config.storage.meta_cache_mib << 20, config.storage.reserve_mib << 20);
+    let store = match coffer::store::Store::open_with_tiers(&config.storage.path, cache, &tiers, reserve) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("coffer scrub: opening {} (is coffer still running?): {e}", config.storage.path.display());
