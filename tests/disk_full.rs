@@ -8,15 +8,15 @@
 //! Needs root (losetup, mount) and mkfs.ext4. Under `CI=true` a missing capability is a
 //! failure; elsewhere the test skips loudly.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use aws_sdk_s3::config::retry::RetryConfig;
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
-use coffer::config::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY};
+use common::child::ChildServer;
 
 const MIB: usize = 1 << 20;
 
@@ -55,50 +55,9 @@ fn run(cmd: &str, args: &[&str]) -> Result<(), String> {
     }
 }
 
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Server {
-    #[allow(clippy::zombie_processes)] // the drop kills and waits.
-    async fn start(data: &Path) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(env!("CARGO_BIN_EXE_coffer"))
-            .args(["--server.listen", &format!("127.0.0.1:{port}"), "--storage.path", data.to_str().unwrap()])
-            .args(["--storage.reserve_mib", "16", "--storage.meta_cache_mib", "8", "--scrub.interval", "0"])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        for _ in 0..400 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-                return Self { child, port };
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("coffer did not start");
-    }
-
-    fn client(&self) -> Client {
-        let config = aws_sdk_s3::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(format!("http://127.0.0.1:{}", self.port))
-            .credentials_provider(Credentials::new(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, None, None, "test"))
-            .force_path_style(true)
-            .retry_config(RetryConfig::disabled())
-            .build();
-        Client::from_conf(config)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The real binary on `data`, with this test's settings.
+async fn start_server(data: &Path) -> ChildServer {
+    ChildServer::start(data, &["--storage.reserve_mib", "16", "--storage.meta_cache_mib", "8", "--scrub.interval", "0"]).await
 }
 
 async fn put(s3: &Client, key: &str, len: usize) -> Result<(), (Option<u16>, Option<String>, Option<String>)> {
@@ -136,7 +95,7 @@ async fn a_full_disk_refuses_new_data_and_recovers() {
         }
     };
     let data = fs.mountpoint.join("data");
-    let server = Server::start(&data).await;
+    let server = start_server(&data).await;
     let s3 = server.client();
     s3.create_bucket().bucket("full").send().await.unwrap();
 
@@ -181,7 +140,7 @@ async fn a_full_disk_refuses_new_data_and_recovers() {
         .args(["if=/dev/zero", &format!("of={}", fs.mountpoint.join("filler2").display()), "bs=4k"])
         .stderr(Stdio::null())
         .status();
-    let server = Server::start(&data).await;
+    let server = start_server(&data).await;
     let s3 = server.client();
     let body = s3.get_object().bucket("full").key(&stored[0]).send().await.unwrap().body.collect().await.unwrap();
     assert_eq!(body.into_bytes().len(), 4 * MIB);

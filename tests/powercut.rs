@@ -19,17 +19,15 @@ mod common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_sdk_s3::config::retry::RetryConfig;
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{BucketVersioningStatus, CompletedMultipartUpload, CompletedPart, VersioningConfiguration};
 use aws_sdk_s3::Client;
-use coffer::config::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY};
+use common::child::ChildServer;
 use common::data;
 use rand::{Rng, SeedableRng};
 
@@ -50,58 +48,9 @@ fn mount(dir: &Path) -> Option<fs::PowerCutFs> {
     }
 }
 
-/// The real binary on a data directory.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Server {
-    #[allow(clippy::zombie_processes)] // the drop kills and waits.
-    async fn start(data: &Path) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(env!("CARGO_BIN_EXE_coffer"))
-            .args(["--server.listen", &format!("127.0.0.1:{port}"), "--storage.path", data.to_str().unwrap()])
-            .args(["--storage.reserve_mib", "16", "--scrub.interval", "0"])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        for _ in 0..600 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-                return Self { child, port };
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("coffer did not start on the power-cut filesystem");
-    }
-
-    /// A client that never retries: an answer is exactly one attempt's.
-    fn client(&self) -> Client {
-        let config = aws_sdk_s3::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(format!("http://127.0.0.1:{}", self.port))
-            .credentials_provider(Credentials::new(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, None, None, "test"))
-            .force_path_style(true)
-            .retry_config(RetryConfig::disabled())
-            .build();
-        Client::from_conf(config)
-    }
-
-    /// `kill -9`: no shutdown code runs (the drop does it).
-    fn kill(self) {
-        drop(self);
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        // Also on a failed assertion, so that the filesystem can be unmounted.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The real binary on `data`, with this test's settings.
+async fn start_server(data: &Path) -> ChildServer {
+    ChildServer::start(data, &["--storage.reserve_mib", "16", "--scrub.interval", "0"]).await
 }
 
 /// An object's bytes, by recipe: `data(len, seed)`.
@@ -298,7 +247,7 @@ async fn acknowledged_writes_survive_power_cuts() {
     let seeds = Arc::new(AtomicU64::new(1));
     let mut rng = rand::rngs::StdRng::seed_from_u64(0x00C0_FFEE);
 
-    let server = Server::start(&data).await;
+    let server = start_server(&data).await;
     let s3 = server.client();
     s3.create_bucket().bucket("plain").send().await.unwrap();
     s3.create_bucket().bucket("versioned").send().await.unwrap();
@@ -328,7 +277,7 @@ async fn acknowledged_writes_survive_power_cuts() {
         }
         fs.cut();
 
-        let restarted = Server::start(&data).await;
+        let restarted = start_server(&data).await;
         let s3 = restarted.client();
         assert_eq!(tmp_files(&data), 0, "round {round}: temp files remain after start-up");
         for model in &models {
@@ -373,7 +322,7 @@ async fn a_failed_fsync_leaves_no_trace_and_is_reported() {
     let mnt = tempfile::tempdir().unwrap();
     let Some(fs) = mount(mnt.path()) else { return };
     let data = mnt.path().join("data");
-    let server = Server::start(&data).await;
+    let server = start_server(&data).await;
     let s3 = server.client();
     s3.create_bucket().bucket("bkt").send().await.unwrap();
     s3.put_object().bucket("bkt").key("before").body(ByteStream::from_static(b"kept")).send().await.unwrap();
@@ -410,7 +359,7 @@ async fn a_failed_fsync_leaves_no_trace_and_is_reported() {
     // After a power cut and a restart, writes work again and the failed ones never
     // appear; the acknowledged ones are all there.
     fs.cut();
-    let server = Server::start(&data).await;
+    let server = start_server(&data).await;
     let s3 = server.client();
     s3.put_object().bucket("bkt").key("after").body(ByteStream::from_static(b"ok")).send().await.unwrap();
     for key in ["blob", "inline", "later"] {

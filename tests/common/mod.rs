@@ -3,6 +3,7 @@
 //! for what SDKs never send.
 #![allow(dead_code)]
 
+pub mod child;
 pub mod raw;
 
 use std::sync::Arc;
