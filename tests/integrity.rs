@@ -135,3 +135,31 @@ async fn damage_in_a_multipart_part_is_caught_and_other_parts_still_read() {
     let start = 5 * MIB + MIB;
     assert!(get(&s3, "mp", Some(&format!("bytes={start}-{}", start + 99))).await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coffer_scrub_offline_finds_damage_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = common::child::ChildServer::start(dir.path(), &["--scrub.interval", "0"]).await;
+    let s3 = server.client();
+    s3.create_bucket().bucket("bkt").send().await.unwrap();
+    let body = data(2 * MIB + 3, 5);
+    put(&s3, "obj", &body).await;
+    drop(s3);
+    server.kill();
+    let scrub = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_coffer"))
+            .args(["scrub", "--offline", "--storage.path", dir.path().to_str().unwrap()])
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap()
+    };
+    let clean = scrub();
+    assert!(clean.status.success(), "{}", String::from_utf8_lossy(&clean.stdout));
+    let blob = blob_files(dir.path()).into_iter().find(|p| p.metadata().unwrap().len() == body.len() as u64).unwrap();
+    flip(&blob, MIB + 1);
+    let found = scrub();
+    let out = String::from_utf8_lossy(&found.stdout);
+    assert_eq!(found.status.code(), Some(1), "{out}");
+    assert!(out.contains("damaged (moved to quarantine/): 1"), "{out}");
+    assert!(!blob.exists(), "quarantined");
+}
