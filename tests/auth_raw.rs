@@ -462,3 +462,43 @@ async fn virtual_hosted_style_reaches_the_bucket() {
     assert_eq!(resp.body, b"virtual");
     srv.server.stop().await;
 }
+
+/// Finding 1 of the hardening issue: a header outside the signature must not change what
+/// a signed request does. Each of these was accepted before (the copy from a bucket
+/// the URL never named succeeded and was readable).
+#[tokio::test]
+async fn unsigned_amz_headers_are_refused() {
+    let (srv, s3, host) = server().await;
+    s3.create_bucket().bucket("secret").send().await.unwrap();
+    s3.put_object().bucket("secret").key("k").body(ByteStream::from_static(b"top secret")).send().await.unwrap();
+
+    // A presigned PUT turned into a CopyObject from another bucket.
+    let put = Signer::default().presign(&host, "PUT", "/bkt/stolen", Duration::from_secs(300));
+    let resp = Request::new("PUT", &put).header("x-amz-copy-source", "/secret/k").send(&host).await;
+    resp.assert_error(403, "AccessDenied");
+    assert!(resp.text().contains("not signed"), "{}", resp.text());
+    assert!(!exists(&s3, "stolen").await);
+
+    // A presigned UploadPart turned into UploadPartCopy.
+    let upload = s3.create_multipart_upload().bucket("bkt").key("mp").send().await.unwrap();
+    let id = upload.upload_id().unwrap();
+    let part = Signer::default().presign(&host, "PUT", &format!("/bkt/mp?partNumber=1&uploadId={id}"), Duration::from_secs(300));
+    let resp = Request::new("PUT", &part).header("x-amz-copy-source", "/secret/k").send(&host).await;
+    resp.assert_error(403, "AccessDenied");
+    let parts = s3.list_parts().bucket("bkt").key("mp").upload_id(id).send().await.unwrap();
+    assert!(parts.parts().is_empty());
+
+    // A captured header-signed PUT replayed with extra headers.
+    let signed = Request::new("PUT", "/bkt/replayed").body(b"original".to_vec()).signed(&host);
+    for (name, value) in [("x-amz-meta-evil", "1"), ("x-amz-tagging", "a=b"), ("x-amz-copy-source", "/secret/k")] {
+        let resp = signed.clone().header(name, value).send(&host).await;
+        resp.assert_error(403, "AccessDenied");
+    }
+    assert!(!exists(&s3, "replayed").await);
+    // The untouched request still works, and a presigned PUT with only signed headers too.
+    assert_eq!(signed.send(&host).await.status, 200);
+    let resp = Request::new("PUT", &put).body(b"fine".to_vec()).send(&host).await;
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(get(&s3, "stolen").await, b"fine");
+    srv.server.stop().await;
+}

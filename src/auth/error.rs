@@ -14,6 +14,10 @@ pub enum AuthError {
     /// `AccessDenied`, 403: e.g. an expired presigned URL ("Request has expired").
     #[error("{0}")]
     AccessDenied(String),
+    /// `AccessDenied`, 403: headers that must be signed (every `x-amz-*`) are
+    /// outside the signature; holds their names, comma separated.
+    #[error("There were headers present in the request which were not signed: {0}")]
+    HeadersNotSigned(String),
     /// `InvalidAccessKeyId`, 403: the access key id is not in the keyring.
     #[error("The AWS access key Id you provided does not exist in our records.")]
     InvalidAccessKeyId,
@@ -72,7 +76,7 @@ impl AuthError {
     /// The S3 error code (`<Code>` of the XML error body).
     pub fn s3_code(&self) -> &'static str {
         match self {
-            Self::AccessDenied(_) => "AccessDenied",
+            Self::AccessDenied(_) | Self::HeadersNotSigned(_) => "AccessDenied",
             Self::InvalidAccessKeyId => "InvalidAccessKeyId",
             Self::SignatureDoesNotMatch => "SignatureDoesNotMatch",
             Self::RequestTimeTooSkewed => "RequestTimeTooSkewed",
@@ -91,7 +95,11 @@ impl AuthError {
     /// The HTTP status S3 answers with for this code.
     pub fn http_status(&self) -> u16 {
         match self {
-            Self::AccessDenied(_) | Self::InvalidAccessKeyId | Self::SignatureDoesNotMatch | Self::RequestTimeTooSkewed => 403,
+            Self::AccessDenied(_)
+            | Self::HeadersNotSigned(_)
+            | Self::InvalidAccessKeyId
+            | Self::SignatureDoesNotMatch
+            | Self::RequestTimeTooSkewed => 403,
             Self::AuthorizationHeaderMalformed(_)
             | Self::AuthorizationQueryParametersError(_)
             | Self::MissingSecurityHeader(_)

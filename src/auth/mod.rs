@@ -145,6 +145,10 @@ pub fn authenticate(head: &Parts, keyring: &Keyring, region: &str, now: SystemTi
     let has = |markers: &[&str]| params.iter().any(|(k, _)| markers.contains(&k.as_str()));
     let v4_query = has(V4_QUERY_MARKERS);
     let v2_query = !v4_query && has(V2_QUERY_MARKERS);
+    if head.headers.get_all(http::header::AUTHORIZATION).iter().nth(1).is_some() {
+        // Which one would we verify, and which one would a proxy log? Neither.
+        return Err(AuthError::InvalidArgument("Only one Authorization header may be sent".into()));
+    }
     match head.headers.get(http::header::AUTHORIZATION) {
         Some(_) if v4_query || v2_query => Err(AuthError::InvalidArgument(
             "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, \

@@ -90,7 +90,7 @@ pub(crate) fn authenticate(
 ) -> Result<Authenticated, AuthError> {
     let p = presigned_params(params)?;
     let scope = CredentialScope::parse(p.credential, region, credential_error)?;
-    check_signed_headers(p.signed_headers, query_error)?;
+    check_signed_headers(head, p.signed_headers, query_error)?;
     let time =
         parse_amz_date(p.amz_date).ok_or_else(|| query_error("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\""))?;
     if !p.amz_date.starts_with(scope.date) {

@@ -17,7 +17,8 @@ use sha1::Sha1;
 use subtle::ConstantTimeEq;
 
 use super::canonical::{decode_component, query_param, raw_query_pairs};
-use super::sigv4::{check_skew, parse_amz_date};
+use super::presigned::MAX_EXPIRES_SECS;
+use super::sigv4::{check_skew, parse_amz_date, MAX_SKEW};
 use super::{keyless_payload, AuthError, AuthMethod, Authenticated, Keyring};
 
 /// Query parameters that belong to the SigV2 canonicalized resource.
@@ -168,10 +169,16 @@ pub(crate) fn authenticate_query(
     let signature = query_param(params, "Signature").ok_or_else(missing)?;
     let expires = query_param(params, "Expires").ok_or_else(missing)?;
     let expires_at: u64 = expires.parse().map_err(|_| AuthError::AccessDenied("Invalid date (should be seconds since epoch)".into()))?;
-    // checked_add: an absurd Expires must not overflow (and panic); it never expires.
+    // checked_add: an absurd Expires must not overflow (and panic); it is refused below.
     let deadline = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(expires_at));
     if deadline.is_some_and(|d| now > d) {
         return Err(AuthError::AccessDenied("Request has expired".to_owned()));
+    }
+    // A URL valid for ever cannot be revoked short of changing the key: bound
+    // it as SigV4 bounds X-Amz-Expires (seven days, plus the clock skew we allow).
+    let longest = now + Duration::from_secs(MAX_EXPIRES_SECS) + MAX_SKEW;
+    if deadline.is_none_or(|d| d > longest) {
+        return Err(AuthError::AccessDenied("Expires must be less than a week (604800 seconds) in the future".to_owned()));
     }
     let sts = string_to_sign(head, expires.as_bytes());
     let access_key = verify(keyring, access_key, &sts, signature)?;

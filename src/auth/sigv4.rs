@@ -256,16 +256,42 @@ pub(crate) fn verify_signature(check: &V4Check<'_>, key: &SigningKey, provided: 
     Err(AuthError::SignatureDoesNotMatch)
 }
 
-/// Checks the `SignedHeaders` list: non-empty, lower case, includes `host`.
-pub(crate) fn check_signed_headers(list: &str, err: fn(String) -> AuthError) -> Result<(), AuthError> {
+/// Checks the `SignedHeaders` list against the request, as S3 does for header
+/// and query authentication alike: well formed (non-empty, lower case),
+/// naming `host`, naming only headers the request carries, and covering every
+/// header the request carries that must be signed ([`must_be_signed`]). A
+/// header outside the signature could change what the request does (an
+/// `x-amz-copy-source` turns a presigned PUT into a copy from anywhere), so
+/// its presence is `AccessDenied` before the signature is even computed.
+pub(crate) fn check_signed_headers(head: &Parts, list: &str, err: fn(String) -> AuthError) -> Result<(), AuthError> {
     let valid = !list.is_empty() && list.split(';').all(|h| !h.is_empty() && !h.bytes().any(|b| b.is_ascii_uppercase()));
     if !valid {
         return Err(err("SignedHeaders is mal-formed.".to_owned()));
     }
-    if !list.split(';').any(|h| h == "host") {
+    let listed: Vec<&str> = list.split(';').collect();
+    if !listed.contains(&"host") {
         return Err(err("SignedHeaders must include 'host'.".to_owned()));
     }
-    Ok(())
+    // `host` may come from the request line's authority (HTTP/2, absolute URIs).
+    if let Some(absent) = listed.iter().find(|h| **h != "host" && !head.headers.contains_key(**h)) {
+        return Err(err(format!("SignedHeaders names '{absent}', which the request does not carry.")));
+    }
+    let unsigned: Vec<&str> =
+        head.headers.keys().map(http::HeaderName::as_str).filter(|h| must_be_signed(h) && !listed.contains(h)).collect();
+    if unsigned.is_empty() {
+        Ok(())
+    } else {
+        Err(AuthError::HeadersNotSigned(unsigned.join(", ")))
+    }
+}
+
+/// Whether a header, when present, must be covered by a SigV4 signature:
+/// every `x-amz-*` header (they select operations, sources, metadata, tags,
+/// checksums and the payload mode). `Content-MD5` and `Content-Type` are
+/// signed by every SDK but not required by S3, so they are not required here
+/// either; an unsigned `Content-MD5` can only make an upload fail.
+pub(crate) fn must_be_signed(name: &str) -> bool {
+    name.starts_with("x-amz-")
 }
 
 /// The three components of an `AWS4-HMAC-SHA256` `Authorization` header.
@@ -306,7 +332,7 @@ pub(crate) fn authenticate_header(
 ) -> Result<Authenticated, AuthError> {
     let auth = parse_authorization(value)?;
     let scope = CredentialScope::parse(auth.credential, region, AuthError::AuthorizationHeaderMalformed)?;
-    check_signed_headers(auth.signed_headers, AuthError::AuthorizationHeaderMalformed)?;
+    check_signed_headers(head, auth.signed_headers, AuthError::AuthorizationHeaderMalformed)?;
     let (amz_date, time) = request_time(head)?;
     if !amz_date.starts_with(scope.date) {
         return Err(AuthError::AuthorizationHeaderMalformed("Invalid credential date. Date is not the same as X-Amz-Date.".to_owned()));
@@ -368,8 +394,9 @@ mod tests {
         assert_eq!((a.credential, a.signed_headers, a.signature), ("a/b", "host;x", "ff"));
         assert!(parse_authorization("AWS4-HMAC-SHA256 Credential=a/b, Signature=ff").is_err());
         assert!(parse_authorization("AWS4-HMAC-SHA256Credential=a").is_err());
-        assert!(check_signed_headers("x-amz-date", malformed).is_err());
-        assert!(check_signed_headers("Host", malformed).is_err());
-        assert!(check_signed_headers("host;x-amz-date", malformed).is_ok());
+        let head = http::Request::builder().header("host", "h").header("x-amz-date", "d").body(()).expect("request").into_parts().0;
+        assert!(check_signed_headers(&head, "x-amz-date", malformed).is_err());
+        assert!(check_signed_headers(&head, "Host", malformed).is_err());
+        assert!(check_signed_headers(&head, "host;x-amz-date", malformed).is_ok());
     }
 }

@@ -102,6 +102,7 @@ fn missing_content_sha256_and_bad_value() {
     let h = head("GET", "/test.txt", &[("host", "h"), ("authorization", &auth), ("x-amz-date", "20130524T000000Z")]);
     let e = authenticate(&h, &keyring(), "us-east-1", t0()).expect_err("missing");
     assert_eq!(e.s3_code(), "MissingSecurityHeader");
+    let auth = auth_header("host;x-amz-content-sha256;x-amz-date", GET_SIG);
     let h = head(
         "GET",
         "/test.txt",
@@ -473,6 +474,89 @@ fn sigv2_absurd_expires_does_not_panic() {
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
     let uri = format!("/b/k?AWSAccessKeyId={AK}&Expires=18446744073709551615&Signature=x");
     let h = head("GET", &uri, &[("host", "localhost")]);
-    let e = authenticate(&h, &keyring(), "us-east-1", now).expect_err("bad signature");
+    let e = authenticate(&h, &keyring(), "us-east-1", now).expect_err("too far ahead");
+    assert!(matches!(e, AuthError::AccessDenied(m) if m.contains("less than a week")));
+}
+
+#[test]
+fn sigv2_expires_is_bounded_like_sigv4() {
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let presigned = |expires: u64| {
+        let sig = sign_v2(&format!("GET\n\n\n{expires}\n/bucket/key"));
+        let enc: String = percent_encoding::utf8_percent_encode(&sig, percent_encoding::NON_ALPHANUMERIC).to_string();
+        head("GET", &format!("/bucket/key?AWSAccessKeyId={AK}&Expires={expires}&Signature={enc}"), &[("host", "localhost")])
+    };
+    let week = 1_700_000_000 + 604_800;
+    assert!(authenticate(&presigned(week), &keyring(), "us-east-1", now).is_ok());
+    let e = authenticate(&presigned(week + 3600), &keyring(), "us-east-1", now).expect_err("more than a week");
+    assert_eq!(e.s3_code(), "AccessDenied");
+}
+
+/// What must be signed: a request signed by the AWS SDK signer, then given one
+/// more header outside the signature, for header and query authentication.
+/// `None` means the request still authenticates.
+#[test]
+fn unsigned_headers_table() {
+    const NOT_SIGNED: Option<&str> = Some("AccessDenied");
+    let table: &[(&str, &str, Option<&str>, Option<&str>)] = &[
+        // (header, value, header auth, presigned URL)
+        ("x-amz-copy-source", "/other/secret", NOT_SIGNED, NOT_SIGNED),
+        ("x-amz-copy-source-range", "bytes=0-1", NOT_SIGNED, NOT_SIGNED),
+        ("x-amz-meta-extra", "1", NOT_SIGNED, NOT_SIGNED),
+        ("x-amz-tagging", "a=b", NOT_SIGNED, NOT_SIGNED),
+        ("x-amz-storage-class", "GLACIER", NOT_SIGNED, NOT_SIGNED),
+        ("x-amz-metadata-directive", "REPLACE", NOT_SIGNED, NOT_SIGNED),
+        ("x-amz-checksum-crc32", "AAAAAA==", NOT_SIGNED, NOT_SIGNED),
+        ("x-amz-date", "20130524T000000Z", None, NOT_SIGNED),
+        ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER", None, NOT_SIGNED),
+        ("x-amz-decoded-content-length", "5", NOT_SIGNED, NOT_SIGNED),
+        ("x-amz-trailer", "x-amz-checksum-crc32", NOT_SIGNED, NOT_SIGNED),
+        ("content-md5", "1B2M2Y8AsgTpgAmY7PhCfg==", None, None),
+        ("content-type", "text/plain", None, None),
+        ("range", "bytes=0-1", None, None),
+        ("user-agent", "curl", None, None),
+    ];
+    let base = [("host", "localhost:9000"), ("x-amz-meta-note", "signed")];
+    for &(name, value, header_auth, presigned) in table {
+        for (presign, expected) in [(false, header_auth), (true, presigned)] {
+            let (mut h, _) = sdk_signed("/bucket/key", &base, "UNSIGNED-PAYLOAD", presign);
+            // Changing the value of a signed header breaks the signature instead.
+            let changed = h.headers.get(name).is_some_and(|v| v != value);
+            h.headers.insert(http::HeaderName::from_static(name), http::HeaderValue::from_static(value));
+            let got = authenticate(&h, &keyring(), "us-east-1", t0()).err().map(|e| e.s3_code());
+            let expected = if changed { Some("SignatureDoesNotMatch") } else { expected };
+            assert_eq!(got, expected, "{name} added to a {} request", if presign { "presigned" } else { "header-signed" });
+        }
+    }
+}
+
+#[test]
+fn signed_headers_must_be_present_and_authorization_single() {
+    for presign in [false, true] {
+        let (mut h, _) =
+            sdk_signed("/bucket/key", &[("host", "localhost:9000"), ("x-amz-meta-note", "signed")], "UNSIGNED-PAYLOAD", presign);
+        assert!(authenticate(&h, &keyring(), "us-east-1", t0()).is_ok());
+        h.headers.remove("x-amz-meta-note");
+        let e = authenticate(&h, &keyring(), "us-east-1", t0()).expect_err("signed header absent");
+        assert!(e.message().contains("'x-amz-meta-note'"), "{e}");
+        let expected = if presign { "AuthorizationQueryParametersError" } else { "AuthorizationHeaderMalformed" };
+        assert_eq!(e.s3_code(), expected);
+    }
+    let mut h = get_object_example(GET_SIG);
+    h.headers.append(http::header::AUTHORIZATION, http::HeaderValue::from_static("AWS4-HMAC-SHA256 x"));
+    let e = authenticate(&h, &keyring(), "us-east-1", t0()).expect_err("two Authorization headers");
+    assert_eq!(e.s3_code(), "InvalidArgument");
+}
+
+#[test]
+fn sigv2_signs_every_amz_header() {
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let expires = 1_700_000_600u64;
+    let sig = sign_v2(&format!("PUT\n\n\n{expires}\n/bucket/key"));
+    let enc: String = percent_encoding::utf8_percent_encode(&sig, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let uri = format!("/bucket/key?AWSAccessKeyId={AK}&Expires={expires}&Signature={enc}");
+    assert!(authenticate(&head("PUT", &uri, &[("host", "localhost")]), &keyring(), "us-east-1", now).is_ok());
+    let h = head("PUT", &uri, &[("host", "localhost"), ("x-amz-copy-source", "/other/secret")]);
+    let e = authenticate(&h, &keyring(), "us-east-1", now).expect_err("added header");
     assert!(matches!(e, AuthError::SignatureDoesNotMatch));
 }
