@@ -1,29 +1,36 @@
-//! The read path: a blob range as a stream of bounded chunks, read on a blocking
-//! thread, every byte verified before it is sent.
+//! The read path: a blob range as a stream of bounded chunks, every byte verified
+//! before it is sent.
 //!
 //! The range is read in whole 1 MiB blocks ([`BLOCK`]); each block is checked against
 //! the blob's block list (or, for a blob of one block, against its address) before any
 //! of its bytes go out, so a damaged byte is never served, whatever the range. The
 //! extra reading is bounded: at most one partial block at each end of the range.
+//!
+//! Disk reads run on the blocking pool, one short task per block; between them the
+//! stream holds no thread. A client that stops reading therefore pins only the
+//! block being sent (at most two while the next one is read ahead), never a thread:
+//! tokio's blocking pool is shared by every request, and one parked thread per slow
+//! client would let a few hundred of them starve every writer.
 
 use std::fs::File;
+use std::future::Future;
 use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
+use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 
 use blake3::hazmat::ChainingValue;
 use bytes::Bytes;
-use futures_util::{stream, Stream, StreamExt};
-use tokio::sync::mpsc;
+use futures_util::Stream;
+use tokio::task::JoinHandle;
 
 use super::tree::{self, BLOCK};
 use super::{BlobHash, BlobHealth, BlobStore};
 
 /// Size of the chunks reads are streamed in.
 pub(super) const READ_CHUNK: usize = 256 * 1024;
-/// Chunks read ahead of the consumer. Memory per read is at most two blocks (the one
-/// being sent and the one being verified) whatever this is.
-const READ_AHEAD: usize = 2;
 
 /// Outcome of [`super::Blobs::verify`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,17 +51,128 @@ pub(super) fn read_stream(
     offset: u64,
     len: u64,
 ) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
-    stream::once(async move {
-        let (tx, rx) = mpsc::channel(READ_AHEAD);
-        tokio::task::spawn_blocking(move || {
-            if let Err(e) = read_into(store.as_ref(), &health, &hash, offset, len, &tx) {
-                // The reader may be gone already; then nobody needs the error.
-                let _ = tx.blocking_send(Err(e));
+    RangeReader {
+        target: Some((store, health, hash)),
+        opening: None,
+        blob: None,
+        reading: None,
+        current: Bytes::new(),
+        next_block: offset / BLOCK,
+        offset,
+        len,
+        // Saturating: an impossible range is refused by the size check on open.
+        end: offset.saturating_add(len),
+        done: len == 0,
+    }
+}
+
+/// An opened blob whose size has been checked against the range and whose block
+/// list (for blobs of more than one block) has been verified.
+struct OpenBlob {
+    store: Arc<dyn BlobStore>,
+    health: Arc<BlobHealth>,
+    hash: BlobHash,
+    file: File,
+    size: u64,
+    /// Chaining values of the blocks; `None` for a blob of one block.
+    cvs: Option<Vec<ChainingValue>>,
+}
+
+/// The state of one range read (see [`read_stream`]).
+struct RangeReader {
+    /// What to open, until it is opened.
+    target: Option<(Arc<dyn BlobStore>, Arc<BlobHealth>, BlobHash)>,
+    /// The blocking open, while it runs.
+    opening: Option<JoinHandle<io::Result<OpenBlob>>>,
+    /// The opened blob, shared with the block reads.
+    blob: Option<Arc<OpenBlob>>,
+    /// The blocking read of block `next_block - 1`, while it runs.
+    reading: Option<JoinHandle<io::Result<Bytes>>>,
+    /// Verified bytes of the current block not yet sent.
+    current: Bytes,
+    /// The next block to read.
+    next_block: u64,
+    /// Start of the range.
+    offset: u64,
+    /// Length of the range.
+    len: u64,
+    /// End of the range (exclusive).
+    end: u64,
+    /// Everything was sent, or an error was.
+    done: bool,
+}
+
+/// The outcome of a blocking task, a panic or cancellation becoming an io error.
+fn joined<T>(cx: &mut Context<'_>, task: &mut JoinHandle<io::Result<T>>) -> Poll<io::Result<T>> {
+    Poll::Ready(ready!(Pin::new(task).poll(cx)).map_err(io::Error::other).and_then(|r| r))
+}
+
+impl RangeReader {
+    /// Starts reading the next block of the range, if there is one.
+    fn read_ahead(&mut self) {
+        let Some(blob) = &self.blob else { return };
+        if self.reading.is_some() || self.next_block * BLOCK >= self.end {
+            return;
+        }
+        let (blob, index, offset, end) = (Arc::clone(blob), self.next_block, self.offset, self.end);
+        self.next_block += 1;
+        self.reading = Some(tokio::task::spawn_blocking(move || {
+            let block = read_verified(&blob, index)?;
+            // Only the part of the block inside the range is sent.
+            let start = index * BLOCK;
+            let from = usize::try_from(offset.max(start) - start).map_err(io::Error::other)?;
+            let to = usize::try_from(end.min(start + block.len() as u64) - start).map_err(io::Error::other)?;
+            Ok(block.slice(from..to))
+        }));
+    }
+
+    /// The next item, before `done` bookkeeping.
+    fn next_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
+        loop {
+            if !self.current.is_empty() {
+                let chunk = self.current.split_to(READ_CHUNK.min(self.current.len()));
+                if self.current.is_empty() {
+                    // The next block is read while this chunk goes out.
+                    self.read_ahead();
+                }
+                return Poll::Ready(Some(Ok(chunk)));
             }
-        });
-        stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) })
-    })
-    .flatten()
+            if let Some(task) = &mut self.reading {
+                self.current = ready!(joined(cx, task))?;
+                self.reading = None;
+                continue;
+            }
+            if self.blob.is_none() {
+                if let Some((store, health, hash)) = self.target.take() {
+                    let (offset, len) = (self.offset, self.len);
+                    self.opening = Some(tokio::task::spawn_blocking(move || open_range(store, health, hash, offset, len)));
+                }
+                let Some(task) = &mut self.opening else { return Poll::Ready(None) };
+                let blob = ready!(joined(cx, task))?;
+                self.opening = None;
+                self.blob = Some(Arc::new(blob));
+            }
+            self.read_ahead();
+            if self.reading.is_none() {
+                return Poll::Ready(None);
+            }
+        }
+    }
+}
+
+impl Stream for RangeReader {
+    type Item = io::Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        let item = ready!(self.next_item(cx));
+        if !matches!(item, Some(Ok(_))) {
+            self.done = true;
+        }
+        Poll::Ready(item)
+    }
 }
 
 /// The blob, opened; missing ones are logged and counted.
@@ -76,13 +194,12 @@ fn damaged(store: &dyn BlobStore, health: &BlobHealth, hash: &BlobHash, file: &F
     io::Error::new(io::ErrorKind::InvalidData, format!("blob {hash} is damaged: {what} does not match its hash"))
 }
 
-/// Reads block `index` (of a blob of `size` bytes) whole.
-fn read_block(file: &mut File, index: u64, size: u64) -> io::Result<Vec<u8>> {
+/// Reads block `index` of the blob whole, with positioned reads (the file is shared).
+fn read_block(file: &File, index: u64, size: u64) -> io::Result<Vec<u8>> {
     let start = index * BLOCK;
     let len = usize::try_from(BLOCK.min(size - start)).map_err(io::Error::other)?;
     let mut buf = vec![0u8; len];
-    file.seek(SeekFrom::Start(start))?;
-    file.read_exact(&mut buf)?;
+    file.read_exact_at(&mut buf, start)?;
     Ok(buf)
 }
 
@@ -118,16 +235,10 @@ fn hash_file(file: &mut File) -> io::Result<(BlobHash, Vec<ChainingValue>)> {
     }
 }
 
-/// The blocking half of [`read_stream`]. Returns early (Ok) if the reader went away.
-fn read_into(
-    store: &dyn BlobStore,
-    health: &BlobHealth,
-    hash: &BlobHash,
-    offset: u64,
-    len: u64,
-    tx: &mpsc::Sender<io::Result<Bytes>>,
-) -> io::Result<()> {
-    let mut file = open(store, health, hash)?;
+/// Opens the blob for a read of `len` bytes at `offset`: checks its size against the
+/// range and verifies its block list. Blocking.
+fn open_range(store: Arc<dyn BlobStore>, health: Arc<BlobHealth>, hash: BlobHash, offset: u64, len: u64) -> io::Result<OpenBlob> {
+    let mut file = open(store.as_ref(), &health, &hash)?;
     let size = file.metadata()?.len();
     if offset.checked_add(len).is_none_or(|end| end > size) {
         // The manifest promised bytes the file does not have: a truncated blob.
@@ -135,41 +246,28 @@ fn read_into(
         tracing::error!(%hash, size, offset, len, "blob file is shorter than its manifest says");
         return Err(io::Error::new(io::ErrorKind::UnexpectedEof, format!("blob {hash} is {size} bytes, read of {len} at {offset}")));
     }
-    if len == 0 {
-        return Ok(());
-    }
     let cvs = if size > BLOCK {
-        match block_list(store, hash, &mut file, size)? {
+        match block_list(store.as_ref(), &hash, &mut file, size)? {
             Some(cvs) => Some(cvs),
-            None => return Err(damaged(store, health, hash, &file, "the blob")),
+            None => return Err(damaged(store.as_ref(), &health, &hash, &file, "the blob")),
         }
     } else {
         None
     };
-    let end = offset + len;
-    for index in offset / BLOCK..=(end - 1) / BLOCK {
-        let block = read_block(&mut file, index, size)?;
-        let good = match &cvs {
-            Some(cvs) => tree::block_cv(index, &block) == cvs[usize::try_from(index).map_err(io::Error::other)?],
-            None => BlobHash::of(&block) == *hash,
-        };
-        if !good {
-            return Err(damaged(store, health, hash, &file, &format!("block {index}")));
-        }
-        let block = Bytes::from(block);
-        let start = index * BLOCK;
-        let from = usize::try_from(offset.max(start) - start).map_err(io::Error::other)?;
-        let to = usize::try_from(end.min(start + block.len() as u64) - start).map_err(io::Error::other)?;
-        let mut at = from;
-        while at < to {
-            let next = (at + READ_CHUNK).min(to);
-            if tx.blocking_send(Ok(block.slice(at..next))).is_err() {
-                return Ok(());
-            }
-            at = next;
-        }
+    Ok(OpenBlob { store, health, hash, file, size, cvs })
+}
+
+/// Reads block `index` and checks it against the block list (or the address). Blocking.
+fn read_verified(blob: &OpenBlob, index: u64) -> io::Result<Bytes> {
+    let block = read_block(&blob.file, index, blob.size)?;
+    let good = match &blob.cvs {
+        Some(cvs) => tree::block_cv(index, &block) == cvs[usize::try_from(index).map_err(io::Error::other)?],
+        None => BlobHash::of(&block) == blob.hash,
+    };
+    if !good {
+        return Err(damaged(blob.store.as_ref(), &blob.health, &blob.hash, &blob.file, &format!("block {index}")));
     }
-    Ok(())
+    Ok(Bytes::from(block))
 }
 
 /// Re-hashes the whole blob: see [`super::Blobs::verify`].
