@@ -258,6 +258,22 @@ pub struct LimitsConfig {
     pub max_object_size: u64,
     /// Largest XML request body.
     pub max_xml_size: u64,
+    /// MiB all buffered request bodies together may hold.
+    pub buffer_budget_mib: u64,
+    /// Connections one client IP may hold.
+    pub max_connections_per_ip: usize,
+    /// Seconds a keep-alive connection may be idle between requests.
+    pub idle_timeout_secs: u64,
+    /// Seconds a connection without an authenticated request may be idle.
+    pub unauthenticated_idle_secs: u64,
+    /// Seconds from the first byte of a request head to its end.
+    pub header_timeout_secs: u64,
+    /// Seconds a request body may go without a byte.
+    pub body_idle_timeout_secs: u64,
+    /// Slowest accepted request body, bytes per second per `body_idle_timeout_secs` window.
+    pub min_body_bytes_per_sec: u64,
+    /// Seconds a response may go without the client reading any of it.
+    pub write_timeout_secs: u64,
 }
 
 /// A configuration error; the message names the key.
@@ -343,6 +359,24 @@ impl Config {
         }
         if self.limits.max_xml_size < 1024 {
             return Err(ConfigError("limits.max_xml_size: must be at least 1024".into()));
+        }
+        if self.limits.buffer_budget_mib << 20 < self.limits.max_xml_size {
+            return Err(ConfigError("limits.buffer_budget_mib: must hold at least one body of limits.max_xml_size".into()));
+        }
+        if self.limits.max_connections_per_ip == 0 {
+            return Err(ConfigError("limits.max_connections_per_ip: must be at least 1".into()));
+        }
+        let l = &self.limits;
+        for (key, value) in [
+            ("idle_timeout_secs", l.idle_timeout_secs),
+            ("unauthenticated_idle_secs", l.unauthenticated_idle_secs),
+            ("header_timeout_secs", l.header_timeout_secs),
+            ("body_idle_timeout_secs", l.body_idle_timeout_secs),
+            ("write_timeout_secs", l.write_timeout_secs),
+        ] {
+            if value == 0 {
+                return Err(ConfigError(format!("limits.{key}: must be at least 1")));
+            }
         }
         Ok(())
     }

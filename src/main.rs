@@ -7,6 +7,11 @@ use std::sync::Arc;
 
 use coffer::config::{Config, DEFAULT_ACCESS_KEY};
 
+/// mimalloc rather than glibc's malloc: it gives freed memory back to the system (see
+/// Cargo.toml), so a burst of large reads does not leave the process holding it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str = "usage: coffer [--config PATH] [--<section>.<key> VALUE]...
        coffer scrub --offline [--config PATH] [--<section>.<key> VALUE]...
   Settings come from config.toml (or PATH), then COFFER_<SECTION>_<KEY> environment
@@ -157,7 +162,27 @@ fn checkpoint(meta_dir: &std::path::Path, cache: u64) {
     }
 }
 
+/// Raises the open-file limit to its hard maximum: every connection is a descriptor,
+/// and the common soft default of 1024 is below `server.max_connections` plus the
+/// store's own files. Warns when even the hard limit is too low.
+fn raise_open_file_limit(max_connections: usize) {
+    use rustix::process::{getrlimit, setrlimit, Resource};
+    let mut limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        limit.current = limit.maximum;
+        if let Err(e) = setrlimit(Resource::Nofile, limit) {
+            tracing::warn!(error = %e, "could not raise the open-file limit");
+        }
+    }
+    let current = getrlimit(Resource::Nofile).current;
+    let needed = max_connections as u64 + 256;
+    if current.is_some_and(|c| c < needed) {
+        tracing::warn!(limit = ?current, needed, "the open-file limit is below server.max_connections + 256; raise it (ulimit -n) or lower max_connections");
+    }
+}
+
 async fn serve(config: Config) -> Result<(), String> {
+    raise_open_file_limit(config.server.max_connections);
     let addr = config.listen_addr().map_err(|e| e.to_string())?;
     let access_key = config.auth.access_key.clone();
     let data = config.storage.path.clone();

@@ -3,6 +3,7 @@
 //! into S3's XML error response.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use futures_util::TryStreamExt;
 use http_body_util::{BodyExt, BodyStream, Full};
@@ -11,7 +12,7 @@ use hyper::header::HeaderMap;
 use hyper::http::request::Parts;
 use hyper::{Method, StatusCode};
 
-use super::body::{transport_error, RequestBody};
+use super::body::{transport_error, Paced, RequestBody};
 use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::router::{self, Endpoint, Route, RouteInput};
 use super::{
@@ -117,15 +118,32 @@ impl Ctx<'_> {
 }
 
 /// Handles one request; never fails (errors become S3 error responses).
+/// The response carries a [`Principal`] extension: who the request was authenticated as.
 pub async fn handle(state: &AppState, req: hyper::Request<Incoming>, request_id: &str, peer: SocketAddr) -> Response {
     let (parts, body) = req.into_parts();
-    match handle_request(state, &parts, body, request_id, peer).await {
+    let mut principal = Principal(None);
+    let mut response = match handle_request(state, &parts, body, request_id, peer, &mut principal).await {
         Ok(response) => response,
         Err(e) => error_response(&e, &parts, request_id),
-    }
+    };
+    response.extensions_mut().insert(principal);
+    response
 }
 
-async fn handle_request(state: &AppState, parts: &Parts, body: Incoming, request_id: &str, peer: SocketAddr) -> S3Result<Response> {
+/// Who a request was authenticated as (its access key), `None` when it was anonymous
+/// or failed authentication. Set on every response, for the request log and for the
+/// front end's connection policy (unauthenticated connections get the tightest limits).
+#[derive(Clone, Debug)]
+pub struct Principal(pub Option<String>);
+
+async fn handle_request(
+    state: &AppState,
+    parts: &Parts,
+    body: Incoming,
+    request_id: &str,
+    peer: SocketAddr,
+    principal: &mut Principal,
+) -> S3Result<Response> {
     let query = router::parse_query(parts.uri.query());
     let route = router::route(&RouteInput {
         method: &parts.method,
@@ -147,9 +165,18 @@ async fn handle_request(state: &AppState, parts: &Parts, body: Incoming, request
         // No bucket policies or ACLs yet: anonymous requests are refused.
         return Err(S3Error::new(S3ErrorCode::AccessDenied));
     }
+    principal.0.clone_from(&auth.access_key);
+    let limits = &state.config.limits;
     let raw = BodyStream::new(body).try_filter_map(|frame| async move { Ok(frame.into_data().ok()) }).map_err(transport_error);
+    let raw = Paced::new(Box::pin(raw), Duration::from_secs(limits.body_idle_timeout_secs), limits.min_body_bytes_per_sec);
     let (decoded, trailers) = auth::decode_body(&auth, parts, raw)?;
-    let body = RequestBody::new(decoded, trailers);
+    let declared = if auth.payload.is_chunked() {
+        headers::get(&parts.headers, "x-amz-decoded-content-length")
+    } else {
+        headers::get(&parts.headers, "content-length")
+    };
+    let declared = declared.and_then(|v| v.trim().parse::<u64>().ok());
+    let body = RequestBody::new(decoded, trailers).with_budget(state.buffers.clone(), declared);
     let ctx = Ctx { state, parts, query: &query, route: &route, auth: &auth, request_id, peer };
     dispatch(&ctx, body).await
 }

@@ -79,6 +79,8 @@ codes! {
     PreconditionFailed => StatusCode::PRECONDITION_FAILED, "At least one of the preconditions you specified did not hold.";
     RequestTimeTooSkewed => StatusCode::FORBIDDEN, "The difference between the request time and the server's time is too large.";
     SlowDown => StatusCode::SERVICE_UNAVAILABLE, "Please reduce your request rate.";
+    RequestTimeout => StatusCode::BAD_REQUEST, "Your socket connection to the server was not read from or written to within the timeout period.";
+    RequestHeaderSectionTooLarge => StatusCode::BAD_REQUEST, "Your request header section exceeds the maximum allowed size.";
     SignatureDoesNotMatch => StatusCode::FORBIDDEN, "The request signature we calculated does not match the signature you provided. Check your key and signing method.";
     XAmzContentSHA256Mismatch => StatusCode::BAD_REQUEST, "The provided 'x-amz-content-sha256' header does not match what was computed.";
 }
@@ -197,6 +199,11 @@ impl From<StoreError> for S3Error {
 impl From<AuthError> for S3Error {
     fn from(e: AuthError) -> Self {
         use S3ErrorCode as C;
+        if let AuthError::Transport(io) = &e {
+            if io.kind() == std::io::ErrorKind::TimedOut {
+                return S3Error::new(C::RequestTimeout);
+            }
+        }
         let code = match e.s3_code() {
             "AccessDenied" => C::AccessDenied,
             "AuthorizationHeaderMalformed" => C::AuthorizationHeaderMalformed,

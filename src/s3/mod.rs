@@ -9,6 +9,8 @@ mod copy;
 mod delete;
 pub mod dispatch;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod headers;
 mod lifecycle;
 mod list;
@@ -54,4 +56,6 @@ pub struct AppState {
     pub clock: Clock,
     /// Event delivery counters (shared with the delivery worker).
     pub delivery: Arc<crate::worker::delivery::DeliveryStats>,
+    /// Memory shared by request bodies read whole (`limits.buffer_budget_mib`).
+    pub buffers: body::BufferBudget,
 }

@@ -21,7 +21,7 @@ const BUCKET_TAGS: &str = "tagging";
 
 /// `<Tagging>` (request and response).
 #[derive(Serialize, Deserialize)]
-struct Tagging {
+pub(super) struct Tagging {
     #[serde(rename = "@xmlns", default, skip_deserializing)]
     xmlns: &'static str,
     #[serde(rename = "TagSet")]

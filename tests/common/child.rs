@@ -55,6 +55,11 @@ impl ChildServer {
         aws_sdk_s3::Client::from_conf(config)
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `kill -9`: no shutdown code runs (the drop does it).
     pub fn kill(self) {
         drop(self);

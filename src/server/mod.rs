@@ -1,18 +1,32 @@
 //! The HTTP front end: accept loop, per-connection hyper service, request ids and the
-//! one-line-per-request log, connection limit, graceful shutdown.
+//! one-line-per-request log, connection admission and timeouts, graceful shutdown.
+//!
+//! # Layout
+//! - `conn`: admission (global and per-IP limits, reaping idle connections) and the
+//!   per-connection watchdog (idle, request-head and response-write timeouts).
+//! - `io`: the socket wrapper that reports reads and stalled writes to the watchdog.
+
+mod conn;
+mod io;
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use hyper::body::Incoming;
+use bytes::Bytes;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use conn::{Activity, Close, ConnGuard, Limits, Refusal, Registry};
 
 use crate::auth::{Credentials, Keyring, SecretKey};
 use crate::config::Config;
@@ -21,11 +35,19 @@ use crate::events::nats::Nats;
 use crate::events::redis::{Redis, RedisMode};
 use crate::events::webhook::{Webhook, WebhookClient};
 use crate::events::Target;
-use crate::s3::{dispatch, headers, AppState, Clock, Response};
+use crate::s3::body::BufferBudget;
+use crate::s3::dispatch::Principal;
+use crate::s3::error::{S3Error, S3ErrorCode};
+use crate::s3::{dispatch, headers, AppState, Clock, Response, ResponseBody};
 use crate::store::Store;
 
 /// How long shutdown waits for in-flight requests.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Most headers a request may carry. S3 bounds the header section by size (8 KiB of
+/// user metadata among it), not by count; hyper's default of 100 would refuse, with a
+/// bare 431, requests S3 answers with MetadataTooLarge.
+const MAX_HEADERS: usize = 1024;
 
 /// Opens the store and builds the shared state from a configuration.
 pub fn build_state(config: Config, clock: Clock) -> Result<AppState, crate::store::StoreError> {
@@ -37,7 +59,8 @@ pub fn build_state(config: Config, clock: Clock) -> Result<AppState, crate::stor
         access_key: config.auth.access_key.clone(),
         secret_key: SecretKey::new(config.auth.secret_key.clone()),
     }]);
-    Ok(AppState { config, store, keyring, clock, delivery: Arc::default() })
+    let buffers = BufferBudget::new(config.limits.buffer_budget_mib << 20);
+    Ok(AppState { config, store, keyring, clock, delivery: Arc::default(), buffers })
 }
 
 /// Serves S3 on `listener` until `shutdown` resolves, then drains in-flight requests.
@@ -63,14 +86,10 @@ pub async fn run(listener: TcpListener, state: Arc<AppState>, shutdown: impl Fut
         tokio::spawn(crate::worker::scrub::run(Arc::clone(&state.store), schedule, workers_stopped.clone()))
     });
 
-    let permits = Arc::new(Semaphore::new(state.config.server.max_connections));
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let registry = Registry::new(Limits::from_config(&state.config));
+    let (stop_conns, conns_stopping) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
-        let permit = tokio::select! {
-            p = Arc::clone(&permits).acquire_owned() => p.expect("semaphore never closed"),
-            () = &mut shutdown => break,
-        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
@@ -85,33 +104,110 @@ pub async fn run(listener: TcpListener, state: Arc<AppState>, shutdown: impl Fut
         };
         // Without TCP_NODELAY small responses stall ~40 ms on Nagle + delayed ACK.
         let _ = stream.set_nodelay(true);
-        let state = Arc::clone(&state);
-        let service = service_fn(move |req| {
-            let state = Arc::clone(&state);
-            async move { Ok::<_, Infallible>(serve(state, req, peer).await) }
-        });
-        let conn = http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(Duration::from_secs(60))
-            .serve_connection(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, %peer, "connection ended with an error");
+        match registry.admit(peer.ip()) {
+            Ok(guard) => {
+                tokio::spawn(serve_connection(Arc::clone(&state), stream, peer, guard, conns_stopping.clone()));
             }
-            drop(permit);
-        });
+            Err(refusal) => {
+                tokio::spawn(refuse(stream, peer, refusal));
+            }
+        }
     }
     tracing::info!("shutting down: draining connections");
+    let _ = stop_conns.send(true);
     let _ = stop_workers.send(true);
     let _ = lifecycle.await;
     let _ = delivery.await;
     if let Some(scrub) = scrub {
         let _ = scrub.await;
     }
-    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
-        tracing::warn!("some connections did not finish within the drain timeout");
+    if tokio::time::timeout(DRAIN_TIMEOUT, registry.closed()).await.is_err() {
+        tracing::warn!(open = registry.open(), "some connections did not finish within the drain timeout");
     }
+}
+
+/// Serves one admitted connection until it ends, its watchdog closes it, or the
+/// server shuts down.
+async fn serve_connection(
+    state: Arc<AppState>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    guard: ConnGuard,
+    mut stopping: watch::Receiver<bool>,
+) {
+    let activity = Arc::clone(&guard.activity);
+    let limits = guard.limits().clone();
+    let service = {
+        let activity = Arc::clone(&activity);
+        service_fn(move |req| {
+            let (state, activity) = (Arc::clone(&state), Arc::clone(&activity));
+            async move { Ok::<_, Infallible>(serve(state, req, peer, activity).await) }
+        })
+    };
+    let io = TokioIo::new(io::WatchedIo::new(stream, Arc::clone(&activity)));
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        // The watchdog enforces the head timeout (and the idle ones hyper has not).
+        .header_read_timeout(None::<Duration>)
+        .max_headers(MAX_HEADERS)
+        .serve_connection(io, service);
+    tokio::pin!(conn);
+    let mut closing = false;
+    let result = loop {
+        tokio::select! {
+            result = conn.as_mut() => break result,
+            close = conn::watch(&activity, &limits), if !closing => match close {
+                Close::Graceful => {
+                    closing = true;
+                    conn.as_mut().graceful_shutdown();
+                }
+                Close::Abort => {
+                    tracing::debug!(%peer, "connection closed: the client did not keep up (head or write timeout)");
+                    return;
+                }
+            },
+            () = tokio::time::sleep(limits.write), if closing => {
+                // A graceful close still waits for the client to take the last bytes.
+                tracing::debug!(%peer, "connection closed: the client did not read its last response");
+                return;
+            },
+            changed = stopping.changed(), if !closing => {
+                if changed.is_err() || *stopping.borrow() {
+                    closing = true;
+                    conn.as_mut().graceful_shutdown();
+                }
+            },
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(error = %e, %peer, "connection ended with an error");
+    }
+    drop(guard);
+}
+
+/// Answers a connection that was not admitted with 503 SlowDown (which SDKs retry
+/// with back-off) and closes it. The client's request is read (up to 64 KiB, for a
+/// second) so that closing does not reset the connection before it reads the answer.
+async fn refuse(mut stream: TcpStream, peer: SocketAddr, refusal: Refusal) {
+    let request_id = format!("{:016X}", rand::random::<u64>());
+    let why = match refusal {
+        Refusal::Full => "the server is at its connection limit",
+        Refusal::PerIp => "your address is at its connection limit",
+    };
+    tracing::warn!(%peer, why, request_id = %request_id, "connection refused");
+    let body = S3Error::with_message(S3ErrorCode::SlowDown, format!("Please reduce your request rate: {why}.")).to_xml("/", &request_id);
+    let response = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/xml\r\ncontent-length: {}\r\nconnection: close\r\n\
+         retry-after: 1\r\nx-amz-request-id: {request_id}\r\nserver: coffer\r\n\r\n{body}",
+        body.len()
+    );
+    let exchange = async {
+        let mut buf = vec![0u8; 64 << 10];
+        let _ = tokio::time::timeout(Duration::from_secs(1), stream.read(&mut buf)).await;
+        stream.write_all(response.as_bytes()).await?;
+        stream.shutdown().await
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(2), exchange).await;
 }
 
 /// The event delivery worker for the configured destinations.
@@ -148,7 +244,13 @@ fn delivery_worker(state: &AppState) -> crate::worker::delivery::Delivery {
 }
 
 /// One request: id, dispatch, common headers, log line.
-async fn serve(state: Arc<AppState>, req: hyper::Request<Incoming>, peer: SocketAddr) -> Response {
+async fn serve(
+    state: Arc<AppState>,
+    req: hyper::Request<Incoming>,
+    peer: SocketAddr,
+    activity: Arc<Activity>,
+) -> hyper::Response<TrackedBody> {
+    activity.request_started();
     let started = Instant::now();
     let request_id = format!("{:016X}", rand::random::<u64>());
     let method = req.method().clone();
@@ -163,13 +265,14 @@ async fn serve(state: Arc<AppState>, req: hyper::Request<Incoming>, peer: Socket
         let request_id = request_id.clone();
         tokio::spawn(async move { dispatch::handle(&state, req, &request_id, peer).await })
     };
-    let mut response = match handling.await {
+    let mut response: Response = match handling.await {
         Ok(response) => response,
         Err(e) => {
             tracing::error!(request_id = %request_id, error = %e, "request handler panicked");
             dispatch::empty(hyper::StatusCode::INTERNAL_SERVER_ERROR)
         }
     };
+    let principal = response.extensions_mut().remove::<Principal>().and_then(|p| p.0);
     let status = response.status();
     let h = response.headers_mut();
     headers::put(h, "x-amz-request-id", &request_id);
@@ -178,6 +281,13 @@ async fn serve(state: Arc<AppState>, req: hyper::Request<Incoming>, peer: Socket
     // early error, or an empty body hyper never had to ask for) may still send its body
     // or misread the connection (botocore before 1.44 does): close it rather than reuse.
     if expects_continue && (empty_body || !status.is_success()) {
+        headers::put(h, "connection", "close");
+    }
+    if principal.is_some() {
+        activity.authenticated();
+    } else {
+        // A connection is kept open only for requests that authenticate: an anonymous
+        // or refused client reconnects for each try, and cannot sit on a connection.
         headers::put(h, "connection", "close");
     }
     let bytes = match h.get("content-length").and_then(|v| v.to_str().ok()) {
@@ -191,10 +301,41 @@ async fn serve(state: Arc<AppState>, req: hyper::Request<Incoming>, peer: Socket
         bytes = %bytes,
         ms = started.elapsed().as_millis(),
         request_id = %request_id,
+        principal = principal.as_deref().unwrap_or("-"),
         %peer,
         "request"
     );
-    response
+    response.map(|inner| TrackedBody { inner, activity })
+}
+
+/// A response body that tells the connection's [`Activity`] when hyper is done with
+/// it (sent whole, or dropped because the client went away).
+pub struct TrackedBody {
+    inner: ResponseBody,
+    activity: Arc<Activity>,
+}
+
+impl Body for TrackedBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for TrackedBody {
+    fn drop(&mut self) {
+        self.activity.response_finished();
+    }
 }
 
 /// A server started in the background (tests, embedding).
