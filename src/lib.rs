@@ -7,9 +7,9 @@
 //! | module | job |
 //! |---|---|
 //! | [`config`] | `config.toml` + `COFFER_*` env + `--section.key` flags → validated [`config::Config`] |
-//! | [`server`] | TCP accept loop (hyper 1), request ids, the request log line, graceful shutdown |
-//! | [`s3`] | the S3 protocol: [`s3::router`] (pure `Endpoint` routing), [`s3::dispatch`] (route → authenticate → handler), one file per feature (`bucket`, `object_put`, `object_get`, `copy`, `delete`, `list`), [`s3::error`] (every S3 error code), `xml` |
-//! | [`auth`] | SigV4 (header, presigned, aws-chunked streaming with chunk and trailer signatures), SigV2, credentials |
+//! | [`server`] | TCP accept loop (hyper 1), request ids, the request log line, graceful shutdown; `conn` (admission: global and per-IP limits, idle connections reaped; the per-connection watchdog: idle, head and write timeouts), `io` (the socket wrapper that reports to the watchdog and answers hyper's own refusals as S3 XML) |
+//! | [`s3`] | the S3 protocol: [`s3::router`] (pure `Endpoint` routing), [`s3::dispatch`] (route → authenticate → handler), one file per feature (`bucket`, `object_put`, `object_get`, `copy`, `delete`, `list`), [`s3::error`] (every S3 error code), `xml`, [`s3::body`] (request bodies: their pace, the buffered-body budget), `s3::fuzzing` (entry points of the fuzz targets in `fuzz/`) |
+//! | [`auth`] | SigV4 (header, presigned, aws-chunked streaming with chunk and trailer signatures), SigV2, credentials; which headers must be signed (`docs/security.md`) |
 //! | [`worker`] | background tasks: lifecycle, event delivery, the scrubber |
 //! | [`store`] | buckets and object versions over `meta` + `blob`: the commit protocol, reference counts, the blob collector, rollback of unflushed writes, the disk-space reserve, scrub passes |
 //! | [`model`] | domain types and pure logic: bucket rules, `ObjectVersion` + manifest, byte ranges, stored encodings |

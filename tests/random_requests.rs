@@ -12,8 +12,20 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 const METHODS: &[&str] = &["GET", "PUT", "POST", "DELETE", "HEAD", "OPTIONS", "PATCH"];
-const PATHS: &[&str] =
-    &["/", "/bkt", "/bkt/", "/bkt/key", "/bkt/a%2Fb", "/bkt/%E2%82%AC", "/bkt/..", "/nope/k", "/BAD_name/k", "/bkt/k%", "//bkt//k", "/bkt/k?"];
+const PATHS: &[&str] = &[
+    "/",
+    "/bkt",
+    "/bkt/",
+    "/bkt/key",
+    "/bkt/a%2Fb",
+    "/bkt/%E2%82%AC",
+    "/bkt/..",
+    "/nope/k",
+    "/BAD_name/k",
+    "/bkt/k%",
+    "//bkt//k",
+    "/bkt/k?",
+];
 const QUERIES: &[&str] = &[
     "",
     "uploads",
@@ -152,7 +164,12 @@ async fn random_requests_never_produce_500() {
         }
         let resp = req.send(&host).await;
         assert!(resp.status != 0, "request {i} got no response (seed {seed}): {req:?}");
-        assert!(resp.status < 500 || resp.status == 501 || resp.status == 503, "request {i} got {} (seed {seed}): {req:?}\n{}", resp.status, resp.text());
+        assert!(
+            resp.status < 500 || resp.status == 501 || resp.status == 503,
+            "request {i} got {} (seed {seed}): {req:?}\n{}",
+            resp.status,
+            resp.text()
+        );
         *statuses.entry(resp.status).or_default() += 1;
     }
     eprintln!("random_requests: statuses {statuses:?}");

@@ -119,6 +119,13 @@ impl Activity {
         }
     }
 
+    /// Whether a response written now can only be one hyper made up itself (a request
+    /// it could not parse): no request is being handled and a new head has begun.
+    pub fn between_requests(&self) -> bool {
+        let s = self.lock();
+        !s.busy && s.head_since.is_some()
+    }
+
     /// A request head was parsed: the request is being handled.
     pub fn request_started(&self) {
         let mut s = self.lock();
