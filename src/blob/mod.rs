@@ -162,13 +162,20 @@ pub struct Blobs {
     syncs: Arc<GroupSync<io::Error>>,
     /// Damage found by reads.
     health: Arc<BlobHealth>,
+    /// Memory for blocks read ahead of their reader, shared by every read.
+    read_ahead: read::ReadAhead,
 }
 
 impl Blobs {
     /// A facade over `store`.
     pub fn new(store: Arc<dyn BlobStore>) -> Self {
         let synced = Arc::clone(&store);
-        Self { store, syncs: Arc::new(GroupSync::new(move || synced.sync())), health: Arc::default() }
+        Self {
+            store,
+            syncs: Arc::new(GroupSync::new(move || synced.sync())),
+            health: Arc::default(),
+            read_ahead: read::ReadAhead::default(),
+        }
     }
 
     /// Starts writing a new blob, computing what `req` asks for beside BLAKE3 and MD5.
@@ -210,7 +217,7 @@ impl Blobs {
     /// one `NotFound` error; a range past its end `UnexpectedEof` (both logged at
     /// ERROR and counted). Lazy: nothing is opened until the stream is first polled.
     pub fn read(&self, hash: &BlobHash, offset: u64, len: u64) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
-        read::read_stream(Arc::clone(&self.store), Arc::clone(&self.health), *hash, offset, len)
+        read::read_stream(Arc::clone(&self.store), Arc::clone(&self.health), self.read_ahead.clone(), *hash, offset, len)
     }
 
     /// Re-hashes a whole blob (blocking; the scrubber's unit of work): quarantines it

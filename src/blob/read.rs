@@ -8,9 +8,15 @@
 //!
 //! Disk reads run on the blocking pool, one short task per block; between them the
 //! stream holds no thread. A client that stops reading therefore pins only the
-//! block being sent (at most two while the next one is read ahead), never a thread:
-//! tokio's blocking pool is shared by every request, and one parked thread per slow
-//! client would let a few hundred of them starve every writer.
+//! block being sent, never a thread: tokio's blocking pool is shared by every request,
+//! and one parked thread per slow client would let a few hundred of them starve every
+//! writer.
+//!
+//! A fast reader needs the next block read while the current one is sent (without it a
+//! single stream loses a quarter of its speed), but a stalled one must not hold two
+//! blocks each. So the next block is read at once only while a shared budget
+//! ([`READ_AHEAD_BUDGET`]) has room for it, and otherwise when the current block has
+//! gone out: under a crowd of stalled readers streams get slower, not memory hungrier.
 
 use std::fs::File;
 use std::future::Future;
@@ -24,6 +30,7 @@ use std::task::{ready, Context, Poll};
 use blake3::hazmat::ChainingValue;
 use bytes::Bytes;
 use futures_util::Stream;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
 use super::tree::{self, BLOCK};
@@ -31,6 +38,20 @@ use super::{BlobHash, BlobHealth, BlobStore};
 
 /// Size of the chunks reads are streamed in.
 pub(super) const READ_CHUNK: usize = 256 * 1024;
+
+/// Blocks (of [`BLOCK`] bytes, 64 MiB in all) all reads together may hold read ahead
+/// of their reader.
+pub(super) const READ_AHEAD_BUDGET: usize = 64;
+
+/// The shared budget of blocks read ahead, one permit per block (see the module comment).
+#[derive(Clone, Debug)]
+pub(super) struct ReadAhead(pub(super) Arc<Semaphore>);
+
+impl Default for ReadAhead {
+    fn default() -> Self {
+        Self(Arc::new(Semaphore::new(READ_AHEAD_BUDGET)))
+    }
+}
 
 /// Outcome of [`super::Blobs::verify`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,11 +68,13 @@ pub enum Verified {
 pub(super) fn read_stream(
     store: Arc<dyn BlobStore>,
     health: Arc<BlobHealth>,
+    ahead: ReadAhead,
     hash: BlobHash,
     offset: u64,
     len: u64,
 ) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
     RangeReader {
+        ahead,
         target: Some((store, health, hash)),
         opening: None,
         blob: None,
@@ -80,14 +103,17 @@ struct OpenBlob {
 
 /// The state of one range read (see [`read_stream`]).
 struct RangeReader {
+    /// The shared read-ahead budget.
+    ahead: ReadAhead,
     /// What to open, until it is opened.
     target: Option<(Arc<dyn BlobStore>, Arc<BlobHealth>, BlobHash)>,
     /// The blocking open, while it runs.
     opening: Option<JoinHandle<io::Result<OpenBlob>>>,
     /// The opened blob, shared with the block reads.
     blob: Option<Arc<OpenBlob>>,
-    /// The blocking read of block `next_block - 1`, while it runs.
-    reading: Option<JoinHandle<io::Result<Bytes>>>,
+    /// The blocking read of block `next_block - 1`, while it runs, with its share of
+    /// the read-ahead budget if it was started ahead of need.
+    reading: Option<(JoinHandle<io::Result<Bytes>>, Option<OwnedSemaphorePermit>)>,
     /// Verified bytes of the current block not yet sent.
     current: Bytes,
     /// The next block to read.
@@ -108,22 +134,30 @@ fn joined<T>(cx: &mut Context<'_>, task: &mut JoinHandle<io::Result<T>>) -> Poll
 }
 
 impl RangeReader {
-    /// Starts reading the next block of the range, if there is one.
-    fn read_ahead(&mut self) {
+    /// Starts reading the next block of the range, if there is one. `ahead`: the
+    /// current block is still being sent, so the read needs room in the budget.
+    fn read_ahead(&mut self, ahead: bool) {
         let Some(blob) = &self.blob else { return };
         if self.reading.is_some() || self.next_block * BLOCK >= self.end {
             return;
         }
+        let permit = if ahead {
+            let Ok(permit) = Arc::clone(&self.ahead.0).try_acquire_owned() else { return };
+            Some(permit)
+        } else {
+            None
+        };
         let (blob, index, offset, end) = (Arc::clone(blob), self.next_block, self.offset, self.end);
         self.next_block += 1;
-        self.reading = Some(tokio::task::spawn_blocking(move || {
+        let task = tokio::task::spawn_blocking(move || {
             let block = read_verified(&blob, index)?;
             // Only the part of the block inside the range is sent.
             let start = index * BLOCK;
             let from = usize::try_from(offset.max(start) - start).map_err(io::Error::other)?;
             let to = usize::try_from(end.min(start + block.len() as u64) - start).map_err(io::Error::other)?;
             Ok(block.slice(from..to))
-        }));
+        });
+        self.reading = Some((task, permit));
     }
 
     /// The next item, before `done` bookkeeping.
@@ -133,13 +167,15 @@ impl RangeReader {
                 let chunk = self.current.split_to(READ_CHUNK.min(self.current.len()));
                 if self.current.is_empty() {
                     // The next block is read while this chunk goes out.
-                    self.read_ahead();
+                    self.read_ahead(false);
                 }
                 return Poll::Ready(Some(Ok(chunk)));
             }
-            if let Some(task) = &mut self.reading {
+            if let Some((task, _)) = &mut self.reading {
                 self.current = ready!(joined(cx, task))?;
+                // The block is now the current one: its read-ahead share is given back.
                 self.reading = None;
+                self.read_ahead(true);
                 continue;
             }
             if self.blob.is_none() {
@@ -152,7 +188,7 @@ impl RangeReader {
                 self.opening = None;
                 self.blob = Some(Arc::new(blob));
             }
-            self.read_ahead();
+            self.read_ahead(false);
             if self.reading.is_none() {
                 return Poll::Ready(None);
             }

@@ -363,3 +363,23 @@ fn blob_hash_text_forms() {
     assert_eq!("abc".parse::<BlobHash>(), Err(ParseBlobHashError));
     assert_eq!(BlobHash::from_hex(&format!("{hex}00")), None);
 }
+
+/// Reads of many blocks give the same bytes whether the read-ahead budget has room
+/// (the next block read while the current one is sent) or is spent (read on demand),
+/// and a read gives its budget back when it ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_ahead_budget_spent_or_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = store(dir.path());
+    let data = random(5 * (1 << 20) + 333, 9);
+    let mut staged = stage(&blobs, &data, 1 << 16, HashRequest::default()).await;
+    let hash = staged.hash;
+    blobs.publish(&mut staged).unwrap();
+    blobs.sync().await.unwrap();
+    assert_eq!(read_all(&blobs, &hash, 0, data.len() as u64).await.unwrap(), data);
+    assert_eq!(blobs.read_ahead.0.available_permits(), super::read::READ_AHEAD_BUDGET);
+    let held = Arc::clone(&blobs.read_ahead.0).acquire_many_owned(u32::try_from(super::read::READ_AHEAD_BUDGET).unwrap()).await.unwrap();
+    let (from, to) = ((1 << 20) - 5, 4 * (1 << 20) + 7);
+    assert_eq!(read_all(&blobs, &hash, from as u64, (to - from) as u64).await.unwrap(), &data[from..to]);
+    drop(held);
+}

@@ -28,7 +28,7 @@ impl ChildServer {
         let child = Command::new(env!("CARGO_BIN_EXE_coffer"))
             .args(["--server.listen", &format!("127.0.0.1:{port}"), "--storage.path", data.to_str().unwrap()])
             .args(args)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", std::env::var("CHILD_RUST_LOG").unwrap_or_else(|_| "warn".to_owned()))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
