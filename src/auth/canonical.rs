@@ -90,9 +90,20 @@ pub(crate) fn raw_query_pairs(query: &str) -> impl Iterator<Item = (&str, &str)>
 }
 
 /// Percent-decodes a query component into a `String` (lossy on invalid UTF-8,
-/// which only affects lookups of our own ASCII parameter names).
+/// which only affects lookups of our own ASCII parameter names). `+` is a space, as
+/// the router reads it: a signature must cover what the request will mean.
 pub(crate) fn decode_component(raw: &str) -> String {
-    percent_decode(raw.as_bytes()).decode_utf8_lossy().into_owned()
+    percent_decode(&plus_as_space(raw)).decode_utf8_lossy().into_owned()
+}
+
+/// The raw bytes of a query component with each `+` turned into a space, so that
+/// `a+b` and `a%20b` decode alike (and differently from `a%2Bb`).
+fn plus_as_space(raw: &str) -> Cow<'_, [u8]> {
+    if raw.contains('+') {
+        Cow::Owned(raw.bytes().map(|b| if b == b'+' { b' ' } else { b }).collect())
+    } else {
+        Cow::Borrowed(raw.as_bytes())
+    }
 }
 
 /// Decoded `(name, value)` pairs of a query string.
@@ -105,17 +116,18 @@ pub(crate) fn query_param<'a>(params: &'a [(String, String)], name: &str) -> Opt
     params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
-/// The canonical query string: each name and value decoded then re-encoded,
+/// The canonical query string: each name and value decoded (`+` as a space) then re-encoded,
 /// sorted by name then value, `name=value` joined by `&`. Parameters whose
 /// decoded name equals `exclude` (the presigned `X-Amz-Signature`) are left out.
 pub(crate) fn canonical_query(query: &str, exclude: Option<&str>) -> String {
     let mut pairs: Vec<(String, String)> = raw_query_pairs(query)
         .filter_map(|(k, v)| {
-            let name: Cow<'_, [u8]> = percent_decode(k.as_bytes()).into();
-            if exclude.is_some_and(|ex| ex.as_bytes() == name.as_ref()) {
+            let (k, v) = (plus_as_space(k), plus_as_space(v));
+            let name: Vec<u8> = percent_decode(&k).collect();
+            if exclude.is_some_and(|ex| ex.as_bytes() == name.as_slice()) {
                 return None;
             }
-            let value: Cow<'_, [u8]> = percent_decode(v.as_bytes()).into();
+            let value: Vec<u8> = percent_decode(&v).collect();
             Some((percent_encode(&name, QUERY_SET).to_string(), percent_encode(&value, QUERY_SET).to_string()))
         })
         .collect();

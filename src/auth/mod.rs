@@ -141,6 +141,35 @@ const V2_QUERY_MARKERS: &[&str] = &["AWSAccessKeyId", "Signature"];
 /// as in S3. Without an `Authorization` header or presign parameters the
 /// request is anonymous.
 pub fn authenticate(head: &Parts, keyring: &Keyring, region: &str, now: SystemTime) -> Result<Authenticated, AuthError> {
+    authenticate_with(head, keyring, region, now, None)
+}
+
+/// Headers a handler reads as one value. Sent twice, the signature (which joins
+/// repeated headers with commas) would cover a value the handler never sees:
+/// `x-amz-copy-source: /b/k,x` signed, `/b/k` copied. So they must appear once.
+fn single_valued(name: &str) -> bool {
+    (name.starts_with("x-amz-") && !name.starts_with("x-amz-meta-"))
+        || matches!(
+            name,
+            "content-md5" | "content-type" | "range" | "if-match" | "if-none-match" | "if-modified-since" | "if-unmodified-since"
+        )
+}
+
+/// [`authenticate`] for a request that may be virtual-hosted-style: `virtual_bucket`
+/// is the bucket its Host header names (SigV2 signs it as part of the resource; SigV4
+/// signs the Host header itself).
+pub fn authenticate_with(
+    head: &Parts,
+    keyring: &Keyring,
+    region: &str,
+    now: SystemTime,
+    virtual_bucket: Option<&str>,
+) -> Result<Authenticated, AuthError> {
+    if let Some(name) =
+        head.headers.keys().map(http::HeaderName::as_str).find(|n| single_valued(n) && head.headers.get_all(*n).iter().nth(1).is_some())
+    {
+        return Err(AuthError::InvalidArgument(format!("The header {name} may appear only once")));
+    }
     let params = query_params(head.uri.query().unwrap_or(""));
     let has = |markers: &[&str]| params.iter().any(|(k, _)| markers.contains(&k.as_str()));
     let v4_query = has(V4_QUERY_MARKERS);
@@ -160,13 +189,13 @@ pub fn authenticate(head: &Parts, keyring: &Keyring, region: &str, now: SystemTi
             if value.starts_with("AWS4-HMAC-SHA256 ") {
                 sigv4::authenticate_header(head, value, keyring, region, now)
             } else if value.starts_with("AWS ") {
-                sigv2::authenticate_header(head, value, keyring, now)
+                sigv2::authenticate_header(head, value, keyring, now, virtual_bucket)
             } else {
                 Err(AuthError::InvalidArgument("Unsupported Authorization Type".into()))
             }
         }
         None if v4_query => presigned::authenticate(head, &params, keyring, region, now),
-        None if v2_query => sigv2::authenticate_query(head, &params, keyring, now),
+        None if v2_query => sigv2::authenticate_query(head, &params, keyring, now, virtual_bucket),
         None => Ok(Authenticated { access_key: None, payload: keyless_payload(head)?, method: AuthMethod::Anonymous }),
     }
 }

@@ -21,11 +21,14 @@ use super::presigned::MAX_EXPIRES_SECS;
 use super::sigv4::{check_skew, parse_amz_date, MAX_SKEW};
 use super::{keyless_payload, AuthError, AuthMethod, Authenticated, Keyring};
 
-/// Query parameters that belong to the SigV2 canonicalized resource.
+/// Query parameters that belong to the SigV2 canonicalized resource: S3's list, plus
+/// coffer's own `coffer-stats` (else a SigV2-signed ListBuckets would also open it).
+/// Others (a listing's `prefix`, `max-keys`...) are not signed in SigV2, as in S3.
 const SUB_RESOURCES: &[&str] = &[
     "accelerate",
     "acl",
     "analytics",
+    "coffer-stats",
     "cors",
     "delete",
     "encryption",
@@ -61,11 +64,14 @@ const SUB_RESOURCES: &[&str] = &[
     "website",
 ];
 
-/// The canonicalized resource: path as sent plus sorted sub-resources, with
-/// decoded values (`?partNumber=1&uploadId=x`, `?acl`).
-fn canonical_resource(head: &Parts) -> Vec<u8> {
+/// The canonicalized resource: `/bucket` of a virtual-hosted-style request, then the
+/// path as sent, then sorted sub-resources with decoded values
+/// (`?partNumber=1&uploadId=x`, `?acl`). Without the bucket a signature for one
+/// bucket's `Host` would be valid for every other's.
+fn canonical_resource(head: &Parts, virtual_bucket: Option<&str>) -> Vec<u8> {
     let path = head.uri.path();
-    let mut out = if path.is_empty() { b"/".to_vec() } else { path.as_bytes().to_vec() };
+    let mut out = virtual_bucket.map_or_else(Vec::new, |b| format!("/{b}").into_bytes());
+    out.extend_from_slice(if path.is_empty() { b"/" } else { path.as_bytes() });
     let mut subs: Vec<(String, String)> = raw_query_pairs(head.uri.query().unwrap_or(""))
         .map(|(k, v)| (decode_component(k), decode_component(v)))
         .filter(|(k, _)| SUB_RESOURCES.contains(&k.as_str()))
@@ -103,7 +109,7 @@ fn canonical_amz_headers(head: &Parts) -> Vec<u8> {
 
 /// The SigV2 string to sign; `date_line` is the Date header, `""` when
 /// `x-amz-date` is used, or `Expires` for query authentication.
-fn string_to_sign(head: &Parts, date_line: &[u8]) -> Vec<u8> {
+fn string_to_sign(head: &Parts, date_line: &[u8], virtual_bucket: Option<&str>) -> Vec<u8> {
     let header = |name: &str| head.headers.get(name).map_or(&b""[..], |v| v.as_bytes());
     let mut out = Vec::with_capacity(256);
     for line in [head.method.as_str().as_bytes(), header("content-md5"), header("content-type"), date_line] {
@@ -111,7 +117,7 @@ fn string_to_sign(head: &Parts, date_line: &[u8]) -> Vec<u8> {
         out.push(b'\n');
     }
     out.extend_from_slice(&canonical_amz_headers(head));
-    out.extend_from_slice(&canonical_resource(head));
+    out.extend_from_slice(&canonical_resource(head, virtual_bucket));
     out
 }
 
@@ -135,7 +141,13 @@ fn verify(keyring: &Keyring, access_key: &str, sts: &[u8], provided: &str) -> Re
 }
 
 /// Authenticates `Authorization: AWS AK:signature`.
-pub(crate) fn authenticate_header(head: &Parts, value: &str, keyring: &Keyring, now: SystemTime) -> Result<Authenticated, AuthError> {
+pub(crate) fn authenticate_header(
+    head: &Parts,
+    value: &str,
+    keyring: &Keyring,
+    now: SystemTime,
+    virtual_bucket: Option<&str>,
+) -> Result<Authenticated, AuthError> {
     let (access_key, signature) = value
         .strip_prefix("AWS ")
         .and_then(|rest| rest.trim().rsplit_once(':'))
@@ -151,7 +163,7 @@ pub(crate) fn authenticate_header(head: &Parts, value: &str, keyring: &Keyring, 
     };
     let time = time.ok_or_else(|| AuthError::AccessDenied("AWS authentication requires a valid Date or x-amz-date header".into()))?;
     check_skew(time, now)?;
-    let sts = string_to_sign(head, date_line);
+    let sts = string_to_sign(head, date_line, virtual_bucket);
     let access_key = verify(keyring, access_key, &sts, signature)?;
     Ok(Authenticated { access_key: Some(access_key), payload: keyless_payload(head)?, method: AuthMethod::HeaderV2 })
 }
@@ -162,6 +174,7 @@ pub(crate) fn authenticate_query(
     params: &[(String, String)],
     keyring: &Keyring,
     now: SystemTime,
+    virtual_bucket: Option<&str>,
 ) -> Result<Authenticated, AuthError> {
     let missing =
         || AuthError::AccessDenied("Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters".into());
@@ -180,7 +193,7 @@ pub(crate) fn authenticate_query(
     if deadline.is_none_or(|d| d > longest) {
         return Err(AuthError::AccessDenied("Expires must be less than a week (604800 seconds) in the future".to_owned()));
     }
-    let sts = string_to_sign(head, expires.as_bytes());
+    let sts = string_to_sign(head, expires.as_bytes(), virtual_bucket);
     let access_key = verify(keyring, access_key, &sts, signature)?;
     Ok(Authenticated { access_key: Some(access_key), payload: keyless_payload(head)?, method: AuthMethod::PresignedV2 })
 }
@@ -196,7 +209,9 @@ mod tests {
     #[test]
     fn resource_keeps_only_sub_resources() {
         let head = parts(http::Request::builder().uri("/b/k?uploadId=x%2By&partNumber=2&foo=1&acl"));
-        assert_eq!(canonical_resource(&head), b"/b/k?acl&partNumber=2&uploadId=x+y");
+        assert_eq!(canonical_resource(&head, None), b"/b/k?acl&partNumber=2&uploadId=x+y");
+        let head = parts(http::Request::builder().uri("/k?versionId=a+b"));
+        assert_eq!(canonical_resource(&head, Some("b")), b"/b/k?versionId=a b");
     }
 
     /// The AWS SigV2 documentation example (GET object, "Object GET" in
@@ -206,11 +221,12 @@ mod tests {
         let head = parts(
             http::Request::builder()
                 .method("GET")
-                .uri("/johnsmith/photos/puppy.jpg")
+                .uri("/photos/puppy.jpg")
                 .header("host", "johnsmith.s3.amazonaws.com")
                 .header("date", "Tue, 27 Mar 2007 19:36:42 +0000"),
         );
-        let sts = string_to_sign(&head, b"Tue, 27 Mar 2007 19:36:42 +0000");
+        // Virtual-hosted style, as in the example: the bucket is part of the resource.
+        let sts = string_to_sign(&head, b"Tue, 27 Mar 2007 19:36:42 +0000", Some("johnsmith"));
         assert_eq!(sts, b"GET\n\n\nTue, 27 Mar 2007 19:36:42 +0000\n/johnsmith/photos/puppy.jpg");
         let sig = sign("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", &sts).expect("hmac");
         assert_eq!(sig, "bWq2s1WEIj+Ydj0vQ697zp+IXMU=");

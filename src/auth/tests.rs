@@ -560,3 +560,28 @@ fn sigv2_signs_every_amz_header() {
     let e = authenticate(&h, &keyring(), "us-east-1", now).expect_err("added header");
     assert!(matches!(e, AuthError::SignatureDoesNotMatch));
 }
+
+/// `+` in the query is a space for the signature, as for the router.
+#[test]
+fn plus_in_query_is_a_space() {
+    let (mut h, _) = sdk_signed("/bucket?prefix=a%20b", &[("host", "localhost:9000")], "UNSIGNED-PAYLOAD", false);
+    h.uri = "http://localhost:9000/bucket?prefix=a+b".parse().expect("uri");
+    assert!(authenticate(&h, &keyring(), "us-east-1", t0()).is_ok(), "signed %20, sent +");
+    let (mut h, _) = sdk_signed("/bucket?prefix=a%2Bb", &[("host", "localhost:9000")], "UNSIGNED-PAYLOAD", false);
+    assert!(authenticate(&h, &keyring(), "us-east-1", t0()).is_ok());
+    h.uri = "http://localhost:9000/bucket?prefix=a+b".parse().expect("uri");
+    let e = authenticate(&h, &keyring(), "us-east-1", t0()).expect_err("signed a literal plus, sent a space");
+    assert!(matches!(e, AuthError::SignatureDoesNotMatch));
+}
+
+#[test]
+fn single_valued_headers_appear_once() {
+    let mut h = get_object_example(GET_SIG);
+    h.headers.append("x-amz-copy-source", http::HeaderValue::from_static("/b/k"));
+    h.headers.append("x-amz-copy-source", http::HeaderValue::from_static("x"));
+    let e = authenticate(&h, &keyring(), "us-east-1", t0()).expect_err("repeated");
+    assert_eq!(e.s3_code(), "InvalidArgument");
+    let mut h = get_object_example(GET_SIG);
+    h.headers.append("range", http::HeaderValue::from_static("bytes=0-1"));
+    assert_eq!(authenticate(&h, &keyring(), "us-east-1", t0()).expect_err("repeated range").s3_code(), "InvalidArgument");
+}

@@ -159,8 +159,9 @@ pub struct Paced<S> {
     min_rate: u64,
     /// The idle deadline, armed when the body first waits.
     deadline: Option<Pin<Box<Sleep>>>,
-    /// Start of the current rate window and the bytes received in it.
-    window: (Instant, u64),
+    /// Start of the current rate window and the bytes received in it; set when the
+    /// handler first asks for the body (time before that is not the client's).
+    window: Option<(Instant, u64)>,
     /// The stream ended or failed.
     done: bool,
 }
@@ -168,7 +169,7 @@ pub struct Paced<S> {
 impl<S> Paced<S> {
     /// Paces `inner` (see [`Paced`]).
     pub fn new(inner: S, idle: Duration, min_rate: u64) -> Self {
-        Self { inner, idle, min_rate, deadline: None, window: (Instant::now(), 0), done: false }
+        Self { inner, idle, min_rate, deadline: None, window: None, done: false }
     }
 }
 
@@ -180,20 +181,21 @@ impl<S: Stream<Item = io::Result<Bytes>> + Unpin> Stream for Paced<S> {
             return Poll::Ready(None);
         }
         let this = &mut *self;
+        let window = this.window.get_or_insert_with(|| (Instant::now(), 0));
         match this.inner.poll_next_unpin(cx) {
             Poll::Ready(Some(Ok(bytes))) => {
                 let now = Instant::now();
                 if let Some(deadline) = &mut this.deadline {
                     deadline.as_mut().reset(now + this.idle);
                 }
-                this.window.1 += bytes.len() as u64;
-                let elapsed = now - this.window.0;
+                window.1 += bytes.len() as u64;
+                let elapsed = now - window.0;
                 if elapsed >= this.idle {
-                    if this.window.1 < this.min_rate.saturating_mul(elapsed.as_secs()) {
+                    if window.1 < this.min_rate.saturating_mul(elapsed.as_secs()) {
                         this.done = true;
                         return Poll::Ready(Some(Err(io::Error::new(io::ErrorKind::TimedOut, "the request body arrives too slowly"))));
                     }
-                    this.window = (now, 0);
+                    *window = (now, 0);
                 }
                 Poll::Ready(Some(Ok(bytes)))
             }

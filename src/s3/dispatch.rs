@@ -154,7 +154,8 @@ async fn handle_request(
         copy_source: parts.headers.contains_key("x-amz-copy-source"),
     })?;
     let region = &state.config.server.region;
-    let auth = auth::authenticate(parts, &state.keyring, region, (state.clock)()).map_err(|e| {
+    let virtual_bucket = route.bucket.as_deref().filter(|_| route.virtual_host);
+    let auth = auth::authenticate_with(parts, &state.keyring, region, (state.clock)(), virtual_bucket).map_err(|e| {
         let mut e = S3Error::from(e);
         if e.code == S3ErrorCode::AuthorizationHeaderMalformed {
             e.elements.push(("Region", region.clone()));

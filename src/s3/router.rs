@@ -92,6 +92,8 @@ pub struct Route {
     pub bucket: Option<String>,
     /// Object key, decoded.
     pub key: Option<String>,
+    /// The bucket came from the Host header (virtual-hosted style).
+    pub virtual_host: bool,
 }
 
 /// What the router needs from a request.
@@ -156,7 +158,9 @@ pub fn route(input: &RouteInput<'_>) -> Result<Route, S3Error> {
         .decode_utf8()
         .map_err(|_| S3Error::with_message(S3ErrorCode::InvalidArgument, "The request path is not valid UTF-8"))?;
     let path = path.strip_prefix('/').unwrap_or(&path);
-    let (bucket, key) = match virtual_host_bucket(input.host, input.domain) {
+    let virtual_bucket = virtual_host_bucket(input.host, input.domain);
+    let virtual_host = virtual_bucket.is_some();
+    let (bucket, key) = match virtual_bucket {
         Some(bucket) => (Some(bucket), path.to_owned()),
         None => match path.split_once('/') {
             Some((b, k)) => (Some(b.to_owned()), k.to_owned()),
@@ -171,7 +175,7 @@ pub fn route(input: &RouteInput<'_>) -> Result<Route, S3Error> {
         (Some(_), false) => object_endpoint(input.method, input.query, input.copy_source)?,
     };
     let key = (!key.is_empty()).then_some(key);
-    Ok(Route { endpoint, bucket, key })
+    Ok(Route { endpoint, bucket, key, virtual_host })
 }
 
 /// The bucket named by a virtual-hosted-style Host header (`bucket.<domain>[:port]`).

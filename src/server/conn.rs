@@ -69,6 +69,7 @@ pub struct Activity {
 }
 
 #[derive(Debug)]
+#[allow(clippy::struct_excessive_bools)] // independent facts about one connection, not a mode
 struct ActivityState {
     /// A request is being handled or its response written.
     busy: bool,
@@ -82,6 +83,8 @@ struct ActivityState {
     write_blocked_since: Option<Instant>,
     /// Chosen to make room: closes as soon as it is idle.
     evicted: bool,
+    /// A response was started and hyper has not yet flushed its last bytes.
+    unflushed: bool,
 }
 
 impl Activity {
@@ -93,6 +96,7 @@ impl Activity {
             authenticated: false,
             write_blocked_since: None,
             evicted: false,
+            unflushed: false,
         };
         Self { ip, state: Mutex::new(state), evict: Notify::new() }
     }
@@ -120,16 +124,27 @@ impl Activity {
     }
 
     /// Whether a response written now can only be one hyper made up itself (a request
-    /// it could not parse): no request is being handled and a new head has begun.
+    /// it could not parse): no request is being handled, the last response has been
+    /// flushed whole, and a new head has begun.
     pub fn between_requests(&self) -> bool {
         let s = self.lock();
-        !s.busy && s.head_since.is_some()
+        !s.busy && !s.unflushed && s.head_since.is_some()
+    }
+
+    /// hyper flushed everything it had written.
+    pub fn flushed(&self) {
+        let mut s = self.lock();
+        if !s.busy {
+            // The body was done before this flush: the response is out whole.
+            s.unflushed = false;
+        }
     }
 
     /// A request head was parsed: the request is being handled.
     pub fn request_started(&self) {
         let mut s = self.lock();
         s.busy = true;
+        s.unflushed = true;
         s.head_since = None;
     }
 
@@ -143,11 +158,19 @@ impl Activity {
         let mut s = self.lock();
         s.busy = false;
         s.idle_since = Instant::now();
+        if s.evicted {
+            // Chosen to make room while busy: close in this idle moment.
+            self.evict.notify_one();
+        }
     }
 
     /// Why the connection must close now, if it must.
     fn verdict(&self, limits: &Limits, now: Instant) -> Option<Close> {
         let s = self.lock();
+        if s.evicted && !s.busy {
+            // Its place is taken already: a head in progress is cut, not awaited.
+            return Some(if s.head_since.is_some() { Close::Abort } else { Close::Graceful });
+        }
         if s.busy {
             // Handlers may take their time (a flush, a large completion); request
             // bodies keep their own pace. Only a client that stops reading is cut off.
@@ -157,7 +180,7 @@ impl Activity {
             return (now - head > limits.header).then_some(Close::Abort);
         }
         let idle = if s.authenticated { limits.idle } else { limits.unauthenticated_idle };
-        (s.evicted || now - s.idle_since > idle).then_some(Close::Graceful)
+        (now - s.idle_since > idle).then_some(Close::Graceful)
     }
 }
 
@@ -199,8 +222,20 @@ struct RegistryInner {
     conns: HashMap<u64, Arc<Activity>>,
     /// Connections counted against the limits (evicted ones are not).
     counted: usize,
-    /// Counted connections per client IP.
+    /// Counted connections per client address ([`client_key`]).
     per_ip: HashMap<IpAddr, usize>,
+}
+
+/// The address a per-client limit counts against: an IPv4 address, or an IPv6
+/// address's /64 (one subscriber's network: anyone with one has 2^64 addresses).
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(std::net::Ipv6Addr::from(v6.to_bits() & !u128::from(u64::MAX))),
+        },
+    }
 }
 
 /// Why a connection was refused.
@@ -225,6 +260,7 @@ impl Registry {
     /// Admits a connection from `ip`, closing an idle one to make room where a limit
     /// is reached; refuses it when every connection in its way is busy.
     pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<ConnGuard, Refusal> {
+        let ip = client_key(ip);
         let mut inner = self.lock();
         if inner.per_ip.get(&ip).copied().unwrap_or(0) >= self.limits.per_ip && !inner.evict_idle(|a| a.ip == ip) {
             return Err(Refusal::PerIp);
@@ -274,6 +310,8 @@ impl RegistryInner {
             .min();
         let Some((.., id)) = victim else { return false };
         let activity = Arc::clone(&self.conns[&id]);
+        // Marked even if a request began since it was chosen: then it closes as soon
+        // as that request is answered (see `response_finished`).
         activity.lock().evicted = true;
         activity.evict.notify_one();
         self.uncount(activity.ip);
@@ -374,6 +412,24 @@ mod tests {
         b.activity.response_finished();
         let _c = registry.admit(ip(1)).expect("the idle one made room");
         assert_eq!(b.activity.verdict(&registry.limits, Instant::now()), Some(Close::Graceful));
+    }
+
+    #[tokio::test]
+    async fn evicted_mid_head_is_cut_and_ipv6_counts_by_64() {
+        let registry = Registry::new(limits(1, 10));
+        let slow = registry.admit(ip(1)).expect("room");
+        slow.activity.on_read();
+        let _next = registry.admit(ip(2)).expect("the slow head made room");
+        assert_eq!(slow.activity.verdict(&registry.limits, Instant::now()), Some(Close::Abort));
+
+        let registry = Registry::new(limits(100, 1));
+        let a: IpAddr = "2001:db8:1:2::1".parse().expect("ipv6");
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().expect("ipv6");
+        let c: IpAddr = "2001:db8:1:3::1".parse().expect("ipv6");
+        let first = registry.admit(a).expect("room");
+        first.activity.request_started();
+        assert_eq!(registry.admit(b).expect_err("same /64"), Refusal::PerIp);
+        let _other = registry.admit(c).expect("another /64");
     }
 
     #[tokio::test(start_paused = true)]

@@ -5,8 +5,9 @@
 //! It also answers, as S3 XML, the requests hyper refuses before coffer sees them
 //! (a malformed request line or header, a negative Content-Length, a header section
 //! too large): hyper writes a bare status line with an empty body for those, which no
-//! S3 client can interpret. The response is recognised by its shape, between
-//! requests, and replaced by one with S3's error document.
+//! S3 client can interpret. The response is recognised by its shape, only between
+//! requests (no request in flight, the previous response flushed whole, a new head
+//! begun), and replaced by one with S3's error document.
 
 use std::io;
 use std::pin::Pin;
@@ -113,6 +114,9 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for WatchedIo<T> {
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         std::task::ready!(self.drain_replacement(cx))?;
         let poll = Pin::new(&mut self.inner).poll_flush(cx);
+        if matches!(poll, Poll::Ready(Ok(()))) {
+            self.activity.flushed();
+        }
         self.report(poll)
     }
 

@@ -44,6 +44,9 @@ use crate::store::Store;
 /// How long shutdown waits for in-flight requests.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Refused connections answered (503 SlowDown) at the same time; more are dropped.
+const MAX_REFUSALS: usize = 64;
+
 /// Most headers a request may carry. S3 bounds the header section by size (8 KiB of
 /// user metadata among it), not by count; hyper's default of 100 would refuse, with a
 /// bare 431, requests S3 answers with MetadataTooLarge.
@@ -87,6 +90,7 @@ pub async fn run(listener: TcpListener, state: Arc<AppState>, shutdown: impl Fut
     });
 
     let registry = Registry::new(Limits::from_config(&state.config));
+    let refusals = Arc::new(tokio::sync::Semaphore::new(MAX_REFUSALS));
     let (stop_conns, conns_stopping) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
@@ -108,9 +112,17 @@ pub async fn run(listener: TcpListener, state: Arc<AppState>, shutdown: impl Fut
             Ok(guard) => {
                 tokio::spawn(serve_connection(Arc::clone(&state), stream, peer, guard, conns_stopping.clone()));
             }
-            Err(refusal) => {
-                tokio::spawn(refuse(stream, peer, refusal));
-            }
+            Err(refusal) => match Arc::clone(&refusals).try_acquire_owned() {
+                Ok(permit) => {
+                    tokio::spawn(async move {
+                        refuse(stream, peer, refusal).await;
+                        drop(permit);
+                    });
+                }
+                // Refusing costs a descriptor and a task for up to two seconds: past
+                // this many at once, connections are simply dropped.
+                Err(_) => drop(stream),
+            },
         }
     }
     tracing::info!("shutting down: draining connections");
@@ -186,8 +198,9 @@ async fn serve_connection(
 }
 
 /// Answers a connection that was not admitted with 503 SlowDown (which SDKs retry
-/// with back-off) and closes it. The client's request is read (up to 64 KiB, for a
-/// second) so that closing does not reset the connection before it reads the answer.
+/// with back-off) and closes it. The start of the client's request is read (up to
+/// 4 KiB, for a second) so that closing does not reset the connection before it reads
+/// the answer.
 async fn refuse(mut stream: TcpStream, peer: SocketAddr, refusal: Refusal) {
     let request_id = format!("{:016X}", rand::random::<u64>());
     let why = match refusal {
@@ -202,7 +215,7 @@ async fn refuse(mut stream: TcpStream, peer: SocketAddr, refusal: Refusal) {
         body.len()
     );
     let exchange = async {
-        let mut buf = vec![0u8; 64 << 10];
+        let mut buf = [0u8; 4096];
         let _ = tokio::time::timeout(Duration::from_secs(1), stream.read(&mut buf)).await;
         stream.write_all(response.as_bytes()).await?;
         stream.shutdown().await
