@@ -142,20 +142,9 @@ fn s3_error_for(head: &[u8]) -> Option<Vec<u8>> {
             "The HTTP request is malformed: request line, header syntax or Content-Length.",
         ),
     };
-    let request_id = format!("{:016X}", rand::random::<u64>());
+    let request_id = super::new_request_id();
     tracing::info!(hyper_status = status, code = error.code.as_str(), request_id = %request_id, "request refused before routing");
-    let body = error.to_xml("/", &request_id);
-    let status = error.code.status();
-    Some(
-        format!(
-            "HTTP/1.1 {} {}\r\ncontent-type: application/xml\r\ncontent-length: {}\r\nconnection: close\r\n\
-             x-amz-request-id: {request_id}\r\nserver: coffer\r\n\r\n{body}",
-            status.as_str(),
-            status.canonical_reason().unwrap_or(""),
-            body.len()
-        )
-        .into_bytes(),
-    )
+    Some(super::raw_error_response(&error, &request_id, ""))
 }
 
 #[cfg(test)]

@@ -197,27 +197,44 @@ async fn serve_connection(
     drop(guard);
 }
 
+/// A fresh request id (16 hex digits), as `x-amz-request-id` carries it.
+fn new_request_id() -> String {
+    format!("{:016X}", rand::random::<u64>())
+}
+
+/// A whole HTTP/1.1 error response, written by hand for the places that answer
+/// without hyper (refused connections, hyper's own refusals): S3's XML body, the
+/// headers every coffer response carries, `extra` header lines, connection closed.
+fn raw_error_response(error: &S3Error, request_id: &str, extra: &str) -> Vec<u8> {
+    let body = error.to_xml("/", request_id);
+    let status = error.code.status();
+    format!(
+        "HTTP/1.1 {} {}\r\ncontent-type: application/xml\r\ncontent-length: {}\r\nconnection: close\r\n\
+         {extra}x-amz-request-id: {request_id}\r\nserver: coffer\r\n\r\n{body}",
+        status.as_str(),
+        status.canonical_reason().unwrap_or(""),
+        body.len()
+    )
+    .into_bytes()
+}
+
 /// Answers a connection that was not admitted with 503 SlowDown (which SDKs retry
 /// with back-off) and closes it. The start of the client's request is read (up to
 /// 4 KiB, for a second) so that closing does not reset the connection before it reads
 /// the answer.
 async fn refuse(mut stream: TcpStream, peer: SocketAddr, refusal: Refusal) {
-    let request_id = format!("{:016X}", rand::random::<u64>());
+    let request_id = new_request_id();
     let why = match refusal {
         Refusal::Full => "the server is at its connection limit",
         Refusal::PerIp => "your address is at its connection limit",
     };
     tracing::warn!(%peer, why, request_id = %request_id, "connection refused");
-    let body = S3Error::with_message(S3ErrorCode::SlowDown, format!("Please reduce your request rate: {why}.")).to_xml("/", &request_id);
-    let response = format!(
-        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/xml\r\ncontent-length: {}\r\nconnection: close\r\n\
-         retry-after: 1\r\nx-amz-request-id: {request_id}\r\nserver: coffer\r\n\r\n{body}",
-        body.len()
-    );
+    let error = S3Error::with_message(S3ErrorCode::SlowDown, format!("Please reduce your request rate: {why}."));
+    let response = raw_error_response(&error, &request_id, "retry-after: 1\r\n");
     let exchange = async {
         let mut buf = [0u8; 4096];
         let _ = tokio::time::timeout(Duration::from_secs(1), stream.read(&mut buf)).await;
-        stream.write_all(response.as_bytes()).await?;
+        stream.write_all(&response).await?;
         stream.shutdown().await
     };
     let _ = tokio::time::timeout(Duration::from_secs(2), exchange).await;
@@ -265,7 +282,7 @@ async fn serve(
 ) -> hyper::Response<TrackedBody> {
     activity.request_started();
     let started = Instant::now();
-    let request_id = format!("{:016X}", rand::random::<u64>());
+    let request_id = new_request_id();
     let method = req.method().clone();
     let expects_continue = req.headers().get("expect").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
     let empty_body = req.headers().get("content-length").is_some_and(|v| v.as_bytes() == b"0");
