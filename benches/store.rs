@@ -55,6 +55,7 @@ fn version(i: u64, manifest: bool) -> ObjectVersion {
         tags: vec![],
         part_sizes: vec![],
         composite_checksum: false,
+        part_checksums: vec![],
         manifest: if manifest { vec![ManifestEntry { hash: BlobHash::of(&i.to_le_bytes()), offset: 0, len: 4096 }] } else { vec![] },
     }
 }

@@ -77,6 +77,7 @@ async fn parallel_parts_complete_into_one_object() {
     for t in tasks {
         parts.push(t.await.unwrap());
     }
+    let retry = parts.clone();
     let listed = s3.list_parts().bucket("bkt").key("big").upload_id(&id).send().await.unwrap();
     assert_eq!(listed.parts().iter().map(|p| p.part_number().unwrap()).collect::<Vec<_>>(), vec![1, 2, 3]);
     assert_eq!(listed.parts()[2].size(), Some(1000));
@@ -98,14 +99,17 @@ async fn parallel_parts_complete_into_one_object() {
     let h3 = s3.head_object().bucket("bkt").key("big").part_number(3).send().await.unwrap();
     assert_eq!(h3.content_length(), Some(1000));
     let err = s3.get_object().bucket("bkt").key("big").part_number(4).send().await.unwrap_err();
-    assert_eq!(err.raw_response().unwrap().status().as_u16(), 416);
+    assert_eq!(err.raw_response().unwrap().status().as_u16(), 400);
     let range = format!("bytes={}-{}", 5 * MIB - 10, 10 * MIB + 9);
     let r = s3.get_object().bucket("bkt").key("big").range(range).send().await.unwrap();
     assert_eq!(r.body.collect().await.unwrap().into_bytes().as_ref(), &whole[5 * MIB - 10..10 * MIB + 10]);
 
-    // The upload is gone; a retried Complete answers with the same object.
-    let again = complete(&s3, "big", &id, vec![CompletedPart::builder().part_number(1).e_tag("x").build()]).await.unwrap();
+    // The upload is gone; a retried Complete answers with the same object, and one that
+    // lists other parts is not a retry: the upload no longer exists.
+    let again = complete(&s3, "big", &id, retry).await.unwrap();
     assert_eq!(again.e_tag(), done.e_tag());
+    let other = complete(&s3, "big", &id, vec![CompletedPart::builder().part_number(1).e_tag("x").build()]).await;
+    assert_eq!(other.unwrap_err(), "NoSuchUpload");
     assert_eq!(blob_count(&srv), 3);
     assert!(s3.list_multipart_uploads().bucket("bkt").send().await.unwrap().uploads().is_empty());
 }

@@ -147,8 +147,10 @@ pub fn authenticate(head: &Parts, keyring: &Keyring, region: &str, now: SystemTi
 /// Headers a handler reads as one value. Sent twice, the signature (which joins
 /// repeated headers with commas) would cover a value the handler never sees:
 /// `x-amz-copy-source: /b/k,x` signed, `/b/k` copied. So they must appear once.
+/// List-valued headers (`x-amz-object-attributes`, which SDKs send once per value, and
+/// whose handler reads every occurrence) are exempt.
 fn single_valued(name: &str) -> bool {
-    (name.starts_with("x-amz-") && !name.starts_with("x-amz-meta-"))
+    (name.starts_with("x-amz-") && !name.starts_with("x-amz-meta-") && name != "x-amz-object-attributes")
         || matches!(
             name,
             "content-md5" | "content-type" | "range" | "if-match" | "if-none-match" | "if-modified-since" | "if-unmodified-since"

@@ -68,10 +68,13 @@ const SUB_RESOURCES: &[&str] = &[
 /// path as sent, then sorted sub-resources with decoded values
 /// (`?partNumber=1&uploadId=x`, `?acl`). Without the bucket a signature for one
 /// bucket's `Host` would be valid for every other's.
-fn canonical_resource(head: &Parts, virtual_bucket: Option<&str>) -> Vec<u8> {
+fn canonical_resource(head: &Parts, virtual_bucket: Option<&str>, slash: bool) -> Vec<u8> {
     let path = head.uri.path();
     let mut out = virtual_bucket.map_or_else(Vec::new, |b| format!("/{b}").into_bytes());
     out.extend_from_slice(if path.is_empty() { b"/" } else { path.as_bytes() });
+    if slash {
+        out.push(b'/');
+    }
     let mut subs: Vec<(String, String)> = raw_query_pairs(head.uri.query().unwrap_or(""))
         .map(|(k, v)| (decode_component(k), decode_component(v)))
         .filter(|(k, _)| SUB_RESOURCES.contains(&k.as_str()))
@@ -86,6 +89,12 @@ fn canonical_resource(head: &Parts, virtual_bucket: Option<&str>) -> Vec<u8> {
         }
     }
     out
+}
+
+/// Whether the request addresses a bucket path-style without a trailing slash (`/bucket`).
+fn is_bucket_path(head: &Parts, virtual_bucket: Option<&str>) -> bool {
+    let path = head.uri.path();
+    virtual_bucket.is_none() && path.len() > 1 && !path[1..].contains('/')
 }
 
 /// `x-amz-*` headers, lower case, sorted, values trimmed and joined by `,`.
@@ -110,6 +119,11 @@ fn canonical_amz_headers(head: &Parts) -> Vec<u8> {
 /// The SigV2 string to sign; `date_line` is the Date header, `""` when
 /// `x-amz-date` is used, or `Expires` for query authentication.
 fn string_to_sign(head: &Parts, date_line: &[u8], virtual_bucket: Option<&str>) -> Vec<u8> {
+    string_to_sign_as(head, date_line, virtual_bucket, false)
+}
+
+/// [`string_to_sign`], with a `/` added to the path when `slash`.
+fn string_to_sign_as(head: &Parts, date_line: &[u8], virtual_bucket: Option<&str>, slash: bool) -> Vec<u8> {
     let header = |name: &str| head.headers.get(name).map_or(&b""[..], |v| v.as_bytes());
     let mut out = Vec::with_capacity(256);
     for line in [head.method.as_str().as_bytes(), header("content-md5"), header("content-type"), date_line] {
@@ -117,7 +131,7 @@ fn string_to_sign(head: &Parts, date_line: &[u8], virtual_bucket: Option<&str>) 
         out.push(b'\n');
     }
     out.extend_from_slice(&canonical_amz_headers(head));
-    out.extend_from_slice(&canonical_resource(head, virtual_bucket));
+    out.extend_from_slice(&canonical_resource(head, virtual_bucket, slash));
     out
 }
 
@@ -164,7 +178,14 @@ pub(crate) fn authenticate_header(
     let time = time.ok_or_else(|| AuthError::AccessDenied("AWS authentication requires a valid Date or x-amz-date header".into()))?;
     check_skew(time, now)?;
     let sts = string_to_sign(head, date_line, virtual_bucket);
-    let access_key = verify(keyring, access_key, &sts, signature)?;
+    let access_key = match verify(keyring, access_key, &sts, signature) {
+        // botocore signs a path-style bucket request sent as `/bucket` with the resource
+        // `/bucket/`; S3 accepts both forms for bucket-level requests, so does coffer.
+        Err(AuthError::SignatureDoesNotMatch) if is_bucket_path(head, virtual_bucket) => {
+            verify(keyring, access_key, &string_to_sign_as(head, date_line, virtual_bucket, true), signature)?
+        }
+        other => other?,
+    };
     Ok(Authenticated { access_key: Some(access_key), payload: keyless_payload(head)?, method: AuthMethod::HeaderV2 })
 }
 
@@ -209,9 +230,9 @@ mod tests {
     #[test]
     fn resource_keeps_only_sub_resources() {
         let head = parts(http::Request::builder().uri("/b/k?uploadId=x%2By&partNumber=2&foo=1&acl"));
-        assert_eq!(canonical_resource(&head, None), b"/b/k?acl&partNumber=2&uploadId=x+y");
+        assert_eq!(canonical_resource(&head, None, false), b"/b/k?acl&partNumber=2&uploadId=x+y");
         let head = parts(http::Request::builder().uri("/k?versionId=a+b"));
-        assert_eq!(canonical_resource(&head, Some("b")), b"/b/k?versionId=a b");
+        assert_eq!(canonical_resource(&head, Some("b"), false), b"/b/k?versionId=a b");
     }
 
     /// The AWS SigV2 documentation example (GET object, "Object GET" in

@@ -254,6 +254,11 @@ pub fn completed(upload_id: &str) -> Vec<u8> {
     k
 }
 
+/// Range `[start, end)` of every completed upload's record.
+pub fn completed_range() -> (Vec<u8>, Vec<u8>) {
+    (vec![COMPLETED], vec![COMPLETED + 1])
+}
+
 /// Key of the reference count of a blob in a tier: `tier` is empty for the main blob
 /// directory, else the tier's storage class name.
 pub fn refcount(hash: &[u8; 32], tier: &[u8]) -> Vec<u8> {

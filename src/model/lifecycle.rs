@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// The `<LifecycleConfiguration>` document.
 #[derive(Debug, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
 pub struct LifecycleXml {
     /// Rules.
     #[serde(rename = "Rule", default)]
@@ -17,6 +18,7 @@ pub struct LifecycleXml {
 
 /// One `<Rule>` as sent.
 #[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct RuleXml {
     #[serde(rename = "ID")]
@@ -41,6 +43,7 @@ pub struct RuleXml {
 
 /// `<Filter>` as sent.
 #[derive(Debug, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct FilterXml {
     #[serde(rename = "Prefix")]
@@ -57,6 +60,7 @@ pub struct FilterXml {
 
 /// `<And>` as sent.
 #[derive(Debug, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct AndXml {
     #[serde(rename = "Prefix")]
@@ -71,6 +75,7 @@ pub struct AndXml {
 
 /// A `<Tag>`.
 #[derive(Debug, Deserialize, Serialize, Clone)]
+#[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct TagXml {
     #[serde(rename = "Key")]
@@ -81,6 +86,7 @@ pub struct TagXml {
 
 /// `<Expiration>` as sent.
 #[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct ExpirationXml {
     #[serde(rename = "Days")]
@@ -93,6 +99,7 @@ pub struct ExpirationXml {
 
 /// `<NoncurrentVersionExpiration>` as sent.
 #[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct NoncurrentXml {
     #[serde(rename = "NoncurrentDays")]
@@ -103,6 +110,7 @@ pub struct NoncurrentXml {
 
 /// `<AbortIncompleteMultipartUpload>` as sent.
 #[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct AbortXml {
     #[serde(rename = "DaysAfterInitiation")]
@@ -111,6 +119,7 @@ pub struct AbortXml {
 
 /// `<Transition>` / `<NoncurrentVersionTransition>` as sent.
 #[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct TransitionXml {
     #[serde(rename = "Days")]
@@ -246,12 +255,47 @@ pub const DOCUMENT: &str = "lifecycle";
 /// Parses and validates a lifecycle document (as stored or submitted).
 pub fn parse(raw: &[u8]) -> Result<Lifecycle, LifecycleError> {
     let text = std::str::from_utf8(raw).map_err(|_| LifecycleError::Malformed("The XML is not UTF-8".into()))?;
-    if !super::xmldoc::root_is(text, "LifecycleConfiguration") {
-        return Err(LifecycleError::Malformed("The XML you provided was not a <LifecycleConfiguration> document".into()));
-    }
-    let doc: LifecycleXml =
-        quick_xml::de::from_str(text).map_err(|e| LifecycleError::Malformed(format!("The XML you provided was not well-formed: {e}")))?;
+    let doc: LifecycleXml = super::xmldoc::parse_strict(text, "LifecycleConfiguration").map_err(LifecycleError::Malformed)?;
     validate(&doc)
+}
+
+/// Gives every `<Rule>` without an `<ID>` a generated one (`new_id`), as S3 does, so
+/// that GetBucketLifecycleConfiguration and `x-amz-expiration` name the same rule id.
+/// The rest of the document is kept as sent.
+pub fn assign_rule_ids(text: &str, mut new_id: impl FnMut() -> String) -> Result<String, LifecycleError> {
+    use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
+    let malformed = |e: &dyn std::fmt::Display| LifecycleError::Malformed(format!("The XML you provided was not well-formed: {e}"));
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut writer = quick_xml::Writer::new(Vec::new());
+    let (mut depth, mut rule_has_id) = (0usize, true);
+    loop {
+        let event = reader.read_event().map_err(|e| malformed(&e))?;
+        match &event {
+            Event::Eof => break,
+            Event::Start(e) => {
+                depth += 1;
+                if depth == 2 && e.local_name().as_ref() == b"Rule" {
+                    rule_has_id = false;
+                } else if depth == 3 && e.local_name().as_ref() == b"ID" {
+                    rule_has_id = true;
+                }
+            }
+            Event::Empty(e) if depth == 2 && e.local_name().as_ref() == b"ID" => rule_has_id = true,
+            Event::End(e) => {
+                if depth == 2 && e.local_name().as_ref() == b"Rule" && !rule_has_id {
+                    let id = new_id();
+                    writer.write_event(Event::Start(BytesStart::new("ID"))).map_err(|e| malformed(&e))?;
+                    writer.write_event(Event::Text(BytesText::new(&id))).map_err(|e| malformed(&e))?;
+                    writer.write_event(Event::End(BytesEnd::new("ID"))).map_err(|e| malformed(&e))?;
+                    rule_has_id = true;
+                }
+                depth = depth.saturating_sub(1);
+            }
+            _ => {}
+        }
+        writer.write_event(event).map_err(|e| malformed(&e))?;
+    }
+    String::from_utf8(writer.into_inner()).map_err(|e| malformed(&e))
 }
 
 /// Most rules in one configuration.
@@ -596,6 +640,21 @@ mod tests {
 
     fn parse(xml: &str) -> Result<Lifecycle, LifecycleError> {
         validate(&quick_xml::de::from_str::<LifecycleXml>(xml).unwrap())
+    }
+
+    #[test]
+    fn missing_rule_ids_are_generated_once() {
+        let doc = "<LifecycleConfiguration xmlns=\"x\"><Rule><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>\
+                   <Rule><ID>keep</ID><Status>Enabled</Status><Expiration><Days>2</Days></Expiration></Rule></LifecycleConfiguration>";
+        let mut n = 0;
+        let out = assign_rule_ids(doc, || {
+            n += 1;
+            format!("gen{n}")
+        })
+        .unwrap();
+        let parsed = super::parse(out.as_bytes()).unwrap();
+        assert_eq!(parsed.rules.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["gen1", "keep"]);
+        assert_eq!(assign_rule_ids(&out, || unreachable!("every rule has an id")).unwrap(), out);
     }
 
     #[test]

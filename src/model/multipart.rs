@@ -134,16 +134,22 @@ pub fn plan_completion(requested: &[(u32, String)], parts: &BTreeMap<u32, PartRe
         }
         previous = *number;
     }
-    let mut md5s = Md5::new();
-    let mut manifest = Vec::new();
-    let mut size = 0u64;
-    for (i, (number, etag)) in requested.iter().enumerate() {
+    // Every listed part must exist with its ETag before sizes are judged: S3 reports
+    // InvalidPart ahead of EntityTooSmall.
+    let mut listed = Vec::with_capacity(requested.len());
+    for (number, etag) in requested {
         let part = parts.get(number).ok_or(CompleteError::InvalidPart(*number))?;
         let wanted = etag.trim().trim_matches('"');
         if !wanted.eq_ignore_ascii_case(&part.etag()) {
             return Err(CompleteError::InvalidPart(*number));
         }
-        if i + 1 < requested.len() && part.size < MIN_PART_SIZE {
+        listed.push((*number, part));
+    }
+    let mut md5s = Md5::new();
+    let mut manifest = Vec::new();
+    let mut size = 0u64;
+    for (i, (number, part)) in listed.iter().enumerate() {
+        if i + 1 < listed.len() && part.size < MIN_PART_SIZE {
             return Err(CompleteError::EntityTooSmall(*number));
         }
         md5s.update(part.md5);
@@ -204,6 +210,8 @@ mod tests {
         assert_eq!(plan_completion(&[(1, e(2))], &p), Err(CompleteError::InvalidPart(1)));
         assert_eq!(plan_completion(&[(4, e(1))], &p), Err(CompleteError::InvalidPart(4)));
         assert_eq!(plan_completion(&[(2, e(2)), (3, e(3))], &p), Err(CompleteError::EntityTooSmall(2)));
+        // A missing part is reported before a small one listed ahead of it.
+        assert_eq!(plan_completion(&[(2, e(2)), (5, e(3))], &p), Err(CompleteError::InvalidPart(5)));
         assert_eq!(plan_completion(&[(0, e(1))], &p), Err(CompleteError::InvalidPartNumber(0)));
         assert!(plan_completion(&[(3, e(3))], &p).is_ok());
         // 5 TiB is the object limit: two 5 GiB parts are fine, 1025 of them are not.

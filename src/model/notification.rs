@@ -23,6 +23,7 @@ pub const EVENT_TYPES: &[&str] = &[
 
 /// The document as sent.
 #[derive(Debug, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
 pub struct NotificationXml {
     /// Queue destinations.
     #[serde(rename = "QueueConfiguration", default)]
@@ -37,6 +38,7 @@ pub struct NotificationXml {
 
 /// One destination configuration as sent.
 #[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct TargetXml {
     #[serde(rename = "Id")]
@@ -55,6 +57,7 @@ pub struct TargetXml {
 
 /// `<Filter><S3Key><FilterRule>…`.
 #[derive(Debug, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct FilterXml {
     #[serde(rename = "S3Key")]
@@ -63,6 +66,7 @@ pub struct FilterXml {
 
 /// `<S3Key>`.
 #[derive(Debug, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct S3KeyXml {
     #[serde(rename = "FilterRule", default)]
@@ -71,6 +75,7 @@ pub struct S3KeyXml {
 
 /// `<FilterRule><Name>prefix</Name><Value>…</Value></FilterRule>`.
 #[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct FilterRuleXml {
     #[serde(rename = "Name")]
@@ -166,10 +171,8 @@ pub fn parse(raw: &[u8], known: &[String]) -> Result<Vec<Rule>, NotificationErro
     let text = std::str::from_utf8(raw).map_err(|_| NotificationError::Malformed("not UTF-8".into()))?;
     let doc: NotificationXml = if text.trim().is_empty() {
         NotificationXml::default()
-    } else if !super::xmldoc::root_is(text, "NotificationConfiguration") {
-        return Err(NotificationError::Malformed("The XML you provided was not a <NotificationConfiguration> document".into()));
     } else {
-        quick_xml::de::from_str(text).map_err(|e| NotificationError::Malformed(e.to_string()))?
+        super::xmldoc::parse_strict(text, "NotificationConfiguration").map_err(NotificationError::Malformed)?
     };
     let targets = doc
         .queues

@@ -42,7 +42,8 @@ pub struct ContentHeaders {
     pub expires: Option<String>,
 }
 
-/// One version of an object (or a delete marker), as stored (schema v1).
+/// One version of an object (or a delete marker), as stored (schema v2; v1 lacked
+/// `part_checksums`, see [`super::stored`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObjectVersion {
     /// `null` for unversioned writes, else an opaque unique id.
@@ -72,6 +73,10 @@ pub struct ObjectVersion {
     /// Whether `checksums` are composite (checksum of the part checksums, `-N`) rather
     /// than of the whole object's bytes.
     pub composite_checksum: bool,
+    /// For an object uploaded in parts: each part's checksum (raw digest) in the
+    /// algorithm of `checksums`, in part order, for GetObjectAttributes. Empty when not
+    /// uploaded in parts or not known (objects written before schema v2).
+    pub part_checksums: Vec<Vec<u8>>,
     /// The bytes, in order. Empty for an object whose bytes are stored inline, in the
     /// metadata store (see [`ObjectVersion::is_inline`]).
     pub manifest: Vec<ManifestEntry>,
@@ -126,6 +131,7 @@ impl ObjectVersion {
             tags: vec![],
             part_sizes: vec![],
             composite_checksum: false,
+            part_checksums: vec![],
             manifest: vec![],
         }
     }

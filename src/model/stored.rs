@@ -1,8 +1,13 @@
 //! Stored encodings of the records in [`super`]: one schema byte, then postcard.
 //!
 //! A stored struct is never edited in place. To change one, freeze the current struct
-//! as `v1::…` here, bump [`SCHEMA`], and teach `decode_*` to migrate the old form; the
-//! tests below pin the v1 bytes so an accidental change fails loudly.
+//! as `vN::…` here, give its records a new schema byte, and teach `decode_*` to migrate
+//! the old form; the tests below pin the old bytes so an accidental change fails loudly.
+//!
+//! | record | schema | change |
+//! |---|---|---|
+//! | every record | 1 | first |
+//! | object version | 2 | `part_checksums` added (v1 records decode with none) |
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -40,14 +45,77 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
     }
 }
 
-/// Encodes an object version.
+/// Schema of object version records.
+pub const VERSION_SCHEMA: u8 = 2;
+
+/// Encodes an object version (schema [`VERSION_SCHEMA`]).
 pub fn encode_version(v: &ObjectVersion) -> Vec<u8> {
-    encode(v)
+    let mut out = vec![VERSION_SCHEMA];
+    out.extend(postcard::to_stdvec(v).expect("postcard encodes plain structs"));
+    out
 }
 
-/// Decodes an object version.
+/// Decodes an object version of schema 1 or 2.
 pub fn decode_version(bytes: &[u8]) -> Result<ObjectVersion, DecodeError> {
-    decode(bytes)
+    match bytes.split_first() {
+        Some((&VERSION_SCHEMA, rest)) => postcard::from_bytes(rest).map_err(|e| DecodeError::Malformed(e.to_string())),
+        Some((&SCHEMA, rest)) => {
+            let v: v1::ObjectVersion = postcard::from_bytes(rest).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+            Ok(v.into())
+        }
+        Some((&other, _)) => Err(DecodeError::UnknownSchema(other)),
+        None => Err(DecodeError::Malformed("empty".into())),
+    }
+}
+
+/// Records as schema 1 stored them, where they differ from today's.
+pub mod v1 {
+    use serde::{Deserialize, Serialize};
+
+    use crate::blob::ChecksumAlgorithm;
+    use crate::model::{ContentHeaders, ManifestEntry};
+
+    /// An object version of schema 1 (no `part_checksums`).
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[allow(missing_docs)]
+    pub struct ObjectVersion {
+        pub version_id: String,
+        pub seq: u64,
+        pub delete_marker: bool,
+        pub size: u64,
+        pub etag: String,
+        pub last_modified_ms: i64,
+        pub headers: ContentHeaders,
+        pub user_metadata: Vec<(String, String)>,
+        pub checksums: Vec<(ChecksumAlgorithm, Vec<u8>)>,
+        pub storage_class: String,
+        pub tags: Vec<(String, String)>,
+        pub part_sizes: Vec<u64>,
+        pub composite_checksum: bool,
+        pub manifest: Vec<ManifestEntry>,
+    }
+
+    impl From<ObjectVersion> for super::ObjectVersion {
+        fn from(v: ObjectVersion) -> Self {
+            Self {
+                version_id: v.version_id,
+                seq: v.seq,
+                delete_marker: v.delete_marker,
+                size: v.size,
+                etag: v.etag,
+                last_modified_ms: v.last_modified_ms,
+                headers: v.headers,
+                user_metadata: v.user_metadata,
+                checksums: v.checksums,
+                storage_class: v.storage_class,
+                tags: v.tags,
+                part_sizes: v.part_sizes,
+                composite_checksum: v.composite_checksum,
+                part_checksums: Vec::new(),
+                manifest: v.manifest,
+            }
+        }
+    }
 }
 
 /// Encodes a bucket record.
@@ -72,5 +140,36 @@ mod tests {
         assert_eq!(bytes, vec![1, 2, 1, b'r', 1, 1, b'o']);
         assert_eq!(decode_bucket(&bytes).unwrap(), b);
         assert!(matches!(decode_bucket(&[9, 0]), Err(DecodeError::UnknownSchema(9))));
+    }
+
+    /// A schema-1 version record (as written before `part_checksums`) still decodes,
+    /// and today's records are schema 2.
+    #[test]
+    fn version_v1_records_migrate() {
+        let old = v1::ObjectVersion {
+            version_id: "null".into(),
+            seq: 7,
+            delete_marker: false,
+            size: 3,
+            etag: "e".into(),
+            last_modified_ms: 1,
+            headers: crate::model::ContentHeaders::default(),
+            user_metadata: vec![],
+            checksums: vec![],
+            storage_class: "STANDARD".into(),
+            tags: vec![],
+            part_sizes: vec![1, 2],
+            composite_checksum: false,
+            manifest: vec![],
+        };
+        let bytes = encode(&old);
+        assert_eq!(bytes[..4], [1, 4, b'n', b'u'], "schema 1, then postcard");
+        let migrated = decode_version(&bytes).unwrap();
+        assert_eq!((migrated.seq, migrated.part_sizes.clone(), migrated.part_checksums.clone()), (7, vec![1, 2], vec![]));
+        let current = ObjectVersion { part_checksums: vec![vec![9]], ..migrated };
+        let bytes = encode_version(&current);
+        assert_eq!(bytes[0], 2);
+        assert_eq!(decode_version(&bytes).unwrap(), current);
+        assert!(matches!(decode_version(&[3, 0]), Err(DecodeError::UnknownSchema(3))));
     }
 }

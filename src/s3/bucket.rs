@@ -1,6 +1,7 @@
 //! Bucket operations: ListBuckets, CreateBucket, HeadBucket, DeleteBucket,
 //! GetBucketLocation, GetBucketVersioning.
 
+use base64::Engine as _;
 use hyper::StatusCode;
 
 use super::body::RequestBody;
@@ -12,9 +13,44 @@ use super::Response;
 use crate::model::{BucketRecord, Versioning};
 use crate::store::StoreError;
 
-/// GET / — every bucket, by name.
+/// Most buckets one ListBuckets page may ask for (`max-buckets`).
+const MAX_BUCKETS_PAGE: usize = 10_000;
+
+/// GET / — buckets by name: all of them, or pages of `max-buckets` continued with
+/// `continuation-token`, filtered by `prefix` and `bucket-region`.
 pub fn list_buckets(ctx: &Ctx<'_>) -> S3Result<Response> {
-    let buckets = ctx.state.store.list_buckets()?;
+    let max = match ctx.param("max-buckets") {
+        None => None,
+        Some(v) => Some(v.parse::<usize>().ok().filter(|n| (1..=MAX_BUCKETS_PAGE).contains(n)).ok_or_else(|| {
+            S3Error::with_message(S3ErrorCode::InvalidArgument, format!("max-buckets must be an integer between 1 and {MAX_BUCKETS_PAGE}"))
+        })?),
+    };
+    let prefix = ctx.param("prefix").unwrap_or_default();
+    let region = ctx.param("bucket-region").filter(|r| !r.is_empty());
+    // The token is the last name of the previous page, base64-encoded (opaque to clients).
+    let after = match ctx.param("continuation-token") {
+        None => None,
+        Some(token) => Some(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(token)
+                .ok()
+                .and_then(|raw| String::from_utf8(raw).ok())
+                .ok_or_else(|| S3Error::with_message(S3ErrorCode::InvalidArgument, "The continuation token provided is incorrect"))?,
+        ),
+    };
+    let mut buckets: Vec<_> = ctx
+        .state
+        .store
+        .list_buckets()?
+        .into_iter()
+        .filter(|(name, b)| name.starts_with(prefix) && region.is_none_or(|r| b.region == r))
+        .filter(|(name, _)| after.as_ref().is_none_or(|a| name > a))
+        .collect();
+    let mut token = None;
+    if let Some(max) = max.filter(|m| buckets.len() > *m) {
+        buckets.truncate(max);
+        token = buckets.last().map(|(name, _)| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(name));
+    }
     let result = x::ListAllMyBucketsResult {
         xmlns: NS,
         owner: x::Owner { id: ctx.caller().to_owned(), display_name: ctx.caller().to_owned() },
@@ -24,6 +60,8 @@ pub fn list_buckets(ctx: &Ctx<'_>) -> S3Result<Response> {
                 .map(|(name, b)| x::BucketEntry { name, creation_date: iso8601(b.created_ms), bucket_region: b.region })
                 .collect(),
         },
+        continuation_token: token,
+        prefix: ctx.param("prefix").map(str::to_owned),
     };
     Ok(xml(x::to_xml("ListAllMyBucketsResult", &result)?))
 }
@@ -39,6 +77,12 @@ pub async fn create_bucket(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respons
     } else {
         x::from_xml(&body, "CreateBucketConfiguration")?
     };
+    if config.location.is_some() || config.bucket.is_some() || config.tags.is_some() {
+        return Err(S3Error::with_message(
+            S3ErrorCode::NotImplemented,
+            "coffer does not support directory buckets or tags in CreateBucketConfiguration.",
+        ));
+    }
     if let Some(wanted) = config.location_constraint.filter(|c| !c.is_empty()) {
         if &wanted != region {
             return Err(S3Error::with_message(
@@ -56,6 +100,9 @@ pub async fn create_bucket(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respons
     match ctx.state.store.create_bucket(name, record).await {
         Ok(()) => {}
         Err(StoreError::BucketExists { owner }) if owner != ctx.caller() => return Err(S3Error::new(S3ErrorCode::BucketAlreadyExists)),
+        // S3's legacy behaviour in us-east-1: creating a bucket you own succeeds and
+        // leaves it untouched; every other region answers BucketAlreadyOwnedByYou.
+        Err(StoreError::BucketExists { .. }) if region == "us-east-1" => {}
         Err(e) => return Err(e.into()),
     }
     let mut r = empty(StatusCode::OK);

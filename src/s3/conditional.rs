@@ -5,8 +5,10 @@
 
 use hyper::header::HeaderMap;
 
+use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::headers::{get, parse_http_date};
 use crate::model::ObjectVersion;
+use crate::store::StoreError;
 
 /// What the conditions say about a read.
 #[derive(Debug, PartialEq, Eq)]
@@ -119,12 +121,130 @@ impl WriteCondition {
             Self::Matches(list) => current.is_some_and(|v| etag_matches(list, &v.etag)),
         }
     }
+
+    /// The condition as S3 answers it against `current` (None: absent or a delete
+    /// marker): If-Match on a missing key is 404 NoSuchKey, any other failure 412.
+    pub fn check(&self, current: Option<&ObjectVersion>) -> S3Result<()> {
+        if matches!(self, Self::Matches(_)) && current.is_none() {
+            return Err(S3Error::new(S3ErrorCode::NoSuchKey));
+        }
+        if !self.holds(current) {
+            return Err(S3Error::new(S3ErrorCode::PreconditionFailed));
+        }
+        Ok(())
+    }
+}
+
+/// A delete's preconditions on the version it removes (the current one, or the one
+/// `versionId` names): `If-Match` (ETag list or `*`), `x-amz-if-match-last-modified-time`
+/// (HTTP date, compared to the second) and `x-amz-if-match-size`, all of which must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeleteCondition {
+    /// ETag list or `*`.
+    pub if_match: Option<String>,
+    /// Last-Modified, in seconds since the epoch.
+    pub last_modified_secs: Option<i64>,
+    /// Size in bytes.
+    pub size: Option<u64>,
+}
+
+impl DeleteCondition {
+    /// Reads the condition headers of a DeleteObject.
+    pub fn from_headers(headers: &HeaderMap) -> S3Result<Self> {
+        let last_modified_secs = match get(headers, "x-amz-if-match-last-modified-time") {
+            None => None,
+            Some(v) => Some(Self::parse_time(v)?),
+        };
+        let size = match get(headers, "x-amz-if-match-size") {
+            None => None,
+            Some(v) => Some(Self::parse_size(v)?),
+        };
+        Ok(Self { if_match: get(headers, "if-match").map(str::to_owned), last_modified_secs, size })
+    }
+
+    /// An HTTP date (headers) or ISO 8601 timestamp (DeleteObjects XML), in seconds.
+    pub fn parse_time(v: &str) -> S3Result<i64> {
+        let iso = time::OffsetDateTime::parse(v.trim(), &time::format_description::well_known::Rfc3339)
+            .ok()
+            .map(time::OffsetDateTime::unix_timestamp);
+        iso.or_else(|| parse_http_date(v).map(|t| super::headers::to_ms(t) / 1000)).ok_or_else(|| {
+            S3Error::with_message(S3ErrorCode::InvalidArgument, format!("Invalid last-modified time for a conditional delete: {v}"))
+        })
+    }
+
+    /// A size in bytes.
+    pub fn parse_size(v: &str) -> S3Result<u64> {
+        v.trim()
+            .parse()
+            .map_err(|_| S3Error::with_message(S3ErrorCode::InvalidArgument, format!("Invalid size for a conditional delete: {v}")))
+    }
+
+    /// Whether any condition was given.
+    pub fn is_set(&self) -> bool {
+        *self != Self::default()
+    }
+
+    /// Whether every condition holds against `target` (None: absent or a delete marker
+    /// as the current version). Against nothing only If-Match fails: the size and time
+    /// conditions let a delete of nothing succeed, as S3 documents.
+    pub fn holds(&self, target: Option<&ObjectVersion>) -> bool {
+        let Some(v) = target else { return self.if_match.is_none() };
+        self.if_match.as_deref().is_none_or(|list| !v.delete_marker && etag_matches(list, &v.etag))
+            && self.last_modified_secs.is_none_or(|t| v.last_modified_ms.div_euclid(1000) == t)
+            && self.size.is_none_or(|n| !v.delete_marker && v.size == n)
+    }
+
+    /// The conditions as S3 answers them: If-Match against nothing is 404 NoSuchKey,
+    /// any other failure 412.
+    pub fn check(&self, target: Option<&ObjectVersion>) -> S3Result<()> {
+        if target.is_none() && self.if_match.is_some() {
+            return Err(S3Error::new(S3ErrorCode::NoSuchKey));
+        }
+        if !self.holds(target) {
+            return Err(S3Error::new(S3ErrorCode::PreconditionFailed));
+        }
+        Ok(())
+    }
+}
+
+/// A write whose condition held when the request arrived but not when it committed:
+/// a concurrent write or delete won the race, which S3 answers with 409
+/// ConditionalRequestConflict (the client retries and then gets the true answer).
+pub fn conflict_at_commit(e: StoreError) -> S3Error {
+    match e {
+        StoreError::PreconditionFailed => S3Error::with_message(
+            S3ErrorCode::ConditionalRequestConflict,
+            "A conflicting operation occurred. If using PutObject you can retry the request. If using multipart upload you should initiate another CreateMultipartUpload request and re-upload each part.",
+        ),
+        e => e.into(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use hyper::header::HeaderValue;
+
+    #[test]
+    fn delete_conditions() {
+        let v = ObjectVersion { size: 5, ..version() };
+        let c = |pairs: &[(&'static str, &'static str)]| DeleteCondition::from_headers(&h(pairs)).unwrap();
+        assert!(!c(&[]).is_set());
+        assert!(c(&[]).check(None).is_ok());
+        assert!(c(&[("if-match", "*")]).check(Some(&v)).is_ok());
+        assert!(c(&[("if-match", "\"abc\"")]).check(Some(&v)).is_ok());
+        assert_eq!(c(&[("if-match", "\"x\"")]).check(Some(&v)).unwrap_err().code, S3ErrorCode::PreconditionFailed);
+        assert_eq!(c(&[("if-match", "*")]).check(None).unwrap_err().code, S3ErrorCode::NoSuchKey);
+        assert!(c(&[("x-amz-if-match-size", "5")]).check(Some(&v)).is_ok());
+        assert!(c(&[("x-amz-if-match-size", "5")]).check(None).is_ok(), "nothing to delete: 204");
+        assert_eq!(c(&[("x-amz-if-match-size", "6")]).check(Some(&v)).unwrap_err().code, S3ErrorCode::PreconditionFailed);
+        assert!(c(&[("x-amz-if-match-last-modified-time", "Sun, 06 Nov 1994 08:49:37 GMT")]).check(Some(&v)).is_ok());
+        assert!(c(&[("x-amz-if-match-last-modified-time", "1994-11-06T08:49:37Z")]).check(Some(&v)).is_ok());
+        assert!(c(&[("x-amz-if-match-last-modified-time", "Sun, 06 Nov 1994 08:49:38 GMT")]).check(Some(&v)).is_err());
+        assert!(DeleteCondition::from_headers(&h(&[("x-amz-if-match-size", "many")])).is_err());
+        let marker = ObjectVersion { delete_marker: true, ..version() };
+        assert!(!c(&[("if-match", "*")]).holds(Some(&marker)), "a delete marker has no ETag");
+    }
 
     fn version() -> ObjectVersion {
         // Sun, 06 Nov 1994 08:49:37 GMT
@@ -171,6 +291,8 @@ mod tests {
         assert!(WriteCondition::Matches("\"abc\"".into()).holds(Some(&v)));
         assert!(!WriteCondition::Matches("\"abc\"".into()).holds(None));
         assert!(check_copy_source(&h(&[("x-amz-copy-source-if-match", "\"abc\"")]), &v));
+        assert_eq!(WriteCondition::Matches("\"x\"".into()).check(None).unwrap_err().code, S3ErrorCode::NoSuchKey);
+        assert_eq!(WriteCondition::Absent.check(Some(&v)).unwrap_err().code, S3ErrorCode::PreconditionFailed);
         assert!(!check_copy_source(&h(&[("x-amz-copy-source-if-none-match", "\"abc\"")]), &v));
     }
 }

@@ -108,6 +108,7 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
         (src.headers.clone(), src.user_metadata.clone())
     };
     let condition = WriteCondition::from_headers(ctx.headers()).map_err(|m| S3Error::with_message(S3ErrorCode::NotImplemented, m))?;
+    super::object_put::check_condition_early(ctx, bucket, key, &condition)?;
     let mut version = ObjectVersion {
         version_id: String::new(),
         seq: 0,
@@ -127,6 +128,7 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
         },
         part_sizes: src.part_sizes.clone(),
         composite_checksum: src.composite_checksum,
+        part_checksums: src.part_checksums.clone(),
         manifest: src.manifest.clone(),
     };
     let (precondition, cause) = (|current: Option<&ObjectVersion>| condition.holds(current), ctx.cause(CauseKind::Copy));
@@ -134,20 +136,21 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
         // A small source stored inline: the copy is too, unless it goes to a tier, where
         // its bytes become a blob.
         Some(data) if store.tier_of(&version.storage_class) == 0 => {
-            store.put_inline(bucket, key, version, data, &precondition, &cause).await?
+            store.put_inline(bucket, key, version, data, &precondition, &cause).await
         }
         Some(data) => {
             let mut staged = store.stage_bytes(&version.storage_class, data.clone(), crate::blob::HashRequest::default()).await?;
             version.manifest = vec![crate::model::ManifestEntry::whole(&staged)];
-            store.put_object(bucket, key, version, std::slice::from_mut(&mut staged), &precondition, &cause).await?
+            store.put_object(bucket, key, version, std::slice::from_mut(&mut staged), &precondition, &cause).await
         }
         None => {
             // The copy shares the source's blobs, unless it goes to another tier: then
             // they are copied there first.
             let mut staged = store.stage_in_tier(&version.manifest, &src.storage_class, &version.storage_class).await?;
-            store.put_object(bucket, key, version, &mut staged, &precondition, &cause).await?
+            store.put_object(bucket, key, version, &mut staged, &precondition, &cause).await
         }
-    };
+    }
+    .map_err(super::conditional::conflict_at_commit)?;
     drop(lease);
     let checksums: BTreeMap<String, String> =
         stored.checksums.iter().map(|(alg, v)| (format!("Checksum{}", alg.s3_name()), stored.checksum_value(v))).collect();

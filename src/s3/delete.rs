@@ -5,6 +5,7 @@ use hyper::StatusCode;
 use md5::{Digest, Md5};
 
 use super::body::RequestBody;
+use super::conditional::{conflict_at_commit, DeleteCondition};
 use super::dispatch::{empty, xml, Ctx, MAX_KEY_LEN};
 use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::headers::{self, to_ms};
@@ -12,17 +13,20 @@ use super::xml::{self as x, NS};
 use super::Response;
 use crate::blob::{checksum_from_base64, ChecksumAlgorithm, Checksummer};
 use crate::model::event::CauseKind;
+use crate::model::ObjectVersion;
+use crate::store::{DeleteGuard, DeleteOutcome};
 
 /// Most keys one DeleteObjects request may name.
 const MAX_BATCH: usize = 1000;
 
 /// DELETE /bucket/key[?versionId=] — 204 whether or not the key existed, as S3
 /// answers; in a versioned bucket without a version id, a delete marker is placed.
+/// Conditional deletes (If-Match, `x-amz-if-match-*`) apply to the version removed.
 pub async fn delete_object(ctx: &Ctx<'_>) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
     let key = ctx.key()?;
-    let now = to_ms((ctx.state.clock)());
-    let outcome = ctx.state.store.delete_object(bucket, key, ctx.param("versionId"), now, &ctx.cause(CauseKind::Delete)).await?;
+    let condition = DeleteCondition::from_headers(ctx.headers())?;
+    let outcome = delete_one(ctx, bucket, key, ctx.param("versionId"), &condition).await?;
     let mut r = empty(StatusCode::NO_CONTENT);
     if let Some(id) = &outcome.version_id {
         headers::put(r.headers_mut(), "x-amz-version-id", id);
@@ -31,6 +35,31 @@ pub async fn delete_object(ctx: &Ctx<'_>) -> S3Result<Response> {
         headers::put(r.headers_mut(), "x-amz-delete-marker", "true");
     }
     Ok(r)
+}
+
+/// Deletes one key or version if `condition` holds: checked first to answer 404/412 as
+/// S3 does, then again atomically at commit (a change in between is 409
+/// ConditionalRequestConflict).
+async fn delete_one(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    version_id: Option<&str>,
+    condition: &DeleteCondition,
+) -> S3Result<DeleteOutcome> {
+    let store = &ctx.state.store;
+    let now = to_ms((ctx.state.clock)());
+    let cause = ctx.cause(CauseKind::Delete);
+    if !condition.is_set() {
+        return Ok(store.delete_object(bucket, key, version_id, now, &cause).await?);
+    }
+    let target = match version_id {
+        Some(id) => store.version(bucket, key, id)?,
+        None => store.current(bucket, key)?.filter(|v| !v.delete_marker),
+    };
+    condition.check(target.as_ref())?;
+    let holds = |v: Option<&ObjectVersion>| condition.holds(v);
+    store.delete_object_if(bucket, key, version_id, now, DeleteGuard::Target(&holds), &cause).await.map_err(conflict_at_commit)
 }
 
 /// Checks the Content-MD5 or `x-amz-checksum-*` header S3 requires on DeleteObjects.
@@ -80,12 +109,10 @@ pub async fn delete_objects(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respon
         let outcome = if object.key.len() > MAX_KEY_LEN {
             Err(S3Error::new(S3ErrorCode::KeyTooLongError))
         } else {
-            let now = to_ms((ctx.state.clock)());
-            ctx.state
-                .store
-                .delete_object(bucket, &object.key, object.version_id.as_deref(), now, &ctx.cause(CauseKind::Delete))
-                .await
-                .map_err(S3Error::from)
+            match entry_condition(&object) {
+                Ok(condition) => delete_one(ctx, bucket, &object.key, object.version_id.as_deref(), &condition).await,
+                Err(e) => Err(e),
+            }
         };
         match outcome {
             Ok(_) if quiet => {}
@@ -113,6 +140,15 @@ pub async fn delete_objects(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respon
         }
     }
     Ok(xml(x::to_xml("DeleteResult", &result)?))
+}
+
+/// The conditions of one DeleteObjects entry (`ETag`, `LastModifiedTime`, `Size`).
+fn entry_condition(object: &x::ObjectIdentifier) -> S3Result<DeleteCondition> {
+    Ok(DeleteCondition {
+        if_match: object.etag.clone(),
+        last_modified_secs: object.last_modified_time.as_deref().map(DeleteCondition::parse_time).transpose()?,
+        size: object.size.as_deref().map(DeleteCondition::parse_size).transpose()?,
+    })
 }
 
 /// Verifies a checksum that arrived in the aws-chunked trailer.

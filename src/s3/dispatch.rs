@@ -16,8 +16,8 @@ use super::body::{transport_error, Paced, RequestBody};
 use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::router::{self, Endpoint, Route, RouteInput};
 use super::{
-    bucket, copy, delete, headers, lifecycle, list, multipart, notification, object_get, object_put, stats, tagging, versions, AppState,
-    Response,
+    attributes, bucket, copy, delete, headers, lifecycle, list, multipart, multipart_complete, notification, object_get, object_put,
+    protection, stats, tagging, versions, AppState, Response,
 };
 use crate::auth::{self, Authenticated};
 use crate::model::bucket::validate_name;
@@ -210,7 +210,8 @@ fn admit(ctx: &Ctx<'_>) -> S3Result<()> {
 const DRAIN_LIMIT: u64 = 64 << 20;
 
 async fn dispatch(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Response> {
-    if let Err(refused) = admit(ctx) {
+    // coffer has no TLS listener yet: every request arrived over plain HTTP.
+    if let Err(refused) = protection::refuse_unoffered(ctx.headers(), false).and_then(|()| admit(ctx)) {
         let mut drained = 0u64;
         while drained < DRAIN_LIMIT {
             match body.next().await {
@@ -236,11 +237,12 @@ async fn dispatch(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Response> {
         Endpoint::CopyObject => copy::copy_object(ctx).await,
         Endpoint::GetObject => object_get::get_object(ctx, false),
         Endpoint::HeadObject => object_get::get_object(ctx, true),
+        Endpoint::GetObjectAttributes => attributes::get_object_attributes(ctx),
         Endpoint::DeleteObject => delete::delete_object(ctx).await,
         Endpoint::CreateMultipartUpload => multipart::create_upload(ctx).await,
         Endpoint::UploadPart => multipart::upload_part(ctx, body).await,
         Endpoint::UploadPartCopy => multipart::upload_part_copy(ctx).await,
-        Endpoint::CompleteMultipartUpload => multipart::complete_upload(ctx, body).await,
+        Endpoint::CompleteMultipartUpload => multipart_complete::complete_upload(ctx, body).await,
         Endpoint::AbortMultipartUpload => multipart::abort_upload(ctx).await,
         Endpoint::ListParts => multipart::list_parts(ctx),
         Endpoint::ListMultipartUploads => multipart::list_uploads(ctx),

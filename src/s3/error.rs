@@ -46,6 +46,7 @@ codes! {
     BucketAlreadyExists => StatusCode::CONFLICT, "The requested bucket name is not available.";
     BucketAlreadyOwnedByYou => StatusCode::CONFLICT, "Your previous request to create the named bucket succeeded and you already own it.";
     BucketNotEmpty => StatusCode::CONFLICT, "The bucket you tried to delete is not empty.";
+    ConditionalRequestConflict => StatusCode::CONFLICT, "A conflicting operation occurred.";
     EntityTooLarge => StatusCode::BAD_REQUEST, "Your proposed upload exceeds the maximum allowed object size.";
     IncompleteBody => StatusCode::BAD_REQUEST, "You did not provide the number of bytes specified by the Content-Length HTTP header.";
     InternalError => StatusCode::INTERNAL_SERVER_ERROR, "We encountered an internal error. Please try again.";
@@ -71,7 +72,7 @@ codes! {
     NoSuchKey => StatusCode::NOT_FOUND, "The specified key does not exist.";
     NoSuchVersion => StatusCode::NOT_FOUND, "The specified version does not exist.";
     NoSuchUpload => StatusCode::NOT_FOUND, "The specified multipart upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.";
-    InvalidPartNumber => StatusCode::RANGE_NOT_SATISFIABLE, "The requested partnumber is not satisfiable";
+    InvalidPartNumber => StatusCode::BAD_REQUEST, "The requested partnumber is not satisfiable";
     InvalidPart => StatusCode::BAD_REQUEST, "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.";
     InvalidPartOrder => StatusCode::BAD_REQUEST, "The list of parts was not in ascending order. The parts list must be specified in order by part number.";
     EntityTooSmall => StatusCode::BAD_REQUEST, "Your proposed upload is smaller than the minimum allowed object size.";

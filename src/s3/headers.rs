@@ -61,19 +61,28 @@ pub fn content_headers(headers: &HeaderMap) -> ContentHeaders {
     }
 }
 
-/// Removes the transport-only `aws-chunked` token from Content-Encoding.
+/// Removes the transport-only `aws-chunked` token from Content-Encoding; the rest is
+/// kept as sent (`deflate, gzip` stays `deflate, gzip`).
 fn strip_aws_chunked(value: &str) -> Option<String> {
-    let rest: Vec<&str> = value.split(',').map(str::trim).filter(|t| !t.is_empty() && !t.eq_ignore_ascii_case("aws-chunked")).collect();
-    (!rest.is_empty()).then(|| rest.join(","))
+    let kept: Vec<&str> = value.split(',').filter(|t| !t.trim().eq_ignore_ascii_case("aws-chunked")).collect();
+    let rest = kept.join(",");
+    let rest = rest.trim();
+    (!rest.is_empty()).then(|| rest.to_owned())
 }
 
-/// Reads `x-amz-meta-*` headers (lowercase names without the prefix), enforcing S3's
-/// 2 KB limit.
+/// Reads `x-amz-meta-*` headers (lowercase names without the prefix), RFC 2047
+/// encoded-words decoded, enforcing S3's 2 KB limit. A value that is not UTF-8 or an
+/// empty name is refused (400 InvalidArgument), never rewritten.
 pub fn user_metadata(headers: &HeaderMap) -> S3Result<Vec<(String, String)>> {
     let mut out: Vec<(String, String)> = Vec::new();
     for (name, value) in headers {
         let Some(meta) = name.as_str().strip_prefix("x-amz-meta-") else { continue };
-        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        if meta.is_empty() {
+            return Err(S3Error::with_message(S3ErrorCode::InvalidArgument, "User metadata names must not be empty (x-amz-meta-)."));
+        }
+        let value = std::str::from_utf8(value.as_bytes())
+            .map_err(|_| S3Error::with_message(S3ErrorCode::InvalidArgument, format!("The value of {name} is not valid UTF-8.")))?;
+        let value = super::encoded_words::decode(value);
         // Repeated headers are joined with a comma, as S3 does.
         if let Some(existing) = out.iter_mut().find(|(k, _)| k == meta) {
             existing.1.push(',');
@@ -134,6 +143,18 @@ mod tests {
         assert_eq!(content_headers(&h).content_encoding, None);
         h.insert("content-encoding", HeaderValue::from_static("aws-chunked,gzip"));
         assert_eq!(content_headers(&h).content_encoding.as_deref(), Some("gzip"));
+        h.insert("content-encoding", HeaderValue::from_static("deflate, gzip"));
+        assert_eq!(content_headers(&h).content_encoding.as_deref(), Some("deflate, gzip"));
+        h.insert("content-encoding", HeaderValue::from_static("deflate, aws-chunked, gzip"));
+        assert_eq!(content_headers(&h).content_encoding.as_deref(), Some("deflate, gzip"));
+        h.insert("x-amz-meta-word", HeaderValue::from_static("=?UTF-8?B?w6k=?="));
+        assert_eq!(user_metadata(&h).unwrap()[1], ("word".to_owned(), "é".to_owned()));
+        h.insert("x-amz-meta-raw", HeaderValue::from_bytes(&[0xff, 0xfe]).unwrap());
+        assert_eq!(user_metadata(&h).unwrap_err().code, S3ErrorCode::InvalidArgument);
+        h.remove("x-amz-meta-raw");
+        h.insert("x-amz-meta-", HeaderValue::from_static("v"));
+        assert_eq!(user_metadata(&h).unwrap_err().code, S3ErrorCode::InvalidArgument);
+        h.remove("x-amz-meta-");
         h.insert("x-amz-meta-big", HeaderValue::from_str(&"x".repeat(2100)).unwrap());
         assert_eq!(user_metadata(&h).unwrap_err().code, S3ErrorCode::MetadataTooLarge);
     }

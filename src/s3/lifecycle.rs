@@ -27,10 +27,14 @@ pub fn parse(raw: &[u8]) -> S3Result<Lifecycle> {
     crate::model::lifecycle::parse(raw).map_err(to_s3)
 }
 
-/// PUT /bucket?lifecycle — validated, then stored as sent.
+/// PUT /bucket?lifecycle — validated, then stored as sent, with an id generated for
+/// each rule that has none.
 pub async fn put_lifecycle(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
     let raw = body.collect(ctx.state.config.limits.max_xml_size).await?;
+    let text = std::str::from_utf8(&raw).map_err(|_| S3Error::new(S3ErrorCode::MalformedXML))?;
+    let new_id = || base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("{:032x}", rand::random::<u128>()));
+    let raw = crate::model::lifecycle::assign_rule_ids(text, new_id).map_err(to_s3)?.into_bytes();
     let config = parse(&raw)?;
     if let Some(class) = config.transition_classes().find(|c| !ctx.state.store.has_storage_class(c)) {
         return Err(S3Error::with_message(
@@ -38,7 +42,7 @@ pub async fn put_lifecycle(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respons
             format!("The storage class {class} has no tier on this server (storage.tiers in config.toml)."),
         ));
     }
-    ctx.state.store.set_bucket_config(bucket, LIFECYCLE, Some(raw.to_vec())).await?;
+    ctx.state.store.set_bucket_config(bucket, LIFECYCLE, Some(raw)).await?;
     let mut r = empty(StatusCode::OK);
     headers::put(r.headers_mut(), "x-amz-transition-default-minimum-object-size", "all_storage_classes_128K");
     Ok(r)

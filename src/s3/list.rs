@@ -53,6 +53,10 @@ fn start_after(marker: &str, prefix: &str, delimiter: Option<&str>) -> Vec<u8> {
 
 fn list_page(store: &Store, bucket: &str, p: &ListParams) -> S3Result<Page> {
     let mut page = Page::default();
+    // max-keys=0 asks for nothing: S3 answers an empty, untruncated page.
+    if p.max_keys == 0 {
+        return Ok(page);
+    }
     let mut cursor = if p.start.as_slice() < p.prefix.as_bytes() { p.prefix.as_bytes().to_vec() } else { p.start.clone() };
     let delimiter = p.delimiter.as_deref().filter(|d| !d.is_empty());
     // With a delimiter, a scan stops at the first common prefix and seeks past it, so

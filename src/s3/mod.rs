@@ -2,12 +2,14 @@
 //! XML, and the error surface. It turns HTTP into calls on [`crate::store::Store`] and
 //! back; it never touches files or the metadata store directly.
 
+mod attributes;
 pub mod body;
 mod bucket;
 mod conditional;
 mod copy;
 mod delete;
 pub mod dispatch;
+mod encoded_words;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -15,10 +17,12 @@ pub mod headers;
 mod lifecycle;
 mod list;
 mod multipart;
+mod multipart_complete;
 mod multipart_xml;
 mod notification;
 mod object_get;
 mod object_put;
+mod protection;
 pub mod router;
 mod stats;
 mod tagging;

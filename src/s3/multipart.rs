@@ -1,11 +1,10 @@
 //! Multipart uploads: CreateMultipartUpload, UploadPart, UploadPartCopy,
-//! CompleteMultipartUpload, AbortMultipartUpload, ListParts, ListMultipartUploads.
+//! AbortMultipartUpload, ListParts, ListMultipartUploads (CompleteMultipartUpload is in
+//! `multipart_complete`).
 //!
 //! Each part is stored like a small object (its own blob, or shared pieces of the copy
 //! source); completion validates the list as S3 does and writes a manifest that
 //! references the parts' blobs, so no bytes are copied.
-
-use std::collections::BTreeMap;
 
 use futures_util::StreamExt;
 use hyper::StatusCode;
@@ -19,19 +18,17 @@ use super::multipart_xml as mx;
 use super::object_put::{declared_length, stage_body, DeclaredDigests};
 use super::xml::{self as x, CommonPrefix, Owner, NS};
 use super::Response;
-use crate::blob::{checksum_from_base64, checksum_to_base64, ChecksumAlgorithm, Checksummer};
+use crate::blob::{checksum_to_base64, ChecksumAlgorithm, Checksummer};
 use crate::meta::keys;
-use crate::model::event::CauseKind;
-use crate::model::multipart::{plan_completion, ChecksumType, CompleteError, PartRecord, UploadRecord, MAX_PARTS, MAX_PART_SIZE};
+use crate::model::multipart::{ChecksumType, PartRecord, UploadRecord, MAX_PARTS, MAX_PART_SIZE};
 use crate::model::object::NULL_VERSION;
 use crate::model::range::{slice_manifest, ByteRange};
-use crate::model::ObjectVersion;
 
 fn owner(id: &str) -> Owner {
     Owner { id: id.to_owned(), display_name: id.to_owned() }
 }
 
-fn upload_id<'a>(ctx: &'a Ctx<'_>) -> S3Result<&'a str> {
+pub(super) fn upload_id<'a>(ctx: &'a Ctx<'_>) -> S3Result<&'a str> {
     ctx.param("uploadId").filter(|u| !u.is_empty()).ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchUpload))
 }
 
@@ -268,149 +265,6 @@ pub async fn upload_part_copy(ctx: &Ctx<'_>) -> S3Result<Response> {
     let mut r = xml(x::to_xml("CopyPartResult", &result)?);
     if src.version_id != NULL_VERSION {
         headers::put(r.headers_mut(), "x-amz-copy-source-version-id", &src.version_id);
-    }
-    Ok(r)
-}
-
-fn complete_error(e: &CompleteError) -> S3Error {
-    match e {
-        CompleteError::NoParts => S3Error::with_message(S3ErrorCode::MalformedXML, "The XML you provided did not list any parts."),
-        CompleteError::InvalidPartOrder => S3Error::new(S3ErrorCode::InvalidPartOrder),
-        CompleteError::InvalidPart(n) => {
-            S3Error::with_message(S3ErrorCode::InvalidPart, format!("{} (part {n})", S3ErrorCode::InvalidPart.default_message()))
-        }
-        CompleteError::EntityTooSmall(n) => S3Error::with_message(
-            S3ErrorCode::EntityTooSmall,
-            format!("Your proposed upload is smaller than the minimum allowed size (part {n} is under 5 MiB and not the last part)."),
-        ),
-        CompleteError::EntityTooLarge => {
-            S3Error::with_message(S3ErrorCode::EntityTooLarge, "The parts add up to more than the 5 TiB object size limit.")
-        }
-        CompleteError::InvalidPartNumber(n) => S3Error::with_message(
-            S3ErrorCode::InvalidArgument,
-            format!("Part number must be an integer between 1 and 10000, inclusive (got {n})"),
-        ),
-    }
-}
-
-/// Checksums a client listed for one part in the Complete request.
-fn listed_checksums(p: &mx::CompletedPart) -> Vec<(ChecksumAlgorithm, &str)> {
-    use ChecksumAlgorithm as A;
-    [(A::Crc32, &p.crc32), (A::Crc32c, &p.crc32c), (A::Crc64Nvme, &p.crc64nvme), (A::Sha1, &p.sha1), (A::Sha256, &p.sha256)]
-        .into_iter()
-        .filter_map(|(a, v)| v.as_deref().map(|v| (a, v.trim())))
-        .collect()
-}
-
-/// The whole object's checksum: composite over the parts' checksums, or a CRC of the
-/// whole byte stream combined from the parts' CRCs. `None` if a part lacks it.
-fn object_checksum(upload: &UploadRecord, parts: &[&PartRecord]) -> Option<(ChecksumAlgorithm, Vec<u8>, bool)> {
-    let (alg, kind) = upload.checksum.unwrap_or((ChecksumAlgorithm::Crc64Nvme, ChecksumType::FullObject));
-    let values: Vec<&Vec<u8>> = parts.iter().map(|p| p.checksums.iter().find(|(a, _)| *a == alg).map(|(_, v)| v)).collect::<Option<_>>()?;
-    if kind == ChecksumType::Composite {
-        let mut c = Checksummer::new(alg);
-        for v in values {
-            c.update(v);
-        }
-        return Some((alg, c.finish(), true));
-    }
-    let crc = match alg {
-        ChecksumAlgorithm::Crc32 => crc_fast::CrcAlgorithm::Crc32IsoHdlc,
-        ChecksumAlgorithm::Crc32c => crc_fast::CrcAlgorithm::Crc32Iscsi,
-        ChecksumAlgorithm::Crc64Nvme => crc_fast::CrcAlgorithm::Crc64Nvme,
-        ChecksumAlgorithm::Sha1 | ChecksumAlgorithm::Sha256 => return None,
-    };
-    let mut acc: Option<u64> = None;
-    for (v, p) in values.iter().zip(parts) {
-        let mut be = [0u8; 8];
-        be[8 - v.len()..].copy_from_slice(v);
-        let value = u64::from_be_bytes(be);
-        acc = Some(match acc {
-            None => value,
-            Some(a) => crc_fast::checksum_combine(crc, a, value, p.size),
-        });
-    }
-    let acc = acc?;
-    let bytes =
-        if alg == ChecksumAlgorithm::Crc64Nvme { acc.to_be_bytes().to_vec() } else { (acc & 0xFFFF_FFFF).to_be_bytes()[4..].to_vec() };
-    Some((alg, bytes, false))
-}
-
-/// The version a completion creates, validated against the parts (under the store's
-/// commit lock).
-fn plan_version(
-    upload: &UploadRecord,
-    parts: &BTreeMap<u32, PartRecord>,
-    listed: &[mx::CompletedPart],
-    now: i64,
-) -> S3Result<ObjectVersion> {
-    let requested: Vec<(u32, String)> = listed.iter().map(|p| (p.part_number, p.etag.clone())).collect();
-    let plan = plan_completion(&requested, parts).map_err(|e| complete_error(&e))?;
-    for p in listed {
-        let stored = &parts[&p.part_number];
-        for (alg, value) in listed_checksums(p) {
-            let ok = checksum_from_base64(alg, value).is_some_and(|raw| stored.checksums.iter().any(|(a, v)| *a == alg && *v == raw));
-            if !ok && upload.checksum.is_some_and(|(a, _)| a == alg) {
-                return Err(S3Error::with_message(
-                    S3ErrorCode::InvalidPart,
-                    format!("The {} checksum of part {} does not match.", alg.s3_name(), p.part_number),
-                ));
-            }
-        }
-    }
-    let used: Vec<&PartRecord> = plan.parts.iter().map(|n| &parts[n]).collect();
-    let checksum = object_checksum(upload, &used);
-    Ok(ObjectVersion {
-        version_id: String::new(),
-        seq: 0,
-        delete_marker: false,
-        size: plan.size,
-        etag: plan.etag,
-        last_modified_ms: now,
-        headers: upload.headers.clone(),
-        user_metadata: upload.user_metadata.clone(),
-        checksums: checksum.iter().map(|(a, v, _)| (*a, v.clone())).collect(),
-        storage_class: upload.storage_class.clone(),
-        tags: upload.tags.clone(),
-        part_sizes: used.iter().map(|p| p.size).collect(),
-        composite_checksum: checksum.is_some_and(|(_, _, composite)| composite),
-        manifest: plan.manifest,
-    })
-}
-
-/// POST /bucket/key?uploadId=ID.
-pub async fn complete_upload(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
-    let bucket = ctx.existing_bucket()?;
-    let key = ctx.key()?;
-    let id = upload_id(ctx)?;
-    let raw = body.collect(ctx.state.config.limits.max_xml_size).await?;
-    let request: mx::CompleteMultipartUpload = x::from_xml(&raw, "CompleteMultipartUpload")?;
-    let now = to_ms((ctx.state.clock)());
-    let outcome = ctx
-        .state
-        .store
-        .complete_upload(
-            bucket,
-            key,
-            id,
-            |upload, parts| plan_version(upload, parts, &request.parts, now),
-            &ctx.cause(CauseKind::CompleteMultipartUpload),
-        )
-        .await?;
-    let v = &outcome.version;
-    let host = ctx.header("host").unwrap_or("localhost");
-    let result = mx::CompleteMultipartUploadResult {
-        xmlns: NS,
-        location: format!("http://{host}/{bucket}/{}", percent_encoding::utf8_percent_encode(key, percent_encoding::NON_ALPHANUMERIC)),
-        bucket: bucket.to_owned(),
-        key: key.to_owned(),
-        etag: v.quoted_etag(),
-        checksums: v.checksums.iter().map(|(a, raw)| (format!("Checksum{}", a.s3_name()), v.checksum_value(raw))).collect(),
-        checksum_type: (!v.checksums.is_empty()).then(|| v.checksum_type()),
-    };
-    let mut r = xml(x::to_xml("CompleteMultipartUploadResult", &result)?);
-    if v.version_id != NULL_VERSION {
-        headers::put(r.headers_mut(), "x-amz-version-id", &v.version_id);
     }
     Ok(r)
 }

@@ -25,6 +25,7 @@ pub struct InitiateMultipartUploadResult {
 
 /// CompleteMultipartUpload request body.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CompleteMultipartUpload {
     /// Parts, as listed by the client.
     #[serde(rename = "Part", default)]
@@ -33,6 +34,7 @@ pub struct CompleteMultipartUpload {
 
 /// One part of a CompleteMultipartUpload request.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CompletedPart {
     /// Part number.
     #[serde(rename = "PartNumber")]

@@ -206,7 +206,7 @@ fn write_object_headers(ctx: &Ctx<'_>, version: &ObjectVersion, whole: bool, h: 
         }
     }
     for (name, value) in &version.user_metadata {
-        headers::put(h, &format!("x-amz-meta-{name}"), value);
+        headers::put(h, &format!("x-amz-meta-{name}"), &super::encoded_words::encode(value));
     }
     if !version.tags.is_empty() {
         headers::put(h, "x-amz-tagging-count", &version.tags.len().to_string());

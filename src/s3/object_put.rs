@@ -5,7 +5,7 @@ use base64::Engine as _;
 use hyper::StatusCode;
 
 use super::body::RequestBody;
-use super::conditional::WriteCondition;
+use super::conditional::{conflict_at_commit, WriteCondition};
 use super::dispatch::{empty, Ctx};
 use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::headers::{self, to_ms};
@@ -218,16 +218,18 @@ pub async fn put_object(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respon
         tags: super::tagging::header_tags(ctx)?,
         part_sizes: vec![],
         composite_checksum: false,
+        part_checksums: vec![],
         manifest: vec![],
     };
     let (precondition, cause) = (|current: Option<&ObjectVersion>| condition.holds(current), ctx.cause(CauseKind::Put));
     let stored = match written {
-        Written::Inline(inline) => store.put_inline(bucket, key, version, &inline.data, &precondition, &cause).await?,
+        Written::Inline(inline) => store.put_inline(bucket, key, version, &inline.data, &precondition, &cause).await,
         Written::Staged(mut staged) => {
             version.manifest = vec![ManifestEntry::whole(&staged)];
-            store.put_object(bucket, key, version, std::slice::from_mut(&mut staged), &precondition, &cause).await?
+            store.put_object(bucket, key, version, std::slice::from_mut(&mut staged), &precondition, &cause).await
         }
-    };
+    }
+    .map_err(conflict_at_commit)?;
     let mut r = empty(StatusCode::OK);
     let h = r.headers_mut();
     headers::put(h, "etag", &stored.quoted_etag());
@@ -244,16 +246,11 @@ pub async fn put_object(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respon
     Ok(r)
 }
 
-fn check_condition_early(ctx: &Ctx<'_>, bucket: &str, key: &str, condition: &WriteCondition) -> S3Result<()> {
+/// Answers a write precondition against the key as it is now, before any body is
+/// read; the store checks it again atomically at commit.
+pub(super) fn check_condition_early(ctx: &Ctx<'_>, bucket: &str, key: &str, condition: &WriteCondition) -> S3Result<()> {
     if *condition == WriteCondition::None {
         return Ok(());
     }
-    let current = ctx.state.store.current(bucket, key)?.filter(|v| !v.delete_marker);
-    if matches!(condition, WriteCondition::Matches(_)) && current.is_none() {
-        return Err(S3Error::new(S3ErrorCode::NoSuchKey));
-    }
-    if !condition.holds(current.as_ref()) {
-        return Err(S3Error::new(S3ErrorCode::PreconditionFailed));
-    }
-    Ok(())
+    condition.check(ctx.state.store.current(bucket, key)?.filter(|v| !v.delete_marker).as_ref())
 }

@@ -37,6 +37,8 @@ pub enum Endpoint {
     CopyObject,
     /// GET /bucket/key
     GetObject,
+    /// GET /bucket/key?attributes
+    GetObjectAttributes,
     /// HEAD /bucket/key
     HeadObject,
     /// DELETE /bucket/key
@@ -140,7 +142,6 @@ const OBJECT_NOT_YET: &[(&str, &str)] = &[
     ("acl", "ObjectAcl"),
     ("retention", "ObjectRetention"),
     ("legal-hold", "ObjectLegalHold"),
-    ("attributes", "ObjectAttributes"),
     ("restore", "RestoreObject"),
     ("select", "SelectObjectContent"),
     ("torrent", "ObjectTorrent"),
@@ -284,6 +285,9 @@ fn object_endpoint(method: &Method, query: &[(String, String)], copy_source: boo
     if *method == Method::POST && has(query, "uploads") {
         return Ok(Endpoint::CreateMultipartUpload);
     }
+    if has(query, "attributes") {
+        return if *method == Method::GET { Ok(Endpoint::GetObjectAttributes) } else { Err(not_allowed()) };
+    }
     if let Some((_, name)) = OBJECT_NOT_YET.iter().find(|(q, _)| has(query, q)) {
         return Ok(Endpoint::NotYet(name));
     }
@@ -360,6 +364,7 @@ mod tests {
     fn virtual_host_style() {
         let x = r(Method::GET, "/a/b", "", Some("photos.s3.local:9000"), false);
         assert_eq!((x.endpoint, x.bucket.as_deref(), x.key.as_deref()), (Endpoint::GetObject, Some("photos"), Some("a/b")));
+        assert_eq!(r(Method::GET, "/p/k", "attributes", None, false).endpoint, Endpoint::GetObjectAttributes);
         let b = r(Method::GET, "/", "list-type=2", Some("photos.s3.local"), false);
         assert_eq!((b.endpoint, b.bucket.as_deref()), (Endpoint::ListObjectsV2, Some("photos")));
         // The bare domain or another host falls back to path-style.

@@ -21,6 +21,7 @@ const BUCKET_TAGS: &str = "tagging";
 
 /// `<Tagging>` (request and response).
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct Tagging {
     #[serde(rename = "@xmlns", default, skip_deserializing)]
     xmlns: &'static str,
@@ -29,12 +30,14 @@ pub(super) struct Tagging {
 }
 
 #[derive(Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 struct TagSet {
     #[serde(rename = "Tag", default)]
     tags: Vec<Tag>,
 }
 
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Tag {
     #[serde(rename = "Key")]
     key: String,
@@ -63,9 +66,30 @@ fn tagging_xml(tags: &[(String, String)]) -> S3Result<Response> {
 /// The `x-amz-tagging` header (URL query form), validated; empty if absent.
 pub fn header_tags(ctx: &Ctx<'_>) -> S3Result<Vec<(String, String)>> {
     let Some(raw) = ctx.header("x-amz-tagging") else { return Ok(Vec::new()) };
-    let tags = super::router::parse_query(Some(raw));
+    let tags =
+        parse_tag_header(raw).ok_or_else(|| invalid("The x-amz-tagging header is not a valid URL-encoded query string.".to_owned()))?;
     validate(&tags, MAX_OBJECT_TAGS).map_err(invalid)?;
     Ok(tags)
+}
+
+/// Parses `k1=v1&k2=v2` strictly: every `%` starts a two-digit escape and the result is
+/// UTF-8 (`+` is a space, as in any query string); `None` otherwise.
+fn parse_tag_header(raw: &str) -> Option<Vec<(String, String)>> {
+    let decode = |s: &str| -> Option<String> {
+        let b = s.as_bytes();
+        let well_formed = b.iter().enumerate().all(|(i, c)| {
+            *c != b'%' || (b.get(i + 1).is_some_and(u8::is_ascii_hexdigit) && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+        });
+        let spaced = s.replace('+', " ");
+        well_formed.then(|| percent_encoding::percent_decode_str(&spaced).decode_utf8().ok().map(std::borrow::Cow::into_owned))?
+    };
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            Some((decode(k)?, decode(v)?))
+        })
+        .collect()
 }
 
 fn with_version(mut r: Response, id: &str) -> Response {
@@ -129,4 +153,19 @@ pub async fn delete_bucket_tagging(ctx: &Ctx<'_>) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
     ctx.state.store.set_bucket_config(bucket, BUCKET_TAGS, None).await?;
     Ok(empty(StatusCode::NO_CONTENT))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_tag_header;
+
+    #[test]
+    fn tag_header_is_parsed_strictly() {
+        let pairs = |v: &[(&str, &str)]| v.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect::<Vec<_>>();
+        assert_eq!(parse_tag_header("a=1&b%20c=d+e"), Some(pairs(&[("a", "1"), ("b c", "d e")])));
+        assert_eq!(parse_tag_header("k="), Some(pairs(&[("k", "")])));
+        assert_eq!(parse_tag_header("%zz=1"), None);
+        assert_eq!(parse_tag_header("a=%4"), None);
+        assert_eq!(parse_tag_header("a=%ff"), None, "not UTF-8");
+    }
 }

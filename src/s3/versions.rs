@@ -129,7 +129,11 @@ pub fn list_object_versions(ctx: &Ctx<'_>) -> S3Result<Response> {
     let mut truncated = false;
     let mut current: Option<(String, Option<u64>)> = None;
     let store = &ctx.state.store;
+    // max-keys=0 asks for nothing: an empty, untruncated page, as S3 answers.
     'scan: loop {
+        if max == 0 {
+            break;
+        }
         let batch = store.scan_versions(bucket, &cursor, 256)?;
         if batch.is_empty() {
             break;

@@ -32,13 +32,9 @@ pub fn to_xml<T: Serialize>(root: &str, value: &T) -> S3Result<String> {
 
 /// Parses a request body whose document element must be `root`; failures are
 /// `MalformedXML`.
-pub fn from_xml<'de, T: Deserialize<'de>>(body: &'de [u8], root: &str) -> S3Result<T> {
+pub fn from_xml<T: serde::de::DeserializeOwned>(body: &[u8], root: &str) -> S3Result<T> {
     let text = std::str::from_utf8(body).map_err(|_| S3Error::new(S3ErrorCode::MalformedXML))?;
-    if !crate::model::xmldoc::root_is(text, root) {
-        return Err(S3Error::with_message(S3ErrorCode::MalformedXML, format!("The XML you provided was not a <{root}> document.")));
-    }
-    quick_xml::de::from_str(text)
-        .map_err(|e| S3Error::with_message(S3ErrorCode::MalformedXML, format!("{}: {e}", S3ErrorCode::MalformedXML.default_message())))
+    crate::model::xmldoc::parse_strict(text, root).map_err(|m| S3Error::with_message(S3ErrorCode::MalformedXML, m))
 }
 
 /// An owner element.
@@ -64,6 +60,12 @@ pub struct ListAllMyBucketsResult {
     /// Buckets.
     #[serde(rename = "Buckets")]
     pub buckets: Buckets,
+    /// Where the next page starts, when this one is truncated.
+    #[serde(rename = "ContinuationToken", skip_serializing_if = "Option::is_none")]
+    pub continuation_token: Option<String>,
+    /// The prefix asked for.
+    #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
 }
 
 /// The `<Buckets>` list.
@@ -112,6 +114,7 @@ pub struct VersioningConfiguration {
 
 /// PutBucketVersioning request body.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct VersioningConfigurationIn {
     /// Enabled or Suspended.
     #[serde(rename = "Status")]
@@ -123,10 +126,20 @@ pub struct VersioningConfigurationIn {
 
 /// CreateBucket request body.
 #[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 pub struct CreateBucketConfiguration {
     /// Region requested.
     #[serde(rename = "LocationConstraint")]
     pub location_constraint: Option<String>,
+    /// Directory-bucket location (not supported: refused).
+    #[serde(rename = "Location")]
+    pub location: Option<serde::de::IgnoredAny>,
+    /// Directory-bucket type (not supported: refused).
+    #[serde(rename = "Bucket")]
+    pub bucket: Option<serde::de::IgnoredAny>,
+    /// Tags set at creation (not supported yet: refused).
+    #[serde(rename = "Tags")]
+    pub tags: Option<serde::de::IgnoredAny>,
 }
 
 /// One object of a listing.
@@ -267,6 +280,7 @@ pub struct CopyObjectResult {
 
 /// DeleteObjects request body.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Delete {
     /// Quiet mode: report only errors.
     #[serde(rename = "Quiet", default)]
@@ -278,6 +292,7 @@ pub struct Delete {
 
 /// One object of a DeleteObjects request.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ObjectIdentifier {
     /// Key.
     #[serde(rename = "Key")]
@@ -285,6 +300,15 @@ pub struct ObjectIdentifier {
     /// Version id.
     #[serde(rename = "VersionId")]
     pub version_id: Option<String>,
+    /// Conditional delete: the ETag the version must have (or `*`).
+    #[serde(rename = "ETag")]
+    pub etag: Option<String>,
+    /// Conditional delete: the version's Last-Modified (ISO 8601).
+    #[serde(rename = "LastModifiedTime")]
+    pub last_modified_time: Option<String>,
+    /// Conditional delete: the version's size.
+    #[serde(rename = "Size")]
+    pub size: Option<String>,
 }
 
 /// DeleteObjects response.

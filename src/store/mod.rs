@@ -19,7 +19,7 @@
 mod audit;
 mod collector;
 mod lease;
-mod multipart;
+pub mod multipart;
 mod outbox;
 mod scrub;
 mod settings;
@@ -35,7 +35,7 @@ pub use multipart::{CompleteOutcome, UploadListing};
 pub use outbox::RULES as NOTIFICATION_RULES;
 pub use scrub::{PassEnd, ScrubReport};
 pub use space::SpaceStatus;
-pub use versions::{DeleteOutcome, VersionEntry};
+pub use versions::{DeleteGuard, DeleteOutcome, VersionEntry};
 
 use std::collections::HashMap;
 use std::io;
@@ -375,29 +375,38 @@ impl Store {
         self.durable().await
     }
 
-    /// Deletes an empty bucket.
+    /// Deletes a bucket that holds no versions (delete markers included). Multipart
+    /// uploads still in progress are aborted in the same batch, as S3 does for
+    /// general-purpose buckets.
     pub async fn delete_bucket(&self, name: &str) -> StoreResult<()> {
-        {
+        let freed = {
             let _guard = self.locked();
             if self.bucket(name)?.is_none() {
                 return Err(StoreError::NoSuchBucket);
             }
-            // Versions (including delete markers) and multipart uploads in progress both
-            // hold data; deleting the bucket under them would strand their blobs.
             let (start, end) = keys::version_range(name);
-            let (ustart, uend) = keys::upload_range(name);
-            if !self.meta.scan(&start, Some(&end), 1)?.is_empty() || !self.meta.scan(&ustart, Some(&uend), 1)?.is_empty() {
+            if !self.meta.scan(&start, Some(&end), 1)?.is_empty() {
                 return Err(StoreError::BucketNotEmpty);
             }
             let mut batch = Batch::new();
+            let mut refs = RefDelta::default();
+            let (ustart, uend) = keys::upload_range(name);
+            for (_, v) in self.meta.scan(&ustart, Some(&uend), usize::MAX)? {
+                let upload: crate::model::multipart::UploadRecord = stored::decode(&v)?;
+                self.stage_abort(name, &upload, &mut batch, &mut refs)?;
+            }
             batch.delete(keys::bucket(name));
             let (cstart, cend) = keys::bucket_config_range(name);
             for (k, _) in self.meta.scan(&cstart, Some(&cend), usize::MAX)? {
                 batch.delete(k);
             }
+            let freed = refs.write(self, &mut batch)?;
             self.apply(&batch)?;
-        }
-        self.durable().await
+            freed
+        };
+        self.durable().await?;
+        self.collect(&freed);
+        Ok(())
     }
 
     // ----- objects -----

@@ -27,6 +27,37 @@ pub struct CompleteOutcome {
     pub version: ObjectVersion,
 }
 
+/// What is kept of a completed upload for a while ([`COMPLETED_RETENTION_MS`]), so that
+/// a retried Complete (its answer lost in transit) gets the same answer.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct CompletedUpload {
+    /// The answer given.
+    outcome: CompleteOutcome,
+    /// The parts the completion listed (number, ETag without quotes, lowercase): a
+    /// retry must list the same ones.
+    parts: Vec<(u32, String)>,
+    /// When it completed (ms since the epoch).
+    completed_ms: i64,
+}
+
+impl CompletedUpload {
+    /// Decodes a record; `None` for records written before the listed parts, the time
+    /// and schema-2 versions were kept (they answer retries with NoSuchUpload, and are
+    /// the first to be forgotten).
+    fn decode(raw: &[u8]) -> Option<Self> {
+        stored::decode::<CompletedUpload>(raw).ok()
+    }
+}
+
+/// How long a completed upload is remembered for retries: a day, far beyond any
+/// client's retry window.
+pub const COMPLETED_RETENTION_MS: i64 = 24 * 3600 * 1000;
+
+/// The parts a Complete request lists, as compared between a completion and its retry.
+pub fn listed_parts(parts: &[(u32, String)]) -> Vec<(u32, String)> {
+    parts.iter().map(|(n, etag)| (*n, etag.trim().trim_matches('"').to_ascii_lowercase())).collect()
+}
+
 /// A page of ListMultipartUploads.
 pub struct UploadListing {
     /// Uploads, by key then initiation.
@@ -127,50 +158,50 @@ impl Store {
         Ok(self.list_parts(upload_id, 0, usize::MAX)?.into_iter().map(|p| (p.part_number, p)).collect())
     }
 
-    /// Completes an upload atomically. `plan` sees the upload and all its parts under
-    /// the commit lock and returns the new version (or refuses). A retry of an upload
-    /// already completed returns the earlier outcome.
+    /// Completes an upload atomically. `plan` sees the upload, all its parts and the
+    /// key's current version (`None` if absent or a delete marker) under the commit
+    /// lock and returns the new version (or refuses). A retry of an upload already
+    /// completed that lists the same `parts` returns the earlier outcome; one listing
+    /// other parts is `NoSuchUpload` (the upload is gone).
     pub async fn complete_upload<E: From<StoreError>>(
         &self,
         bucket: &str,
         key: &str,
         upload_id: &str,
-        plan: impl FnOnce(&UploadRecord, &BTreeMap<u32, PartRecord>) -> Result<ObjectVersion, E>,
+        parts_listed: &[(u32, String)],
+        plan: impl FnOnce(&UploadRecord, &BTreeMap<u32, PartRecord>, Option<&ObjectVersion>) -> Result<ObjectVersion, E>,
         cause: &Cause,
     ) -> Result<CompleteOutcome, E> {
+        let listed = listed_parts(parts_listed);
         let (outcome, freed) = {
             let _guard = self.locked();
             let record = self.bucket(bucket)?.ok_or(StoreError::NoSuchBucket)?;
             let Some(upload) = self.upload(bucket, key, upload_id)? else {
-                return match self.meta.get(&keys::completed(upload_id)).map_err(StoreError::from)? {
-                    Some(done) => {
-                        let done: CompleteOutcome = stored::decode(&done).map_err(StoreError::from)?;
-                        if done.bucket == bucket && done.key == key {
-                            Ok(done)
-                        } else {
-                            Err(StoreError::NoSuchUpload.into())
-                        }
-                    }
-                    None => Err(StoreError::NoSuchUpload.into()),
+                let Some(raw) = self.meta.get(&keys::completed(upload_id)).map_err(StoreError::from)? else {
+                    return Err(StoreError::NoSuchUpload.into());
+                };
+                return match CompletedUpload::decode(&raw) {
+                    Some(done) if done.outcome.bucket == bucket && done.outcome.key == key && done.parts == listed => Ok(done.outcome),
+                    _ => Err(StoreError::NoSuchUpload.into()),
                 };
             };
             let parts = self.all_parts(upload_id)?;
-            let mut version = plan(&upload, &parts)?;
+            let current = self.current(bucket, key)?.filter(|v| !v.delete_marker);
+            let mut version = plan(&upload, &parts, current.as_ref())?;
             // Parts and object share the upload's tier: references move, bytes stay.
             version.storage_class.clone_from(&upload.storage_class);
-            let tier = self.tier_of(&upload.storage_class);
             let mut batch = Batch::new();
             let mut refs = RefDelta::default();
             self.stage_version(bucket, key, &record, &mut version, &[], &mut batch, &mut refs)?;
             let event =
                 self.stage_events(bucket, key, &version, cause.kind.event_name(false), cause, version.last_modified_ms, &mut batch)?;
-            for (number, part) in &parts {
-                Self::unreference_part(tier, part, &mut refs);
-                batch.delete(keys::part(upload_id, *number));
-            }
-            batch.delete(keys::upload(bucket, key, upload_id));
+            self.stage_abort(bucket, &upload, &mut batch, &mut refs)?;
             let outcome = CompleteOutcome { bucket: bucket.to_owned(), key: key.to_owned(), version };
-            batch.put(keys::completed(upload_id), stored::encode(&outcome));
+            let completed_ms = outcome.version.last_modified_ms;
+            batch.put(
+                keys::completed(upload_id),
+                stored::encode(&CompletedUpload { outcome: outcome.clone(), parts: listed, completed_ms }),
+            );
             let freed = refs.write(self, &mut batch)?;
             self.apply(&batch)?;
             self.publish(event);
@@ -182,25 +213,61 @@ impl Store {
         Ok(outcome)
     }
 
+    /// Forgets completed uploads older than `before_ms` (retries of them then answer
+    /// NoSuchUpload, as S3 eventually does). Returns how many were forgotten.
+    pub fn forget_completed_uploads(&self, before_ms: i64) -> StoreResult<u64> {
+        const PAGE: usize = 1000;
+        let (mut from, end) = keys::completed_range();
+        let mut forgotten = 0;
+        loop {
+            let rows = self.meta.scan(&from, Some(&end), PAGE)?;
+            let mut batch = Batch::new();
+            for (k, v) in &rows {
+                if CompletedUpload::decode(v).is_none_or(|d| d.completed_ms < before_ms) {
+                    batch.delete(k.clone());
+                    forgotten += 1;
+                }
+            }
+            if !batch.is_empty() {
+                // Losing these deletions in a crash only keeps the records a pass longer.
+                let _guard = self.locked();
+                self.apply(&batch)?;
+            }
+            match rows.last() {
+                Some((k, _)) if rows.len() == PAGE => {
+                    from.clone_from(k);
+                    from.push(0);
+                }
+                _ => return Ok(forgotten),
+            }
+        }
+    }
+
     /// Aborts an upload: its parts' blobs lose their references.
     pub async fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str) -> StoreResult<()> {
         let freed = {
             let _guard = self.locked();
             let upload = self.upload(bucket, key, upload_id)?.ok_or(StoreError::NoSuchUpload)?;
-            let tier = self.tier_of(&upload.storage_class);
             let mut batch = Batch::new();
             let mut refs = RefDelta::default();
-            for (number, part) in self.all_parts(upload_id)? {
-                Self::unreference_part(tier, &part, &mut refs);
-                batch.delete(keys::part(upload_id, number));
-            }
-            batch.delete(keys::upload(bucket, key, upload_id));
+            self.stage_abort(bucket, &upload, &mut batch, &mut refs)?;
             let freed = refs.write(self, &mut batch)?;
             self.apply(&batch)?;
             freed
         };
         self.durable().await?;
         self.collect(&freed);
+        Ok(())
+    }
+
+    /// Adds the removal of an upload and its parts to `batch` (under the lock).
+    pub(super) fn stage_abort(&self, bucket: &str, upload: &UploadRecord, batch: &mut Batch, refs: &mut RefDelta) -> StoreResult<()> {
+        let tier = self.tier_of(&upload.storage_class);
+        for (number, part) in self.all_parts(&upload.upload_id)? {
+            Self::unreference_part(tier, &part, refs);
+            batch.delete(keys::part(&upload.upload_id, number));
+        }
+        batch.delete(keys::upload(bucket, &upload.key, &upload.upload_id));
         Ok(())
     }
 
@@ -214,13 +281,6 @@ impl Store {
         rows.truncate(limit);
         let uploads = rows.iter().map(|(_, v)| stored::decode(v).map_err(StoreError::from)).collect::<StoreResult<_>>()?;
         Ok(UploadListing { uploads, truncated })
-    }
-
-    /// Whether any upload is in progress in `bucket` (DeleteBucket refuses then? S3
-    /// allows it; kept for reporting).
-    pub fn has_uploads(&self, bucket: &str) -> StoreResult<bool> {
-        let (start, end) = keys::upload_range(bucket);
-        Ok(!self.meta.scan(&start, Some(&end), 1)?.is_empty())
     }
 
     /// Sum of reference counts held on main-tier blobs (test and fsck aid).

@@ -20,6 +20,19 @@ pub struct DeleteOutcome {
     pub delete_marker: bool,
 }
 
+/// What must hold for a delete to go ahead, checked under the commit lock.
+#[derive(Clone, Copy)]
+pub enum DeleteGuard<'a> {
+    /// Nothing.
+    None,
+    /// The key's current version still has this seq: the lifecycle worker expires what
+    /// it evaluated, never a version written since.
+    CurrentSeq(u64),
+    /// A client's condition on the version removed: the one `version_id` names
+    /// (delete markers included), else the current one (`None` if absent or a marker).
+    Target(super::Precondition<'a>),
+}
+
 /// One row of ListObjectVersions.
 #[derive(Debug, Clone)]
 pub struct VersionEntry {
@@ -77,28 +90,36 @@ impl Store {
         now_ms: i64,
         cause: &Cause,
     ) -> StoreResult<DeleteOutcome> {
-        self.delete_object_if(bucket, key, version_id, now_ms, None, cause).await
+        self.delete_object_if(bucket, key, version_id, now_ms, DeleteGuard::None, cause).await
     }
 
-    /// [`Store::delete_object`], but only if the key's current version still has seq
-    /// `expected_current` (when given): the lifecycle worker expires what it evaluated,
-    /// never a version written since. Fails with `PreconditionFailed` otherwise.
+    /// [`Store::delete_object`], but only if `guard` holds at commit; fails with
+    /// `PreconditionFailed` otherwise.
     pub async fn delete_object_if(
         &self,
         bucket: &str,
         key: &str,
         version_id: Option<&str>,
         now_ms: i64,
-        expected_current: Option<u64>,
+        guard: DeleteGuard<'_>,
         cause: &Cause,
     ) -> StoreResult<DeleteOutcome> {
         let (outcome, freed) = {
             let _guard = self.locked();
             let record = self.bucket(bucket)?.ok_or(StoreError::NoSuchBucket)?;
-            if let Some(seq) = expected_current {
-                if self.current(bucket, key)?.map(|c| c.seq) != Some(seq) {
-                    return Err(StoreError::PreconditionFailed);
+            let holds = match guard {
+                DeleteGuard::None => true,
+                DeleteGuard::CurrentSeq(seq) => self.current(bucket, key)?.map(|c| c.seq) == Some(seq),
+                DeleteGuard::Target(condition) => {
+                    let target = match version_id {
+                        Some(id) => self.version(bucket, key, id)?,
+                        None => self.current(bucket, key)?.filter(|v| !v.delete_marker),
+                    };
+                    condition(target.as_ref())
                 }
+            };
+            if !holds {
+                return Err(StoreError::PreconditionFailed);
             }
             let mut batch = Batch::new();
             let mut refs = RefDelta::default();
@@ -198,6 +219,7 @@ fn delete_marker(now_ms: i64) -> ObjectVersion {
         tags: Vec::new(),
         part_sizes: Vec::new(),
         composite_checksum: false,
+        part_checksums: Vec::new(),
         manifest: Vec::new(),
     }
 }

@@ -16,7 +16,7 @@ use crate::meta::keys;
 use crate::model::event::{Cause, CauseKind};
 use crate::model::lifecycle::{after_days, expiry_time, noncurrent_transition_due, parse, transition_due, Rule, DOCUMENT};
 use crate::model::stored;
-use crate::store::{Store, StoreError, StoreResult, VersionEntry};
+use crate::store::{DeleteGuard, Store, StoreError, StoreResult, VersionEntry};
 
 /// The cause of every lifecycle change (no request, no client).
 const LIFECYCLE_CAUSE: Cause =
@@ -108,6 +108,8 @@ pub async fn run_once(store: &Store, now_ms: i64, day_ms: i64) -> StoreResult<Pa
         abort_uploads(store, &bucket, &rules, now_ms, day_ms, &mut stats).await?;
     }
     store.set_worker_progress(PROGRESS, None)?;
+    // Completed uploads are remembered for retried Completes, then forgotten.
+    store.forget_completed_uploads(now_ms.saturating_sub(crate::store::multipart::COMPLETED_RETENTION_MS))?;
     Ok(stats)
 }
 
@@ -218,7 +220,7 @@ async fn apply(store: &Store, bucket: &str, actions: Vec<Action>, now: i64, stat
     for action in actions {
         let result = match &action {
             Action::ExpireCurrent { key, seq } => {
-                store.delete_object_if(bucket, key, None, now, Some(*seq), &LIFECYCLE_CAUSE).await.map(|_| ())
+                store.delete_object_if(bucket, key, None, now, DeleteGuard::CurrentSeq(*seq), &LIFECYCLE_CAUSE).await.map(|_| ())
             }
             Action::Remove { key, version_id } => {
                 store.delete_object(bucket, key, Some(version_id), now, &LIFECYCLE_CAUSE).await.map(|_| ())

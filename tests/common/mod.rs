@@ -125,9 +125,14 @@ pub fn assert_sdk_error<T: std::fmt::Debug, E>(
 
 /// A client for `endpoint` with the given credentials.
 pub fn client_for(endpoint: &str, access_key: &str, secret_key: &str) -> aws_sdk_s3::Client {
+    client_in_region(endpoint, access_key, secret_key, "us-east-1")
+}
+
+/// A client for `endpoint` with the given credentials, signing for `region`.
+pub fn client_in_region(endpoint: &str, access_key: &str, secret_key: &str, region: &str) -> aws_sdk_s3::Client {
     let config = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
+        .region(Region::new(region.to_owned()))
         .endpoint_url(endpoint)
         .credentials_provider(Credentials::new(access_key, secret_key, None, None, "test"))
         .force_path_style(true)
