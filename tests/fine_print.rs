@@ -16,12 +16,13 @@ use aws_sdk_s3::operation::complete_multipart_upload::builders::CompleteMultipar
 use aws_sdk_s3::primitives::{ByteStream, DateTime};
 use aws_sdk_s3::types::{
     BucketVersioningStatus, ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart, Delete, GetObjectAttributesParts, ObjectAttributes,
-    ObjectIdentifier, ObjectLockLegalHoldStatus, ObjectLockMode, ServerSideEncryption, StorageClass, Tag, Tagging, VersioningConfiguration,
+    ObjectCannedAcl, ObjectIdentifier, ObjectLockLegalHoldStatus, ObjectLockMode, ObjectOwnership, ServerSideEncryption, StorageClass, Tag,
+    Tagging, VersioningConfiguration,
 };
 use aws_sdk_s3::Client;
 use base64::Engine as _;
 use coffer::config::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY};
-use common::raw::{crc32_b64, encode_query, md5_b64, send_bytes, signed_chunked_body, xml_fields, Payload, Request, Signer};
+use common::raw::{crc32_b64, encode_key, encode_query, md5_b64, send_bytes, signed_chunked_body, xml_fields, Payload, Request, Signer};
 use common::{assert_sdk_error, data, error_info, TestServer};
 
 const MIB: usize = 1 << 20;
@@ -964,5 +965,93 @@ async fn malformed_tagging_header_is_invalid_tag() {
     let r = s3.put_object().bucket("bkt").key("tagged").tagging("%zz=1").body(ByteStream::from_static(b"x")).send().await;
     assert_sdk_error(r, 400, Some("InvalidTag"));
     assert!(!exists(&s3, "tagged").await);
+    srv.server.stop().await;
+}
+
+// ---------------------------------------------------------------------------------
+// Found while listing every header and parameter (docs/compatibility.md)
+// ---------------------------------------------------------------------------------
+
+/// ACLs that grant anyone but the owner, Object Ownership other than bucket owner
+/// enforced, and appends are refused, not ignored; owner-only canned ACLs pass.
+#[tokio::test]
+async fn acls_and_appends_are_refused() {
+    let (srv, s3, _host) = server().await;
+    let r = s3.put_object().bucket("bkt").key("pub").acl(ObjectCannedAcl::PublicRead).body(ByteStream::from_static(b"x")).send().await;
+    assert_sdk_error(r, 400, Some("AccessControlListNotSupported"));
+    let r = s3
+        .put_object()
+        .bucket("bkt")
+        .key("pub")
+        .grant_read("uri=http://acs.amazonaws.com/groups/global/AllUsers")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await;
+    assert_sdk_error(r, 400, Some("AccessControlListNotSupported"));
+    assert!(!exists(&s3, "pub").await);
+    s3.put_object().bucket("bkt").key("mine").acl(ObjectCannedAcl::Private).body(ByteStream::from_static(b"x")).send().await.unwrap();
+    s3.put_object()
+        .bucket("bkt")
+        .key("mine")
+        .acl(ObjectCannedAcl::BucketOwnerFullControl)
+        .body(ByteStream::from_static(b"y"))
+        .send()
+        .await
+        .unwrap();
+    let r = s3.create_bucket().bucket("writer").object_ownership(ObjectOwnership::ObjectWriter).send().await;
+    assert_sdk_error(r, 501, Some("NotImplemented"));
+    s3.create_bucket().bucket("enforced").object_ownership(ObjectOwnership::BucketOwnerEnforced).send().await.unwrap();
+    let r = s3.put_object().bucket("bkt").key("mine").write_offset_bytes(1).body(ByteStream::from_static(b"z")).send().await;
+    assert_sdk_error(r, 501, Some("NotImplemented"));
+    assert_body(&s3, "mine", b"y").await;
+    srv.server.stop().await;
+}
+
+/// Configuration documents are checked against the Content-MD5 they carry.
+#[tokio::test]
+async fn configuration_documents_are_digest_checked() {
+    let (srv, s3, host) = server().await;
+    let doc = "<Tagging><TagSet><Tag><Key>a</Key><Value>b</Value></Tag></TagSet></Tagging>";
+    let resp = Request::new("PUT", "/bkt?tagging")
+        .header("content-md5", &md5_b64(b"other"))
+        .body(doc.as_bytes().to_vec())
+        .signed(&host)
+        .send(&host)
+        .await;
+    resp.assert_error(400, "BadDigest");
+    let r = s3.get_bucket_tagging().bucket("bkt").send().await;
+    assert_sdk_error(r, 404, Some("NoSuchTagSet"));
+    let resp = xml_request("PUT", "/bkt?tagging", doc, &host).send(&host).await;
+    assert_eq!(resp.status, 204, "{}", resp.text());
+    srv.server.stop().await;
+}
+
+/// ListObjectVersions refuses a version-id-marker without a key-marker;
+/// ListMultipartUploads URL-encodes keys with encoding-type=url; an abort conditioned
+/// on another initiation time is 412; x-amz-mp-object-size must match.
+#[tokio::test]
+async fn listing_and_multipart_parameters() {
+    let (srv, s3, host) = server().await;
+    let r = s3.list_object_versions().bucket("bkt").version_id_marker("x").send().await;
+    assert_sdk_error(r, 400, Some("InvalidArgument"));
+
+    let id = create_upload(&s3, "a b+c", None).await;
+    let resp = Request::new("GET", "/bkt?uploads&encoding-type=url").signed(&host).send(&host).await;
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(xml_fields(&resp.text(), "Key"), vec!["a%20b%2Bc".to_owned()], "{}", resp.text());
+
+    let stale = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(3600));
+    let resp = Request::new("DELETE", &format!("/bkt/{}?uploadId={id}", encode_key("a b+c")))
+        .header("x-amz-if-match-initiated-time", &stale)
+        .signed(&host)
+        .send(&host)
+        .await;
+    resp.assert_error(412, "PreconditionFailed");
+    assert_eq!(parts_in_progress(&s3, "a b+c", &id).await, 0, "the upload is still there");
+
+    let part = upload_part(&s3, "a b+c", &id, 1, b"12345".to_vec(), false).await;
+    let r = complete_req(&s3, "a b+c", &id, std::slice::from_ref(&part)).mpu_object_size(6).send().await;
+    assert_sdk_error(r, 400, Some("InvalidRequest"));
+    complete_req(&s3, "a b+c", &id, &[part]).mpu_object_size(5).send().await.unwrap();
     srv.server.stop().await;
 }

@@ -86,6 +86,13 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
     let key = ctx.key()?;
     let store = &ctx.state.store;
     let (source, src, lease) = resolve_source(ctx)?;
+    // S3 copies at most 5 GiB in one CopyObject; larger objects are copied in parts.
+    if src.size > crate::model::multipart::MAX_PART_SIZE {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "The specified copy source is larger than the maximum allowable size for a copy source: 5368709120",
+        ));
+    }
     let replace = match ctx.header("x-amz-metadata-directive") {
         None => false,
         Some(d) if d.eq_ignore_ascii_case("COPY") => false,

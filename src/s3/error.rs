@@ -39,6 +39,7 @@ macro_rules! codes {
 }
 
 codes! {
+    AccessControlListNotSupported => StatusCode::BAD_REQUEST, "The bucket does not allow ACLs.";
     AccessDenied => StatusCode::FORBIDDEN, "Access Denied";
     AuthorizationHeaderMalformed => StatusCode::BAD_REQUEST, "The authorization header is malformed.";
     AuthorizationQueryParametersError => StatusCode::BAD_REQUEST, "The authorization query parameters are malformed.";

@@ -31,7 +31,7 @@ pub fn parse(raw: &[u8]) -> S3Result<Lifecycle> {
 /// each rule that has none.
 pub async fn put_lifecycle(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
-    let raw = body.collect(ctx.state.config.limits.max_xml_size).await?;
+    let raw = super::document::read(ctx, body, false).await?;
     let text = std::str::from_utf8(&raw).map_err(|_| S3Error::new(S3ErrorCode::MalformedXML))?;
     let new_id = || base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("{:032x}", rand::random::<u128>()));
     let raw = crate::model::lifecycle::assign_rule_ids(text, new_id).map_err(to_s3)?.into_bytes();

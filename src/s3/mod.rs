@@ -9,6 +9,7 @@ mod conditional;
 mod copy;
 mod delete;
 pub mod dispatch;
+mod document;
 mod encoded_words;
 pub mod error;
 #[doc(hidden)]

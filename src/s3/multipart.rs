@@ -269,10 +269,17 @@ pub async fn upload_part_copy(ctx: &Ctx<'_>) -> S3Result<Response> {
     Ok(r)
 }
 
-/// DELETE /bucket/key?uploadId=ID.
+/// DELETE /bucket/key?uploadId=ID. With `x-amz-if-match-initiated-time` (S3 documents it for directory buckets; honoured
+/// everywhere): abort only the upload initiated at that second, else 412.
 pub async fn abort_upload(ctx: &Ctx<'_>) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
     let key = ctx.key()?;
+    if let Some(when) = ctx.header("x-amz-if-match-initiated-time") {
+        let want = super::conditional::DeleteCondition::parse_time(when)?;
+        if in_progress(ctx, bucket, key)?.initiated_ms.div_euclid(1000) != want {
+            return Err(S3Error::new(S3ErrorCode::PreconditionFailed));
+        }
+    }
     ctx.state.store.abort_upload(bucket, key, upload_id(ctx)?).await?;
     Ok(empty(StatusCode::NO_CONTENT))
 }
@@ -327,6 +334,7 @@ pub fn list_parts(ctx: &Ctx<'_>) -> S3Result<Response> {
 pub fn list_uploads(ctx: &Ctx<'_>) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
     let max = ctx.page_size("max-uploads")?;
+    let url = ctx.url_encoding()?;
     let prefix = ctx.param("prefix").unwrap_or_default().to_owned();
     let delimiter = ctx.param("delimiter").filter(|d| !d.is_empty()).map(str::to_owned);
     let key_marker = ctx.param("key-marker").unwrap_or_default().to_owned();
@@ -381,21 +389,23 @@ pub fn list_uploads(ctx: &Ctx<'_>) -> S3Result<Response> {
         Some(u) if truncated => (u.key.clone(), u.upload_id.clone()),
         _ => (String::new(), String::new()),
     };
+    let enc = |s: &str| x::encode_key(s, url);
     let result = mx::ListMultipartUploadsResult {
         xmlns: NS,
         bucket: bucket.to_owned(),
-        key_marker,
+        key_marker: enc(&key_marker),
         upload_id_marker: id_marker,
-        next_key_marker: next_key,
+        next_key_marker: enc(&next_key),
         next_upload_id_marker: next_id,
-        prefix,
-        delimiter,
+        prefix: enc(&prefix),
+        delimiter: delimiter.as_deref().map(enc),
+        encoding_type: url.then_some("url"),
         max_uploads: max,
         is_truncated: truncated,
         uploads: uploads
             .iter()
             .map(|u| mx::UploadEntry {
-                key: u.key.clone(),
+                key: enc(&u.key),
                 upload_id: u.upload_id.clone(),
                 initiator: owner(&u.owner),
                 owner: owner(&u.owner),
@@ -404,7 +414,7 @@ pub fn list_uploads(ctx: &Ctx<'_>) -> S3Result<Response> {
                 checksum_algorithm: u.checksum.map(|(a, _)| a.s3_name()),
             })
             .collect(),
-        common_prefixes: prefixes.into_iter().map(|prefix| CommonPrefix { prefix }).collect(),
+        common_prefixes: prefixes.iter().map(|p| CommonPrefix { prefix: enc(p) }).collect(),
     };
     Ok(xml(x::to_xml("ListMultipartUploadsResult", &result)?))
 }

@@ -92,6 +92,10 @@ struct Request<'a> {
     condition: &'a WriteCondition,
     /// `x-amz-checksum-*` the client declared for the whole object.
     object_checksums: Vec<(ChecksumAlgorithm, &'a str)>,
+    /// `x-amz-checksum-type` the client declared (FULL_OBJECT or COMPOSITE).
+    checksum_type: Option<&'a str>,
+    /// `x-amz-mp-object-size`: the size the client expects the object to have.
+    object_size: Option<u64>,
     /// Completion time.
     now: i64,
 }
@@ -107,6 +111,19 @@ fn plan_version(
     req.condition.check(current)?;
     let requested: Vec<(u32, String)> = req.parts.iter().map(|p| (p.part_number, p.etag.clone())).collect();
     let plan = plan_completion(&requested, parts).map_err(|e| complete_error(&e))?;
+    if req.object_size.is_some_and(|n| n != plan.size) {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            format!("The provided x-amz-mp-object-size header value does not match the size of the object ({} bytes).", plan.size),
+        ));
+    }
+    let upload_type = upload.checksum.map_or(ChecksumType::FullObject, |(_, k)| k);
+    if let Some(declared) = req.checksum_type.filter(|t| !t.eq_ignore_ascii_case(upload_type.s3_name())) {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            format!("The upload was created using the {} checksum type; the request declares {declared}.", upload_type.s3_name()),
+        ));
+    }
     check_part_checksums(upload, parts, req.parts)?;
     let used: Vec<&PartRecord> = plan.parts.iter().map(|n| &parts[n]).collect();
     let checksum = object_checksum(upload, &used);
@@ -215,6 +232,11 @@ pub async fn complete_upload(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respo
         parts: &request.parts,
         condition: &condition,
         object_checksums: ChecksumAlgorithm::ALL.into_iter().filter_map(|a| ctx.header(a.header_name()).map(|v| (a, v))).collect(),
+        checksum_type: ctx.header("x-amz-checksum-type").map(str::trim),
+        object_size: ctx
+            .header("x-amz-mp-object-size")
+            .map(|v| v.trim().parse().map_err(|_| S3Error::with_message(S3ErrorCode::InvalidArgument, "Invalid x-amz-mp-object-size")))
+            .transpose()?,
         now: to_ms((ctx.state.clock)()),
     };
     let listed: Vec<(u32, String)> = request.parts.iter().map(|p| (p.part_number, p.etag.clone())).collect();

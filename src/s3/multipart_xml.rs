@@ -196,6 +196,9 @@ pub struct ListMultipartUploadsResult {
     /// Delimiter.
     #[serde(rename = "Delimiter", skip_serializing_if = "Option::is_none")]
     pub delimiter: Option<String>,
+    /// `url` when keys are URL-encoded.
+    #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
+    pub encoding_type: Option<&'static str>,
     /// Page size.
     #[serde(rename = "MaxUploads")]
     pub max_uploads: usize,

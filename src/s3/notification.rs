@@ -18,7 +18,7 @@ use crate::store::NOTIFICATION_RULES;
 /// destination gets an `s3:TestEvent`, as S3 sends.
 pub async fn put_notification(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
-    let raw = body.collect(ctx.state.config.limits.max_xml_size).await?;
+    let raw = super::document::read(ctx, body, false).await?;
     let known: Vec<String> = ctx.state.config.notify.destinations().map_err(S3Error::internal)?.into_iter().map(|(arn, _)| arn).collect();
     let rules = parse(&raw, &known).map_err(|e| match e {
         NotificationError::Malformed(m) => S3Error::with_message(S3ErrorCode::MalformedXML, m),

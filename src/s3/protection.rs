@@ -1,7 +1,8 @@
-//! Requests that ask for protection coffer does not give yet — server-side encryption
-//! (SSE-S3, SSE-KMS, DSSE-KMS, SSE-C) and Object Lock — are refused before any
-//! handler runs, so that no client believes its data is encrypted or locked when it is
-//! not. Pure function of the request headers.
+//! Requests that ask for protection or sharing coffer does not give yet — server-side
+//! encryption (SSE-S3, SSE-KMS, DSSE-KMS, SSE-C), Object Lock, ACLs that grant anyone
+//! but the owner — and appends are refused before any handler runs, so that no client
+//! believes its data is encrypted, locked or shared as asked when it is not. Pure
+//! function of the request headers.
 
 use hyper::header::HeaderMap;
 
@@ -28,7 +29,16 @@ const SSE_C: &[&str] = &[
 /// Headers asking for per-version retention or a legal hold.
 const OBJECT_LOCK: &[&str] = &["x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold"];
 
-/// Refuses a request that asks for encryption or Object Lock. SSE-C over plain HTTP is
+/// Canned ACLs that grant nothing beyond the owner: all S3 accepts on a bucket whose
+/// Object Ownership is "bucket owner enforced", its default since 2023 and coffer's
+/// only mode until ACLs exist.
+const OWNER_ONLY_ACLS: &[&str] = &["private", "bucket-owner-full-control"];
+
+/// Explicit ACL grants.
+const GRANTS: &[&str] =
+    &["x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-read-acp", "x-amz-grant-write-acp", "x-amz-grant-full-control"];
+
+/// Refuses a request that asks for encryption, Object Lock, an ACL or an append. SSE-C over plain HTTP is
 /// 400 InvalidRequest, as S3 answers (the key would have crossed the network in the
 /// clear); everything else is 501 NotImplemented. `tls` says whether the request came
 /// over TLS.
@@ -47,6 +57,19 @@ pub fn refuse_unoffered(headers: &HeaderMap, tls: bool) -> S3Result<()> {
     }
     if let Some(name) = OBJECT_LOCK.iter().find(|n| headers.contains_key(**n)) {
         return Err(not_implemented(name, "Object Lock"));
+    }
+    let acl = headers.get("x-amz-acl").map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_ascii_lowercase());
+    if acl.is_some_and(|a| !OWNER_ONLY_ACLS.contains(&a.as_str())) || GRANTS.iter().any(|g| headers.contains_key(*g)) {
+        return Err(S3Error::with_message(
+            S3ErrorCode::AccessControlListNotSupported,
+            "The bucket does not allow ACLs: coffer buckets are owner-only (Object Ownership: bucket owner enforced).",
+        ));
+    }
+    if headers.get("x-amz-object-ownership").is_some_and(|v| v.as_bytes() != b"BucketOwnerEnforced") {
+        return Err(not_implemented("x-amz-object-ownership", "Object Ownership settings other than BucketOwnerEnforced (ACLs)"));
+    }
+    if headers.contains_key("x-amz-write-offset-bytes") {
+        return Err(not_implemented("x-amz-write-offset-bytes", "appending to objects"));
     }
     // CreateBucket sends `x-amz-bucket-object-lock-enabled: false` for an ordinary bucket.
     let lock_bucket = headers.get("x-amz-bucket-object-lock-enabled").is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"false"));
@@ -90,5 +113,15 @@ mod tests {
         assert_eq!(code(&[("x-amz-object-lock-legal-hold", "ON")], false), Some(S3ErrorCode::NotImplemented));
         assert_eq!(code(&[("x-amz-bucket-object-lock-enabled", "true")], false), Some(S3ErrorCode::NotImplemented));
         assert_eq!(code(&[("x-amz-bucket-object-lock-enabled", "False")], false), None);
+        assert_eq!(code(&[("x-amz-acl", "private")], false), None);
+        assert_eq!(code(&[("x-amz-acl", "bucket-owner-full-control")], false), None);
+        assert_eq!(code(&[("x-amz-acl", "public-read")], false), Some(S3ErrorCode::AccessControlListNotSupported));
+        assert_eq!(
+            code(&[("x-amz-grant-read", "uri=http://acs.amazonaws.com/groups/global/AllUsers")], false),
+            Some(S3ErrorCode::AccessControlListNotSupported)
+        );
+        assert_eq!(code(&[("x-amz-object-ownership", "BucketOwnerEnforced")], false), None);
+        assert_eq!(code(&[("x-amz-object-ownership", "ObjectWriter")], false), Some(S3ErrorCode::NotImplemented));
+        assert_eq!(code(&[("x-amz-write-offset-bytes", "0")], false), Some(S3ErrorCode::NotImplemented));
     }
 }

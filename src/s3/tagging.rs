@@ -51,7 +51,7 @@ fn invalid(message: String) -> S3Error {
 
 /// Parses and validates a `<Tagging>` body.
 async fn read_tags(ctx: &Ctx<'_>, body: RequestBody, max: usize) -> S3Result<Vec<(String, String)>> {
-    let raw = body.collect(ctx.state.config.limits.max_xml_size).await?;
+    let raw = super::document::read(ctx, body, false).await?;
     let doc: Tagging = x::from_xml(&raw, "Tagging")?;
     let tags: Vec<(String, String)> = doc.tag_set.tags.into_iter().map(|t| (t.key, t.value)).collect();
     validate(&tags, max).map_err(invalid)?;

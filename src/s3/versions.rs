@@ -93,6 +93,12 @@ fn start_key(ctx: &Ctx<'_>, bucket: &str, prefix: &str, delimiter: Option<&str>)
     let floor = keys::versions_with_prefix(bucket, prefix);
     let key_marker = ctx.param("key-marker").unwrap_or_default();
     if key_marker.is_empty() {
+        if ctx.param("version-id-marker").is_some_and(|v| !v.is_empty()) {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidArgument,
+                "A version-id marker cannot be specified without a key marker.",
+            ));
+        }
         return Ok(floor);
     }
     let after = match ctx.param("version-id-marker").filter(|v| !v.is_empty()) {
