@@ -72,6 +72,7 @@ py_venv() {
 # The Python tools, each in its own cached virtualenv (see py_venv).
 BOTO3_PKGS="boto3[crt]"
 MINIO_PKGS="minio"
+OPENDAL_PKGS="opendal==0.47.12"
 S3FS_PKGS="s3fs"
 # npm ci of the AWS SDK for JavaScript v3 locked in tests/interop/node.
 node_deps() {
@@ -88,6 +89,7 @@ interop_install_all() {
   command -v aws >/dev/null 2>&1 || python3 -m pip install --quiet awscli || fail "installing awscli"
   py_venv boto3 "$BOTO3_PKGS"
   py_venv minio "$MINIO_PKGS"
+  py_venv opendal "$OPENDAL_PKGS"
   py_venv s3fs "$S3FS_PKGS"
   node_deps
 }
