@@ -173,7 +173,9 @@ async fn random_requests_never_produce_500() {
         *statuses.entry(resp.status).or_default() += 1;
     }
     eprintln!("random_requests: statuses {statuses:?}");
-    // Still serving (random signed requests may have changed `key`: a fresh one).
+    // Still serving (random signed requests may have changed `key`, or deleted `bkt` if
+    // it held only uploads: re-creating a bucket you own is 200 in us-east-1).
+    s3.create_bucket().bucket("bkt").send().await.unwrap();
     s3.put_object().bucket("bkt").key("after").body(b"still here".to_vec().into()).send().await.unwrap();
     let body = s3.get_object().bucket("bkt").key("after").send().await.unwrap().body.collect().await.unwrap().into_bytes();
     assert_eq!(body.as_ref(), b"still here");
