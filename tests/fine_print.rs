@@ -15,9 +15,9 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_s3::operation::complete_multipart_upload::builders::CompleteMultipartUploadFluentBuilder;
 use aws_sdk_s3::primitives::{ByteStream, DateTime};
 use aws_sdk_s3::types::{
-    BucketVersioningStatus, ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart, Delete, GetObjectAttributesParts, ObjectAttributes,
-    ObjectCannedAcl, ObjectIdentifier, ObjectLockLegalHoldStatus, ObjectLockMode, ObjectOwnership, ServerSideEncryption, StorageClass, Tag,
-    Tagging, VersioningConfiguration,
+    BucketCannedAcl, BucketVersioningStatus, ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart, Delete, GetObjectAttributesParts,
+    ObjectAttributes, ObjectCannedAcl, ObjectIdentifier, ObjectLockLegalHoldStatus, ObjectLockMode, ObjectOwnership, ServerSideEncryption,
+    StorageClass, Tag, Tagging, VersioningConfiguration,
 };
 use aws_sdk_s3::Client;
 use base64::Engine as _;
@@ -1001,6 +1001,9 @@ async fn acls_and_appends_are_refused() {
     let r = s3.create_bucket().bucket("writer").object_ownership(ObjectOwnership::ObjectWriter).send().await;
     assert_sdk_error(r, 501, Some("NotImplemented"));
     s3.create_bucket().bucket("enforced").object_ownership(ObjectOwnership::BucketOwnerEnforced).send().await.unwrap();
+    let r = s3.create_bucket().bucket("public").acl(BucketCannedAcl::PublicRead).send().await;
+    assert_sdk_error(r, 400, Some("InvalidBucketAclWithObjectOwnership"));
+    s3.create_bucket().bucket("private").acl(BucketCannedAcl::Private).send().await.unwrap();
     let r = s3.put_object().bucket("bkt").key("mine").write_offset_bytes(1).body(ByteStream::from_static(b"z")).send().await;
     assert_sdk_error(r, 501, Some("NotImplemented"));
     assert_body(&s3, "mine", b"y").await;
@@ -1021,6 +1024,12 @@ async fn configuration_documents_are_digest_checked() {
     resp.assert_error(400, "BadDigest");
     let r = s3.get_bucket_tagging().bucket("bkt").send().await;
     assert_sdk_error(r, 404, Some("NoSuchTagSet"));
+    // S3 requires a digest on PutBucketTagging and PutBucketVersioning.
+    let resp = Request::new("PUT", "/bkt?tagging").body(doc.as_bytes().to_vec()).signed(&host).send(&host).await;
+    resp.assert_error(400, "InvalidRequest");
+    let versioning = "<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>";
+    let resp = Request::new("PUT", "/bkt?versioning").body(versioning.as_bytes().to_vec()).signed(&host).send(&host).await;
+    resp.assert_error(400, "InvalidRequest");
     let resp = xml_request("PUT", "/bkt?tagging", doc, &host).send(&host).await;
     assert_eq!(resp.status, 204, "{}", resp.text());
     srv.server.stop().await;
@@ -1048,6 +1057,13 @@ async fn listing_and_multipart_parameters() {
         .await;
     resp.assert_error(412, "PreconditionFailed");
     assert_eq!(parts_in_progress(&s3, "a b+c", &id).await, 0, "the upload is still there");
+    // With the header, an upload that does not exist is 204 (AWS documents it so).
+    let resp = Request::new("DELETE", "/bkt/nothing?uploadId=0000000000000001aaaaaaaaaaaaaaaabbbbbbbbbbbbbbbb")
+        .header("x-amz-if-match-initiated-time", &stale)
+        .signed(&host)
+        .send(&host)
+        .await;
+    assert_eq!(resp.status, 204, "{}", resp.text());
 
     let part = upload_part(&s3, "a b+c", &id, 1, b"12345".to_vec(), false).await;
     let r = complete_req(&s3, "a b+c", &id, std::slice::from_ref(&part)).mpu_object_size(6).send().await;

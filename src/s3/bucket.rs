@@ -137,7 +137,7 @@ pub fn get_bucket_location(ctx: &Ctx<'_>) -> S3Result<Response> {
 /// PUT /bucket?versioning — Enabled or Suspended. MFA Delete is not supported.
 pub async fn put_bucket_versioning(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
     let name = ctx.existing_bucket()?;
-    let raw = super::document::read(ctx, body, false).await?;
+    let raw = super::document::read(ctx, body, true).await?;
     let config: x::VersioningConfigurationIn = x::from_xml(&raw, "VersioningConfiguration")?;
     if config.mfa_delete.as_deref().is_some_and(|m| m == "Enabled") {
         return Err(S3Error::with_message(S3ErrorCode::NotImplemented, "MFA Delete is not supported by coffer."));

@@ -211,7 +211,9 @@ const DRAIN_LIMIT: u64 = 64 << 20;
 
 async fn dispatch(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Response> {
     // coffer has no TLS listener yet: every request arrived over plain HTTP.
-    if let Err(refused) = protection::refuse_unoffered(ctx.headers(), false).and_then(|()| admit(ctx)) {
+    if let Err(refused) =
+        protection::refuse_unoffered(ctx.headers(), false, ctx.route.endpoint == Endpoint::CreateBucket).and_then(|()| admit(ctx))
+    {
         let mut drained = 0u64;
         while drained < DRAIN_LIMIT {
             match body.next().await {

@@ -20,9 +20,11 @@ pub async fn read(ctx: &Ctx<'_>, body: RequestBody, required: bool) -> S3Result<
     Ok(raw)
 }
 
-/// Checks the Content-MD5 or `x-amz-checksum-*` header of a document; without one,
-/// `required` says whether that is an error (S3 requires one on DeleteObjects).
+/// Checks the Content-MD5 and `x-amz-checksum-*` headers of a document (every one
+/// sent); without any, `required` says whether that is an error (S3 requires one on
+/// DeleteObjects, PutBucketTagging and PutBucketVersioning).
 fn verify_integrity(ctx: &Ctx<'_>, body: &[u8], required: bool) -> S3Result<()> {
+    let mut checked = false;
     if let Some(md5) = ctx.header("content-md5") {
         let want = base64::engine::general_purpose::STANDARD.decode(md5.trim()).map_err(|_| S3Error::new(S3ErrorCode::InvalidDigest))?;
         if want.len() != 16 {
@@ -31,18 +33,19 @@ fn verify_integrity(ctx: &Ctx<'_>, body: &[u8], required: bool) -> S3Result<()> 
         if Md5::digest(body).as_slice() != want.as_slice() {
             return Err(S3Error::new(S3ErrorCode::BadDigest));
         }
-        return Ok(());
+        checked = true;
     }
     for alg in ChecksumAlgorithm::ALL {
         if let Some(value) = ctx.header(alg.header_name()) {
             let want = checksum_from_base64(alg, value.trim()).ok_or_else(|| {
                 S3Error::with_message(S3ErrorCode::InvalidRequest, format!("Value for {} header is invalid.", alg.header_name()))
             })?;
-            return check(alg, body, &want);
+            check(alg, body, &want)?;
+            checked = true;
         }
     }
     // Bodies whose checksum arrives in an aws-chunked trailer are verified against it.
-    if ctx.header("x-amz-trailer").is_some() || !required {
+    if checked || ctx.header("x-amz-trailer").is_some() || !required {
         return Ok(());
     }
     Err(S3Error::with_message(S3ErrorCode::InvalidRequest, "Missing required header for this request: Content-MD5"))

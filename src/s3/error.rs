@@ -54,6 +54,7 @@ codes! {
     InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE, "The disk is full: new data is refused until space is freed.";
     InvalidAccessKeyId => StatusCode::FORBIDDEN, "The AWS access key ID you provided does not exist in our records.";
     InvalidArgument => StatusCode::BAD_REQUEST, "Invalid Argument";
+    InvalidBucketAclWithObjectOwnership => StatusCode::BAD_REQUEST, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting.";
     InvalidBucketName => StatusCode::BAD_REQUEST, "The specified bucket is not valid.";
     InvalidDigest => StatusCode::BAD_REQUEST, "The Content-MD5 you specified is not valid.";
     InvalidLocationConstraint => StatusCode::BAD_REQUEST, "The specified location constraint is not valid.";

@@ -276,7 +276,9 @@ pub async fn abort_upload(ctx: &Ctx<'_>) -> S3Result<Response> {
     let key = ctx.key()?;
     if let Some(when) = ctx.header("x-amz-if-match-initiated-time") {
         let want = super::conditional::DeleteCondition::parse_time(when)?;
-        if in_progress(ctx, bucket, key)?.initiated_ms.div_euclid(1000) != want {
+        // S3: with this header, an upload that does not exist is a 204, not a 404.
+        let Some(upload) = ctx.state.store.upload(bucket, key, upload_id(ctx)?)? else { return Ok(empty(StatusCode::NO_CONTENT)) };
+        if upload.initiated_ms.div_euclid(1000) != want {
             return Err(S3Error::new(S3ErrorCode::PreconditionFailed));
         }
     }

@@ -41,8 +41,9 @@ const GRANTS: &[&str] =
 /// Refuses a request that asks for encryption, Object Lock, an ACL or an append. SSE-C over plain HTTP is
 /// 400 InvalidRequest, as S3 answers (the key would have crossed the network in the
 /// clear); everything else is 501 NotImplemented. `tls` says whether the request came
-/// over TLS.
-pub fn refuse_unoffered(headers: &HeaderMap, tls: bool) -> S3Result<()> {
+/// over TLS; `create_bucket` whether it is a CreateBucket (whose ACL refusal S3 names
+/// InvalidBucketAclWithObjectOwnership).
+pub fn refuse_unoffered(headers: &HeaderMap, tls: bool, create_bucket: bool) -> S3Result<()> {
     if let Some(name) = SSE_C.iter().find(|n| headers.contains_key(**n)) {
         if !tls {
             return Err(S3Error::with_message(
@@ -60,10 +61,17 @@ pub fn refuse_unoffered(headers: &HeaderMap, tls: bool) -> S3Result<()> {
     }
     let acl = headers.get("x-amz-acl").map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_ascii_lowercase());
     if acl.is_some_and(|a| !OWNER_ONLY_ACLS.contains(&a.as_str())) || GRANTS.iter().any(|g| headers.contains_key(*g)) {
-        return Err(S3Error::with_message(
-            S3ErrorCode::AccessControlListNotSupported,
-            "The bucket does not allow ACLs: coffer buckets are owner-only (Object Ownership: bucket owner enforced).",
-        ));
+        return Err(if create_bucket {
+            S3Error::with_message(
+                S3ErrorCode::InvalidBucketAclWithObjectOwnership,
+                "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting (coffer buckets are owner-only).",
+            )
+        } else {
+            S3Error::with_message(
+                S3ErrorCode::AccessControlListNotSupported,
+                "The bucket does not allow ACLs: coffer buckets are owner-only (Object Ownership: bucket owner enforced).",
+            )
+        });
     }
     if headers.get("x-amz-object-ownership").is_some_and(|v| v.as_bytes() != b"BucketOwnerEnforced") {
         return Err(not_implemented("x-amz-object-ownership", "Object Ownership settings other than BucketOwnerEnforced (ACLs)"));
@@ -101,7 +109,7 @@ mod tests {
 
     #[test]
     fn refusals() {
-        let code = |pairs: &[(&'static str, &'static str)], tls| refuse_unoffered(&with(pairs), tls).err().map(|e| e.code);
+        let code = |pairs: &[(&'static str, &'static str)], tls| refuse_unoffered(&with(pairs), tls, false).err().map(|e| e.code);
         assert_eq!(code(&[("content-type", "text/plain"), ("x-amz-meta-a", "1")], false), None);
         for v in ["AES256", "aws:kms", "aws:kms:dsse"] {
             assert_eq!(code(&[("x-amz-server-side-encryption", v)], false), Some(S3ErrorCode::NotImplemented));
@@ -123,5 +131,7 @@ mod tests {
         assert_eq!(code(&[("x-amz-object-ownership", "BucketOwnerEnforced")], false), None);
         assert_eq!(code(&[("x-amz-object-ownership", "ObjectWriter")], false), Some(S3ErrorCode::NotImplemented));
         assert_eq!(code(&[("x-amz-write-offset-bytes", "0")], false), Some(S3ErrorCode::NotImplemented));
+        let on_create = refuse_unoffered(&with(&[("x-amz-acl", "public-read")]), false, true).unwrap_err().code;
+        assert_eq!(on_create, S3ErrorCode::InvalidBucketAclWithObjectOwnership);
     }
 }

@@ -50,8 +50,9 @@ fn invalid(message: String) -> S3Error {
 }
 
 /// Parses and validates a `<Tagging>` body.
-async fn read_tags(ctx: &Ctx<'_>, body: RequestBody, max: usize) -> S3Result<Vec<(String, String)>> {
-    let raw = super::document::read(ctx, body, false).await?;
+/// `digest_required`: S3 requires Content-MD5 (or a checksum) on PutBucketTagging.
+async fn read_tags(ctx: &Ctx<'_>, body: RequestBody, max: usize, digest_required: bool) -> S3Result<Vec<(String, String)>> {
+    let raw = super::document::read(ctx, body, digest_required).await?;
     let doc: Tagging = x::from_xml(&raw, "Tagging")?;
     let tags: Vec<(String, String)> = doc.tag_set.tags.into_iter().map(|t| (t.key, t.value)).collect();
     validate(&tags, max).map_err(invalid)?;
@@ -103,7 +104,7 @@ fn with_version(mut r: Response, id: &str) -> Response {
 pub async fn put_object_tagging(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
     let key = ctx.key()?;
-    let tags = read_tags(ctx, body, MAX_OBJECT_TAGS).await?;
+    let tags = read_tags(ctx, body, MAX_OBJECT_TAGS, false).await?;
     let id = ctx
         .state
         .store
@@ -135,7 +136,7 @@ pub async fn delete_object_tagging(ctx: &Ctx<'_>) -> S3Result<Response> {
 /// PUT /bucket?tagging.
 pub async fn put_bucket_tagging(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
-    let tags = read_tags(ctx, body, MAX_BUCKET_TAGS).await?;
+    let tags = read_tags(ctx, body, MAX_BUCKET_TAGS, true).await?;
     ctx.state.store.set_bucket_config(bucket, BUCKET_TAGS, Some(stored::encode(&tags))).await?;
     Ok(empty(StatusCode::NO_CONTENT))
 }
