@@ -1007,6 +1007,45 @@ async fn acls_and_appends_are_refused() {
     let r = s3.put_object().bucket("bkt").key("mine").write_offset_bytes(1).body(ByteStream::from_static(b"z")).send().await;
     assert_sdk_error(r, 501, Some("NotImplemented"));
     assert_body(&s3, "mine", b"y").await;
+    let r = s3
+        .put_object()
+        .bucket("bkt")
+        .key("redirect")
+        .website_redirect_location("/elsewhere")
+        .body(ByteStream::from_static(b"r"))
+        .send()
+        .await;
+    assert_sdk_error(r, 501, Some("NotImplemented"));
+    assert!(!exists(&s3, "redirect").await);
+    srv.server.stop().await;
+}
+
+/// CopyObject keeps the source's checksums: the same algorithm is fine, another (which
+/// would need the bytes re-read) is refused rather than answered without it.
+#[tokio::test]
+async fn copy_with_another_checksum_algorithm_is_refused() {
+    let (srv, s3, _host) = server().await;
+    s3.put_object()
+        .bucket("bkt")
+        .key("src")
+        .checksum_algorithm(ChecksumAlgorithm::Crc32)
+        .body(ByteStream::from_static(b"data"))
+        .send()
+        .await
+        .unwrap();
+    let same = s3
+        .copy_object()
+        .bucket("bkt")
+        .key("same")
+        .copy_source("bkt/src")
+        .checksum_algorithm(ChecksumAlgorithm::Crc32)
+        .send()
+        .await
+        .unwrap();
+    assert!(same.copy_object_result().and_then(|r| r.checksum_crc32()).is_some(), "{same:?}");
+    let r = s3.copy_object().bucket("bkt").key("other").copy_source("bkt/src").checksum_algorithm(ChecksumAlgorithm::Sha256).send().await;
+    assert_sdk_error(r, 501, Some("NotImplemented"));
+    assert!(!exists(&s3, "other").await);
     srv.server.stop().await;
 }
 

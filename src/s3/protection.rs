@@ -1,6 +1,6 @@
 //! Requests that ask for protection or sharing coffer does not give yet — server-side
 //! encryption (SSE-S3, SSE-KMS, DSSE-KMS, SSE-C), Object Lock, ACLs that grant anyone
-//! but the owner — and appends are refused before any handler runs, so that no client
+//! but the owner — and appends and website redirects are refused before any handler runs, so that no client
 //! believes its data is encrypted, locked or shared as asked when it is not. Pure
 //! function of the request headers.
 
@@ -79,6 +79,11 @@ pub fn refuse_unoffered(headers: &HeaderMap, tls: bool, create_bucket: bool) -> 
     if headers.contains_key("x-amz-write-offset-bytes") {
         return Err(not_implemented("x-amz-write-offset-bytes", "appending to objects"));
     }
+    // Stored and served by S3's website endpoint; coffer has none yet, and dropping it
+    // would leave the client believing the redirect exists.
+    if headers.contains_key("x-amz-website-redirect-location") {
+        return Err(not_implemented("x-amz-website-redirect-location", "website redirects"));
+    }
     // CreateBucket sends `x-amz-bucket-object-lock-enabled: false` for an ordinary bucket.
     let lock_bucket = headers.get("x-amz-bucket-object-lock-enabled").is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"false"));
     if lock_bucket {
@@ -131,6 +136,7 @@ mod tests {
         assert_eq!(code(&[("x-amz-object-ownership", "BucketOwnerEnforced")], false), None);
         assert_eq!(code(&[("x-amz-object-ownership", "ObjectWriter")], false), Some(S3ErrorCode::NotImplemented));
         assert_eq!(code(&[("x-amz-write-offset-bytes", "0")], false), Some(S3ErrorCode::NotImplemented));
+        assert_eq!(code(&[("x-amz-website-redirect-location", "/other")], false), Some(S3ErrorCode::NotImplemented));
         let on_create = refuse_unoffered(&with(&[("x-amz-acl", "public-read")]), false, true).unwrap_err().code;
         assert_eq!(on_create, S3ErrorCode::InvalidBucketAclWithObjectOwnership);
     }
