@@ -1110,3 +1110,18 @@ async fn listing_and_multipart_parameters() {
     complete_req(&s3, "a b+c", &id, &[part]).mpu_object_size(5).send().await.unwrap();
     srv.server.stop().await;
 }
+
+/// Whitespace at the edges of an element's text is part of the value (quick-xml trims
+/// plain text): DeleteObjects naming `a ` deletes `a `, never `a`.
+#[tokio::test]
+async fn xml_values_keep_their_whitespace() {
+    let (srv, s3, host) = server().await;
+    put(&s3, "a", b"keep").await;
+    put(&s3, "a ", b"delete").await;
+    let doc = "<Delete><Object><Key>a </Key></Object><Quiet>true</Quiet></Delete>";
+    let resp = xml_request("POST", "/bkt?delete", doc, &host).send(&host).await;
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert!(exists(&s3, "a").await, "the wrong key was deleted");
+    assert!(!exists(&s3, "a ").await);
+    srv.server.stop().await;
+}

@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 
 /// The `<LifecycleConfiguration>` document.
 #[derive(Debug, Deserialize, Serialize, Default)]
-#[serde(deny_unknown_fields)]
 pub struct LifecycleXml {
     /// Rules.
     #[serde(rename = "Rule", default)]
@@ -18,7 +17,6 @@ pub struct LifecycleXml {
 
 /// One `<Rule>` as sent.
 #[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct RuleXml {
     #[serde(rename = "ID")]
@@ -43,7 +41,6 @@ pub struct RuleXml {
 
 /// `<Filter>` as sent.
 #[derive(Debug, Deserialize, Serialize, Default)]
-#[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct FilterXml {
     #[serde(rename = "Prefix")]
@@ -60,7 +57,6 @@ pub struct FilterXml {
 
 /// `<And>` as sent.
 #[derive(Debug, Deserialize, Serialize, Default)]
-#[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct AndXml {
     #[serde(rename = "Prefix")]
@@ -75,7 +71,6 @@ pub struct AndXml {
 
 /// A `<Tag>`.
 #[derive(Debug, Deserialize, Serialize, Clone)]
-#[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct TagXml {
     #[serde(rename = "Key")]
@@ -86,7 +81,6 @@ pub struct TagXml {
 
 /// `<Expiration>` as sent.
 #[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct ExpirationXml {
     #[serde(rename = "Days")]
@@ -99,7 +93,6 @@ pub struct ExpirationXml {
 
 /// `<NoncurrentVersionExpiration>` as sent.
 #[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct NoncurrentXml {
     #[serde(rename = "NoncurrentDays")]
@@ -110,7 +103,6 @@ pub struct NoncurrentXml {
 
 /// `<AbortIncompleteMultipartUpload>` as sent.
 #[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct AbortXml {
     #[serde(rename = "DaysAfterInitiation")]
@@ -119,7 +111,6 @@ pub struct AbortXml {
 
 /// `<Transition>` / `<NoncurrentVersionTransition>` as sent.
 #[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct TransitionXml {
     #[serde(rename = "Days")]
@@ -252,8 +243,16 @@ pub enum LifecycleError {
 /// Name of the bucket configuration document holding the lifecycle XML.
 pub const DOCUMENT: &str = "lifecycle";
 
-/// Parses and validates a lifecycle document (as stored or submitted).
+/// Parses and validates a stored lifecycle document (stored by this or an earlier
+/// release: elements no rule field holds are skipped, as they were when it was stored).
 pub fn parse(raw: &[u8]) -> Result<Lifecycle, LifecycleError> {
+    let text = std::str::from_utf8(raw).map_err(|_| LifecycleError::Malformed("The XML is not UTF-8".into()))?;
+    let doc: LifecycleXml = super::xmldoc::parse_lenient(text, "LifecycleConfiguration").map_err(LifecycleError::Malformed)?;
+    validate(&doc)
+}
+
+/// Parses and validates a lifecycle document a client submits: strictly, as S3 does.
+pub fn parse_submitted(raw: &[u8]) -> Result<Lifecycle, LifecycleError> {
     let text = std::str::from_utf8(raw).map_err(|_| LifecycleError::Malformed("The XML is not UTF-8".into()))?;
     let doc: LifecycleXml = super::xmldoc::parse_strict(text, "LifecycleConfiguration").map_err(LifecycleError::Malformed)?;
     validate(&doc)

@@ -23,7 +23,6 @@ pub const EVENT_TYPES: &[&str] = &[
 
 /// The document as sent.
 #[derive(Debug, Deserialize, Serialize, Default)]
-#[serde(deny_unknown_fields)]
 pub struct NotificationXml {
     /// Queue destinations.
     #[serde(rename = "QueueConfiguration", default)]
@@ -38,7 +37,6 @@ pub struct NotificationXml {
 
 /// One destination configuration as sent.
 #[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct TargetXml {
     #[serde(rename = "Id")]
@@ -57,7 +55,6 @@ pub struct TargetXml {
 
 /// `<Filter><S3Key><FilterRule>…`.
 #[derive(Debug, Deserialize, Serialize, Default)]
-#[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct FilterXml {
     #[serde(rename = "S3Key")]
@@ -66,7 +63,6 @@ pub struct FilterXml {
 
 /// `<S3Key>`.
 #[derive(Debug, Deserialize, Serialize, Default)]
-#[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct S3KeyXml {
     #[serde(rename = "FilterRule", default)]
@@ -75,7 +71,6 @@ pub struct S3KeyXml {
 
 /// `<FilterRule><Name>prefix</Name><Value>…</Value></FilterRule>`.
 #[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct FilterRuleXml {
     #[serde(rename = "Name")]

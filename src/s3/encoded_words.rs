@@ -68,8 +68,8 @@ fn decode_q(text: &str) -> Option<Vec<u8>> {
         match b[i] {
             b'_' => out.push(b' '),
             b'=' => {
-                let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
+                let hex = b.get(i + 1..i + 3).filter(|h| h.iter().all(u8::is_ascii_hexdigit))?;
+                out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
                 i += 2;
             }
             c => out.push(c),
@@ -79,9 +79,11 @@ fn decode_q(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// The value as a header shows it: as is when ASCII, else one UTF-8 `B` encoded-word.
+/// The value as a header shows it: as is when printable ASCII (tab included), else one
+/// UTF-8 `B` encoded-word (control characters a `Q` word decoded to included, which no
+/// header value may hold raw).
 pub fn encode(value: &str) -> std::borrow::Cow<'_, str> {
-    if value.is_ascii() {
+    if value.chars().all(|c| c == '\t' || (' '..='~').contains(&c)) {
         value.into()
     } else {
         format!("=?UTF-8?B?{}?=", base64::engine::general_purpose::STANDARD.encode(value)).into()
@@ -103,12 +105,14 @@ mod tests {
         assert_eq!(decode("=?UTF-8?X?abc?="), "=?UTF-8?X?abc?=", "unknown encoding kept");
         assert_eq!(decode("=?KOI8-R?B?w6k=?="), "=?KOI8-R?B?w6k=?=", "unknown charset kept");
         assert_eq!(decode("=?UTF-8?B?/w==?="), "=?UTF-8?B?/w==?=", "not UTF-8 once decoded: kept");
+        assert_eq!(decode("=?UTF-8?Q?=+F?="), "=?UTF-8?Q?=+F?=", "a sign is not a hex digit");
     }
 
     #[test]
     fn encodes_non_ascii_and_round_trips() {
         assert_eq!(encode("ascii"), "ascii");
         assert_eq!(encode("éèà"), "=?UTF-8?B?w6nDqMOg?=");
+        assert_eq!(encode(&decode("=?UTF-8?Q?a=0Ab?=")), "=?UTF-8?B?YQpi?=", "a control character is encoded, not dropped");
         for v in ["日本語", "a é b", "ascii"] {
             assert_eq!(decode(&encode(v)), v);
         }

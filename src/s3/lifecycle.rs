@@ -35,7 +35,7 @@ pub async fn put_lifecycle(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respons
     let text = std::str::from_utf8(&raw).map_err(|_| S3Error::new(S3ErrorCode::MalformedXML))?;
     let new_id = || base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("{:032x}", rand::random::<u128>()));
     let raw = crate::model::lifecycle::assign_rule_ids(text, new_id).map_err(to_s3)?.into_bytes();
-    let config = parse(&raw)?;
+    let config = crate::model::lifecycle::parse_submitted(&raw).map_err(to_s3)?;
     if let Some(class) = config.transition_classes().find(|c| !ctx.state.store.has_storage_class(c)) {
         return Err(S3Error::with_message(
             S3ErrorCode::InvalidStorageClass,

@@ -25,7 +25,6 @@ pub struct InitiateMultipartUploadResult {
 
 /// CompleteMultipartUpload request body.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct CompleteMultipartUpload {
     /// Parts, as listed by the client.
     #[serde(rename = "Part", default)]
@@ -34,7 +33,6 @@ pub struct CompleteMultipartUpload {
 
 /// One part of a CompleteMultipartUpload request.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct CompletedPart {
     /// Part number.
     #[serde(rename = "PartNumber")]

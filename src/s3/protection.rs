@@ -53,7 +53,10 @@ pub fn refuse_unoffered(headers: &HeaderMap, tls: bool, create_bucket: bool) -> 
         }
         return Err(not_implemented(name, "server-side encryption with customer-provided keys (SSE-C)"));
     }
-    if let Some(name) = SSE.iter().find(|n| headers.contains_key(**n)) {
+    // `bucket-key-enabled: false` asks for nothing.
+    let asks =
+        |n: &str| headers.get(n).is_some_and(|v| !(n.ends_with("-bucket-key-enabled") && v.as_bytes().eq_ignore_ascii_case(b"false")));
+    if let Some(name) = SSE.iter().find(|n| asks(n)) {
         return Err(not_implemented(name, "server-side encryption"));
     }
     if let Some(name) = OBJECT_LOCK.iter().find(|n| headers.contains_key(**n)) {
@@ -126,6 +129,8 @@ mod tests {
         assert_eq!(code(&[("x-amz-object-lock-legal-hold", "ON")], false), Some(S3ErrorCode::NotImplemented));
         assert_eq!(code(&[("x-amz-bucket-object-lock-enabled", "true")], false), Some(S3ErrorCode::NotImplemented));
         assert_eq!(code(&[("x-amz-bucket-object-lock-enabled", "False")], false), None);
+        assert_eq!(code(&[("x-amz-server-side-encryption-bucket-key-enabled", "false")], false), None);
+        assert_eq!(code(&[("x-amz-server-side-encryption-bucket-key-enabled", "true")], false), Some(S3ErrorCode::NotImplemented));
         assert_eq!(code(&[("x-amz-acl", "private")], false), None);
         assert_eq!(code(&[("x-amz-acl", "bucket-owner-full-control")], false), None);
         assert_eq!(code(&[("x-amz-acl", "public-read")], false), Some(S3ErrorCode::AccessControlListNotSupported));

@@ -21,7 +21,6 @@ const BUCKET_TAGS: &str = "tagging";
 
 /// `<Tagging>` (request and response).
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(super) struct Tagging {
     #[serde(rename = "@xmlns", default, skip_deserializing)]
     xmlns: &'static str,
@@ -30,14 +29,12 @@ pub(super) struct Tagging {
 }
 
 #[derive(Serialize, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
 struct TagSet {
     #[serde(rename = "Tag", default)]
     tags: Vec<Tag>,
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct Tag {
     #[serde(rename = "Key")]
     key: String,

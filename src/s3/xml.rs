@@ -114,7 +114,6 @@ pub struct VersioningConfiguration {
 
 /// PutBucketVersioning request body.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct VersioningConfigurationIn {
     /// Enabled or Suspended.
     #[serde(rename = "Status")]
@@ -126,7 +125,6 @@ pub struct VersioningConfigurationIn {
 
 /// CreateBucket request body.
 #[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
 pub struct CreateBucketConfiguration {
     /// Region requested.
     #[serde(rename = "LocationConstraint")]
@@ -280,7 +278,6 @@ pub struct CopyObjectResult {
 
 /// DeleteObjects request body.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Delete {
     /// Quiet mode: report only errors.
     #[serde(rename = "Quiet", default)]
@@ -292,7 +289,6 @@ pub struct Delete {
 
 /// One object of a DeleteObjects request.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ObjectIdentifier {
     /// Key.
     #[serde(rename = "Key")]

@@ -40,12 +40,39 @@ struct CompletedUpload {
     completed_ms: i64,
 }
 
+/// Schema byte of completed-upload records. Their own, not [`stored::SCHEMA`]: the
+/// record embeds an `ObjectVersion`, so a change to either bumps this byte, and records
+/// of another schema (they live a day) are simply forgotten. 1 was the outcome alone.
+const COMPLETED_SCHEMA: u8 = 2;
+
 impl CompletedUpload {
-    /// Decodes a record; `None` for records written before the listed parts, the time
-    /// and schema-2 versions were kept (they answer retries with NoSuchUpload, and are
-    /// the first to be forgotten).
+    /// The record of a completion: the version slimmed to what a retry's answer shows
+    /// (no manifest, metadata or per-part checksums), so a 10,000-part upload does not
+    /// leave a 10,000-entry record behind.
+    fn new(outcome: &CompleteOutcome, parts: Vec<(u32, String)>, completed_ms: i64) -> Self {
+        let mut version = outcome.version.clone();
+        version.manifest = Vec::new();
+        version.part_checksums = Vec::new();
+        version.user_metadata = Vec::new();
+        version.tags = Vec::new();
+        version.headers = crate::model::ContentHeaders::default();
+        let outcome = CompleteOutcome { bucket: outcome.bucket.clone(), key: outcome.key.clone(), version };
+        Self { outcome, parts, completed_ms }
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut out = vec![COMPLETED_SCHEMA];
+        out.extend(postcard::to_stdvec(self).expect("postcard encodes plain structs"));
+        out
+    }
+
+    /// Decodes a record; `None` for records of another schema (they answer retries with
+    /// NoSuchUpload, and are forgotten by the next sweep).
     fn decode(raw: &[u8]) -> Option<Self> {
-        stored::decode::<CompletedUpload>(raw).ok()
+        match raw.split_first() {
+            Some((&COMPLETED_SCHEMA, rest)) => postcard::from_bytes(rest).ok(),
+            _ => None,
+        }
     }
 }
 
@@ -174,16 +201,22 @@ impl Store {
     ) -> Result<CompleteOutcome, E> {
         let listed = listed_parts(parts_listed);
         let (outcome, freed) = {
-            let _guard = self.locked();
+            let guard = self.locked();
             let record = self.bucket(bucket)?.ok_or(StoreError::NoSuchBucket)?;
             let Some(upload) = self.upload(bucket, key, upload_id)? else {
                 let Some(raw) = self.meta.get(&keys::completed(upload_id)).map_err(StoreError::from)? else {
                     return Err(StoreError::NoSuchUpload.into());
                 };
-                return match CompletedUpload::decode(&raw) {
-                    Some(done) if done.outcome.bucket == bucket && done.outcome.key == key && done.parts == listed => Ok(done.outcome),
-                    _ => Err(StoreError::NoSuchUpload.into()),
-                };
+                match CompletedUpload::decode(&raw) {
+                    Some(done) if done.outcome.bucket == bucket && done.outcome.key == key && done.parts == listed => {
+                        drop(guard);
+                        // The first completion may still be waiting for its flush: the
+                        // retry answers only once that version is durable.
+                        self.durable().await?;
+                        return Ok(done.outcome);
+                    }
+                    _ => return Err(StoreError::NoSuchUpload.into()),
+                }
             };
             let parts = self.all_parts(upload_id)?;
             let current = self.current(bucket, key)?.filter(|v| !v.delete_marker);
@@ -198,10 +231,7 @@ impl Store {
             self.stage_abort(bucket, &upload, &mut batch, &mut refs)?;
             let outcome = CompleteOutcome { bucket: bucket.to_owned(), key: key.to_owned(), version };
             let completed_ms = outcome.version.last_modified_ms;
-            batch.put(
-                keys::completed(upload_id),
-                stored::encode(&CompletedUpload { outcome: outcome.clone(), parts: listed, completed_ms }),
-            );
+            batch.put(keys::completed(upload_id), CompletedUpload::new(&outcome, listed, completed_ms).encode());
             let freed = refs.write(self, &mut batch)?;
             self.apply(&batch)?;
             self.publish(event);

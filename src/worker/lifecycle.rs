@@ -67,7 +67,18 @@ pub async fn run(
 ) {
     loop {
         let started = std::time::Instant::now();
-        match run_once(&store, to_ms(clock()), schedule.day_ms).await {
+        let now = to_ms(clock());
+        // Completed uploads are remembered for retried Completes, then forgotten; on a
+        // blocking thread (it reads every record), and whether or not the pass succeeds.
+        let sweeper = Arc::clone(&store);
+        let before = now.saturating_sub(crate::store::multipart::COMPLETED_RETENTION_MS);
+        match tokio::task::spawn_blocking(move || sweeper.forget_completed_uploads(before)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(forgotten = n, "completed multipart uploads forgotten"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "forgetting completed uploads failed; retrying next interval"),
+            Err(e) => tracing::warn!(error = %e, "forgetting completed uploads panicked"),
+        }
+        match run_once(&store, now, schedule.day_ms).await {
             Ok(stats) if stats != PassStats::default() => {
                 tracing::info!(?stats, ms = started.elapsed().as_millis(), "lifecycle pass");
             }
@@ -108,8 +119,6 @@ pub async fn run_once(store: &Store, now_ms: i64, day_ms: i64) -> StoreResult<Pa
         abort_uploads(store, &bucket, &rules, now_ms, day_ms, &mut stats).await?;
     }
     store.set_worker_progress(PROGRESS, None)?;
-    // Completed uploads are remembered for retried Completes, then forgotten.
-    store.forget_completed_uploads(now_ms.saturating_sub(crate::store::multipart::COMPLETED_RETENTION_MS))?;
     Ok(stats)
 }
 
