@@ -103,11 +103,12 @@ pub enum WriteCondition {
 }
 
 impl WriteCondition {
-    /// Reads If-None-Match / If-Match of a PUT. S3 accepts only `*` for If-None-Match.
-    pub fn from_headers(headers: &HeaderMap) -> Result<Self, &'static str> {
+    /// Reads If-None-Match / If-Match of a write. S3 accepts only `*` for If-None-Match
+    /// (anything else is NotImplemented).
+    pub fn from_headers(headers: &HeaderMap) -> S3Result<Self> {
         match (get(headers, "if-none-match"), get(headers, "if-match")) {
             (Some(v), _) if v.trim() == "*" => Ok(Self::Absent),
-            (Some(_), _) => Err("If-None-Match on writes supports only '*'"),
+            (Some(_), _) => Err(S3Error::with_message(S3ErrorCode::NotImplemented, "If-None-Match on writes supports only '*'")),
             (None, Some(list)) => Ok(Self::Matches(list.to_owned())),
             (None, None) => Ok(Self::None),
         }

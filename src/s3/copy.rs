@@ -127,7 +127,7 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
     } else {
         (src.headers.clone(), src.user_metadata.clone())
     };
-    let condition = WriteCondition::from_headers(ctx.headers()).map_err(|m| S3Error::with_message(S3ErrorCode::NotImplemented, m))?;
+    let condition = WriteCondition::from_headers(ctx.headers())?;
     super::object_put::check_condition_early(ctx, bucket, key, &condition)?;
     let mut version = ObjectVersion {
         version_id: String::new(),

@@ -126,7 +126,7 @@ pub async fn upload_part(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respo
     if declared_length(ctx)?.is_some_and(|n| n != staged.len) {
         return Err(S3Error::new(S3ErrorCode::IncompleteBody));
     }
-    digests.verify(staged.md5, &staged.checksums, &body)?;
+    digests.verify(staged.md5, &staged.checksums, body.trailers.as_ref())?;
     let part = PartRecord {
         part_number: number,
         size: staged.len,

@@ -228,7 +228,7 @@ pub async fn complete_upload(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respo
     let bucket = ctx.existing_bucket()?;
     let key = ctx.key()?;
     let id = upload_id(ctx)?;
-    let condition = WriteCondition::from_headers(ctx.headers()).map_err(|m| S3Error::with_message(S3ErrorCode::NotImplemented, m))?;
+    let condition = WriteCondition::from_headers(ctx.headers())?;
     let raw = body.collect(ctx.state.config.limits.max_xml_size).await?;
     let request: mx::CompleteMultipartUpload = x::from_xml(&raw, "CompleteMultipartUpload")?;
     let req = Request {

@@ -86,15 +86,30 @@ impl DeclaredDigests {
         algs
     }
 
+    /// Whether the client declared any digest (Content-MD5, a checksum or a trailer).
+    pub fn is_empty(&self) -> bool {
+        self.md5.is_none() && self.checksums.is_empty() && self.trailer.is_none()
+    }
+
+    /// The algorithms whose values the client sent (header or trailer), to verify.
+    pub fn declared_algorithms(&self) -> impl Iterator<Item = ChecksumAlgorithm> + '_ {
+        self.checksums.iter().map(|(a, _)| *a).chain(self.trailer)
+    }
+
     /// Checks the body's `md5` and computed `checksums` against every declared digest
-    /// (the trailer's value is read from `body` now that it has ended).
-    pub fn verify(&self, md5: [u8; 16], checksums: &[(ChecksumAlgorithm, Vec<u8>)], body: &RequestBody) -> S3Result<()> {
+    /// (the trailer's value is read from `trailers` now that the body has ended).
+    pub fn verify(
+        &self,
+        md5: [u8; 16],
+        checksums: &[(ChecksumAlgorithm, Vec<u8>)],
+        trailers: Option<&crate::auth::TrailerSlot>,
+    ) -> S3Result<()> {
         if self.md5.is_some_and(|m| m != md5) {
             return Err(S3Error::new(S3ErrorCode::BadDigest));
         }
         let mut expected = self.checksums.clone();
         if let Some(alg) = self.trailer {
-            let trailers = body.trailers.as_ref().map(crate::auth::TrailerSlot::take).unwrap_or_default();
+            let trailers = trailers.map(crate::auth::TrailerSlot::take).unwrap_or_default();
             let value = trailers.iter().find(|(n, _)| n.eq_ignore_ascii_case(alg.header_name())).map(|(_, v)| v.trim().to_owned());
             let raw = value.as_deref().and_then(|v| checksum_from_base64(alg, v)).ok_or_else(|| {
                 S3Error::with_message(S3ErrorCode::InvalidRequest, format!("The {} trailer is missing or malformed.", alg.header_name()))
@@ -187,7 +202,7 @@ pub async fn put_object(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respon
         ));
     }
     let digests = DeclaredDigests::from_request(ctx)?;
-    let condition = WriteCondition::from_headers(ctx.headers()).map_err(|m| S3Error::with_message(S3ErrorCode::NotImplemented, m))?;
+    let condition = WriteCondition::from_headers(ctx.headers())?;
     let content = headers::content_headers(ctx.headers());
     let user_metadata = headers::user_metadata(ctx.headers())?;
     let storage_class = headers::storage_class(ctx.headers(), |c| ctx.state.store.has_storage_class(c))?;
@@ -202,7 +217,7 @@ pub async fn put_object(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respon
     if declared.is_some_and(|n| n != written.len()) {
         return Err(S3Error::new(S3ErrorCode::IncompleteBody));
     }
-    digests.verify(written.md5(), written.checksums(), &body)?;
+    digests.verify(written.md5(), written.checksums(), body.trailers.as_ref())?;
 
     let mut version = ObjectVersion {
         version_id: String::new(),
