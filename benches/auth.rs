@@ -191,5 +191,60 @@ fn body_decoding(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, header_verification, body_decoding);
+/// A policy of ten statements, as a least-privilege user might carry: the last one
+/// allows the request measured, so every statement is evaluated.
+fn ten_statements() -> String {
+    let mut statements: Vec<String> = (0..9)
+        .map(|i| {
+            format!(
+                r#"{{"Effect":"Allow","Action":["s3:PutObject","s3:DeleteObject"],"Resource":"arn:aws:s3:::bucket-{i}/${{aws:username}}/*","Condition":{{"IpAddress":{{"aws:SourceIp":"10.{i}.0.0/16"}}}}}}"#
+            )
+        })
+        .collect();
+    statements.push(
+        r#"{"Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::bench","arn:aws:s3:::bench/*"]}"#
+            .to_owned(),
+    );
+    format!(r#"{{"Version":"2012-10-17","Statement":[{}]}}"#, statements.join(","))
+}
+
+/// The authorization decision per request: a user's compiled 10-statement policy
+/// evaluated for a GET, condition context included.
+fn authorization(c: &mut Criterion) {
+    use coffer::iam::policy::{Context, Policy, PolicyKind, PrincipalInfo};
+    use coffer::iam::{Principal, PrincipalKind};
+    let policy = Policy::parse(&ten_statements(), PolicyKind::Identity).expect("the bench policy parses");
+    let principal = Principal {
+        account: "123456789012".into(),
+        account_name: "bench".into(),
+        kind: PrincipalKind::User { name: "alice".into() },
+        arn: "arn:aws:iam::123456789012:user/alice".into(),
+        user_id: "AIDAEXAMPLE".into(),
+        access_key: AK.into(),
+        admin: false,
+        policies: std::sync::Arc::new(vec![policy]),
+        tags: vec![],
+        session: None,
+        info: std::sync::Arc::new(PrincipalInfo {
+            arn: "arn:aws:iam::123456789012:user/alice".into(),
+            account: "123456789012".into(),
+            ..PrincipalInfo::default()
+        }),
+        needs_object_tags: false,
+    };
+    c.bench_function("authorize_get_10_statements", |b| {
+        b.iter(|| {
+            let mut ctx = Context::new();
+            ctx.insert("aws:SourceIp", "127.0.0.1");
+            ctx.insert("aws:SecureTransport", "false");
+            ctx.insert("aws:CurrentTime", "2026-12-05T00:00:00Z");
+            ctx.insert("aws:EpochTime", "1796428800");
+            ctx.insert("aws:UserAgent", "aws-sdk-rust");
+            principal.fill_context(&mut ctx);
+            black_box(principal.is_allowed("s3:GetObject", "arn:aws:s3:::bench/key-00042", Some("123456789012"), &ctx, None))
+        });
+    });
+}
+
+criterion_group!(benches, header_verification, body_decoding, authorization);
 criterion_main!(benches);

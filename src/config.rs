@@ -34,6 +34,33 @@ pub struct Config {
     pub scrub: ScrubConfig,
     /// Notification destinations.
     pub notify: NotifyConfig,
+    /// The admin listener.
+    pub admin: AdminConfig,
+    /// STS: temporary credentials and web identity (OIDC).
+    pub sts: StsConfig,
+}
+
+/// `[admin]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Address of the admin listener (`coffer admin` calls it); "" turns it off.
+    pub listen: String,
+}
+
+/// `[sts]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StsConfig {
+    /// The OIDC issuer whose ID tokens AssumeRoleWithWebIdentity accepts ("" = none),
+    /// exactly as its tokens' `iss` claim reads.
+    pub oidc_issuer: String,
+    /// Audiences (`aud`) accepted, comma-separated; a role's trust policy can narrow it
+    /// further with the `<issuer host/path>:aud` condition key.
+    pub oidc_audience: String,
+    /// The issuer's signing keys (JWKS): an `http://` URL (fetched at start and when a
+    /// token names an unknown key) or a file path.
+    pub oidc_jwks: String,
 }
 
 /// `[notify]`.
@@ -242,11 +269,19 @@ pub struct AuthConfig {
     pub access_key: String,
     /// Root secret key (never logged; redacted in Debug).
     pub secret_key: String,
+    /// File holding the server key (64 hex digits) that seals stored secrets; "" =
+    /// `master.key` in the data directory, created on first start. `COFFER_MASTER_KEY`
+    /// overrides both.
+    pub master_key_file: String,
 }
 
 impl std::fmt::Debug for AuthConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthConfig").field("access_key", &self.access_key).field("secret_key", &"<redacted>").finish()
+        f.debug_struct("AuthConfig")
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"<redacted>")
+            .field("master_key_file", &self.master_key_file)
+            .finish()
     }
 }
 
@@ -314,6 +349,10 @@ impl Config {
         let defaults: toml::Table = DEFAULT_TOML.parse().map_err(|e| ConfigError(format!("built-in defaults: {e}")))?;
         let mut overrides = Vec::new();
         for (name, value) in env {
+            // The server key itself, read where the key is loaded, not a setting.
+            if name == "COFFER_MASTER_KEY" {
+                continue;
+            }
             let Some(rest) = name.strip_prefix("COFFER_") else { continue };
             let key = env_to_key(&defaults, rest).ok_or_else(|| ConfigError(format!("unknown environment variable {name}")))?;
             overrides.push((key, value.clone()));
@@ -339,6 +378,9 @@ impl Config {
                 "auth.access_key / auth.secret_key: the documented default credentials are only accepted on a loopback address, \
                  and server.listen is {addr}; set your own (COFFER_AUTH_ACCESS_KEY, COFFER_AUTH_SECRET_KEY) to listen there"
             )));
+        }
+        if !self.admin.listen.is_empty() {
+            self.admin.listen.parse::<SocketAddr>().map_err(|e| ConfigError(format!("admin.listen: {e}")))?;
         }
         if self.limits.max_object_size == 0 || self.limits.max_object_size > 5 << 30 {
             return Err(ConfigError("limits.max_object_size: must be between 1 and 5368709120 (5 GiB)".into()));

@@ -14,6 +14,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const USAGE: &str = "usage: coffer [--config PATH] [--<section>.<key> VALUE]...
        coffer scrub --offline [--config PATH] [--<section>.<key> VALUE]...
+       coffer admin account create|list|delete [NAME] [--email ADDR] [--endpoint URL] [--json]
   Settings come from config.toml (or PATH), then COFFER_<SECTION>_<KEY> environment
   variables, then flags, e.g. --server.listen 127.0.0.1:9100 --storage.path /srv/coffer.
   scrub --offline: with coffer stopped, re-hash every blob (damaged ones are moved to
@@ -48,6 +49,9 @@ fn main() -> ExitCode {
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!("{USAGE}");
         return ExitCode::SUCCESS;
+    }
+    if args.first().is_some_and(|a| a == "admin") {
+        return admin(&args[1..]);
     }
     let scrub = args.first().is_some_and(|a| a == "scrub");
     if scrub {
@@ -92,6 +96,39 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             tracing::error!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `coffer admin ...`: a signed request to a running server's admin listener.
+fn admin(args: &[String]) -> ExitCode {
+    let cmd = match coffer::admin::cli::parse(args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("coffer admin: {e}\n{}", coffer::admin::cli::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    let config = parse_args(&cmd.config_args).and_then(|(path, flags)| {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Config::load(path.as_deref(), &env, &flags).map_err(|e| e.to_string())
+    });
+    let config = match config {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("coffer admin: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    match runtime.block_on(coffer::admin::cli::run(&cmd, &config)) {
+        Ok(out) => {
+            println!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("coffer admin: {e}");
             ExitCode::FAILURE
         }
     }
@@ -187,15 +224,20 @@ async fn serve(config: Config) -> Result<(), String> {
     let access_key = config.auth.access_key.clone();
     let data = config.storage.path.clone();
     let state = coffer::server::build_state(config, Arc::new(std::time::SystemTime::now))
+        .await
         .map_err(|e| format!("opening storage at {}: {e}", data.display()))?;
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("binding {addr}: {e}"))?;
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    let admin = coffer::server::bind_admin(&state.config).await;
+    if let Some(a) = admin.as_ref().and_then(|l| l.local_addr().ok()) {
+        tracing::info!("admin listener on http://{a}");
+    }
     tracing::info!(
         "coffer listening on http://{bound} (data in {}); access key {access_key}{}",
         data.display(),
         if access_key == DEFAULT_ACCESS_KEY { " with the default secret from config.toml" } else { "" }
     );
-    coffer::server::run(listener, Arc::new(state), shutdown_signal()).await;
+    coffer::server::run(listener, admin, Arc::new(state), shutdown_signal()).await;
     Ok(())
 }
 

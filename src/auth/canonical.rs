@@ -45,7 +45,12 @@ pub(crate) struct SigningKey(Vec<u8>);
 impl SigningKey {
     /// Derives the key for `secret` on the date of `time`, in `region`, for service `s3`.
     pub(crate) fn derive(secret: &str, time: SystemTime, region: &str) -> Self {
-        let key = aws_sigv4::sign::v4::generate_signing_key(secret, time, region, "s3");
+        Self::derive_for(secret, time, region, "s3")
+    }
+
+    /// Derives the key for `secret` on the date of `time`, in `region`, for `service`.
+    pub(crate) fn derive_for(secret: &str, time: SystemTime, region: &str, service: &str) -> Self {
+        let key = aws_sigv4::sign::v4::generate_signing_key(secret, time, region, service);
         Self(key.as_ref().to_vec())
     }
 

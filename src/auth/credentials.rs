@@ -4,8 +4,29 @@
 //! `PartialEq`, so a secret can neither leak into a log line nor be compared
 //! with a timing-dependent `==`.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use super::AuthError;
+
+/// Who a key belongs to, as the key source resolved it: opaque here (this module knows
+/// nothing of accounts or policies), carried through [`super::Authenticated`] to the
+/// layer that authorizes, which downcasts it to its own principal type.
+pub type Identity = Arc<dyn Any + Send + Sync>;
+
+/// Resolves an access key id (and, for temporary credentials, the session token sent
+/// with it) to its secret. Implemented by [`Keyring`] (static keys) and by the identity
+/// store (accounts, IAM users, STS sessions).
+pub trait KeySource: Send + Sync {
+    /// The credentials of `access_key`. `session_token` is the `x-amz-security-token`
+    /// sent with the request; `now` is the request's arrival time (temporary credentials
+    /// expire). Errors: [`AuthError::InvalidAccessKeyId`] for an unknown or inactive key,
+    /// [`AuthError::InvalidToken`] / [`AuthError::ExpiredToken`] for a bad session token.
+    fn lookup(&self, access_key: &str, session_token: Option<&str>, now: SystemTime) -> Result<Credentials, AuthError>;
+}
 
 /// A secret access key: redacted `Debug`, no `PartialEq`.
 #[derive(Clone)]
@@ -29,19 +50,34 @@ impl fmt::Debug for SecretKey {
     }
 }
 
-/// One access key id and its secret.
-#[derive(Clone, Debug)]
+/// One access key id, its secret, and whom it identifies.
+#[derive(Clone)]
 pub struct Credentials {
     /// The public access key id (`AKIA...`), as sent by clients.
     pub access_key: String,
     /// The secret used to sign requests.
     pub secret_key: SecretKey,
+    /// The principal the key belongs to (`None` for bare keyring keys).
+    pub identity: Option<Identity>,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials").field("access_key", &self.access_key).field("secret_key", &self.secret_key).finish_non_exhaustive()
+    }
 }
 
 impl Credentials {
     /// Builds credentials from an access key id and its secret.
     pub fn new(access_key: impl Into<String>, secret_key: impl Into<String>) -> Self {
-        Self { access_key: access_key.into(), secret_key: SecretKey::new(secret_key.into()) }
+        Self { access_key: access_key.into(), secret_key: SecretKey::new(secret_key.into()), identity: None }
+    }
+
+    /// The same credentials, identifying `identity`.
+    #[must_use]
+    pub fn with_identity(mut self, identity: Identity) -> Self {
+        self.identity = Some(identity);
+        self
     }
 }
 
@@ -72,6 +108,16 @@ impl Keyring {
     /// Whether the keyring holds no keys (every request is then anonymous or rejected).
     pub fn is_empty(&self) -> bool {
         self.by_access_key.is_empty()
+    }
+}
+
+impl KeySource for Keyring {
+    fn lookup(&self, access_key: &str, session_token: Option<&str>, _now: SystemTime) -> Result<Credentials, AuthError> {
+        if session_token.is_some() {
+            // A keyring holds long-term keys only: no session token belongs to them.
+            return Err(AuthError::InvalidToken);
+        }
+        self.get(access_key).cloned().ok_or(AuthError::InvalidAccessKeyId)
     }
 }
 

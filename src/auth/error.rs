@@ -21,6 +21,13 @@ pub enum AuthError {
     /// `InvalidAccessKeyId`, 403: the access key id is not in the keyring.
     #[error("The AWS access key Id you provided does not exist in our records.")]
     InvalidAccessKeyId,
+    /// `InvalidToken`, 400: the session token (`x-amz-security-token`) is malformed, was
+    /// not issued by this server, or does not belong to the access key.
+    #[error("The provided token is malformed or otherwise invalid.")]
+    InvalidToken,
+    /// `ExpiredToken`, 400: the temporary credentials have expired.
+    #[error("The provided token has expired.")]
+    ExpiredToken,
     /// `SignatureDoesNotMatch`, 403: request, chunk or trailer signature is wrong.
     #[error(
         "The request signature we calculated does not match the signature you provided. \
@@ -78,6 +85,8 @@ impl AuthError {
         match self {
             Self::AccessDenied(_) | Self::HeadersNotSigned(_) => "AccessDenied",
             Self::InvalidAccessKeyId => "InvalidAccessKeyId",
+            Self::InvalidToken => "InvalidToken",
+            Self::ExpiredToken => "ExpiredToken",
             Self::SignatureDoesNotMatch => "SignatureDoesNotMatch",
             Self::RequestTimeTooSkewed => "RequestTimeTooSkewed",
             Self::AuthorizationHeaderMalformed(_) => "AuthorizationHeaderMalformed",
@@ -101,6 +110,8 @@ impl AuthError {
             | Self::SignatureDoesNotMatch
             | Self::RequestTimeTooSkewed => 403,
             Self::AuthorizationHeaderMalformed(_)
+            | Self::InvalidToken
+            | Self::ExpiredToken
             | Self::AuthorizationQueryParametersError(_)
             | Self::MissingSecurityHeader(_)
             | Self::InvalidArgument(_)

@@ -38,9 +38,9 @@ use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 use http::request::Parts;
 
-pub use credentials::{Credentials, Keyring, SecretKey};
+pub use credentials::{Credentials, Identity, KeySource, Keyring, SecretKey};
 pub use error::AuthError;
-pub use sigv4::ChunkSigner;
+pub use sigv4::{authenticate_query_api, ChunkSigner};
 
 use body::{ProcessedBody, Processor};
 use canonical::query_params;
@@ -57,6 +57,10 @@ pub struct Authenticated {
     pub payload: PayloadMode,
     /// Which mechanism authenticated the request.
     pub method: AuthMethod,
+    /// Whom the key belongs to, as the [`KeySource`] resolved it (`None` when anonymous).
+    pub identity: Option<Identity>,
+    /// The service the request was signed for (`s3`; `iam` or `sts` for the query APIs).
+    pub service: String,
 }
 
 /// The authentication mechanism a request used.
@@ -140,8 +144,8 @@ const V2_QUERY_MARKERS: &[&str] = &["AWSAccessKeyId", "Signature"];
 /// `AuthorizationHeaderMalformed` (or `AuthorizationQueryParametersError`),
 /// as in S3. Without an `Authorization` header or presign parameters the
 /// request is anonymous.
-pub fn authenticate(head: &Parts, keyring: &Keyring, region: &str, now: SystemTime) -> Result<Authenticated, AuthError> {
-    authenticate_with(head, keyring, region, now, None)
+pub fn authenticate(head: &Parts, keys: &dyn KeySource, region: &str, now: SystemTime) -> Result<Authenticated, AuthError> {
+    authenticate_with(head, keys, region, now, None)
 }
 
 /// Headers a handler reads as one value. Sent twice, the signature (which joins
@@ -162,7 +166,7 @@ fn single_valued(name: &str) -> bool {
 /// signs the Host header itself).
 pub fn authenticate_with(
     head: &Parts,
-    keyring: &Keyring,
+    keys: &dyn KeySource,
     region: &str,
     now: SystemTime,
     virtual_bucket: Option<&str>,
@@ -176,6 +180,7 @@ pub fn authenticate_with(
     let has = |markers: &[&str]| params.iter().any(|(k, _)| markers.contains(&k.as_str()));
     let v4_query = has(V4_QUERY_MARKERS);
     let v2_query = !v4_query && has(V2_QUERY_MARKERS);
+    let token = session_token(head, &params);
     if head.headers.get_all(http::header::AUTHORIZATION).iter().nth(1).is_some() {
         // Which one would we verify, and which one would a proxy log? Neither.
         return Err(AuthError::InvalidArgument("Only one Authorization header may be sent".into()));
@@ -189,17 +194,34 @@ pub fn authenticate_with(
         Some(value) => {
             let value = value.to_str().map_err(|_| AuthError::AuthorizationHeaderMalformed("the header is not valid ASCII".into()))?;
             if value.starts_with("AWS4-HMAC-SHA256 ") {
-                sigv4::authenticate_header(head, value, keyring, region, now)
+                sigv4::authenticate_header(head, value, keys, region, now, token)
             } else if value.starts_with("AWS ") {
-                sigv2::authenticate_header(head, value, keyring, now, virtual_bucket)
+                sigv2::authenticate_header(head, value, keys, now, virtual_bucket, token)
             } else {
                 Err(AuthError::InvalidArgument("Unsupported Authorization Type".into()))
             }
         }
-        None if v4_query => presigned::authenticate(head, &params, keyring, region, now),
-        None if v2_query => sigv2::authenticate_query(head, &params, keyring, now, virtual_bucket),
-        None => Ok(Authenticated { access_key: None, payload: keyless_payload(head)?, method: AuthMethod::Anonymous }),
+        None if v4_query => presigned::authenticate(head, &params, keys, region, now, token),
+        None if v2_query => sigv2::authenticate_query(head, &params, keys, now, virtual_bucket, token),
+        None => Ok(Authenticated {
+            access_key: None,
+            payload: keyless_payload(head)?,
+            method: AuthMethod::Anonymous,
+            identity: None,
+            service: "s3".to_owned(),
+        }),
     }
+}
+
+/// The session token of temporary credentials: the `x-amz-security-token` header, or
+/// for presigned URLs the `X-Amz-Security-Token` query parameter (SigV2 URLs send it in
+/// lower case). Sent both ways, the header wins; either way it must be signed like
+/// every `x-amz-*` value (the header is an `x-amz-*` header; the query is signed whole).
+fn session_token<'a>(head: &'a Parts, params: &'a [(String, String)]) -> Option<&'a str> {
+    head.headers
+        .get("x-amz-security-token")
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| params.iter().find(|(k, _)| k == "X-Amz-Security-Token" || k == "x-amz-security-token").map(|(_, v)| v.as_str()))
 }
 
 /// The payload mode of a request without a SigV4 signature (anonymous or

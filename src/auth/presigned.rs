@@ -14,7 +14,7 @@ use super::canonical::{query_param, SigningKey, ALGORITHM};
 use super::sigv4::{
     check_signed_headers, parse_amz_date, verify_signature, ChunkSigner, CredentialScope, PayloadKind, V4Check, MAX_SKEW, UNSIGNED_PAYLOAD,
 };
-use super::{AuthError, AuthMethod, Authenticated, Keyring};
+use super::{AuthError, AuthMethod, Authenticated, KeySource};
 
 /// Longest validity S3 accepts for a presigned URL: seven days.
 pub(crate) const MAX_EXPIRES_SECS: u64 = 604_800;
@@ -84,9 +84,10 @@ fn check_validity(date: SystemTime, expires: &str, now: SystemTime) -> Result<()
 pub(crate) fn authenticate(
     head: &Parts,
     params: &[(String, String)],
-    keyring: &Keyring,
+    keys: &dyn KeySource,
     region: &str,
     now: SystemTime,
+    token: Option<&str>,
 ) -> Result<Authenticated, AuthError> {
     let p = presigned_params(params)?;
     let scope = CredentialScope::parse(p.credential, region, credential_error)?;
@@ -102,7 +103,7 @@ pub(crate) fn authenticate(
         None => UNSIGNED_PAYLOAD,
     };
     let kind = PayloadKind::parse(payload_hash)?;
-    let creds = keyring.get(scope.access_key).ok_or(AuthError::InvalidAccessKeyId)?;
+    let creds = keys.lookup(scope.access_key, token, now)?;
     let key = SigningKey::derive(creds.secret_key.expose(), time, region);
     let check = V4Check {
         head,
@@ -114,7 +115,13 @@ pub(crate) fn authenticate(
     };
     let seed = verify_signature(&check, &key, p.signature)?;
     let signer = ChunkSigner::new(key, p.amz_date.to_owned(), scope.scope.to_owned(), seed);
-    Ok(Authenticated { access_key: Some(creds.access_key.clone()), payload: kind.with_signer(signer), method: AuthMethod::PresignedV4 })
+    Ok(Authenticated {
+        access_key: Some(creds.access_key),
+        payload: kind.with_signer(signer),
+        method: AuthMethod::PresignedV4,
+        identity: creds.identity,
+        service: "s3".to_owned(),
+    })
 }
 
 #[cfg(test)]

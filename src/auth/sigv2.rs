@@ -19,7 +19,7 @@ use subtle::ConstantTimeEq;
 use super::canonical::{decode_component, query_param, raw_query_pairs};
 use super::presigned::MAX_EXPIRES_SECS;
 use super::sigv4::{check_skew, parse_amz_date, MAX_SKEW};
-use super::{keyless_payload, AuthError, AuthMethod, Authenticated, Keyring};
+use super::{keyless_payload, AuthError, AuthMethod, Authenticated, Credentials, KeySource};
 
 /// Query parameters that belong to the SigV2 canonicalized resource: S3's list, plus
 /// coffer's own `coffer-stats` (else a SigV2-signed ListBuckets would also open it).
@@ -97,19 +97,29 @@ fn is_bucket_path(head: &Parts, virtual_bucket: Option<&str>) -> bool {
     virtual_bucket.is_none() && path.len() > 1 && !path[1..].contains('/')
 }
 
-/// `x-amz-*` headers, lower case, sorted, values trimmed and joined by `,`.
-fn canonical_amz_headers(head: &Parts) -> Vec<u8> {
-    let mut names: Vec<&str> = head.headers.keys().map(http::HeaderName::as_str).filter(|n| n.starts_with("x-amz-")).collect();
-    names.sort_unstable();
+/// `x-amz-*` headers, lower case, sorted, values trimmed and joined by `,`; `query`
+/// adds the `x-amz-*` parameters of a presigned URL, which clients sign as headers and
+/// then move into the query (botocore does so with `x-amz-security-token`).
+fn canonical_amz_headers(head: &Parts, query: &[(String, String)]) -> Vec<u8> {
+    let mut entries: std::collections::BTreeMap<String, Vec<&[u8]>> = std::collections::BTreeMap::new();
+    for name in head.headers.keys().map(http::HeaderName::as_str).filter(|n| n.starts_with("x-amz-")) {
+        entries.entry(name.to_owned()).or_default().extend(head.headers.get_all(name).iter().map(|v| v.as_bytes().trim_ascii()));
+    }
+    for (name, value) in query {
+        let lower = name.to_ascii_lowercase();
+        if lower.starts_with("x-amz-") {
+            entries.entry(lower).or_default().push(value.as_bytes().trim_ascii());
+        }
+    }
     let mut out = Vec::new();
-    for name in names {
+    for (name, values) in entries {
         out.extend_from_slice(name.as_bytes());
         out.push(b':');
-        for (i, value) in head.headers.get_all(name).iter().enumerate() {
+        for (i, value) in values.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            out.extend_from_slice(value.as_bytes().trim_ascii());
+            out.extend_from_slice(value);
         }
         out.push(b'\n');
     }
@@ -124,13 +134,19 @@ fn string_to_sign(head: &Parts, date_line: &[u8], virtual_bucket: Option<&str>) 
 
 /// [`string_to_sign`], with a `/` added to the path when `slash`.
 fn string_to_sign_as(head: &Parts, date_line: &[u8], virtual_bucket: Option<&str>, slash: bool) -> Vec<u8> {
+    string_to_sign_with(head, date_line, virtual_bucket, slash, &[])
+}
+
+/// [`string_to_sign_as`], with the `x-amz-*` query parameters of a presigned URL among
+/// the amz headers.
+fn string_to_sign_with(head: &Parts, date_line: &[u8], virtual_bucket: Option<&str>, slash: bool, query: &[(String, String)]) -> Vec<u8> {
     let header = |name: &str| head.headers.get(name).map_or(&b""[..], |v| v.as_bytes());
     let mut out = Vec::with_capacity(256);
     for line in [head.method.as_str().as_bytes(), header("content-md5"), header("content-type"), date_line] {
         out.extend_from_slice(line);
         out.push(b'\n');
     }
-    out.extend_from_slice(&canonical_amz_headers(head));
+    out.extend_from_slice(&canonical_amz_headers(head, query));
     out.extend_from_slice(&canonical_resource(head, virtual_bucket, slash));
     out
 }
@@ -142,12 +158,16 @@ fn sign(secret: &str, data: &[u8]) -> Result<String, AuthError> {
     Ok(base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()))
 }
 
+/// Where a SigV2 request's key is looked up: the key source, the session token sent
+/// with the request, and the time.
+pub(crate) type Found<'a> = (&'a dyn KeySource, Option<&'a str>, SystemTime);
+
 /// Verifies `provided` for `access_key` over `sts`, in constant time.
-fn verify(keyring: &Keyring, access_key: &str, sts: &[u8], provided: &str) -> Result<String, AuthError> {
-    let creds = keyring.get(access_key).ok_or(AuthError::InvalidAccessKeyId)?;
+fn verify(keys: &Found<'_>, access_key: &str, sts: &[u8], provided: &str) -> Result<Credentials, AuthError> {
+    let creds = keys.0.lookup(access_key, keys.1, keys.2)?;
     let computed = sign(creds.secret_key.expose(), sts)?;
     if bool::from(computed.as_bytes().ct_eq(provided.as_bytes())) {
-        Ok(creds.access_key.clone())
+        Ok(creds)
     } else {
         tracing::debug!(access_key, "sigv2 signature mismatch");
         Err(AuthError::SignatureDoesNotMatch)
@@ -158,10 +178,12 @@ fn verify(keyring: &Keyring, access_key: &str, sts: &[u8], provided: &str) -> Re
 pub(crate) fn authenticate_header(
     head: &Parts,
     value: &str,
-    keyring: &Keyring,
+    keys: &dyn KeySource,
     now: SystemTime,
     virtual_bucket: Option<&str>,
+    token: Option<&str>,
 ) -> Result<Authenticated, AuthError> {
+    let keyring: Found<'_> = (keys, token, now);
     let (access_key, signature) = value
         .strip_prefix("AWS ")
         .and_then(|rest| rest.trim().rsplit_once(':'))
@@ -178,24 +200,25 @@ pub(crate) fn authenticate_header(
     let time = time.ok_or_else(|| AuthError::AccessDenied("AWS authentication requires a valid Date or x-amz-date header".into()))?;
     check_skew(time, now)?;
     let sts = string_to_sign(head, date_line, virtual_bucket);
-    let access_key = match verify(keyring, access_key, &sts, signature) {
+    let creds = match verify(&keyring, access_key, &sts, signature) {
         // botocore signs a path-style bucket request sent as `/bucket` with the resource
         // `/bucket/`; S3 accepts both forms for bucket-level requests, so does coffer.
         Err(AuthError::SignatureDoesNotMatch) if is_bucket_path(head, virtual_bucket) => {
-            verify(keyring, access_key, &string_to_sign_as(head, date_line, virtual_bucket, true), signature)?
+            verify(&keyring, access_key, &string_to_sign_as(head, date_line, virtual_bucket, true), signature)?
         }
         other => other?,
     };
-    Ok(Authenticated { access_key: Some(access_key), payload: keyless_payload(head)?, method: AuthMethod::HeaderV2 })
+    Ok(authenticated(creds, keyless_payload(head)?, AuthMethod::HeaderV2))
 }
 
 /// Authenticates a SigV2 presigned URL (`AWSAccessKeyId`, `Expires`, `Signature`).
 pub(crate) fn authenticate_query(
     head: &Parts,
     params: &[(String, String)],
-    keyring: &Keyring,
+    keys: &dyn KeySource,
     now: SystemTime,
     virtual_bucket: Option<&str>,
+    token: Option<&str>,
 ) -> Result<Authenticated, AuthError> {
     let missing =
         || AuthError::AccessDenied("Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters".into());
@@ -214,9 +237,14 @@ pub(crate) fn authenticate_query(
     if deadline.is_none_or(|d| d > longest) {
         return Err(AuthError::AccessDenied("Expires must be less than a week (604800 seconds) in the future".to_owned()));
     }
-    let sts = string_to_sign(head, expires.as_bytes(), virtual_bucket);
-    let access_key = verify(keyring, access_key, &sts, signature)?;
-    Ok(Authenticated { access_key: Some(access_key), payload: keyless_payload(head)?, method: AuthMethod::PresignedV2 })
+    let sts = string_to_sign_with(head, expires.as_bytes(), virtual_bucket, false, params);
+    let creds = verify(&(keys, token, now), access_key, &sts, signature)?;
+    Ok(authenticated(creds, keyless_payload(head)?, AuthMethod::PresignedV2))
+}
+
+/// The result of a verified SigV2 signature.
+fn authenticated(creds: Credentials, payload: super::PayloadMode, method: AuthMethod) -> Authenticated {
+    Authenticated { access_key: Some(creds.access_key), payload, method, identity: creds.identity, service: "s3".to_owned() }
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use super::canonical::{
     canonical_headers, canonical_query, canonical_request, signatures_match, string_to_sign, uri_candidates, CanonicalParts, SigningKey,
     ALGORITHM, EMPTY_SHA256,
 };
-use super::{AuthError, AuthMethod, Authenticated, Keyring, PayloadMode};
+use super::{AuthError, AuthMethod, Authenticated, Credentials, KeySource, PayloadMode};
 
 /// The ISO 8601 basic format of `x-amz-date`: `20130524T000000Z`.
 const AMZ_DATE: &[BorrowedFormatItem<'static>] = format_description!("[year][month][day]T[hour][minute][second]Z");
@@ -182,12 +182,27 @@ pub(crate) struct CredentialScope<'a> {
     pub(crate) date: &'a str,
     /// Everything after the access key, the `scope` of the string to sign.
     pub(crate) scope: &'a str,
+    /// The signing service (`s3`, `iam`, `sts`).
+    pub(crate) service: &'a str,
+    /// The signing region.
+    pub(crate) region: &'a str,
 }
 
 impl<'a> CredentialScope<'a> {
     /// Parses and checks the credential against our region. `err` builds the
     /// location-specific error (header vs. query parameters).
     pub(crate) fn parse(credential: &'a str, region: &str, err: fn(String) -> AuthError) -> Result<Self, AuthError> {
+        Self::parse_for(credential, &[region], &["s3"], err)
+    }
+
+    /// [`Self::parse`] for a request that may be signed for any of `regions` and
+    /// `services` (the IAM and STS query APIs).
+    pub(crate) fn parse_for(
+        credential: &'a str,
+        regions: &[&str],
+        services: &[&str],
+        err: fn(String) -> AuthError,
+    ) -> Result<Self, AuthError> {
         // Split from the right: only the access key could ever contain '/'.
         let mut parts = credential.rsplitn(5, '/');
         let (Some(terminator), Some(service), Some(cred_region), Some(date), Some(access_key)) =
@@ -198,17 +213,19 @@ impl<'a> CredentialScope<'a> {
         if access_key.is_empty() || date.len() != 8 || !date.bytes().all(|b| b.is_ascii_digit()) {
             return Err(err("the Credential is mal-formed.".to_owned()));
         }
-        if cred_region != region {
+        if !regions.contains(&cred_region) {
+            let region = regions.first().copied().unwrap_or_default();
             return Err(err(format!("the region '{cred_region}' is wrong; expecting '{region}'")));
         }
-        if service != "s3" {
-            return Err(err(format!("incorrect service '{service}'. This endpoint belongs to 's3'.")));
+        if !services.contains(&service) {
+            let expected = services.join("' or '");
+            return Err(err(format!("incorrect service '{service}'. This endpoint belongs to '{expected}'.")));
         }
         if terminator != "aws4_request" {
             return Err(err(format!("incorrect terminal '{terminator}'. This endpoint uses 'aws4_request'.")));
         }
         let scope = &credential[access_key.len() + 1..];
-        Ok(Self { access_key, date, scope })
+        Ok(Self { access_key, date, scope, service, region: cred_region })
     }
 }
 
@@ -322,22 +339,18 @@ fn parse_authorization(value: &str) -> Result<AuthorizationV4<'_>, AuthError> {
     }
 }
 
-/// Authenticates a request signed with SigV4 in the `Authorization` header.
+/// Authenticates an S3 request signed with SigV4 in the `Authorization` header.
+/// `token` is the session token sent with it, if any.
 pub(crate) fn authenticate_header(
     head: &Parts,
     value: &str,
-    keyring: &Keyring,
+    keys: &dyn KeySource,
     region: &str,
     now: SystemTime,
+    token: Option<&str>,
 ) -> Result<Authenticated, AuthError> {
     let auth = parse_authorization(value)?;
     let scope = CredentialScope::parse(auth.credential, region, AuthError::AuthorizationHeaderMalformed)?;
-    check_signed_headers(head, auth.signed_headers, AuthError::AuthorizationHeaderMalformed)?;
-    let (amz_date, time) = request_time(head)?;
-    if !amz_date.starts_with(scope.date) {
-        return Err(AuthError::AuthorizationHeaderMalformed("Invalid credential date. Date is not the same as X-Amz-Date.".to_owned()));
-    }
-    check_skew(time, now)?;
     let payload_hash = head
         .headers
         .get("x-amz-content-sha256")
@@ -345,13 +358,77 @@ pub(crate) fn authenticate_header(
         .to_str()
         .map_err(|_| AuthError::InvalidArgument("x-amz-content-sha256 is not valid".into()))?;
     let kind = PayloadKind::parse(payload_hash)?;
-    let creds = keyring.get(scope.access_key).ok_or(AuthError::InvalidAccessKeyId)?;
-    let key = SigningKey::derive(creds.secret_key.expose(), time, region);
+    let (creds, key, amz_date, seed) = verify_header(head, &auth, &scope, payload_hash, keys, now, token)?;
+    let signer = ChunkSigner::new(key, amz_date, scope.scope.to_owned(), seed);
+    Ok(Authenticated {
+        access_key: Some(creds.access_key),
+        payload: kind.with_signer(signer),
+        method: AuthMethod::HeaderV4,
+        identity: creds.identity,
+        service: scope.service.to_owned(),
+    })
+}
+
+/// Authenticates a query-API request (IAM, STS: a form body the caller has already read,
+/// whose SHA-256 is `body_sha256`, hex) signed with SigV4 in the `Authorization` header
+/// for one of `services` in one of `regions`. These SDKs send no
+/// `x-amz-content-sha256`; if one is sent it must match the body.
+pub fn authenticate_query_api(
+    head: &Parts,
+    keys: &dyn KeySource,
+    regions: &[&str],
+    services: &[&str],
+    now: SystemTime,
+    body_sha256: &str,
+) -> Result<Authenticated, AuthError> {
+    let value = head
+        .headers
+        .get(http::header::AUTHORIZATION)
+        .ok_or_else(|| AuthError::MissingSecurityHeader("Authorization".into()))?
+        .to_str()
+        .map_err(|_| AuthError::AuthorizationHeaderMalformed("the header is not valid ASCII".into()))?;
+    let auth = parse_authorization(value)?;
+    let scope = CredentialScope::parse_for(auth.credential, regions, services, AuthError::AuthorizationHeaderMalformed)?;
+    if let Some(sent) = head.headers.get("x-amz-content-sha256") {
+        if sent.as_bytes() != body_sha256.as_bytes() {
+            return Err(AuthError::XAmzContentSHA256Mismatch);
+        }
+    }
+    let token = head.headers.get("x-amz-security-token").and_then(|v| v.to_str().ok());
+    let (creds, _, _, _) = verify_header(head, &auth, &scope, body_sha256, keys, now, token)?;
+    Ok(Authenticated {
+        access_key: Some(creds.access_key),
+        payload: PayloadMode::Unsigned,
+        method: AuthMethod::HeaderV4,
+        identity: creds.identity,
+        service: scope.service.to_owned(),
+    })
+}
+
+/// The checks shared by S3 and query-API header signatures: signed headers, request
+/// time and skew, the key's credentials, the signature. Returns the credentials, the
+/// signing key, the request time (`x-amz-date` form) and the seed signature.
+fn verify_header(
+    head: &Parts,
+    auth: &AuthorizationV4<'_>,
+    scope: &CredentialScope<'_>,
+    payload_hash: &str,
+    keys: &dyn KeySource,
+    now: SystemTime,
+    token: Option<&str>,
+) -> Result<(Credentials, SigningKey, String, String), AuthError> {
+    check_signed_headers(head, auth.signed_headers, AuthError::AuthorizationHeaderMalformed)?;
+    let (amz_date, time) = request_time(head)?;
+    if !amz_date.starts_with(scope.date) {
+        return Err(AuthError::AuthorizationHeaderMalformed("Invalid credential date. Date is not the same as X-Amz-Date.".to_owned()));
+    }
+    check_skew(time, now)?;
+    let creds = keys.lookup(scope.access_key, token, now)?;
+    let key = SigningKey::derive_for(creds.secret_key.expose(), time, scope.region, scope.service);
     let check =
         V4Check { head, signed_headers: auth.signed_headers, payload_hash, exclude_query: None, amz_date: &amz_date, scope: scope.scope };
     let seed = verify_signature(&check, &key, auth.signature)?;
-    let signer = ChunkSigner::new(key, amz_date, scope.scope.to_owned(), seed);
-    Ok(Authenticated { access_key: Some(creds.access_key.clone()), payload: kind.with_signer(signer), method: AuthMethod::HeaderV4 })
+    Ok((creds, key, amz_date, seed))
 }
 
 #[cfg(test)]

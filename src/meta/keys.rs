@@ -18,6 +18,7 @@
 //! | `U` | bucket, 0x00, escaped key, 0x00 0x01, upload id | `UploadRecord` |
 //! | `P` | upload id, 0x00, part number (4 bytes BE) | `PartRecord` |
 //! | `C` | upload id | completed upload (for retried Complete) |
+//! | `I` | account id | an account and its IAM entities (`iam::model::AccountData`) |
 //!
 //! Bucket names never contain 0x00 (S3 naming rules), so `bucket 0x00` delimits a bucket's
 //! range. In `V` keys the object key may itself contain 0x00, so it is escaped (0x00 →
@@ -47,6 +48,21 @@ const UPLOAD: u8 = b'U';
 const PART: u8 = b'P';
 /// Record kind prefix of completed uploads.
 const COMPLETED: u8 = b'C';
+/// Record kind prefix of accounts (with their IAM entities).
+const ACCOUNT: u8 = b'I';
+
+/// Key of an account record.
+pub fn account(id: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + id.len());
+    k.push(ACCOUNT);
+    k.extend_from_slice(id.as_bytes());
+    k
+}
+
+/// Range `[start, end)` of all account records.
+pub fn account_range() -> (Vec<u8>, Vec<u8>) {
+    (vec![ACCOUNT], vec![ACCOUNT + 1])
+}
 
 /// Key of a bucket record.
 pub fn bucket(name: &str) -> Vec<u8> {

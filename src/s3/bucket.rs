@@ -10,6 +10,7 @@ use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::headers::{self, iso8601, to_ms};
 use super::xml::{self as x, NS};
 use super::Response;
+use crate::iam::principal::owner_account;
 use crate::model::{BucketRecord, Versioning};
 use crate::store::StoreError;
 
@@ -27,6 +28,7 @@ pub fn list_buckets(ctx: &Ctx<'_>) -> S3Result<Response> {
     };
     let prefix = ctx.param("prefix").unwrap_or_default();
     let region = ctx.param("bucket-region").filter(|r| !r.is_empty());
+    let default_account = ctx.state.iam.default_account();
     // The token is the last name of the previous page, base64-encoded (opaque to clients).
     let after = match ctx.param("continuation-token") {
         None => None,
@@ -44,6 +46,7 @@ pub fn list_buckets(ctx: &Ctx<'_>) -> S3Result<Response> {
         .list_buckets()?
         .into_iter()
         .filter(|(name, b)| name.starts_with(prefix) && region.is_none_or(|r| b.region == r))
+        .filter(|(_, b)| owner_account(&b.owner, &default_account) == ctx.account())
         .filter(|(name, _)| after.as_ref().is_none_or(|a| name > a))
         .collect();
     let mut token = None;
@@ -53,7 +56,7 @@ pub fn list_buckets(ctx: &Ctx<'_>) -> S3Result<Response> {
     }
     let result = x::ListAllMyBucketsResult {
         xmlns: NS,
-        owner: x::Owner { id: ctx.caller().to_owned(), display_name: ctx.caller().to_owned() },
+        owner: ctx.owner(),
         buckets: x::Buckets {
             bucket: buckets
                 .into_iter()
@@ -95,11 +98,14 @@ pub async fn create_bucket(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respons
         created_ms: to_ms((ctx.state.clock)()),
         region: region.clone(),
         versioning: Versioning::Unversioned,
-        owner: ctx.caller().to_owned(),
+        owner: ctx.account().to_owned(),
     };
+    let default_account = ctx.state.iam.default_account();
     match ctx.state.store.create_bucket(name, record).await {
         Ok(()) => {}
-        Err(StoreError::BucketExists { owner }) if owner != ctx.caller() => return Err(S3Error::new(S3ErrorCode::BucketAlreadyExists)),
+        Err(StoreError::BucketExists { owner }) if owner_account(&owner, &default_account) != ctx.account() => {
+            return Err(S3Error::new(S3ErrorCode::BucketAlreadyExists))
+        }
         // S3's legacy behaviour in us-east-1: creating a bucket you own succeeds and
         // leaves it untouched; every other region answers BucketAlreadyOwnedByYou.
         Err(StoreError::BucketExists { .. }) if region == "us-east-1" => {}

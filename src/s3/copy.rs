@@ -26,7 +26,7 @@ pub(super) struct CopySource {
 }
 
 /// Parses `x-amz-copy-source`: `[/]bucket/key[?versionId=id]`, URL-encoded.
-fn parse_copy_source(raw: &str) -> S3Result<CopySource> {
+pub(super) fn parse_copy_source(raw: &str) -> S3Result<CopySource> {
     let invalid = || {
         S3Error::with_message(S3ErrorCode::InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey")
     };

@@ -2,6 +2,7 @@
 
 use hyper::StatusCode;
 
+use super::access;
 use super::body::RequestBody;
 use super::conditional::{conflict_at_commit, DeleteCondition};
 use super::dispatch::{empty, xml, Ctx, MAX_KEY_LEN};
@@ -76,9 +77,16 @@ pub async fn delete_objects(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respon
         let outcome = if object.key.len() > MAX_KEY_LEN {
             Err(S3Error::new(S3ErrorCode::KeyTooLongError))
         } else {
-            match entry_condition(&object) {
-                Ok(condition) => delete_one(ctx, bucket, &object.key, object.version_id.as_deref(), &condition).await,
+            // Each key is authorized on its own, as S3 does: a refused key is an
+            // AccessDenied entry, the others are deleted.
+            let action = if object.version_id.is_some() { "s3:DeleteObjectVersion" } else { "s3:DeleteObject" };
+            match access::allowed(ctx, ctx.principal, action, bucket, &object.key, object.version_id.as_deref()) {
+                Ok(false) => Err(S3Error::new(S3ErrorCode::AccessDenied)),
                 Err(e) => Err(e),
+                Ok(true) => match entry_condition(&object) {
+                    Ok(condition) => delete_one(ctx, bucket, &object.key, object.version_id.as_deref(), &condition).await,
+                    Err(e) => Err(e),
+                },
             }
         };
         match outcome {

@@ -16,8 +16,8 @@ use super::body::{transport_error, Paced, RequestBody};
 use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::router::{self, Endpoint, Route, RouteInput};
 use super::{
-    attributes, bucket, copy, delete, headers, lifecycle, list, multipart, multipart_complete, notification, object_get, object_put,
-    protection, stats, tagging, versions, AppState, Response,
+    access, attributes, bucket, copy, delete, headers, lifecycle, list, multipart, multipart_complete, notification, object_get,
+    object_put, protection, stats, tagging, versions, AppState, Response,
 };
 use crate::auth::{self, Authenticated};
 use crate::model::bucket::validate_name;
@@ -38,6 +38,8 @@ pub struct Ctx<'a> {
     pub route: &'a Route,
     /// The authenticated caller.
     pub auth: &'a Authenticated,
+    /// Who the caller is (account, ARN, policies).
+    pub principal: &'a crate::iam::Principal,
     /// This request's id.
     pub request_id: &'a str,
     /// The client's address.
@@ -115,6 +117,20 @@ impl Ctx<'_> {
     pub fn caller(&self) -> &str {
         self.auth.access_key.as_deref().unwrap_or_default()
     }
+
+    /// The caller's account id (the owner of buckets it creates).
+    pub fn account(&self) -> &str {
+        &self.principal.account
+    }
+
+    /// The `Owner` element of the caller's account: its canonical id and name.
+    pub fn owner(&self) -> super::xml::Owner {
+        let dir = self.state.iam.directory();
+        match dir.accounts.get(&self.principal.account) {
+            Some(a) => super::xml::Owner { id: a.account.canonical_id.clone(), display_name: a.account.name.clone() },
+            None => super::xml::Owner { id: self.principal.account.clone(), display_name: self.principal.account_name.clone() },
+        }
+    }
 }
 
 /// Handles one request; never fails (errors become S3 error responses).
@@ -130,8 +146,8 @@ pub async fn handle(state: &AppState, req: hyper::Request<Incoming>, request_id:
     response
 }
 
-/// Who a request was authenticated as (its access key), `None` when it was anonymous
-/// or failed authentication. Set on every response, for the request log and for the
+/// Who a request was authenticated as (its principal's ARN), `None` when it was
+/// anonymous or failed authentication. Set on every response, for the request log and for the
 /// front end's connection policy (unauthenticated connections get the tightest limits).
 #[derive(Clone, Debug)]
 pub struct Principal(pub Option<String>);
@@ -155,18 +171,18 @@ async fn handle_request(
     })?;
     let region = &state.config.server.region;
     let virtual_bucket = route.bucket.as_deref().filter(|_| route.virtual_host);
-    let auth = auth::authenticate_with(parts, &state.keyring, region, (state.clock)(), virtual_bucket).map_err(|e| {
+    let now = (state.clock)();
+    let auth = auth::authenticate_with(parts, state.iam.as_ref(), region, now, virtual_bucket).map_err(|e| {
         let mut e = S3Error::from(e);
         if e.code == S3ErrorCode::AuthorizationHeaderMalformed {
             e.elements.push(("Region", region.clone()));
         }
         e
     })?;
-    if auth.access_key.is_none() {
-        // No bucket policies or ACLs yet: anonymous requests are refused.
-        return Err(S3Error::new(S3ErrorCode::AccessDenied));
-    }
-    principal.0.clone_from(&auth.access_key);
+    // No bucket policies or ACLs yet: anonymous requests are refused.
+    let caller = crate::iam::principal_of(auth.identity.as_ref()).ok_or_else(|| S3Error::new(S3ErrorCode::AccessDenied))?;
+    principal.0 = Some(caller.arn.clone());
+    state.iam.record_use(&caller.access_key, "s3", now);
     let limits = &state.config.limits;
     let raw = BodyStream::new(body).try_filter_map(|frame| async move { Ok(frame.into_data().ok()) }).map_err(transport_error);
     let raw = Paced::new(Box::pin(raw), Duration::from_secs(limits.body_idle_timeout_secs), limits.min_body_bytes_per_sec);
@@ -178,7 +194,7 @@ async fn handle_request(
     };
     let declared = declared.and_then(|v| v.trim().parse::<u64>().ok());
     let body = RequestBody::new(decoded, trailers).with_budget(state.buffers.clone(), declared);
-    let ctx = Ctx { state, parts, query: &query, route: &route, auth: &auth, request_id, peer };
+    let ctx = Ctx { state, parts, query: &query, route: &route, auth: &auth, principal: &caller, request_id, peer };
     dispatch(&ctx, body).await
 }
 
@@ -211,8 +227,11 @@ const DRAIN_LIMIT: u64 = 64 << 20;
 
 async fn dispatch(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Response> {
     // coffer has no TLS listener yet: every request arrived over plain HTTP.
-    if let Err(refused) =
-        protection::refuse_unoffered(ctx.headers(), false, ctx.route.endpoint == Endpoint::CreateBucket).and_then(|()| admit(ctx))
+    // Authorization first: a caller learns nothing of what coffer would refuse for
+    // reasons of its own until it is allowed to ask.
+    if let Err(refused) = access::authorize(ctx, ctx.principal)
+        .and_then(|()| protection::refuse_unoffered(ctx.headers(), false, ctx.route.endpoint == Endpoint::CreateBucket))
+        .and_then(|()| admit(ctx))
     {
         let mut drained = 0u64;
         while drained < DRAIN_LIMIT {

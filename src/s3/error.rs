@@ -57,6 +57,8 @@ codes! {
     InvalidBucketAclWithObjectOwnership => StatusCode::BAD_REQUEST, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting.";
     InvalidBucketName => StatusCode::BAD_REQUEST, "The specified bucket is not valid.";
     InvalidDigest => StatusCode::BAD_REQUEST, "The Content-MD5 you specified is not valid.";
+    InvalidToken => StatusCode::BAD_REQUEST, "The provided token is malformed or otherwise invalid.";
+    ExpiredToken => StatusCode::BAD_REQUEST, "The provided token has expired.";
     InvalidLocationConstraint => StatusCode::BAD_REQUEST, "The specified location constraint is not valid.";
     InvalidRange => StatusCode::RANGE_NOT_SATISFIABLE, "The requested range is not satisfiable";
     InvalidRequest => StatusCode::BAD_REQUEST, "Invalid Request";
@@ -217,6 +219,8 @@ impl From<AuthError> for S3Error {
             "InvalidArgument" => C::InvalidArgument,
             "InvalidDigest" => C::InvalidDigest,
             "InvalidRequest" => C::InvalidRequest,
+            "InvalidToken" => C::InvalidToken,
+            "ExpiredToken" => C::ExpiredToken,
             "MissingSecurityHeader" => C::MissingSecurityHeader,
             "RequestTimeTooSkewed" => C::RequestTimeTooSkewed,
             "SignatureDoesNotMatch" => C::SignatureDoesNotMatch,

@@ -122,7 +122,7 @@ fn entries(ctx: &Ctx<'_>, page: &Page, enc: &dyn Fn(&str) -> String, owner: bool
             checksum_algorithm: v.checksums.iter().map(|(a, _)| a.s3_name()).collect(),
             checksum_type: (!v.checksums.is_empty()).then(|| v.checksum_type()),
             size: v.size,
-            owner: owner.then(|| x::Owner { id: ctx.caller().to_owned(), display_name: ctx.caller().to_owned() }),
+            owner: owner.then(|| ctx.owner()),
             storage_class: v.storage_class.clone(),
         })
         .collect()

@@ -2,6 +2,7 @@
 //! XML, and the error surface. It turns HTTP into calls on [`crate::store::Store`] and
 //! back; it never touches files or the metadata store directly.
 
+pub mod access;
 mod attributes;
 pub mod body;
 mod bucket;
@@ -36,8 +37,9 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 
-use crate::auth::Keyring;
 use crate::config::Config;
+use crate::iam::api::WebIdentityConfig;
+use crate::iam::Iam;
 use crate::store::Store;
 
 /// A response body: bytes, or an I/O error that aborts the connection mid-stream.
@@ -55,8 +57,11 @@ pub struct AppState {
     pub config: Config,
     /// Buckets and objects (shared with the background workers).
     pub store: Arc<Store>,
-    /// Credentials by access key.
-    pub keyring: Keyring,
+    /// Accounts, users, roles and policies; resolves access keys (the request's
+    /// [`crate::auth::KeySource`]).
+    pub iam: Arc<Iam>,
+    /// OIDC settings of STS AssumeRoleWithWebIdentity.
+    pub web_identity: WebIdentityConfig,
     /// Current time.
     pub clock: Clock,
     /// Event delivery counters (shared with the delivery worker).

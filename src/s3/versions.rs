@@ -173,7 +173,7 @@ pub fn list_object_versions(ctx: &Ctx<'_>) -> S3Result<Response> {
         }
     }
     let enc = |s: &str| x::encode_key(s, url);
-    let owner = Owner { id: ctx.caller().to_owned(), display_name: ctx.caller().to_owned() };
+    let owner = ctx.owner();
     let (next_key, next_version) = match (truncated, rows.last(), prefixes.last()) {
         (true, Some(r), p) if p.is_none_or(|p| *p < r.key) => (Some(enc(&r.key)), Some(r.version.version_id.clone())),
         (true, _, Some(p)) => (Some(enc(p)), None),

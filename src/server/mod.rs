@@ -8,6 +8,7 @@
 
 mod conn;
 mod io;
+pub mod query_api;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -28,7 +29,7 @@ use tokio::sync::watch;
 
 use conn::{Activity, Close, ConnGuard, Limits, Refusal, Registry};
 
-use crate::auth::{Credentials, Keyring, SecretKey};
+use crate::auth::Credentials;
 use crate::config::Config;
 use crate::config::Destination;
 use crate::events::nats::Nats;
@@ -52,22 +53,55 @@ const MAX_REFUSALS: usize = 64;
 /// bare 431, requests S3 answers with MetadataTooLarge.
 const MAX_HEADERS: usize = 1024;
 
-/// Opens the store and builds the shared state from a configuration.
-pub fn build_state(config: Config, clock: Clock) -> Result<AppState, crate::store::StoreError> {
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The store would not open.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// The server key is missing or malformed.
+    #[error(transparent)]
+    Key(#[from] crate::iam::secrets::KeyError),
+    /// The identity records would not load.
+    #[error("identities: {0}")]
+    Iam(#[from] crate::iam::IamError),
+}
+
+/// Opens the store and the identity service and builds the shared state from a
+/// configuration.
+pub async fn build_state(config: Config, clock: Clock) -> Result<AppState, StartError> {
     let cache = config.storage.meta_cache_mib << 20;
     // Validated with the rest of the configuration, so this cannot fail here.
     let tiers = config.storage.tiers().unwrap_or_default();
     let store = Arc::new(Store::open_with_tiers(&config.storage.path, cache, &tiers, config.storage.reserve_mib << 20)?);
-    let keyring = Keyring::new(vec![Credentials {
-        access_key: config.auth.access_key.clone(),
-        secret_key: SecretKey::new(config.auth.secret_key.clone()),
-    }]);
+    let root = Credentials::new(config.auth.access_key.clone(), config.auth.secret_key.clone());
+    let key_file = Some(config.auth.master_key_file.as_str()).filter(|p| !p.is_empty()).map(std::path::Path::new);
+    let env_key = std::env::var("COFFER_MASTER_KEY").ok();
+    let master = crate::iam::secrets::SealingKey::load(&config.storage.path, key_file, env_key.as_deref())?;
+    let iam = Arc::new(crate::iam::Iam::open(Arc::clone(&store), &master, &root, clock()).await?);
+    let web_identity = crate::iam::api::WebIdentityConfig::from_config(&config.sts)?;
     let buffers = BufferBudget::new(config.limits.buffer_budget_mib << 20);
-    Ok(AppState { config, store, keyring, clock, delivery: Arc::default(), buffers })
+    Ok(AppState { config, store, iam, web_identity, clock, delivery: Arc::default(), buffers })
 }
 
-/// Serves S3 on `listener` until `shutdown` resolves, then drains in-flight requests.
-pub async fn run(listener: TcpListener, state: Arc<AppState>, shutdown: impl Future<Output = ()>) {
+/// Binds the admin listener (`admin.listen`), if it is on. A failure is logged, not
+/// fatal: S3 keeps serving, and `coffer admin` reports that it cannot connect.
+pub async fn bind_admin(config: &Config) -> Option<TcpListener> {
+    if config.admin.listen.is_empty() {
+        return None;
+    }
+    match TcpListener::bind(&config.admin.listen).await {
+        Ok(l) => Some(l),
+        Err(e) => {
+            tracing::error!(address = %config.admin.listen, error = %e, "the admin listener could not bind: `coffer admin` will not reach this server");
+            None
+        }
+    }
+}
+
+/// Serves S3 on `listener` (and the admin API on `admin`, if given) until `shutdown`
+/// resolves, then drains in-flight requests.
+pub async fn run(listener: TcpListener, admin: Option<TcpListener>, state: Arc<AppState>, shutdown: impl Future<Output = ()>) {
     // Start-up reconciliation of blobs orphaned by a crash runs beside serving.
     let reconcile = Arc::clone(&state);
     tokio::task::spawn_blocking(move || reconcile.store.reconcile_blobs());
@@ -88,6 +122,8 @@ pub async fn run(listener: TcpListener, state: Arc<AppState>, shutdown: impl Fut
         };
         tokio::spawn(crate::worker::scrub::run(Arc::clone(&state.store), schedule, workers_stopped.clone()))
     });
+
+    let admin = admin.map(|l| tokio::spawn(crate::admin::serve(l, Arc::clone(&state), workers_stopped.clone())));
 
     let registry = Registry::new(Limits::from_config(&state.config));
     let refusals = Arc::new(tokio::sync::Semaphore::new(MAX_REFUSALS));
@@ -130,6 +166,9 @@ pub async fn run(listener: TcpListener, state: Arc<AppState>, shutdown: impl Fut
     let _ = stop_workers.send(true);
     let _ = lifecycle.await;
     let _ = delivery.await;
+    if let Some(admin) = admin {
+        let _ = admin.await;
+    }
     if let Some(scrub) = scrub {
         let _ = scrub.await;
     }
@@ -293,7 +332,14 @@ async fn serve(
     // (commit, flush, collection of what it freed) rather than stop at an await.
     let handling = {
         let request_id = request_id.clone();
-        tokio::spawn(async move { dispatch::handle(&state, req, &request_id, peer).await })
+        tokio::spawn(async move {
+            let (parts, body) = req.into_parts();
+            if query_api::is_query_api(&parts, &state.config.server.domain) {
+                query_api::handle(&state, parts, body, &request_id, peer).await
+            } else {
+                dispatch::handle(&state, hyper::Request::from_parts(parts, body), &request_id, peer).await
+            }
+        })
     };
     let mut response: Response = match handling.await {
         Ok(response) => response,
@@ -372,6 +418,8 @@ impl Drop for TrackedBody {
 pub struct RunningServer {
     /// The bound address.
     pub addr: SocketAddr,
+    /// The admin listener's address, if it is on and bound.
+    pub admin_addr: Option<SocketAddr>,
     /// Dropping or sending stops the server.
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     /// The accept loop.
@@ -393,12 +441,14 @@ impl RunningServer {
 /// Binds `config.server.listen` and serves in a background task.
 pub async fn start(config: Config, clock: Clock) -> std::io::Result<RunningServer> {
     let addr = config.listen_addr().map_err(std::io::Error::other)?;
-    let state = build_state(config, clock).map_err(std::io::Error::other)?;
+    let state = build_state(config, clock).await.map_err(std::io::Error::other)?;
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
+    let admin = bind_admin(&state.config).await;
+    let admin_addr = admin.as_ref().and_then(|l| l.local_addr().ok());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(run(listener, Arc::new(state), async move {
+    let task = tokio::spawn(run(listener, admin, Arc::new(state), async move {
         let _ = rx.await;
     }));
-    Ok(RunningServer { addr, shutdown: Some(tx), task: Some(task) })
+    Ok(RunningServer { addr, admin_addr, shutdown: Some(tx), task: Some(task) })
 }

@@ -18,6 +18,7 @@
 
 mod audit;
 mod collector;
+mod identity;
 mod lease;
 pub mod multipart;
 mod outbox;

@@ -32,14 +32,25 @@ impl TestServer {
 
     /// Starts a server on an existing data dir (restart tests).
     pub async fn start_in(dir: tempfile::TempDir, overrides: &[(&str, &str)]) -> Self {
+        Self::start_in_with_clock(dir, overrides, Arc::new(SystemTime::now)).await
+    }
+
+    /// Starts a server whose clock is `clock` (time-dependent tests).
+    pub async fn start_with_clock(clock: coffer::s3::Clock) -> Self {
+        Self::start_in_with_clock(tempfile::tempdir().unwrap(), &[], clock).await
+    }
+
+    /// Starts a server on `dir` with `overrides` and `clock`.
+    pub async fn start_in_with_clock(dir: tempfile::TempDir, overrides: &[(&str, &str)], clock: coffer::s3::Clock) -> Self {
         let mut o: Vec<(String, String)> = vec![
             ("server.listen".into(), "127.0.0.1:0".into()),
             ("storage.path".into(), dir.path().display().to_string()),
             ("storage.meta_cache_mib".into(), "16".into()),
+            ("admin.listen".into(), "127.0.0.1:0".into()),
         ];
         o.extend(overrides.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         let config = Config::from_toml(DEFAULT_TOML, &o).unwrap();
-        let server = start(config, Arc::new(SystemTime::now)).await.unwrap();
+        let server = start(config, clock).await.unwrap();
         let endpoint = format!("http://{}", server.addr);
         Self { server, dir, endpoint }
     }
@@ -73,6 +84,11 @@ impl TestServer {
     /// endpoint without DNS wildcards).
     pub fn client(&self) -> aws_sdk_s3::Client {
         client_for(&self.endpoint, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY)
+    }
+
+    /// `http://127.0.0.1:port` of the admin listener.
+    pub fn admin_endpoint(&self) -> String {
+        format!("http://{}", self.server.admin_addr.expect("the admin listener is on"))
     }
 
     /// `127.0.0.1:port`, for raw requests.

@@ -101,11 +101,13 @@ start_server() {
     (cd "$ROOT" && cargo build --release --quiet) || fail "cargo build --release"
   fi
   PORT=$(free_port)
+  ADMIN_PORT=$(free_port)
   ENDPOINT="http://127.0.0.1:$PORT"
+  ADMIN_ENDPOINT="http://127.0.0.1:$ADMIN_PORT"
   # Run from $WORK: no config.toml there, so the server runs at its built-in defaults
   # whatever the caller's directory holds (and a binary older than the repo's
   # config.toml still starts).
-  (cd "$WORK" && exec "$BIN" --server.listen "127.0.0.1:$PORT" --storage.path "$WORK/data") >"$WORK/server.log" 2>&1 &
+  (cd "$WORK" && exec "$BIN" --server.listen "127.0.0.1:$PORT" --admin.listen "127.0.0.1:$ADMIN_PORT" --storage.path "$WORK/data" "$@") >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 100); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then return 0; fi

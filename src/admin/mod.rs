@@ -1,0 +1,155 @@
+//! The admin listener (`admin.listen`, default `127.0.0.1:9001`): a second HTTP
+//! listener, apart from S3's so that no admin path can collide with a bucket name.
+//! It serves the signed admin API that `coffer admin` calls (SigV4, service
+//! [`SERVICE`], the configured root key only: the server administrator), JSON in and out:
+//!
+//! | method and path | does |
+//! |---|---|
+//! | `POST /v1/accounts` `{"name": ..., "email": ...}` | creates an account; answers its id, canonical id and root key + secret |
+//! | `GET /v1/accounts` | lists accounts |
+//! | `DELETE /v1/accounts/NAME` | deletes an account that owns no bucket |
+//!
+//! Later issues add health checks, metrics and the web console here.
+//!
+//! # Layout
+//! - this file: the listener, authentication, routing, the account handlers.
+//! - `cli`: the `coffer admin` command, which signs and sends these requests.
+
+pub mod cli;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use serde_json::{json, Value};
+use sha2::Digest;
+use tokio::net::TcpListener;
+
+use crate::iam::{IamError, IamErrorCode};
+use crate::s3::{AppState, Response};
+
+/// The SigV4 service name admin requests are signed for.
+pub const SERVICE: &str = "coffer-admin";
+
+/// Largest admin request body.
+const MAX_BODY: usize = 64 << 10;
+
+/// Serves the admin API on `listener` until `stop` turns true.
+pub async fn serve(listener: TcpListener, state: Arc<AppState>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(error = %e, "admin accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = stop.changed() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let state = Arc::clone(&state);
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let state = Arc::clone(&state);
+                async move { Ok::<_, Infallible>(handle(&state, req, peer).await) }
+            });
+            let conn = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(10))
+                .serve_connection(TokioIo::new(stream), service);
+            // An admin connection lives at most a minute: the CLI makes one request.
+            let _ = tokio::time::timeout(Duration::from_secs(60), conn).await;
+        });
+    }
+}
+
+/// One admin request: authenticate, route, answer JSON; logged like S3 requests.
+async fn handle(state: &AppState, req: hyper::Request<Incoming>, peer: SocketAddr) -> Response {
+    let started = std::time::Instant::now();
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    let (status, body) = match route(state, req).await {
+        Ok((status, body)) => (status, body),
+        Err(e) => (e.code.status(), json!({"code": e.code.as_str(), "message": e.message})),
+    };
+    tracing::info!(target: "coffer::admin", %method, path, status = status.as_u16(), %peer, ms = started.elapsed().as_millis(), "admin request");
+    let mut response = hyper::Response::new(Full::new(bytes::Bytes::from(body.to_string())).map_err(|never| match never {}).boxed());
+    *response.status_mut() = status;
+    crate::s3::headers::put(response.headers_mut(), "content-type", "application/json");
+    response
+}
+
+async fn route(state: &AppState, req: hyper::Request<Incoming>) -> Result<(StatusCode, Value), IamError> {
+    let (parts, body) = req.into_parts();
+    let read = tokio::time::timeout(Duration::from_secs(20), Limited::new(body, MAX_BODY).collect()).await;
+    let body = match read {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        _ => return Err(IamError::new(IamErrorCode::InvalidInput, "the request body is too large or too slow")),
+    };
+    let hash = hex::encode(sha2::Sha256::digest(&body));
+    let now = (state.clock)();
+    let region = state.config.server.region.as_str();
+    let auth = crate::auth::authenticate_query_api(&parts, state.iam.as_ref(), &[region], &[SERVICE], now, &hash)
+        .map_err(|e| IamError::new(IamErrorCode::AccessDenied, e.message()))?;
+    let principal = crate::iam::principal_of(auth.identity.as_ref()).filter(|p| p.admin).ok_or_else(|| {
+        IamError::new(IamErrorCode::AccessDenied, "Only the server administrator (the configured root key) may use the admin API.")
+    })?;
+    tracing::debug!(principal = %principal.arn, "admin request authenticated");
+    let path = parts.uri.path();
+    match (&parts.method, path.strip_prefix("/v1/accounts")) {
+        (&Method::POST, Some("")) => create_account(state, &body).await,
+        (&Method::GET, Some("")) => Ok((StatusCode::OK, json!({ "accounts": list_accounts(state) }))),
+        (&Method::DELETE, Some(rest)) if rest.starts_with('/') => {
+            let name = percent_encoding::percent_decode_str(&rest[1..]).decode_utf8_lossy().into_owned();
+            delete_account(state, &name).await
+        }
+        _ => Err(IamError::new(IamErrorCode::NoSuchEntity, format!("no admin resource {} {path}", parts.method))),
+    }
+}
+
+fn account_json(a: &crate::iam::model::AccountData) -> Value {
+    json!({
+        "name": a.account.name,
+        "id": a.account.id,
+        "canonical_id": a.account.canonical_id,
+        "email": a.account.email,
+        "created": crate::iam::xml::date(a.account.created_ms),
+        "users": a.users.len(),
+        "roles": a.roles.len(),
+    })
+}
+
+fn list_accounts(state: &AppState) -> Vec<Value> {
+    state.iam.directory().accounts.values().map(|a| account_json(a)).collect()
+}
+
+async fn create_account(state: &AppState, body: &[u8]) -> Result<(StatusCode, Value), IamError> {
+    let input: Value = serde_json::from_slice(body).map_err(|e| IamError::new(IamErrorCode::InvalidInput, format!("body: {e}")))?;
+    let name = input.get("name").and_then(Value::as_str).unwrap_or_default();
+    let email = input.get("email").and_then(Value::as_str).filter(|e| !e.is_empty());
+    let (account, secret) = state.iam.create_account(name, email, (state.clock)()).await?;
+    let mut out = account_json(&account);
+    out["access_key"] = json!(account.account.root_keys.first().map(|k| k.id.clone()));
+    out["secret_key"] = json!(secret);
+    tracing::info!(account = %account.account.name, id = %account.account.id, "account created");
+    Ok((StatusCode::OK, out))
+}
+
+async fn delete_account(state: &AppState, name: &str) -> Result<(StatusCode, Value), IamError> {
+    let default = state.iam.default_account();
+    let owns = |id: &str| -> Result<bool, IamError> {
+        let buckets = state.store.list_buckets()?;
+        Ok(buckets.iter().any(|(_, b)| crate::iam::principal::owner_account(&b.owner, &default) == id))
+    };
+    state.iam.delete_account(name, owns).await?;
+    tracing::info!(account = name, "account deleted");
+    Ok((StatusCode::OK, json!({ "deleted": name })))
+}

@@ -1,0 +1,856 @@
+//! IAM policies: inline policies of users, groups and roles (Put/Get/List/Delete
+//! `{User,Group,Role}Policy`), managed policy attachments (Attach/Detach/ListAttached),
+//! customer managed policies and their versions (CreatePolicy, GetPolicy, ListPolicies,
+//! DeletePolicy, Create/Get/List/Delete`PolicyVersion`, SetDefaultPolicyVersion) and
+//! ListEntitiesForPolicy.
+//!
+//! Attachments name a policy by ARN: a customer managed policy of the account or an AWS
+//! managed one coffer knows (`iam::managed`). DeletePolicy refuses while a policy is
+//! attached, so an attachment never names a policy that is gone. Documents are answered
+//! URL-encoded, as IAM does.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::groups::{find_group, group_arn_or_default, NAME_MAX as GROUP_NAME_MAX};
+use super::iam::{
+    account, account_id, answer, arn, bool_param, check_quota, conflict, description_param, document_param, empty, encode_document, limit,
+    name_param, now_ms, page_end, paginate, path_param, path_prefix, policy_size,
+};
+use super::roles::{find_role, role_arn_or_default, NAME_MAX as ROLE_NAME_MAX};
+use super::users::{find_user, user_arn_or_default, NAME_MAX as USER_NAME_MAX};
+use super::ApiRequest;
+use crate::iam::managed::{aws_managed, AWS_POLICY_PREFIX};
+use crate::iam::model::{name_key, AccountData, ManagedPolicy, PolicyVersion, MAX_ATTACHED, MAX_POLICY_VERSIONS};
+use crate::iam::policy::PolicyKind;
+use crate::iam::secrets::{new_id, ID_ALPHABET};
+use crate::iam::xml::{date, Xml};
+use crate::iam::{IamError, IamErrorCode, IamResult};
+
+/// Aggregate size of a user's inline policies (non-white-space characters).
+pub(super) const USER_INLINE_SIZE: usize = 2048;
+/// Aggregate size of a group's inline policies.
+pub(super) const GROUP_INLINE_SIZE: usize = 5120;
+/// Aggregate size of a role's inline policies.
+pub(super) const ROLE_INLINE_SIZE: usize = 10240;
+/// Size of one managed policy version.
+pub(super) const MANAGED_SIZE: usize = 6144;
+
+/// Longest policy name.
+const POLICY_NAME_MAX: usize = 128;
+
+/// The creation date reported for AWS managed policies (AdministratorAccess's).
+const AWS_CREATED_MS: i64 = 1_423_248_058_000;
+
+/// Runs `action` if it is one of this family's.
+pub(super) async fn dispatch(req: &ApiRequest<'_>, action: &str) -> Option<IamResult<String>> {
+    if let Some((verb, h)) = holder_action(action) {
+        return Some(match verb {
+            "Put" => put_inline(req, h).await,
+            "Get" => get_inline(req, h),
+            "List" => list_inline(req, h),
+            "Delete" => delete_inline(req, h).await,
+            "Attach" => attach(req, h).await,
+            "Detach" => detach(req, h).await,
+            _ => list_attached(req, h),
+        });
+    }
+    Some(match action {
+        "CreatePolicy" => create_policy(req).await,
+        "GetPolicy" => get_policy(req),
+        "ListPolicies" => list_policies(req),
+        "DeletePolicy" => delete_policy(req).await,
+        "CreatePolicyVersion" => create_version(req).await,
+        "GetPolicyVersion" => get_version(req),
+        "ListPolicyVersions" => list_versions(req),
+        "DeletePolicyVersion" => delete_version(req).await,
+        "SetDefaultPolicyVersion" => set_default_version(req).await,
+        "ListEntitiesForPolicy" => list_entities(req),
+        _ => return None,
+    })
+}
+
+/// The per-entity policy actions, `{verb}{User|Group|Role}{Policy|Policies}`: their verb
+/// and entity kind.
+fn holder_action(action: &str) -> Option<(&'static str, Holder)> {
+    const VERBS: [(&str, &str); 7] = [
+        ("Put", "Policy"),
+        ("Get", "Policy"),
+        ("Delete", "Policy"),
+        ("List", "Policies"),
+        ("Attach", "Policy"),
+        ("Detach", "Policy"),
+        ("ListAttached", "Policies"),
+    ];
+    [Holder::User, Holder::Group, Holder::Role]
+        .into_iter()
+        .find_map(|h| VERBS.iter().find(|(verb, end)| action == format!("{verb}{}{end}", h.title())).map(|(verb, _)| (*verb, h)))
+}
+
+/// The kind of entity holding inline policies and attachments.
+#[derive(Clone, Copy)]
+enum Holder {
+    User,
+    Group,
+    Role,
+}
+
+/// An entity's policies, mutable.
+type SlotsMut<'a> = (&'a mut BTreeMap<String, String>, &'a mut Vec<String>);
+
+impl Holder {
+    /// `User`, `Group` or `Role`; the longest name; the quota of its inline policies.
+    fn spec(self) -> (&'static str, usize, usize) {
+        match self {
+            Self::User => ("User", USER_NAME_MAX, USER_INLINE_SIZE),
+            Self::Group => ("Group", GROUP_NAME_MAX, GROUP_INLINE_SIZE),
+            Self::Role => ("Role", ROLE_NAME_MAX, ROLE_INLINE_SIZE),
+        }
+    }
+
+    fn title(self) -> &'static str {
+        self.spec().0
+    }
+
+    fn noun(self) -> String {
+        self.title().to_ascii_lowercase()
+    }
+
+    /// Reads the entity's name parameter (`UserName`...).
+    fn name<'r>(self, req: &'r ApiRequest<'_>) -> IamResult<&'r str> {
+        name_param(req, &format!("{}Name", self.title()), self.spec().1)
+    }
+
+    fn arn_or_default(self, data: &AccountData, name: &str) -> String {
+        match self {
+            Self::User => user_arn_or_default(data, name),
+            Self::Group => group_arn_or_default(data, name),
+            Self::Role => role_arn_or_default(data, name),
+        }
+    }
+
+    /// The entity's stored name, inline policies and attachments.
+    fn slots<'a>(self, data: &'a AccountData, name: &str) -> IamResult<(&'a str, &'a BTreeMap<String, String>, &'a [String])> {
+        match self {
+            Self::User => find_user(data, name).map(|u| (u.name.as_str(), &u.inline, u.attached.as_slice())),
+            Self::Group => find_group(data, name).map(|g| (g.name.as_str(), &g.inline, g.attached.as_slice())),
+            Self::Role => find_role(data, name).map(|r| (r.name.as_str(), &r.inline, r.attached.as_slice())),
+        }
+    }
+
+    fn slots_mut<'a>(self, data: &'a mut AccountData, name: &str) -> IamResult<SlotsMut<'a>> {
+        let key = name_key(name);
+        let found = match self {
+            Self::User => data.users.get_mut(&key).map(|u| (&mut u.inline, &mut u.attached)),
+            Self::Group => data.groups.get_mut(&key).map(|g| (&mut g.inline, &mut g.attached)),
+            Self::Role => data.roles.get_mut(&key).map(|r| (&mut r.inline, &mut r.attached)),
+        };
+        found.ok_or_else(|| IamError::no_such(&self.noun(), name))
+    }
+
+    /// Reads the entity's name and authorizes `iam:{verb}{User|Group|Role}{end}` on it:
+    /// the name, the account as it stands, and the action's name.
+    fn begin<'r>(self, req: &'r ApiRequest<'_>, verb: &str, end: &str) -> IamResult<(&'r str, Arc<AccountData>, String)> {
+        let name = self.name(req)?;
+        let data = account(req)?;
+        let action = format!("{verb}{}{end}", self.title());
+        req.authorize(&format!("iam:{action}"), &self.arn_or_default(&data, name))?;
+        Ok((name, data, action))
+    }
+
+    fn no_such_policy(self, policy: &str) -> IamError {
+        IamError::no_such(&format!("{} policy", self.noun()), policy)
+    }
+}
+
+/// The inline policy named `name` (names compare ignoring case, like entity names).
+fn inline_key(inline: &BTreeMap<String, String>, name: &str) -> Option<String> {
+    inline.keys().find(|k| k.eq_ignore_ascii_case(name)).cloned()
+}
+
+async fn put_inline(req: &ApiRequest<'_>, h: Holder) -> IamResult<String> {
+    let (name, data, action) = h.begin(req, "Put", "Policy")?;
+    let policy = name_param(req, "PolicyName", POLICY_NAME_MAX)?;
+    let doc = document_param(req, "PolicyDocument", PolicyKind::Identity)?;
+    req.iam
+        .mutate(&data.account.id, |data| {
+            let (inline, _) = h.slots_mut(data, name)?;
+            if let Some(old) = inline_key(inline, policy) {
+                inline.remove(&old);
+            }
+            inline.insert(policy.to_owned(), doc.to_owned());
+            // IAM's quota is on the sum of an entity's inline policies.
+            if inline.values().map(|d| policy_size(d)).sum::<usize>() > h.spec().2 {
+                return Err(IamError::new(
+                    IamErrorCode::LimitExceeded,
+                    format!("Maximum policy size of {} bytes exceeded for {} {name}", h.spec().2, h.noun()),
+                ));
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(empty(req, &action))
+}
+
+fn get_inline(req: &ApiRequest<'_>, h: Holder) -> IamResult<String> {
+    let (name, data, action) = h.begin(req, "Get", "Policy")?;
+    let policy = name_param(req, "PolicyName", POLICY_NAME_MAX)?;
+    let (entity, inline, _) = h.slots(&data, name)?;
+    let key = inline_key(inline, policy).ok_or_else(|| h.no_such_policy(policy))?;
+    let mut x = Xml::new();
+    x.leaf(&format!("{}Name", h.title()), entity).leaf("PolicyName", &key).leaf("PolicyDocument", encode_document(&inline[&key]));
+    Ok(answer(req, &action, &x))
+}
+
+fn list_inline(req: &ApiRequest<'_>, h: Holder) -> IamResult<String> {
+    let (name, data, action) = h.begin(req, "List", "Policies")?;
+    let (_, inline, _) = h.slots(&data, name)?;
+    let page = paginate(req, inline.keys().map(|k| (k.clone(), k)))?;
+    let mut x = Xml::new();
+    x.open("PolicyNames");
+    for name in &page.items {
+        x.leaf("member", name);
+    }
+    x.close("PolicyNames");
+    page_end(&mut x, &page);
+    Ok(answer(req, &action, &x))
+}
+
+async fn delete_inline(req: &ApiRequest<'_>, h: Holder) -> IamResult<String> {
+    let (name, data, action) = h.begin(req, "Delete", "Policy")?;
+    let policy = name_param(req, "PolicyName", POLICY_NAME_MAX)?;
+    req.iam
+        .mutate(&data.account.id, |data| {
+            let (inline, _) = h.slots_mut(data, name)?;
+            let key = inline_key(inline, policy).ok_or_else(|| h.no_such_policy(policy))?;
+            inline.remove(&key);
+            Ok(())
+        })
+        .await?;
+    Ok(empty(req, &action))
+}
+
+/// `PolicyArn`, checked for length only (an unknown one is NoSuchEntity later).
+fn policy_arn_param<'r>(req: &'r ApiRequest<'_>) -> IamResult<&'r str> {
+    let value = req.required("PolicyArn")?;
+    if !(20..=2048).contains(&value.len()) {
+        return Err(IamError::new(
+            IamErrorCode::ValidationError,
+            format!("1 validation error detected: Value '{value}' at 'policyArn' failed to satisfy constraint: Member must have length between 20 and 2048"),
+        ));
+    }
+    Ok(value)
+}
+
+/// The customer managed policy `policy_arn` of `data`: (its key, the record).
+fn customer<'a>(data: &'a AccountData, policy_arn: &str) -> Option<(&'a String, &'a ManagedPolicy)> {
+    let name = policy_arn.rsplit('/').next()?;
+    data.policies.get_key_value(&name_key(name)).filter(|(_, p)| data.policy_arn(p) == policy_arn)
+}
+
+/// The customer managed policy `policy_arn` of `data`, mutable, or NoSuchEntity (also
+/// for AWS managed policies, which cannot be changed).
+fn customer_mut<'a>(data: &'a mut AccountData, policy_arn: &str) -> IamResult<&'a mut ManagedPolicy> {
+    let key = customer(data, policy_arn).map(|(k, _)| k.clone()).ok_or_else(|| not_found(policy_arn))?;
+    data.policies.get_mut(&key).ok_or_else(|| not_found(policy_arn))
+}
+
+fn not_found(policy_arn: &str) -> IamError {
+    IamError::new(IamErrorCode::NoSuchEntity, format!("Policy {policy_arn} was not found."))
+}
+
+/// Whether `policy_arn` names a policy that may be attached in `data`'s account.
+fn attachable(data: &AccountData, policy_arn: &str) -> bool {
+    aws_managed(policy_arn).is_some() || customer(data, policy_arn).is_some()
+}
+
+/// How many users, groups and roles of `data` have `policy_arn` attached.
+fn attachment_count(data: &AccountData, policy_arn: &str) -> usize {
+    let has = |attached: &[String]| attached.iter().any(|a| a == policy_arn);
+    data.users.values().filter(|u| has(&u.attached)).count()
+        + data.groups.values().filter(|g| has(&g.attached)).count()
+        + data.roles.values().filter(|r| has(&r.attached)).count()
+}
+
+/// (path, name) of a policy ARN (`arn:aws:iam::ACCT:policy/path/Name`).
+fn split_policy_arn(policy_arn: &str) -> (&str, &str) {
+    let rest = policy_arn.split_once(":policy").map_or(policy_arn, |(_, r)| r);
+    match rest.rfind('/') {
+        Some(i) => (&rest[..=i], &rest[i + 1..]),
+        None => ("/", rest),
+    }
+}
+
+async fn attach(req: &ApiRequest<'_>, h: Holder) -> IamResult<String> {
+    let (name, data, action) = h.begin(req, "Attach", "Policy")?;
+    let policy_arn = policy_arn_param(req)?;
+    req.iam
+        .mutate(&data.account.id, |data| {
+            if !attachable(data, policy_arn) {
+                return Err(IamError::new(IamErrorCode::NoSuchEntity, format!("Policy {policy_arn} does not exist or is not attachable.")));
+            }
+            let (_, attached) = h.slots_mut(data, name)?;
+            if !attached.iter().any(|a| a == policy_arn) {
+                if attached.len() >= MAX_ATTACHED {
+                    return Err(limit(&format!("PoliciesPer{}", h.title()), MAX_ATTACHED));
+                }
+                attached.push(policy_arn.to_owned());
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(empty(req, &action))
+}
+
+async fn detach(req: &ApiRequest<'_>, h: Holder) -> IamResult<String> {
+    let (name, data, action) = h.begin(req, "Detach", "Policy")?;
+    let policy_arn = policy_arn_param(req)?;
+    req.iam
+        .mutate(&data.account.id, |data| {
+            let (_, attached) = h.slots_mut(data, name)?;
+            let i = attached.iter().position(|a| a == policy_arn).ok_or_else(|| not_found(policy_arn))?;
+            attached.remove(i);
+            Ok(())
+        })
+        .await?;
+    Ok(empty(req, &action))
+}
+
+fn list_attached(req: &ApiRequest<'_>, h: Holder) -> IamResult<String> {
+    let (name, data, action) = h.begin(req, "ListAttached", "Policies")?;
+    let prefix = path_prefix(req)?;
+    let (_, _, attached) = h.slots(&data, name)?;
+    let mut arns: Vec<&String> = attached.iter().filter(|a| split_policy_arn(a).0.starts_with(prefix)).collect();
+    arns.sort();
+    let page = paginate(req, arns.into_iter().map(|a| (a.clone(), a)))?;
+    let mut x = Xml::new();
+    x.open("AttachedPolicies");
+    for policy_arn in &page.items {
+        x.open("member").leaf("PolicyName", split_policy_arn(policy_arn).1).leaf("PolicyArn", policy_arn).close("member");
+    }
+    x.close("AttachedPolicies");
+    page_end(&mut x, &page);
+    Ok(answer(req, &action, &x))
+}
+
+/// A managed policy as answers describe it.
+enum Described<'a> {
+    /// An AWS managed policy: its name and document.
+    Aws(&'a str, &'static str),
+    /// A customer managed policy.
+    Customer(&'a ManagedPolicy),
+}
+
+/// The policy `policy_arn` visible to `data`'s account, or NoSuchEntity.
+fn describe<'a>(data: &'a AccountData, policy_arn: &'a str) -> IamResult<Described<'a>> {
+    if let Some(doc) = aws_managed(policy_arn) {
+        return Ok(Described::Aws(split_policy_arn(policy_arn).1, doc));
+    }
+    customer(data, policy_arn).map(|(_, p)| Described::Customer(p)).ok_or_else(|| not_found(policy_arn))
+}
+
+/// A stable id for an AWS managed policy, derived from its name.
+fn aws_policy_id(name: &str) -> String {
+    let hash = blake3::hash(name.as_bytes());
+    let tail: String = hash.as_bytes()[..16].iter().map(|b| char::from(ID_ALPHABET[usize::from(*b) % ID_ALPHABET.len()])).collect();
+    format!("ANPA{tail}")
+}
+
+/// The elements of a `Policy` structure.
+fn write_policy(x: &mut Xml, data: &AccountData, policy_arn: &str, policy: &Described<'_>, with_description: bool) {
+    let count = attachment_count(data, policy_arn).to_string();
+    match policy {
+        Described::Aws(name, _) => {
+            x.leaf("PolicyName", name).leaf("PolicyId", aws_policy_id(name)).leaf("Arn", policy_arn).leaf("Path", "/");
+            x.leaf("DefaultVersionId", "v1").leaf("AttachmentCount", count).leaf("PermissionsBoundaryUsageCount", "0");
+            x.leaf("IsAttachable", "true").leaf("CreateDate", date(AWS_CREATED_MS)).leaf("UpdateDate", date(AWS_CREATED_MS));
+        }
+        Described::Customer(p) => {
+            x.leaf("PolicyName", &p.name).leaf("PolicyId", &p.id).leaf("Arn", policy_arn).leaf("Path", &p.path);
+            x.leaf("DefaultVersionId", &p.default_version).leaf("AttachmentCount", count).leaf("PermissionsBoundaryUsageCount", "0");
+            x.leaf("IsAttachable", "true");
+            if with_description && !p.description.is_empty() {
+                x.leaf("Description", &p.description);
+            }
+            x.leaf("CreateDate", date(p.created_ms)).leaf("UpdateDate", date(p.updated_ms));
+        }
+    }
+}
+
+/// A managed policy document, parsed as an identity policy, within its size quota.
+fn managed_document<'r>(req: &'r ApiRequest<'_>) -> IamResult<&'r str> {
+    let doc = document_param(req, "PolicyDocument", PolicyKind::Identity)?;
+    if policy_size(doc) > MANAGED_SIZE {
+        return Err(limit("PolicySize", MANAGED_SIZE));
+    }
+    Ok(doc)
+}
+
+async fn create_policy(req: &ApiRequest<'_>) -> IamResult<String> {
+    let name = name_param(req, "PolicyName", POLICY_NAME_MAX)?;
+    let path = path_param(req)?;
+    let doc = managed_document(req)?;
+    let description = description_param(req)?.unwrap_or_default();
+    if req.params.iter().any(|(k, _)| k.starts_with("Tags.member.")) {
+        return Err(IamError::new(IamErrorCode::NotImplemented, "Tags on managed policies are not implemented by coffer."));
+    }
+    let acct = account_id(req)?;
+    let policy_arn = arn(&acct, "policy", path, name);
+    req.authorize("iam:CreatePolicy", &policy_arn)?;
+    let now = now_ms(req);
+    let policy = ManagedPolicy {
+        id: new_id("ANPA"),
+        name: name.to_owned(),
+        path: path.to_owned(),
+        description: description.to_owned(),
+        created_ms: now,
+        updated_ms: now,
+        versions: vec![PolicyVersion { id: "v1".to_owned(), document: doc.to_owned(), created_ms: now }],
+        default_version: "v1".to_owned(),
+        next_version: 2,
+    };
+    req.iam
+        .mutate(&acct, |data| {
+            if data.policies.contains_key(&name_key(name)) {
+                return Err(IamError::exists("A policy", name));
+            }
+            check_quota(data.policies.len(), "PoliciesPerAccount")?;
+            data.policies.insert(name_key(name), policy.clone());
+            Ok(())
+        })
+        .await?;
+    let data = account(req)?;
+    let mut x = Xml::new();
+    x.open("Policy");
+    write_policy(&mut x, &data, &policy_arn, &Described::Customer(&policy), true);
+    x.close("Policy");
+    Ok(answer(req, "CreatePolicy", &x))
+}
+
+fn get_policy(req: &ApiRequest<'_>) -> IamResult<String> {
+    let policy_arn = policy_arn_param(req)?;
+    req.authorize("iam:GetPolicy", policy_arn)?;
+    let data = account(req)?;
+    let policy = describe(&data, policy_arn)?;
+    let mut x = Xml::new();
+    x.open("Policy");
+    write_policy(&mut x, &data, policy_arn, &policy, true);
+    x.close("Policy");
+    Ok(answer(req, "GetPolicy", &x))
+}
+
+fn list_policies(req: &ApiRequest<'_>) -> IamResult<String> {
+    let scope = req.param("Scope").unwrap_or("All");
+    if !["All", "AWS", "Local"].contains(&scope) {
+        return Err(IamError::new(
+            IamErrorCode::ValidationError,
+            format!("1 validation error detected: Value '{scope}' at 'scope' failed to satisfy constraint: Member must satisfy enum value set: [All, AWS, Local]"),
+        ));
+    }
+    let only_attached = bool_param(req, "OnlyAttached")?;
+    let prefix = path_prefix(req)?;
+    // No policy is used as a permissions boundary: coffer has none.
+    let boundaries_only = req.param("PolicyUsageFilter") == Some("PermissionsBoundary");
+    req.authorize("iam:ListPolicies", "*")?;
+    let data = account(req)?;
+    let mut all: Vec<(String, Described<'_>)> = Vec::new();
+    if scope != "Local" {
+        for name in crate::iam::managed::names() {
+            let policy_arn = format!("{AWS_POLICY_PREFIX}{name}");
+            if let Some(doc) = aws_managed(&policy_arn) {
+                all.push((policy_arn, Described::Aws(name, doc)));
+            }
+        }
+    }
+    if scope != "AWS" {
+        all.extend(data.policies.values().filter(|p| p.path.starts_with(prefix)).map(|p| (data.policy_arn(p), Described::Customer(p))));
+    }
+    all.retain(|(a, _)| {
+        split_policy_arn(a).0.starts_with(prefix) && !boundaries_only && (!only_attached || attachment_count(&data, a) > 0)
+    });
+    all.sort_by(|a, b| a.0.cmp(&b.0));
+    let page = paginate(req, all.into_iter().map(|(a, d)| (a.clone(), (a, d))))?;
+    let mut x = Xml::new();
+    x.open("Policies");
+    for (policy_arn, policy) in &page.items {
+        x.open("member");
+        write_policy(&mut x, &data, policy_arn, policy, false);
+        x.close("member");
+    }
+    x.close("Policies");
+    page_end(&mut x, &page);
+    Ok(answer(req, "ListPolicies", &x))
+}
+
+/// Refuses to change an AWS managed policy.
+fn refuse_aws(policy_arn: &str) -> IamResult<()> {
+    if aws_managed(policy_arn).is_some() || policy_arn.starts_with(AWS_POLICY_PREFIX) {
+        return Err(IamError::new(IamErrorCode::InvalidInput, format!("Policy {policy_arn} is AWS managed and cannot be changed.")));
+    }
+    Ok(())
+}
+
+async fn delete_policy(req: &ApiRequest<'_>) -> IamResult<String> {
+    let policy_arn = policy_arn_param(req)?;
+    req.authorize("iam:DeletePolicy", policy_arn)?;
+    refuse_aws(policy_arn)?;
+    let account = account_id(req)?;
+    req.iam
+        .mutate(&account, |data| {
+            let key = customer(data, policy_arn).map(|(k, _)| k.clone()).ok_or_else(|| not_found(policy_arn))?;
+            if attachment_count(data, policy_arn) > 0 {
+                return Err(conflict("Cannot delete a policy attached to entities."));
+            }
+            if data.policies[&key].versions.len() > 1 {
+                return Err(conflict("This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy."));
+            }
+            data.policies.remove(&key);
+            Ok(())
+        })
+        .await?;
+    Ok(empty(req, "DeletePolicy"))
+}
+
+/// `VersionId` (`v1`, `v2`...).
+fn version_param<'r>(req: &'r ApiRequest<'_>) -> IamResult<&'r str> {
+    let v = req.required("VersionId")?;
+    let digits = v.strip_prefix('v').filter(|d| !d.is_empty() && !d.starts_with('0') && d.bytes().all(|b| b.is_ascii_digit()));
+    if digits.is_none() {
+        return Err(IamError::new(
+            IamErrorCode::ValidationError,
+            format!("1 validation error detected: Value '{v}' at 'versionId' failed to satisfy constraint: Member must satisfy regular expression pattern: v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?"),
+        ));
+    }
+    Ok(v)
+}
+
+fn no_such_version(policy_arn: &str, version: &str) -> IamError {
+    IamError::new(IamErrorCode::NoSuchEntity, format!("Policy {policy_arn} version {version} does not exist or is not attachable."))
+}
+
+fn write_version(x: &mut Xml, id: &str, default: bool, created_ms: i64, document: Option<&str>) {
+    x.open("PolicyVersion");
+    x.opt("Document", document.map(encode_document));
+    x.leaf("VersionId", id).leaf("IsDefaultVersion", if default { "true" } else { "false" }).leaf("CreateDate", date(created_ms));
+    x.close("PolicyVersion");
+}
+
+async fn create_version(req: &ApiRequest<'_>) -> IamResult<String> {
+    let policy_arn = policy_arn_param(req)?;
+    let doc = managed_document(req)?;
+    let set_default = bool_param(req, "SetAsDefault")?;
+    req.authorize("iam:CreatePolicyVersion", policy_arn)?;
+    refuse_aws(policy_arn)?;
+    let now = now_ms(req);
+    let version = req
+        .iam
+        .mutate(&account_id(req)?, |data| {
+            let policy = customer_mut(data, policy_arn)?;
+            if policy.versions.len() >= MAX_POLICY_VERSIONS {
+                return Err(IamError::new(
+                    IamErrorCode::LimitExceeded,
+                    format!("A managed policy can have up to {MAX_POLICY_VERSIONS} versions. Before you create a new version, you must delete an existing version."),
+                ));
+            }
+            let version = PolicyVersion { id: format!("v{}", policy.next_version), document: doc.to_owned(), created_ms: now };
+            policy.next_version += 1;
+            if set_default {
+                policy.default_version.clone_from(&version.id);
+                policy.updated_ms = now;
+            }
+            policy.versions.push(version.clone());
+            Ok(version)
+        })
+        .await?;
+    let mut x = Xml::new();
+    write_version(&mut x, &version.id, set_default, version.created_ms, None);
+    Ok(answer(req, "CreatePolicyVersion", &x))
+}
+
+fn get_version(req: &ApiRequest<'_>) -> IamResult<String> {
+    let policy_arn = policy_arn_param(req)?;
+    let version = version_param(req)?;
+    req.authorize("iam:GetPolicyVersion", policy_arn)?;
+    let data = account(req)?;
+    let mut x = Xml::new();
+    match describe(&data, policy_arn)? {
+        Described::Aws(_, doc) if version == "v1" => write_version(&mut x, "v1", true, AWS_CREATED_MS, Some(doc)),
+        Described::Aws(..) => return Err(no_such_version(policy_arn, version)),
+        Described::Customer(p) => {
+            let v = p.versions.iter().find(|v| v.id == version).ok_or_else(|| no_such_version(policy_arn, version))?;
+            write_version(&mut x, &v.id, v.id == p.default_version, v.created_ms, Some(&v.document));
+        }
+    }
+    Ok(answer(req, "GetPolicyVersion", &x))
+}
+
+fn list_versions(req: &ApiRequest<'_>) -> IamResult<String> {
+    let policy_arn = policy_arn_param(req)?;
+    req.authorize("iam:ListPolicyVersions", policy_arn)?;
+    let data = account(req)?;
+    let versions: Vec<(String, bool, i64)> = match describe(&data, policy_arn)? {
+        Described::Aws(..) => vec![("v1".to_owned(), true, AWS_CREATED_MS)],
+        Described::Customer(p) => p.versions.iter().map(|v| (v.id.clone(), v.id == p.default_version, v.created_ms)).collect(),
+    };
+    // Newest first, as IAM lists them; the key orders by falling version number.
+    let number = |id: &str| id[1..].parse::<u32>().unwrap_or(0);
+    let mut keyed: Vec<(String, (String, bool, i64))> =
+        versions.into_iter().map(|v| (format!("{:010}", u32::MAX - number(&v.0)), v)).collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    let page = paginate(req, keyed)?;
+    let mut x = Xml::new();
+    x.open("Versions");
+    for (id, default, created) in &page.items {
+        x.open("member")
+            .leaf("VersionId", id)
+            .leaf("IsDefaultVersion", if *default { "true" } else { "false" })
+            .leaf("CreateDate", date(*created))
+            .close("member");
+    }
+    x.close("Versions");
+    page_end(&mut x, &page);
+    Ok(answer(req, "ListPolicyVersions", &x))
+}
+
+async fn delete_version(req: &ApiRequest<'_>) -> IamResult<String> {
+    let policy_arn = policy_arn_param(req)?;
+    let version = version_param(req)?;
+    req.authorize("iam:DeletePolicyVersion", policy_arn)?;
+    refuse_aws(policy_arn)?;
+    req.iam
+        .mutate(&account_id(req)?, |data| {
+            let policy = customer_mut(data, policy_arn)?;
+            let i = policy.versions.iter().position(|v| v.id == version).ok_or_else(|| no_such_version(policy_arn, version))?;
+            if policy.default_version == version {
+                return Err(conflict("Cannot delete the default version of a policy."));
+            }
+            policy.versions.remove(i);
+            Ok(())
+        })
+        .await?;
+    Ok(empty(req, "DeletePolicyVersion"))
+}
+
+async fn set_default_version(req: &ApiRequest<'_>) -> IamResult<String> {
+    let policy_arn = policy_arn_param(req)?;
+    let version = version_param(req)?;
+    req.authorize("iam:SetDefaultPolicyVersion", policy_arn)?;
+    refuse_aws(policy_arn)?;
+    let now = now_ms(req);
+    req.iam
+        .mutate(&account_id(req)?, |data| {
+            let policy = customer_mut(data, policy_arn)?;
+            if !policy.versions.iter().any(|v| v.id == version) {
+                return Err(no_such_version(policy_arn, version));
+            }
+            if policy.default_version != version {
+                version.clone_into(&mut policy.default_version);
+                policy.updated_ms = now;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(empty(req, "SetDefaultPolicyVersion"))
+}
+
+/// One entity a policy is attached to, for ListEntitiesForPolicy.
+enum Entity<'a> {
+    Group(&'a str, &'a str),
+    Role(&'a str, &'a str),
+    User(&'a str, &'a str),
+}
+
+fn list_entities(req: &ApiRequest<'_>) -> IamResult<String> {
+    let policy_arn = policy_arn_param(req)?;
+    let prefix = path_prefix(req)?;
+    let filter = req.param("EntityFilter");
+    req.authorize("iam:ListEntitiesForPolicy", policy_arn)?;
+    let data = account(req)?;
+    let policy = describe(&data, policy_arn)?;
+    let kind_ok = |kind: &str| match filter {
+        None => true,
+        Some("LocalManagedPolicy") => matches!(policy, Described::Customer(_)),
+        Some("AWSManagedPolicy") => matches!(policy, Described::Aws(..)),
+        Some(f) => f == kind,
+    };
+    let has = |attached: &[String], path: &str| attached.iter().any(|a| a == policy_arn) && path.starts_with(prefix);
+    let mut all: Vec<(String, Entity<'_>)> = Vec::new();
+    if kind_ok("Group") {
+        all.extend(
+            data.groups.iter().filter(|(_, g)| has(&g.attached, &g.path)).map(|(k, g)| (format!("1{k}"), Entity::Group(&g.name, &g.id))),
+        );
+    }
+    if kind_ok("Role") {
+        all.extend(
+            data.roles.iter().filter(|(_, r)| has(&r.attached, &r.path)).map(|(k, r)| (format!("2{k}"), Entity::Role(&r.name, &r.id))),
+        );
+    }
+    if kind_ok("User") {
+        all.extend(
+            data.users.iter().filter(|(_, u)| has(&u.attached, &u.path)).map(|(k, u)| (format!("3{k}"), Entity::User(&u.name, &u.id))),
+        );
+    }
+    let page = paginate(req, all)?;
+    let mut x = Xml::new();
+    for (list, name_tag, id_tag) in
+        [("PolicyGroups", "GroupName", "GroupId"), ("PolicyUsers", "UserName", "UserId"), ("PolicyRoles", "RoleName", "RoleId")]
+    {
+        x.open(list);
+        for entity in &page.items {
+            let ((Entity::Group(name, id), "PolicyGroups")
+            | (Entity::User(name, id), "PolicyUsers")
+            | (Entity::Role(name, id), "PolicyRoles")) = (entity, list)
+            else {
+                continue;
+            };
+            x.open("member").leaf(name_tag, name).leaf(id_tag, id).close("member");
+        }
+        x.close(list);
+    }
+    page_end(&mut x, &page);
+    Ok(answer(req, "ListEntitiesForPolicy", &x))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::iam::testing::{text, Harness, ALLOW_ALL};
+    use crate::iam::IamErrorCode;
+
+    const READ_ONLY: &str = "arn:aws:iam::aws:policy/IAMReadOnlyAccess";
+
+    #[tokio::test]
+    async fn inline_policies() {
+        let h = Harness::new().await;
+        h.ok(&[("Action", "CreateUser"), ("UserName", "u")]).await;
+        let put = [("Action", "PutUserPolicy"), ("UserName", "u"), ("PolicyName", "All"), ("PolicyDocument", ALLOW_ALL)];
+        assert!(!h.ok(&put).await.contains("Result"));
+        let xml = h.ok(&[("Action", "GetUserPolicy"), ("UserName", "U"), ("PolicyName", "all")]).await;
+        assert!(
+            xml.contains("<GetUserPolicyResult><UserName>u</UserName><PolicyName>All</PolicyName><PolicyDocument>%7B%22Version%22"),
+            "{xml}"
+        );
+        let xml = h.ok(&[("Action", "ListUserPolicies"), ("UserName", "u")]).await;
+        assert!(xml.contains("<PolicyNames><member>All</member></PolicyNames><IsTruncated>false</IsTruncated>"), "{xml}");
+        let bad = [("Action", "PutUserPolicy"), ("UserName", "u"), ("PolicyName", "x"), ("PolicyDocument", "{\"Statement\":[]}")];
+        assert_eq!(h.err(&bad).await, IamErrorCode::MalformedPolicyDocument);
+        let nobody = [("Action", "PutUserPolicy"), ("UserName", "nobody"), ("PolicyName", "x"), ("PolicyDocument", ALLOW_ALL)];
+        assert_eq!(h.err(&nobody).await, IamErrorCode::NoSuchEntity);
+
+        // The user quota (2,048) counts all its inline policies together; a role's is larger.
+        let actions: Vec<String> = (0..70).map(|i| format!("\"s3:GetObjectVersionTagging{i}\"")).collect();
+        let big =
+            format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":[{}],"Resource":"*"}}]}}"#, actions.join(","));
+        assert!(big.len() > 2048 && big.len() < 5120);
+        let too_big = [("Action", "PutUserPolicy"), ("UserName", "u"), ("PolicyName", "big"), ("PolicyDocument", big.as_str())];
+        assert_eq!(h.err(&too_big).await, IamErrorCode::LimitExceeded);
+        h.ok(&[("Action", "CreateGroup"), ("GroupName", "g")]).await;
+        h.ok(&[("Action", "PutGroupPolicy"), ("GroupName", "g"), ("PolicyName", "big"), ("PolicyDocument", &big)]).await;
+        let xml = h.ok(&[("Action", "GetGroupPolicy"), ("GroupName", "g"), ("PolicyName", "big")]).await;
+        assert_eq!(text(&xml, "GroupName"), "g");
+        h.ok(&[("Action", "DeleteGroupPolicy"), ("GroupName", "g"), ("PolicyName", "big")]).await;
+
+        h.ok(&[("Action", "DeleteUserPolicy"), ("UserName", "u"), ("PolicyName", "ALL")]).await;
+        assert_eq!(h.err(&[("Action", "GetUserPolicy"), ("UserName", "u"), ("PolicyName", "All")]).await, IamErrorCode::NoSuchEntity);
+        assert_eq!(h.err(&[("Action", "DeleteUserPolicy"), ("UserName", "u"), ("PolicyName", "All")]).await, IamErrorCode::NoSuchEntity);
+    }
+
+    #[tokio::test]
+    async fn managed_policies_and_attachments() {
+        let h = Harness::new().await;
+        let account = h.root.account.clone();
+        let xml = h
+            .ok(&[("Action", "CreatePolicy"), ("PolicyName", "Ops"), ("Path", "/t/"), ("PolicyDocument", ALLOW_ALL), ("Description", "d")])
+            .await;
+        let arn = format!("arn:aws:iam::{account}:policy/t/Ops");
+        assert!(xml.contains("<CreatePolicyResult><Policy><PolicyName>Ops</PolicyName><PolicyId>ANPA"), "{xml}");
+        assert!(
+            xml.contains(&format!(
+                "<Arn>{arn}</Arn><Path>/t/</Path><DefaultVersionId>v1</DefaultVersionId><AttachmentCount>0</AttachmentCount>"
+            )),
+            "{xml}"
+        );
+        assert_eq!(
+            h.err(&[("Action", "CreatePolicy"), ("PolicyName", "ops"), ("PolicyDocument", ALLOW_ALL)]).await,
+            IamErrorCode::EntityAlreadyExists
+        );
+
+        h.ok(&[("Action", "CreateUser"), ("UserName", "u")]).await;
+        h.ok(&[("Action", "AttachUserPolicy"), ("UserName", "u"), ("PolicyArn", &arn)]).await;
+        h.ok(&[("Action", "AttachUserPolicy"), ("UserName", "u"), ("PolicyArn", READ_ONLY)]).await;
+        let unknown = format!("arn:aws:iam::{account}:policy/Nope");
+        assert_eq!(h.err(&[("Action", "AttachUserPolicy"), ("UserName", "u"), ("PolicyArn", &unknown)]).await, IamErrorCode::NoSuchEntity);
+        let xml = h.ok(&[("Action", "ListAttachedUserPolicies"), ("UserName", "u")]).await;
+        assert!(
+            xml.contains(&format!("<AttachedPolicies><member><PolicyName>Ops</PolicyName><PolicyArn>{arn}</PolicyArn></member>")),
+            "{xml}"
+        );
+        assert!(xml.contains("<PolicyName>IAMReadOnlyAccess</PolicyName>"));
+        let xml = h.ok(&[("Action", "GetPolicy"), ("PolicyArn", &arn)]).await;
+        assert!(xml.contains("<AttachmentCount>1</AttachmentCount>") && xml.contains("<Description>d</Description>"), "{xml}");
+        let xml = h.ok(&[("Action", "GetPolicy"), ("PolicyArn", READ_ONLY)]).await;
+        assert!(
+            xml.contains("<PolicyName>IAMReadOnlyAccess</PolicyName>") && xml.contains("<AttachmentCount>1</AttachmentCount>"),
+            "{xml}"
+        );
+        let xml = h.ok(&[("Action", "ListEntitiesForPolicy"), ("PolicyArn", &arn)]).await;
+        assert!(xml.contains("<PolicyGroups></PolicyGroups><PolicyUsers><member><UserName>u</UserName><UserId>AIDA"), "{xml}");
+
+        let xml = h.ok(&[("Action", "ListPolicies"), ("Scope", "Local")]).await;
+        assert!(xml.contains("<Policies><member><PolicyName>Ops</PolicyName>") && !xml.contains("IAMReadOnlyAccess"), "{xml}");
+        let xml = h.ok(&[("Action", "ListPolicies"), ("Scope", "AWS"), ("OnlyAttached", "true")]).await;
+        assert_eq!(xml.matches("<member>").count(), 1, "{xml}");
+        assert!(xml.contains("IAMReadOnlyAccess"));
+
+        // The attached AWS managed policy is in force for the user.
+        let key = h.ok(&[("Action", "CreateAccessKey"), ("UserName", "u")]).await;
+        h.ok(&[("Action", "DetachUserPolicy"), ("UserName", "u"), ("PolicyArn", &arn)]).await;
+        let u = h.principal_of_key(text(&key, "AccessKeyId"));
+        h.call_as(&u, &[("Action", "ListUsers")]).await.unwrap();
+        assert_eq!(h.call_as(&u, &[("Action", "CreateUser"), ("UserName", "x")]).await.unwrap_err().code, IamErrorCode::AccessDenied);
+
+        h.ok(&[("Action", "AttachUserPolicy"), ("UserName", "u"), ("PolicyArn", &arn)]).await;
+        assert_eq!(h.err(&[("Action", "DeletePolicy"), ("PolicyArn", &arn)]).await, IamErrorCode::DeleteConflict);
+        h.ok(&[("Action", "DetachUserPolicy"), ("UserName", "u"), ("PolicyArn", &arn)]).await;
+        assert_eq!(h.err(&[("Action", "DetachUserPolicy"), ("UserName", "u"), ("PolicyArn", &arn)]).await, IamErrorCode::NoSuchEntity);
+
+        h.ok(&[("Action", "DeletePolicy"), ("PolicyArn", &arn)]).await;
+        assert_eq!(h.err(&[("Action", "GetPolicy"), ("PolicyArn", &arn)]).await, IamErrorCode::NoSuchEntity);
+        assert_eq!(h.err(&[("Action", "DeletePolicy"), ("PolicyArn", READ_ONLY)]).await, IamErrorCode::InvalidInput);
+    }
+
+    #[tokio::test]
+    async fn policy_versions() {
+        let h = Harness::new().await;
+        let xml = h.ok(&[("Action", "CreatePolicy"), ("PolicyName", "Ops"), ("PolicyDocument", ALLOW_ALL)]).await;
+        let arn = text(&xml, "Arn").to_owned();
+        // At most 5; the default cannot be deleted; the others block DeletePolicy.
+        let xml =
+            h.ok(&[("Action", "CreatePolicyVersion"), ("PolicyArn", &arn), ("PolicyDocument", ALLOW_ALL), ("SetAsDefault", "true")]).await;
+        assert!(xml.contains("<PolicyVersion><VersionId>v2</VersionId><IsDefaultVersion>true</IsDefaultVersion>"), "{xml}");
+        for _ in 0..3 {
+            h.ok(&[("Action", "CreatePolicyVersion"), ("PolicyArn", &arn), ("PolicyDocument", ALLOW_ALL)]).await;
+        }
+        let six = [("Action", "CreatePolicyVersion"), ("PolicyArn", arn.as_str()), ("PolicyDocument", ALLOW_ALL)];
+        assert_eq!(h.err(&six).await, IamErrorCode::LimitExceeded);
+        let xml = h.ok(&[("Action", "ListPolicyVersions"), ("PolicyArn", &arn)]).await;
+        assert!(xml.contains("<Versions><member><VersionId>v5</VersionId><IsDefaultVersion>false</IsDefaultVersion>"), "{xml}");
+        let xml = h.ok(&[("Action", "GetPolicyVersion"), ("PolicyArn", &arn), ("VersionId", "v2")]).await;
+        assert!(
+            xml.contains("<PolicyVersion><Document>%7B%22Version%22") && xml.contains("<IsDefaultVersion>true</IsDefaultVersion>"),
+            "{xml}"
+        );
+        assert_eq!(h.err(&[("Action", "GetPolicyVersion"), ("PolicyArn", &arn), ("VersionId", "v9")]).await, IamErrorCode::NoSuchEntity);
+        assert_eq!(
+            h.err(&[("Action", "DeletePolicyVersion"), ("PolicyArn", &arn), ("VersionId", "v2")]).await,
+            IamErrorCode::DeleteConflict
+        );
+        h.ok(&[("Action", "SetDefaultPolicyVersion"), ("PolicyArn", &arn), ("VersionId", "v1")]).await;
+        assert_eq!(h.err(&[("Action", "DeletePolicy"), ("PolicyArn", &arn)]).await, IamErrorCode::DeleteConflict);
+        for v in ["v2", "v3", "v4", "v5"] {
+            h.ok(&[("Action", "DeletePolicyVersion"), ("PolicyArn", &arn), ("VersionId", v)]).await;
+        }
+        h.ok(&[("Action", "DeletePolicy"), ("PolicyArn", &arn)]).await;
+        assert_eq!(h.err(&[("Action", "GetPolicy"), ("PolicyArn", &arn)]).await, IamErrorCode::NoSuchEntity);
+        assert_eq!(h.err(&[("Action", "DeletePolicy"), ("PolicyArn", READ_ONLY)]).await, IamErrorCode::InvalidInput);
+    }
+}

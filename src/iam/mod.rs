@@ -1,0 +1,327 @@
+//! Identity and access management: accounts, IAM users, groups, roles and policies, STS
+//! sessions, and the authorization decision every request passes.
+//!
+//! # Layout
+//! - [`policy`]: the IAM policy language (parse, validate, evaluate); pure.
+//! - [`model`]: the stored records ([`model::AccountData`] per account).
+//! - [`principal`]: [`Principal`] (who signed) and [`Principal::is_allowed`], AWS's
+//!   evaluation order.
+//! - [`directory`]: the in-memory view requests read (keys → principals, compiled
+//!   policies), rebuilt and swapped after every change.
+//! - [`secrets`]: the server key; secret keys sealed at rest; random ids.
+//! - [`session`]: STS session tokens (sealed, not stored).
+//! - [`managed`]: the AWS managed policies coffer knows by ARN.
+//! - [`api`]: the IAM and STS query APIs (`POST /`, SigV4 service `iam` or `sts`).
+//! - [`error`]: every IAM/STS error code; [`xml`]: their answers' XML.
+//!
+//! [`Iam`] ties them together: it owns the directory, applies changes durably through
+//! the store, and is the [`KeySource`] the authentication step resolves keys with. It
+//! imports `store` (for durability) and `auth` (for the key-source trait), never `s3`.
+
+pub mod api;
+pub mod directory;
+pub mod error;
+pub mod managed;
+pub mod model;
+pub mod policy;
+pub mod principal;
+pub mod secrets;
+pub mod session;
+pub mod xml;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::auth::{AuthError, Credentials, KeySource, SecretKey};
+use crate::model::stored;
+use crate::store::Store;
+
+pub use directory::Directory;
+pub use error::{IamError, IamErrorCode, IamResult};
+pub use principal::{Principal, PrincipalKind};
+
+use model::{AccessKey, Account, AccountData};
+use policy::{Policy, PolicyKind};
+use principal::SessionDetails;
+use secrets::SealingKey;
+use session::{Session, Subject};
+
+/// The name of the account the configured root key belongs to.
+pub const DEFAULT_ACCOUNT: &str = "default";
+
+/// When and where an access key was last used.
+#[derive(Debug, Clone)]
+pub struct LastUsed {
+    /// Time, ms since the Unix epoch.
+    pub ms: i64,
+    /// Service signed for (`s3`, `iam`, `sts`).
+    pub service: String,
+}
+
+/// The identity service.
+pub struct Iam {
+    /// Where account records are kept.
+    store: Arc<Store>,
+    /// Seals stored secret access keys.
+    secrets: SealingKey,
+    /// Seals STS session tokens.
+    sessions: SealingKey,
+    /// The configured root key of the default account (the server administrator).
+    root: (String, SecretKey),
+    /// The current view; replaced whole after each change.
+    directory: RwLock<Arc<Directory>>,
+    /// Serializes changes (read-modify-write of an account record, then the swap).
+    writer: tokio::sync::Mutex<()>,
+    /// Last use of each key since start (kept in memory: recording a use must not cost
+    /// a metadata write per request).
+    last_used: Mutex<HashMap<String, LastUsed>>,
+}
+
+fn now_ms(now: SystemTime) -> i64 {
+    now.duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// `len` random decimal digits, the first not 0.
+fn random_digits(len: usize) -> String {
+    let mut bytes = vec![0u8; len];
+    secrets::fill_random(&mut bytes);
+    bytes.iter().enumerate().map(|(i, b)| char::from(if i == 0 { b'1' + b % 9 } else { b'0' + b % 10 })).collect()
+}
+
+impl Iam {
+    /// Opens the identity service over `store`, creating the default account (owner of
+    /// every bucket created before accounts existed) on first start. `master` is the
+    /// server key; `root` the configured root credentials.
+    pub async fn open(store: Arc<Store>, master: &SealingKey, root: &Credentials, now: SystemTime) -> IamResult<Self> {
+        let mut accounts = BTreeMap::new();
+        for (id, bytes) in store.account_records()? {
+            let data: AccountData = stored::decode(&bytes).map_err(|e| IamError::internal(format!("account record {id}: {e}")))?;
+            accounts.insert(id, Arc::new(data));
+        }
+        let iam = Self {
+            store,
+            secrets: master.derive("secret access keys"),
+            sessions: master.derive("sts session tokens"),
+            root: (root.access_key.clone(), root.secret_key.clone()),
+            directory: RwLock::default(),
+            writer: tokio::sync::Mutex::new(()),
+            last_used: Mutex::default(),
+        };
+        let default_id = if let Some(a) = accounts.values().find(|a| a.account.name == DEFAULT_ACCOUNT) {
+            a.account.id.clone()
+        } else {
+            let data = Self::new_account(DEFAULT_ACCOUNT, None, now, &accounts);
+            let id = data.account.id.clone();
+            iam.store.set_account_record(&id, Some(stored::encode(&data))).await?;
+            accounts.insert(id.clone(), Arc::new(data));
+            id
+        };
+        iam.publish(Directory::build(accounts, &default_id, (&iam.root.0, &iam.root.1), &iam.secrets));
+        Ok(iam)
+    }
+
+    /// The current view of every identity.
+    pub fn directory(&self) -> Arc<Directory> {
+        Arc::clone(&self.directory.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn publish(&self, dir: Directory) {
+        *self.directory.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(dir);
+    }
+
+    /// The default account's id.
+    pub fn default_account(&self) -> String {
+        self.directory().default_account.clone()
+    }
+
+    fn new_account(name: &str, email: Option<&str>, now: SystemTime, existing: &BTreeMap<String, Arc<AccountData>>) -> AccountData {
+        let id = loop {
+            let id = random_digits(12);
+            if !existing.contains_key(&id) {
+                break id;
+            }
+        };
+        let mut canonical = [0u8; 32];
+        secrets::fill_random(&mut canonical);
+        AccountData::new(Account {
+            id,
+            name: name.to_owned(),
+            email: email.map(str::to_owned),
+            canonical_id: hex::encode(canonical),
+            created_ms: now_ms(now),
+            root_keys: Vec::new(),
+        })
+    }
+
+    /// A new access key (its record, secret sealed, and the secret itself, to be shown
+    /// once). Its id is unique among all keys.
+    pub fn new_access_key(&self, now: SystemTime) -> (AccessKey, String) {
+        let dir = self.directory();
+        let id = loop {
+            let id = secrets::new_id("AKIA");
+            if !dir.key_exists(&id) {
+                break id;
+            }
+        };
+        let secret = secrets::new_secret();
+        let sealed_secret = self.secrets.seal(id.as_bytes(), secret.as_bytes());
+        (AccessKey { id, sealed_secret, active: true, created_ms: now_ms(now) }, secret)
+    }
+
+    /// Applies `change` to account `account` and makes it durable before returning;
+    /// the new view is in force when this returns. Nothing changes if `change` fails.
+    pub async fn mutate<T>(&self, account: &str, change: impl FnOnce(&mut AccountData) -> IamResult<T>) -> IamResult<T> {
+        let _writer = self.writer.lock().await;
+        let dir = self.directory();
+        let current = dir.accounts.get(account).ok_or_else(|| IamError::no_such("account", account))?;
+        let mut data = (**current).clone();
+        let out = change(&mut data)?;
+        if data != **current {
+            self.store.set_account_record(account, Some(stored::encode(&data))).await?;
+            let mut accounts = dir.accounts.clone();
+            accounts.insert(account.to_owned(), Arc::new(data));
+            self.publish(Directory::build(accounts, &dir.default_account, (&self.root.0, &self.root.1), &self.secrets));
+        }
+        Ok(out)
+    }
+
+    /// Creates account `name` with a root access key; returns it and the key's secret.
+    pub async fn create_account(&self, name: &str, email: Option<&str>, now: SystemTime) -> IamResult<(Arc<AccountData>, String)> {
+        validate_account_name(name)?;
+        let _writer = self.writer.lock().await;
+        let dir = self.directory();
+        if dir.account_by_name(name).is_some() {
+            return Err(IamError::exists("Account", name));
+        }
+        let mut data = Self::new_account(name, email, now, &dir.accounts);
+        let (key, secret) = self.new_access_key(now);
+        data.account.root_keys.push(key);
+        let id = data.account.id.clone();
+        self.store.set_account_record(&id, Some(stored::encode(&data))).await?;
+        let data = Arc::new(data);
+        let mut accounts = dir.accounts.clone();
+        accounts.insert(id, Arc::clone(&data));
+        self.publish(Directory::build(accounts, &dir.default_account, (&self.root.0, &self.root.1), &self.secrets));
+        Ok((data, secret))
+    }
+
+    /// Deletes account `name` and every IAM entity in it. `owns_buckets` tells whether
+    /// the account still owns a bucket, which must be deleted first (DeleteConflict).
+    pub async fn delete_account(&self, name: &str, owns_buckets: impl Fn(&str) -> IamResult<bool>) -> IamResult<()> {
+        let _writer = self.writer.lock().await;
+        let dir = self.directory();
+        let account = dir.account_by_name(name).ok_or_else(|| IamError::no_such("account", name))?;
+        if account.account.name == DEFAULT_ACCOUNT {
+            return Err(IamError::new(IamErrorCode::DeleteConflict, "The default account (the server administrator's) cannot be deleted."));
+        }
+        let id = account.account.id.clone();
+        if owns_buckets(&id)? {
+            return Err(IamError::new(IamErrorCode::DeleteConflict, format!("Account {name} still owns buckets; delete them first.")));
+        }
+        self.store.set_account_record(&id, None).await?;
+        let mut accounts = dir.accounts.clone();
+        accounts.remove(&id);
+        self.publish(Directory::build(accounts, &dir.default_account, (&self.root.0, &self.root.1), &self.secrets));
+        Ok(())
+    }
+
+    /// Seals `session` into a session token.
+    pub fn issue_session(&self, session: &Session) -> String {
+        session::issue(&self.sessions, session)
+    }
+
+    /// When `access_key` was last used since start, if it was.
+    pub fn last_used(&self, access_key: &str) -> Option<LastUsed> {
+        self.last_used.lock().unwrap_or_else(PoisonError::into_inner).get(access_key).cloned()
+    }
+
+    /// Records a use of `access_key` (called once a request's signature checked out).
+    pub fn record_use(&self, access_key: &str, service: &str, now: SystemTime) {
+        let entry = LastUsed { ms: now_ms(now), service: service.to_owned() };
+        self.last_used.lock().unwrap_or_else(PoisonError::into_inner).insert(access_key.to_owned(), entry);
+    }
+
+    /// The principal of an open session, as the directory stands now.
+    fn session_principal(dir: &Directory, s: &Session) -> Result<Principal, AuthError> {
+        let account = dir.accounts.get(&s.account).ok_or(AuthError::InvalidToken)?;
+        let mut p = match &s.subject {
+            Subject::Root => directory::root_principal(account, &s.access_key, false),
+            Subject::User { name, user_id } => {
+                let user = account.users.get(name).filter(|u| u.id == *user_id).ok_or(AuthError::InvalidToken)?;
+                directory::user_principal(account, user, dir.policies_of_user(&s.account, name), &s.access_key)
+            }
+            Subject::Role { role, role_id, session } => {
+                let r = account.roles.get(role).filter(|r| r.id == *role_id).ok_or(AuthError::InvalidToken)?;
+                let role_arn = account.role_arn(r);
+                let arn = format!("arn:aws:sts::{}:assumed-role/{}/{session}", account.account.id, r.name);
+                Principal {
+                    account: account.account.id.clone(),
+                    account_name: account.account.name.clone(),
+                    kind: PrincipalKind::AssumedRole { role: r.name.clone(), session: session.clone() },
+                    user_id: format!("{}:{session}", r.id),
+                    access_key: s.access_key.clone(),
+                    admin: false,
+                    policies: dir.role_policies.get(&(s.account.clone(), role.clone())).cloned().unwrap_or_default(),
+                    tags: r.tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect(),
+                    session: None,
+                    info: directory::principal_info(account, arn.clone(), Some(role_arn)),
+                    arn,
+                    needs_object_tags: directory::role_needs_object_tags(account, r),
+                }
+            }
+        };
+        // A session policy that no longer parses grants nothing.
+        let policy = s.policy.as_deref().map(|doc| {
+            Arc::new(Policy::parse(doc, PolicyKind::Session).unwrap_or_else(|_| {
+                Policy::parse(
+                    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#,
+                    PolicyKind::Session,
+                )
+                .expect("deny-all parses")
+            }))
+        });
+        p.session = Some(SessionDetails { issued_ms: s.issued_ms, expires_ms: s.expires_ms, policy });
+        Ok(p)
+    }
+}
+
+impl KeySource for Iam {
+    fn lookup(&self, access_key: &str, session_token: Option<&str>, now: SystemTime) -> Result<Credentials, AuthError> {
+        let dir = self.directory();
+        match session_token {
+            None => {
+                let entry = dir.keys.get(access_key).ok_or(AuthError::InvalidAccessKeyId)?;
+                let identity: crate::auth::Identity = entry.principal.clone();
+                Ok(Credentials { access_key: access_key.to_owned(), secret_key: entry.secret.clone(), identity: Some(identity) })
+            }
+            Some(token) => {
+                let session = session::open(&self.sessions, token).ok_or(AuthError::InvalidToken)?;
+                if session.access_key != access_key {
+                    return Err(AuthError::InvalidToken);
+                }
+                if now_ms(now) >= session.expires_ms {
+                    return Err(AuthError::ExpiredToken);
+                }
+                let principal = Self::session_principal(&dir, &session)?;
+                let identity: crate::auth::Identity = Arc::new(principal);
+                Ok(Credentials::new(access_key, session.secret).with_identity(identity))
+            }
+        }
+    }
+}
+
+/// Account names: 1–64 characters of letters, digits and `+=,.@_-`.
+pub fn validate_account_name(name: &str) -> IamResult<()> {
+    let ok = (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(IamError::new(IamErrorCode::ValidationError, "Account names are 1 to 64 letters, digits or +=,.@_- characters."))
+    }
+}
+
+/// The principal a request was authenticated as, from its `Authenticated::identity`.
+pub fn principal_of(identity: Option<&crate::auth::Identity>) -> Option<Arc<Principal>> {
+    identity.and_then(|i| Arc::clone(i).downcast::<Principal>().ok())
+}

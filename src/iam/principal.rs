@@ -1,0 +1,228 @@
+//! Who a request comes from, once authenticated: a [`Principal`] with its account, ARN,
+//! compiled identity policies and, for temporary credentials, its session; and the
+//! authorization decision for one action on one resource, in AWS's evaluation order.
+
+use std::sync::Arc;
+
+use super::policy::{Context, Outcome, Policy, PrincipalInfo, Request};
+
+/// What kind of identity signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrincipalKind {
+    /// An account's root user: everything on its own account's resources.
+    Root,
+    /// An IAM user (lower-case name key).
+    User {
+        /// The user's name as created.
+        name: String,
+    },
+    /// A role session from AssumeRole / AssumeRoleWithWebIdentity.
+    AssumedRole {
+        /// The role's name as created.
+        role: String,
+        /// RoleSessionName.
+        session: String,
+    },
+}
+
+/// Temporary-credential details of a principal.
+#[derive(Debug, Clone)]
+pub struct SessionDetails {
+    /// Issue time, ms since the Unix epoch (`aws:TokenIssueTime`).
+    pub issued_ms: i64,
+    /// Expiry, ms since the Unix epoch.
+    pub expires_ms: i64,
+    /// The session policy passed to AssumeRole, which further limits the role's.
+    pub policy: Option<Arc<Policy>>,
+}
+
+/// An authenticated identity and everything authorization needs of it.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The account id (12 digits).
+    pub account: String,
+    /// The account's name.
+    pub account_name: String,
+    /// Root, user or role session.
+    pub kind: PrincipalKind,
+    /// The ARN (`arn:aws:iam::ACCT:user/path/name`, `...:root`,
+    /// `arn:aws:sts::ACCT:assumed-role/Role/session`).
+    pub arn: String,
+    /// `aws:userid`: the account id for root, the user id, or `ROLEID:session`.
+    pub user_id: String,
+    /// The access key id that signed.
+    pub access_key: String,
+    /// Whether this is the server administrator (the configured root key): the only
+    /// identity that may create and delete accounts.
+    pub admin: bool,
+    /// Identity-based policies: the user's inline and attached ones and its groups',
+    /// or the role's.
+    pub policies: Arc<Vec<Policy>>,
+    /// `aws:PrincipalTag/*`.
+    pub tags: Vec<(String, String)>,
+    /// Temporary credentials: when they expire and their session policy.
+    pub session: Option<SessionDetails>,
+    /// What resource and trust policies match against.
+    pub info: Arc<PrincipalInfo>,
+    /// Whether a policy of the principal's tests `s3:ExistingObjectTag/...`, so that the
+    /// object's tags must be read before authorizing (they cost a lookup otherwise saved).
+    pub needs_object_tags: bool,
+}
+
+/// The account owning a bucket's record `owner` field: buckets created before accounts
+/// existed store the creator's access key, and all of them belong to `default_account`.
+pub fn owner_account<'a>(owner: &'a str, default_account: &'a str) -> &'a str {
+    if owner.len() == 12 && owner.bytes().all(|b| b.is_ascii_digit()) {
+        owner
+    } else {
+        default_account
+    }
+}
+
+impl Principal {
+    /// `aws:PrincipalType` as AWS names it.
+    pub fn principal_type(&self) -> &'static str {
+        match self.kind {
+            PrincipalKind::Root => "Account",
+            PrincipalKind::User { .. } => "User",
+            PrincipalKind::AssumedRole { .. } => "AssumedRole",
+        }
+    }
+
+    /// Adds the keys that describe the principal to `ctx` (`aws:username`, `aws:userid`,
+    /// `aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:PrincipalType`,
+    /// `aws:PrincipalTag/*`, `aws:MultiFactorAuthPresent`, `aws:TokenIssueTime`).
+    pub fn fill_context(&self, ctx: &mut Context) {
+        if let PrincipalKind::User { name } = &self.kind {
+            ctx.insert("aws:username", name.clone());
+        }
+        ctx.insert("aws:userid", self.user_id.clone());
+        let principal_arn = match &self.kind {
+            PrincipalKind::AssumedRole { .. } => self.info.role_arn.clone().unwrap_or_else(|| self.arn.clone()),
+            _ => self.arn.clone(),
+        };
+        ctx.insert("aws:PrincipalArn", principal_arn);
+        ctx.insert("aws:PrincipalAccount", self.account.clone());
+        ctx.insert("aws:PrincipalType", self.principal_type());
+        ctx.insert("aws:MultiFactorAuthPresent", "false");
+        for (k, v) in &self.tags {
+            ctx.insert(&format!("aws:PrincipalTag/{k}"), v.clone());
+        }
+        if let Some(s) = &self.session {
+            ctx.insert("aws:TokenIssueTime", super::xml::date(s.issued_ms));
+        }
+    }
+
+    /// Whether this principal may perform `action` on `resource`, owned by account
+    /// `owner` (`None`: a resource that does not exist yet, such as a bucket being
+    /// created, which the caller's account would own), given the condition keys in `ctx`
+    /// and the resource's own policy, if any.
+    ///
+    /// AWS's order: an explicit deny in any applicable policy wins; then, within one
+    /// account, an allow from an identity policy or from the resource policy suffices;
+    /// across accounts both the resource policy and the caller's identity policy must
+    /// allow; a session policy must allow as well (the permissions are the
+    /// intersection); otherwise the request is implicitly denied. The account root needs
+    /// no identity policy in its own account.
+    pub fn is_allowed(&self, action: &str, resource: &str, owner: Option<&str>, ctx: &Context, resource_policy: Option<&Policy>) -> bool {
+        let req = Request { action, resource, principal: Some(&self.info), context: ctx };
+        let resource_outcome = resource_policy.map_or(Outcome::NotApplicable, |p| p.evaluate(&req));
+        if resource_outcome == Outcome::ExplicitDeny {
+            return false;
+        }
+        let identity =
+            if self.kind == PrincipalKind::Root { Outcome::Allow } else { combine(self.policies.iter().map(|p| p.evaluate(&req))) };
+        if identity == Outcome::ExplicitDeny {
+            return false;
+        }
+        if let Some(session) = self.session.as_ref().and_then(|s| s.policy.as_ref()) {
+            if session.evaluate(&req) != Outcome::Allow {
+                return false;
+            }
+        }
+        let same_account = owner.is_none_or(|o| o == self.account);
+        if same_account {
+            identity == Outcome::Allow || resource_outcome == Outcome::Allow
+        } else {
+            identity == Outcome::Allow && resource_outcome == Outcome::Allow
+        }
+    }
+}
+
+/// The combined outcome of several policies: any deny, else any allow.
+pub fn combine(outcomes: impl Iterator<Item = Outcome>) -> Outcome {
+    let mut result = Outcome::NotApplicable;
+    for o in outcomes {
+        match o {
+            Outcome::ExplicitDeny => return Outcome::ExplicitDeny,
+            Outcome::Allow => result = Outcome::Allow,
+            Outcome::NotApplicable => {}
+        }
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::policy::PolicyKind;
+    use super::*;
+
+    fn principal(kind: PrincipalKind, policies: &[&str]) -> Principal {
+        let policies = policies.iter().map(|p| Policy::parse(p, PolicyKind::Identity).expect("valid policy")).collect();
+        Principal {
+            account: "111111111111".into(),
+            account_name: "a".into(),
+            kind,
+            arn: "arn:aws:iam::111111111111:user/u".into(),
+            user_id: "AIDAX".into(),
+            access_key: "AKIAX".into(),
+            admin: false,
+            policies: Arc::new(policies),
+            tags: vec![],
+            session: None,
+            info: Arc::new(PrincipalInfo {
+                arn: "arn:aws:iam::111111111111:user/u".into(),
+                account: "111111111111".into(),
+                canonical_id: "0".repeat(64),
+                role_arn: None,
+                federated: None,
+            }),
+            needs_object_tags: false,
+        }
+    }
+
+    const READ_BACKUPS: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::backups","arn:aws:s3:::backups/*"]}]}"#;
+    const DENY_SECRET: &str =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::backups/secret/*"}]}"#;
+
+    #[test]
+    fn user_gets_what_its_policies_allow_and_a_deny_wins() {
+        let p = principal(PrincipalKind::User { name: "u".into() }, &[READ_BACKUPS, DENY_SECRET]);
+        let ctx = Context::new();
+        let own = Some("111111111111");
+        assert!(p.is_allowed("s3:GetObject", "arn:aws:s3:::backups/a", own, &ctx, None));
+        assert!(!p.is_allowed("s3:PutObject", "arn:aws:s3:::backups/a", own, &ctx, None));
+        assert!(!p.is_allowed("s3:GetObject", "arn:aws:s3:::other/a", own, &ctx, None));
+        assert!(!p.is_allowed("s3:GetObject", "arn:aws:s3:::backups/secret/x", own, &ctx, None));
+        assert!(!p.is_allowed("s3:GetObject", "arn:aws:s3:::backups/a", Some("222222222222"), &ctx, None), "other account");
+    }
+
+    #[test]
+    fn root_is_bound_to_its_account_and_sessions_intersect() {
+        let mut p = principal(PrincipalKind::Root, &[]);
+        let ctx = Context::new();
+        assert!(p.is_allowed("s3:PutObject", "arn:aws:s3:::b/k", Some("111111111111"), &ctx, None));
+        assert!(p.is_allowed("s3:CreateBucket", "arn:aws:s3:::b", None, &ctx, None));
+        assert!(!p.is_allowed("s3:PutObject", "arn:aws:s3:::b/k", Some("222222222222"), &ctx, None));
+        let session = Policy::parse(READ_BACKUPS, PolicyKind::Session).expect("valid");
+        p.session = Some(SessionDetails { issued_ms: 0, expires_ms: 1, policy: Some(Arc::new(session)) });
+        assert!(p.is_allowed("s3:GetObject", "arn:aws:s3:::backups/a", Some("111111111111"), &ctx, None));
+        assert!(!p.is_allowed("s3:PutObject", "arn:aws:s3:::backups/a", Some("111111111111"), &ctx, None));
+    }
+
+    #[test]
+    fn legacy_owners_belong_to_the_default_account() {
+        assert_eq!(owner_account("coffer", "000000000001"), "000000000001");
+        assert_eq!(owner_account("123456789012", "000000000001"), "123456789012");
+    }
+}

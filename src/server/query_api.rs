@@ -1,0 +1,171 @@
+//! The HTTP side of the IAM and STS query APIs on the S3 listener: `POST /` (S3 has no
+//! operation there) with a form body. The body is read whole (bounded, paced, from the
+//! shared buffer budget), its SHA-256 checked by the SigV4 signature (these SDKs send
+//! no `x-amz-content-sha256`), the service taken from the credential scope (`iam` or
+//! `sts`), and the action run by `iam::api`. Errors are IAM's XML.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::TryStreamExt;
+use http_body_util::{BodyExt, BodyStream, Full};
+use hyper::body::Incoming;
+use hyper::http::request::Parts;
+use sha2::Digest;
+
+use crate::auth::{self, AuthError};
+use crate::iam::api::{self, ApiRequest};
+use crate::iam::policy::Context;
+use crate::iam::{IamError, IamErrorCode, IamResult};
+use crate::s3::body::{transport_error, Paced, RequestBody};
+use crate::s3::dispatch::Principal;
+use crate::s3::{headers, AppState, Response};
+
+/// The largest form accepted: a 10,240-character policy, URL-encoded, with room.
+const MAX_FORM: u64 = 128 << 10;
+
+/// Whether a request is for the query APIs: `POST /` that is not virtual-hosted (a
+/// bucket's POST, e.g. a browser form upload, goes to S3).
+pub fn is_query_api(parts: &Parts, domain: &str) -> bool {
+    parts.method == hyper::Method::POST && parts.uri.path() == "/" && {
+        let host = headers::get(&parts.headers, "host").unwrap_or_default();
+        let host = host.rsplit_once(':').map_or(host, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { host });
+        domain.is_empty() || !host.ends_with(&format!(".{domain}"))
+    }
+}
+
+/// Answers one query-API request. The response carries the [`Principal`] extension,
+/// as S3 responses do, for the request log.
+pub async fn handle(state: &AppState, parts: Parts, body: Incoming, request_id: &str, peer: SocketAddr) -> Response {
+    let mut principal = Principal(None);
+    let (status, xml) = match run(state, &parts, body, request_id, peer, &mut principal).await {
+        Ok(xml) => (hyper::StatusCode::OK, xml),
+        Err(e) => (e.code.status(), e.to_xml(request_id)),
+    };
+    let mut response = hyper::Response::new(Full::new(bytes::Bytes::from(xml)).map_err(|never| match never {}).boxed());
+    *response.status_mut() = status;
+    headers::put(response.headers_mut(), "content-type", "text/xml");
+    response.extensions_mut().insert(principal);
+    response
+}
+
+async fn run(
+    state: &AppState,
+    parts: &Parts,
+    body: Incoming,
+    request_id: &str,
+    peer: SocketAddr,
+    principal: &mut Principal,
+) -> IamResult<String> {
+    let limits = &state.config.limits;
+    let raw = BodyStream::new(body).try_filter_map(|frame| async move { Ok(frame.into_data().ok()) }).map_err(transport_error);
+    let raw = Paced::new(Box::pin(raw), Duration::from_secs(limits.body_idle_timeout_secs), limits.min_body_bytes_per_sec);
+    let declared = headers::get(&parts.headers, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
+    let form = RequestBody::new(Box::pin(raw.map_err(AuthError::Transport)), None)
+        .with_budget(state.buffers.clone(), declared)
+        .collect(MAX_FORM)
+        .await
+        .map_err(|e| IamError::new(IamErrorCode::InvalidInput, e.message))?;
+    let params: Vec<(String, String)> = url_form(&form);
+    let now = (state.clock)();
+    let signed = parts.headers.contains_key(hyper::header::AUTHORIZATION);
+    let (authenticated, service) = if !signed && api::is_unsigned_sts_action(&params) {
+        (None, "sts")
+    } else {
+        let hash = hex::encode(sha2::Sha256::digest(&form[..]));
+        let region = state.config.server.region.as_str();
+        // IAM is a global service that SDKs sign for us-east-1 whatever their region.
+        let regions = [region, "us-east-1"];
+        let a =
+            auth::authenticate_query_api(parts, state.iam.as_ref(), &regions, &["iam", "sts"], now, &hash).map_err(|e| auth_error(&e))?;
+        let service = if a.service == "iam" { "iam" } else { "sts" };
+        (Some(a), service)
+    };
+    let caller = authenticated.as_ref().and_then(|a| crate::iam::principal_of(a.identity.as_ref()));
+    if let Some(p) = &caller {
+        principal.0 = Some(p.arn.clone());
+        state.iam.record_use(&p.access_key, service, now);
+    }
+    let mut context = Context::new();
+    context.insert("aws:SourceIp", peer.ip().to_string());
+    context.insert("aws:SecureTransport", "false");
+    let secs = now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    context.insert("aws:EpochTime", secs.to_string());
+    context.insert("aws:CurrentTime", crate::iam::xml::date(i64::try_from(secs).unwrap_or(i64::MAX).saturating_mul(1000)));
+    if let Some(ua) = headers::get(&parts.headers, "user-agent") {
+        context.insert("aws:UserAgent", ua);
+    }
+    let req = ApiRequest {
+        iam: &state.iam,
+        params: &params,
+        principal: caller,
+        context,
+        now,
+        request_id,
+        web_identity: &state.web_identity,
+        region: &state.config.server.region,
+    };
+    if service == "iam" {
+        api::handle_iam(&req).await
+    } else {
+        api::handle_sts(&req).await
+    }
+}
+
+/// An authentication failure in IAM's terms.
+fn auth_error(e: &AuthError) -> IamError {
+    let code = match e {
+        AuthError::InvalidAccessKeyId | AuthError::InvalidToken => IamErrorCode::InvalidClientTokenId,
+        AuthError::ExpiredToken => IamErrorCode::ExpiredToken,
+        AuthError::SignatureDoesNotMatch | AuthError::RequestTimeTooSkewed => IamErrorCode::SignatureDoesNotMatch,
+        AuthError::MissingSecurityHeader(_) => IamErrorCode::MissingAuthenticationToken,
+        AuthError::AuthorizationHeaderMalformed(_) => IamErrorCode::IncompleteSignature,
+        _ => IamErrorCode::InvalidInput,
+    };
+    let message = match e {
+        AuthError::InvalidAccessKeyId | AuthError::InvalidToken => "The security token included in the request is invalid.".to_owned(),
+        AuthError::ExpiredToken => "The security token included in the request is expired".to_owned(),
+        other => other.message(),
+    };
+    IamError::new(code, message)
+}
+
+/// Decodes an `application/x-www-form-urlencoded` body (`+` is a space).
+pub fn url_form(body: &[u8]) -> Vec<(String, String)> {
+    let decode = |s: &[u8]| {
+        let spaced: Vec<u8> = s.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+        percent_encoding::percent_decode(&spaced).decode_utf8_lossy().into_owned()
+    };
+    body.split(|&b| b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| match pair.iter().position(|&b| b == b'=') {
+            Some(i) => (decode(&pair[..i]), decode(&pair[i + 1..])),
+            None => (decode(pair), String::new()),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms_decode() {
+        let p = url_form(b"Action=CreateUser&UserName=a+b%2Fc&Empty=&Flag");
+        assert_eq!(p[1], ("UserName".to_owned(), "a b/c".to_owned()));
+        assert_eq!(p[2], ("Empty".to_owned(), String::new()));
+        assert_eq!(p[3], ("Flag".to_owned(), String::new()));
+    }
+
+    #[test]
+    fn query_api_requests_are_post_slash() {
+        let parts = |m: &str, p: &str, host: &str| {
+            hyper::Request::builder().method(m).uri(p).header("host", host).body(()).expect("request").into_parts().0
+        };
+        assert!(is_query_api(&parts("POST", "/", "127.0.0.1:9000"), ""));
+        assert!(!is_query_api(&parts("POST", "/bucket", "127.0.0.1:9000"), ""));
+        assert!(!is_query_api(&parts("GET", "/", "127.0.0.1:9000"), ""));
+        assert!(!is_query_api(&parts("POST", "/", "b.s3.local:9000"), "s3.local"));
+        assert!(is_query_api(&parts("POST", "/", "s3.local:9000"), "s3.local"));
+    }
+}
