@@ -230,7 +230,10 @@ fn authorization(c: &mut Criterion) {
             account: "123456789012".into(),
             ..PrincipalInfo::default()
         }),
-        needs_object_tags: false,
+        condition_keys: std::sync::Arc::new(coffer::iam::principal::ConditionKeys::from_documents(std::iter::once(
+            ten_statements().as_str(),
+        ))),
+        key_use: None,
     };
     c.bench_function("authorize_get_10_statements", |b| {
         b.iter(|| {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::managed;
 use super::model::{name_key, AccountData, Role, User};
 use super::policy::{Policy, PolicyKind, PrincipalInfo};
-use super::principal::{Principal, PrincipalKind};
+use super::principal::{ConditionKeys, Principal, PrincipalKind};
 use super::secrets::SealingKey;
 use crate::auth::SecretKey;
 
@@ -108,13 +108,9 @@ pub fn root_principal(account: &AccountData, access_key: &str, admin: bool) -> P
         session: None,
         info: principal_info(account, arn.clone(), None),
         arn,
-        needs_object_tags: false,
+        condition_keys: Arc::new(ConditionKeys::Only(Vec::new())),
+        key_use: None,
     }
-}
-
-/// Whether any of `docs` mentions the `s3:ExistingObjectTag` condition key.
-pub fn mentions_object_tags<'a>(mut docs: impl Iterator<Item = &'a str>) -> bool {
-    docs.any(|d| d.to_ascii_lowercase().contains("s3:existingobjecttag"))
 }
 
 /// The principal of IAM user `user`.
@@ -132,23 +128,24 @@ pub fn user_principal(account: &AccountData, user: &User, policies: Arc<Vec<Poli
         session: None,
         info: principal_info(account, arn.clone(), None),
         arn,
-        needs_object_tags: user_needs_object_tags(account, user),
+        condition_keys: Arc::new(user_condition_keys(account, user)),
+        key_use: None,
     }
 }
 
-/// Whether a policy in force for `user` tests existing object tags.
-fn user_needs_object_tags(account: &AccountData, user: &User) -> bool {
+/// The condition keys the policies in force for `user` mention.
+fn user_condition_keys(account: &AccountData, user: &User) -> ConditionKeys {
     let groups: Vec<_> = user.groups.iter().filter_map(|g| account.groups.get(g)).collect();
     let inline = user.inline.values().map(String::as_str).chain(groups.iter().flat_map(|g| g.inline.values().map(String::as_str)));
     let attached =
         user.attached.iter().chain(groups.iter().flat_map(|g| g.attached.iter())).filter_map(|arn| attached_document(account, arn));
-    mentions_object_tags(inline.chain(attached))
+    ConditionKeys::from_documents(inline.chain(attached))
 }
 
-/// Whether a policy in force for `role` tests existing object tags.
-pub fn role_needs_object_tags(account: &AccountData, role: &Role) -> bool {
+/// The condition keys the policies in force for `role`, and a session policy, mention.
+pub fn role_condition_keys(account: &AccountData, role: &Role, session_policy: Option<&str>) -> ConditionKeys {
     let attached = role.attached.iter().filter_map(|arn| attached_document(account, arn));
-    mentions_object_tags(role.inline.values().map(String::as_str).chain(attached))
+    ConditionKeys::from_documents(role.inline.values().map(String::as_str).chain(attached).chain(session_policy))
 }
 
 impl Directory {
@@ -180,15 +177,27 @@ impl Directory {
                         user_principal(account, rec, policies, &key.id)
                     }
                 };
+                let principal = Principal { key_use: Some(Arc::default()), ..principal };
                 dir.keys.insert(key.id.clone(), KeyEntry { secret: SecretKey::new(secret), principal: Arc::new(principal) });
             }
         }
         if let Some(account) = accounts.get(default_account) {
-            let principal = root_principal(account, root.0, true);
+            let principal = Principal { key_use: Some(Arc::default()), ..root_principal(account, root.0, true) };
             dir.keys.insert(root.0.to_owned(), KeyEntry { secret: root.1.clone(), principal: Arc::new(principal) });
         }
         dir.accounts = accounts;
         dir
+    }
+
+    /// Takes over the last-use records of `previous` for every key still here (a change
+    /// to one user must not forget when the others' keys were used).
+    pub fn carry_key_use(&self, previous: &Directory) {
+        for (id, entry) in &self.keys {
+            let old = previous.keys.get(id).and_then(|e| e.principal.key_use.as_ref()).and_then(|u| u.get());
+            if let (Some(old), Some(cell)) = (old, entry.principal.key_use.as_ref()) {
+                cell.record(old.ms, old.service);
+            }
+        }
     }
 
     /// The account named `name`.

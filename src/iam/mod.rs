@@ -29,8 +29,8 @@ pub mod secrets;
 pub mod session;
 pub mod xml;
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::collections::BTreeMap;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::auth::{AuthError, Credentials, KeySource, SecretKey};
@@ -56,7 +56,35 @@ pub struct LastUsed {
     /// Time, ms since the Unix epoch.
     pub ms: i64,
     /// Service signed for (`s3`, `iam`, `sts`).
-    pub service: String,
+    pub service: &'static str,
+}
+
+/// The last use of one long-term access key: atomics, so that recording a use costs no
+/// lock and no allocation on the request path. Carried from one directory to the next.
+#[derive(Debug, Default)]
+pub struct KeyUse {
+    /// ms since the Unix epoch; 0 = never.
+    ms: std::sync::atomic::AtomicI64,
+    /// Index into [`SERVICES`].
+    service: std::sync::atomic::AtomicU8,
+}
+
+/// The services a key can be used for, as GetAccessKeyLastUsed names them.
+const SERVICES: [&str; 3] = ["s3", "iam", "sts"];
+
+impl KeyUse {
+    fn record(&self, ms: i64, service: &str) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let index = SERVICES.iter().position(|s| *s == service).unwrap_or(0);
+        self.service.store(u8::try_from(index).unwrap_or(0), Relaxed);
+        self.ms.store(ms, Relaxed);
+    }
+
+    fn get(&self) -> Option<LastUsed> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let ms = self.ms.load(Relaxed);
+        (ms > 0).then(|| LastUsed { ms, service: SERVICES.get(usize::from(self.service.load(Relaxed))).copied().unwrap_or("s3") })
+    }
 }
 
 /// The identity service.
@@ -73,9 +101,6 @@ pub struct Iam {
     directory: RwLock<Arc<Directory>>,
     /// Serializes changes (read-modify-write of an account record, then the swap).
     writer: tokio::sync::Mutex<()>,
-    /// Last use of each key since start (kept in memory: recording a use must not cost
-    /// a metadata write per request).
-    last_used: Mutex<HashMap<String, LastUsed>>,
 }
 
 fn now_ms(now: SystemTime) -> i64 {
@@ -106,7 +131,6 @@ impl Iam {
             root: (root.access_key.clone(), root.secret_key.clone()),
             directory: RwLock::default(),
             writer: tokio::sync::Mutex::new(()),
-            last_used: Mutex::default(),
         };
         let default_id = if let Some(a) = accounts.values().find(|a| a.account.name == DEFAULT_ACCOUNT) {
             a.account.id.clone()
@@ -126,8 +150,11 @@ impl Iam {
         Arc::clone(&self.directory.read().unwrap_or_else(PoisonError::into_inner))
     }
 
+    /// Swaps in a new view, carrying over the last use of every key that is still there.
     fn publish(&self, dir: Directory) {
-        *self.directory.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(dir);
+        let mut slot = self.directory.write().unwrap_or_else(PoisonError::into_inner);
+        dir.carry_key_use(&slot);
+        *slot = Arc::new(dir);
     }
 
     /// The default account's id.
@@ -231,15 +258,18 @@ impl Iam {
         session::issue(&self.sessions, session)
     }
 
-    /// When `access_key` was last used since start, if it was.
+    /// When long-term key `access_key` was last used since the server started, if it was
+    /// (kept in memory: a use must not cost a metadata write per request).
     pub fn last_used(&self, access_key: &str) -> Option<LastUsed> {
-        self.last_used.lock().unwrap_or_else(PoisonError::into_inner).get(access_key).cloned()
+        self.directory().keys.get(access_key).and_then(|k| k.principal.key_use.as_ref()).and_then(|u| u.get())
     }
 
-    /// Records a use of `access_key` (called once a request's signature checked out).
-    pub fn record_use(&self, access_key: &str, service: &str, now: SystemTime) {
-        let entry = LastUsed { ms: now_ms(now), service: service.to_owned() };
-        self.last_used.lock().unwrap_or_else(PoisonError::into_inner).insert(access_key.to_owned(), entry);
+    /// Records a use of the key that signed as `principal` (once its signature checked
+    /// out); temporary credentials are not tracked, as in IAM.
+    pub fn record_use(principal: &Principal, service: &str, now: SystemTime) {
+        if let Some(u) = &principal.key_use {
+            u.record(now_ms(now), service);
+        }
     }
 
     /// The principal of an open session, as the directory stands now.
@@ -267,7 +297,8 @@ impl Iam {
                     session: None,
                     info: directory::principal_info(account, arn.clone(), Some(role_arn)),
                     arn,
-                    needs_object_tags: directory::role_needs_object_tags(account, r),
+                    key_use: None,
+                    condition_keys: Arc::new(directory::role_condition_keys(account, r, s.policy.as_deref())),
                 }
             }
         };

@@ -64,9 +64,12 @@ pub struct Principal {
     pub session: Option<SessionDetails>,
     /// What resource and trust policies match against.
     pub info: Arc<PrincipalInfo>,
-    /// Whether a policy of the principal's tests `s3:ExistingObjectTag/...`, so that the
-    /// object's tags must be read before authorizing (they cost a lookup otherwise saved).
-    pub needs_object_tags: bool,
+    /// Where the last use of its long-term key is recorded (`None` for temporary
+    /// credentials).
+    pub key_use: Option<Arc<super::KeyUse>>,
+    /// The condition keys its policies mention: the only ones worth computing for a
+    /// request (the object's tags, for `s3:ExistingObjectTag/...`, cost a lookup).
+    pub condition_keys: Arc<ConditionKeys>,
 }
 
 /// The account owning a bucket's record `owner` field: buckets created before accounts
@@ -89,26 +92,59 @@ impl Principal {
         }
     }
 
+    /// Whether authorizing needs no condition keys: an account root without a session
+    /// policy is allowed everything in its own account and nothing elsewhere, whatever
+    /// the conditions (true only while no resource policy can deny it; bucket policies
+    /// will end this shortcut for buckets that have one).
+    pub fn unconditional(&self) -> bool {
+        self.kind == PrincipalKind::Root && self.session.as_ref().is_none_or(|s| s.policy.is_none())
+    }
+
     /// Adds the keys that describe the principal to `ctx` (`aws:username`, `aws:userid`,
     /// `aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:PrincipalType`,
     /// `aws:PrincipalTag/*`, `aws:MultiFactorAuthPresent`, `aws:TokenIssueTime`).
     pub fn fill_context(&self, ctx: &mut Context) {
+        self.fill_context_where(ctx, &self.condition_keys);
+    }
+
+    /// [`Self::fill_context`] with every key, whether or not the principal's own
+    /// policies test it (for policies that are not the principal's: trust policies).
+    pub fn fill_full_context(&self, ctx: &mut Context) {
+        self.fill_context_where(ctx, &ConditionKeys::All);
+    }
+
+    fn fill_context_where(&self, ctx: &mut Context, keys: &ConditionKeys) {
+        let wants = |k: &str| keys.wants(k);
         if let PrincipalKind::User { name } = &self.kind {
-            ctx.insert("aws:username", name.clone());
+            if wants("aws:username") {
+                ctx.insert("aws:username", name.clone());
+            }
         }
-        ctx.insert("aws:userid", self.user_id.clone());
-        let principal_arn = match &self.kind {
-            PrincipalKind::AssumedRole { .. } => self.info.role_arn.clone().unwrap_or_else(|| self.arn.clone()),
-            _ => self.arn.clone(),
-        };
-        ctx.insert("aws:PrincipalArn", principal_arn);
-        ctx.insert("aws:PrincipalAccount", self.account.clone());
-        ctx.insert("aws:PrincipalType", self.principal_type());
-        ctx.insert("aws:MultiFactorAuthPresent", "false");
-        for (k, v) in &self.tags {
-            ctx.insert(&format!("aws:PrincipalTag/{k}"), v.clone());
+        if wants("aws:userid") {
+            ctx.insert("aws:userid", self.user_id.clone());
         }
-        if let Some(s) = &self.session {
+        if wants("aws:PrincipalArn") {
+            let principal_arn = match &self.kind {
+                PrincipalKind::AssumedRole { .. } => self.info.role_arn.clone().unwrap_or_else(|| self.arn.clone()),
+                _ => self.arn.clone(),
+            };
+            ctx.insert("aws:PrincipalArn", principal_arn);
+        }
+        if wants("aws:PrincipalAccount") {
+            ctx.insert("aws:PrincipalAccount", self.account.clone());
+        }
+        if wants("aws:PrincipalType") {
+            ctx.insert("aws:PrincipalType", self.principal_type());
+        }
+        if wants("aws:MultiFactorAuthPresent") {
+            ctx.insert("aws:MultiFactorAuthPresent", "false");
+        }
+        if keys.wants_prefix("aws:principaltag/") {
+            for (k, v) in &self.tags {
+                ctx.insert(&format!("aws:PrincipalTag/{k}"), v.clone());
+            }
+        }
+        if let Some(s) = self.session.as_ref().filter(|_| wants("aws:TokenIssueTime")) {
             ctx.insert("aws:TokenIssueTime", super::xml::date(s.issued_ms));
         }
     }
@@ -145,6 +181,61 @@ impl Principal {
             identity == Outcome::Allow || resource_outcome == Outcome::Allow
         } else {
             identity == Outcome::Allow && resource_outcome == Outcome::Allow
+        }
+    }
+}
+
+/// The condition keys (and policy variables) a set of policies mentions, lower case.
+/// Building a request's context costs allocations per key; a principal whose policies
+/// test two keys needs two, not thirty.
+#[derive(Debug, Clone, Default)]
+pub enum ConditionKeys {
+    /// Unknown: every key is computed.
+    #[default]
+    All,
+    /// Only these (lower case; `s3:existingobjecttag/env` and the like included).
+    Only(Vec<String>),
+}
+
+impl ConditionKeys {
+    /// The keys `docs` mention: every `aws:...` and `s3:...` token, whether in a
+    /// `Condition` or a `${...}` variable (action names and ARNs are picked up too; they
+    /// only cost a comparison).
+    pub fn from_documents<'a>(docs: impl Iterator<Item = &'a str>) -> Self {
+        let mut keys: Vec<String> = Vec::new();
+        for doc in docs {
+            let lower = doc.to_ascii_lowercase();
+            for prefix in ["aws:", "s3:"] {
+                for (at, _) in lower.match_indices(prefix) {
+                    // `arn:aws:s3:::bucket` names a resource, not a key.
+                    if lower[..at].ends_with("arn:") {
+                        continue;
+                    }
+                    let token: String =
+                        lower[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '-' | '_' | '.')).collect();
+                    if !keys.contains(&token) {
+                        keys.push(token);
+                    }
+                }
+            }
+        }
+        Self::Only(keys)
+    }
+
+    /// Whether `key` may be tested.
+    pub fn wants(&self, key: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::Only(keys) => keys.iter().any(|k| k.eq_ignore_ascii_case(key)),
+        }
+    }
+
+    /// Whether any key starting with `prefix` (lower case, e.g. `s3:existingobjecttag/`)
+    /// may be tested.
+    pub fn wants_prefix(&self, prefix: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::Only(keys) => keys.iter().any(|k| k.starts_with(prefix)),
         }
     }
 }
@@ -187,7 +278,8 @@ mod tests {
                 role_arn: None,
                 federated: None,
             }),
-            needs_object_tags: false,
+            condition_keys: Arc::default(),
+            key_use: None,
         }
     }
 
@@ -218,6 +310,18 @@ mod tests {
         p.session = Some(SessionDetails { issued_ms: 0, expires_ms: 1, policy: Some(Arc::new(session)) });
         assert!(p.is_allowed("s3:GetObject", "arn:aws:s3:::backups/a", Some("111111111111"), &ctx, None));
         assert!(!p.is_allowed("s3:PutObject", "arn:aws:s3:::backups/a", Some("111111111111"), &ctx, None));
+    }
+
+    #[test]
+    fn condition_keys_are_found_in_conditions_and_variables() {
+        let keys = ConditionKeys::from_documents(
+            [r#"{"Statement":[{"Resource":"arn:aws:s3:::b/${aws:username}/*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"},"StringEquals":{"s3:ExistingObjectTag/Env":"prod"}}}]}"#]
+                .into_iter(),
+        );
+        assert!(keys.wants("aws:username") && keys.wants("AWS:SourceIp") && keys.wants("s3:existingobjecttag/env"));
+        assert!(keys.wants_prefix("s3:existingobjecttag/"));
+        assert!(!keys.wants("aws:UserAgent") && !keys.wants_prefix("aws:principaltag/"));
+        assert!(ConditionKeys::All.wants("anything"));
     }
 
     #[test]

@@ -91,8 +91,9 @@ pub fn caller(ctx: &Ctx<'_>) -> S3Result<Arc<Principal>> {
 
 /// The account owning `bucket`, if it exists.
 pub fn bucket_owner(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Option<String>> {
-    let default = ctx.state.iam.default_account();
-    Ok(ctx.state.store.bucket(bucket)?.map(|b| owner_account(&b.owner, &default).to_owned()))
+    let Some(record) = ctx.state.store.bucket(bucket)? else { return Ok(None) };
+    let dir = ctx.state.iam.directory();
+    Ok(Some(owner_account(&record.owner, &dir.default_account).to_owned()))
 }
 
 /// Checks the request against the caller's policies: every action the operation needs,
@@ -115,7 +116,9 @@ pub fn authorize(ctx: &Ctx<'_>, principal: &Principal) -> S3Result<()> {
     if needs.is_empty() {
         return Ok(());
     }
-    let mut cond = context(ctx, principal);
+    // An account root is allowed everything in its own account whatever the condition
+    // keys: only what the request touches, and who owns it, matter.
+    let mut cond = if principal.unconditional() { Context::new() } else { context(ctx, principal) };
     let bucket = ctx.route.bucket.as_deref().unwrap_or_default();
     let key = ctx.route.key.as_deref().unwrap_or_default();
     for (action, target) in needs {
@@ -131,7 +134,7 @@ pub fn authorize(ctx: &Ctx<'_>, principal: &Principal) -> S3Result<()> {
                 (object_arn(&source.bucket, &source.key), bucket_owner(ctx, &source.bucket)?)
             }
         };
-        if *target == Target::CopySource {
+        if *target == Target::CopySource && !principal.unconditional() {
             cond.insert("s3:VersionId", ctx.header("x-amz-copy-source").and_then(|s| s.split_once("versionId=")).map_or("", |(_, v)| v));
         }
         if !principal.is_allowed(action, &resource, owner.as_deref(), &cond, None) {
@@ -145,7 +148,7 @@ pub fn authorize(ctx: &Ctx<'_>, principal: &Principal) -> S3Result<()> {
 /// Whether the caller may perform `action` on object `key` of the request's bucket
 /// (DeleteObjects checks each key it deletes).
 pub fn allowed(ctx: &Ctx<'_>, principal: &Principal, action: &str, bucket: &str, key: &str, version_id: Option<&str>) -> S3Result<bool> {
-    let mut cond = context(ctx, principal);
+    let mut cond = if principal.unconditional() { Context::new() } else { context(ctx, principal) };
     if let Some(v) = version_id {
         cond.set("s3:VersionId", vec![v.to_owned()]);
     }
@@ -159,62 +162,107 @@ fn copy_source_versioned(ctx: &Ctx<'_>) -> bool {
 }
 
 /// Request headers that become `s3:` condition keys of the same name.
-const HEADER_KEYS: &[&str] = &[
-    "x-amz-acl",
-    "x-amz-copy-source",
-    "x-amz-metadata-directive",
-    "x-amz-storage-class",
-    "x-amz-server-side-encryption",
-    "x-amz-server-side-encryption-aws-kms-key-id",
-    "x-amz-object-lock-mode",
-    "x-amz-object-lock-retain-until-date",
-    "x-amz-object-lock-legal-hold",
-    "x-amz-grant-read",
-    "x-amz-grant-write",
-    "x-amz-grant-read-acp",
-    "x-amz-grant-write-acp",
-    "x-amz-grant-full-control",
-    "x-amz-content-sha256",
+/// Request headers that become condition keys: (header, key).
+const HEADER_KEYS: &[(&str, &str)] = &[
+    ("x-amz-acl", "s3:x-amz-acl"),
+    ("x-amz-copy-source", "s3:x-amz-copy-source"),
+    ("x-amz-metadata-directive", "s3:x-amz-metadata-directive"),
+    ("x-amz-storage-class", "s3:x-amz-storage-class"),
+    ("x-amz-server-side-encryption", "s3:x-amz-server-side-encryption"),
+    ("x-amz-server-side-encryption-aws-kms-key-id", "s3:x-amz-server-side-encryption-aws-kms-key-id"),
+    ("x-amz-grant-read", "s3:x-amz-grant-read"),
+    ("x-amz-grant-write", "s3:x-amz-grant-write"),
+    ("x-amz-grant-read-acp", "s3:x-amz-grant-read-acp"),
+    ("x-amz-grant-write-acp", "s3:x-amz-grant-write-acp"),
+    ("x-amz-grant-full-control", "s3:x-amz-grant-full-control"),
+    ("x-amz-content-sha256", "s3:x-amz-content-sha256"),
+    ("x-amz-object-lock-mode", "s3:object-lock-mode"),
+    ("x-amz-object-lock-retain-until-date", "s3:object-lock-retain-until-date"),
+    ("x-amz-object-lock-legal-hold", "s3:object-lock-legal-hold"),
+    ("if-match", "s3:if-match"),
+    ("user-agent", "aws:UserAgent"),
+    ("referer", "aws:Referer"),
 ];
 
-/// The condition keys of a request: the global ones a single server knows, the
-/// principal's, and the S3 keys of the operation.
+/// The condition keys of a request that the principal's policies mention (computing
+/// the others would cost allocations for nothing): the global ones a single server
+/// knows, the principal's, and the S3 keys of the operation.
 pub fn context(ctx: &Ctx<'_>, principal: &Principal) -> Context {
     let mut c = Context::new();
+    let keys = &principal.condition_keys;
     let now = (ctx.state.clock)();
     let secs = now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    c.insert("aws:SourceIp", ctx.peer.ip().to_string());
-    // No TLS listener yet: every request arrives over plain HTTP.
-    c.insert("aws:SecureTransport", "false");
-    c.insert("aws:CurrentTime", crate::iam::xml::date(i64::try_from(secs).unwrap_or(i64::MAX).saturating_mul(1000)));
-    c.insert("aws:EpochTime", secs.to_string());
-    if let Some(ua) = ctx.header("user-agent") {
-        c.insert("aws:UserAgent", ua);
+    if keys.wants("aws:SourceIp") {
+        c.insert("aws:SourceIp", ctx.peer.ip().to_string());
     }
-    if let Some(r) = ctx.header("referer") {
-        c.insert("aws:Referer", r);
+    if keys.wants("aws:SecureTransport") {
+        // No TLS listener yet: every request arrives over plain HTTP.
+        c.insert("aws:SecureTransport", "false");
+    }
+    if keys.wants("aws:CurrentTime") {
+        c.insert("aws:CurrentTime", crate::iam::xml::date(i64::try_from(secs).unwrap_or(i64::MAX).saturating_mul(1000)));
+    }
+    if keys.wants("aws:EpochTime") {
+        c.insert("aws:EpochTime", secs.to_string());
     }
     principal.fill_context(&mut c);
-    for name in HEADER_KEYS {
-        if let Some(v) = ctx.header(name) {
-            c.insert(&format!("s3:{name}"), v);
+    for (header, key) in HEADER_KEYS {
+        if let Some(v) = keys.wants(key).then(|| ctx.header(header)).flatten() {
+            c.insert(key, v);
         }
     }
-    if let Some(v) = ctx.param("versionId") {
+    if let Some(until) =
+        keys.wants("s3:object-lock-remaining-retention-days").then(|| ctx.header("x-amz-object-lock-retain-until-date")).flatten()
+    {
+        if let Ok(t) = time::OffsetDateTime::parse(until, &time::format_description::well_known::Rfc3339) {
+            let days = (t.unix_timestamp() - i64::try_from(secs).unwrap_or(i64::MAX)).max(0) / 86_400;
+            c.insert("s3:object-lock-remaining-retention-days", days.to_string());
+        }
+    }
+    if let Some(v) = keys.wants("s3:VersionId").then(|| ctx.param("versionId")).flatten() {
         c.insert("s3:VersionId", v);
     }
-    if let Some(v) = ctx.header("if-match") {
-        c.insert("s3:if-match", v);
-    }
     if matches!(ctx.route.endpoint, Endpoint::ListObjects | Endpoint::ListObjectsV2 | Endpoint::ListObjectVersions) {
-        c.insert("s3:prefix", ctx.param("prefix").unwrap_or_default());
-        for name in ["delimiter", "max-keys"] {
-            if let Some(v) = ctx.param(name) {
-                c.insert(&format!("s3:{name}"), v);
+        for (param, key) in [("prefix", "s3:prefix"), ("delimiter", "s3:delimiter"), ("max-keys", "s3:max-keys")] {
+            let value = if param == "prefix" { Some(ctx.param(param).unwrap_or_default()) } else { ctx.param(param) };
+            if let Some(v) = value.filter(|_| keys.wants(key)) {
+                c.insert(key, v);
             }
         }
     }
-    if let Some(tagging) = ctx.header("x-amz-tagging") {
+    signature_keys(ctx, principal, now, &mut c);
+    tag_keys(ctx, principal, &mut c);
+    c
+}
+
+/// `s3:signatureversion`, `s3:authType`, `s3:signatureAge`.
+fn signature_keys(ctx: &Ctx<'_>, principal: &Principal, now: std::time::SystemTime, c: &mut Context) {
+    let keys = &principal.condition_keys;
+    let (version, auth_type) = match ctx.auth.method {
+        AuthMethod::HeaderV4 => ("AWS4-HMAC-SHA256", "REST-HEADER"),
+        AuthMethod::PresignedV4 => ("AWS4-HMAC-SHA256", "REST-QUERY-STRING"),
+        AuthMethod::HeaderV2 => ("AWS", "REST-HEADER"),
+        AuthMethod::PresignedV2 => ("AWS", "REST-QUERY-STRING"),
+        AuthMethod::Anonymous => return,
+    };
+    if keys.wants("s3:signatureversion") {
+        c.insert("s3:signatureversion", version);
+    }
+    if keys.wants("s3:authType") {
+        c.insert("s3:authType", auth_type);
+    }
+    if let Some(age) = keys.wants("s3:signatureAge").then(|| signature_age_ms(ctx, now)).flatten() {
+        c.insert("s3:signatureAge", age.to_string());
+    }
+}
+
+/// `s3:RequestObjectTag/*` and `s3:RequestObjectTagKeys` (from `x-amz-tagging`), and
+/// `s3:ExistingObjectTag/*` (the tags of the object the request names, read only when a
+/// policy tests them).
+fn tag_keys(ctx: &Ctx<'_>, principal: &Principal, c: &mut Context) {
+    let keys = &principal.condition_keys;
+    let requested = keys.wants_prefix("s3:requestobjecttag");
+    if let Some(tagging) = requested.then(|| ctx.header("x-amz-tagging")).flatten() {
         for pair in tagging.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             let decode = |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
@@ -223,27 +271,26 @@ pub fn context(ctx: &Ctx<'_>, principal: &Principal) -> Context {
             c.insert("s3:RequestObjectTagKeys", k);
         }
     }
-    let (version, auth_type) = match ctx.auth.method {
-        AuthMethod::HeaderV4 => ("AWS4-HMAC-SHA256", "REST-HEADER"),
-        AuthMethod::PresignedV4 => ("AWS4-HMAC-SHA256", "REST-QUERY-STRING"),
-        AuthMethod::HeaderV2 => ("AWS", "REST-HEADER"),
-        AuthMethod::PresignedV2 => ("AWS", "REST-QUERY-STRING"),
-        AuthMethod::Anonymous => ("", ""),
-    };
-    if !version.is_empty() {
-        c.insert("s3:signatureversion", version);
-        c.insert("s3:authType", auth_type);
+    if !keys.wants_prefix("s3:existingobjecttag/") {
+        return;
     }
-    if principal.needs_object_tags && !ctx.route.key.as_deref().unwrap_or_default().is_empty() {
-        if let (Some(bucket), Some(key)) = (ctx.route.bucket.as_deref(), ctx.route.key.as_deref()) {
-            if let Ok(Some(v)) = ctx.state.store.current(bucket, key) {
-                for (k, val) in &v.tags {
-                    c.insert(&format!("s3:ExistingObjectTag/{k}"), val.clone());
-                }
+    if let (Some(bucket), Some(key)) = (ctx.route.bucket.as_deref(), ctx.route.key.as_deref().filter(|k| !k.is_empty())) {
+        if let Ok(Some(v)) = ctx.state.store.current(bucket, key) {
+            for (k, val) in &v.tags {
+                c.insert(&format!("s3:ExistingObjectTag/{k}"), val.clone());
             }
         }
     }
-    c
+}
+
+/// `s3:signatureAge`: milliseconds since the request was signed (`X-Amz-Date` or
+/// `x-amz-date`, SigV4 only).
+fn signature_age_ms(ctx: &Ctx<'_>, now: std::time::SystemTime) -> Option<u128> {
+    let signed = ctx.param("X-Amz-Date").or_else(|| ctx.header("x-amz-date"))?;
+    let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+    let at = time::PrimitiveDateTime::parse(signed, &format).ok()?.assume_utc();
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(at.unix_timestamp()).ok()?);
+    now.duration_since(at).ok().map(|d| d.as_millis())
 }
 
 #[cfg(test)]

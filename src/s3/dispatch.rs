@@ -182,7 +182,7 @@ async fn handle_request(
     // No bucket policies or ACLs yet: anonymous requests are refused.
     let caller = crate::iam::principal_of(auth.identity.as_ref()).ok_or_else(|| S3Error::new(S3ErrorCode::AccessDenied))?;
     principal.0 = Some(caller.arn.clone());
-    state.iam.record_use(&caller.access_key, "s3", now);
+    crate::iam::Iam::record_use(&caller, "s3", now);
     let limits = &state.config.limits;
     let raw = BodyStream::new(body).try_filter_map(|frame| async move { Ok(frame.into_data().ok()) }).map_err(transport_error);
     let raw = Paced::new(Box::pin(raw), Duration::from_secs(limits.body_idle_timeout_secs), limits.min_body_bytes_per_sec);

@@ -84,7 +84,7 @@ async fn run(
     let caller = authenticated.as_ref().and_then(|a| crate::iam::principal_of(a.identity.as_ref()));
     if let Some(p) = &caller {
         principal.0 = Some(p.arn.clone());
-        state.iam.record_use(&p.access_key, service, now);
+        crate::iam::Iam::record_use(p, service, now);
     }
     let mut context = Context::new();
     context.insert("aws:SourceIp", peer.ip().to_string());

@@ -285,7 +285,10 @@ mod tests {
             xml.contains("<UserName>u</UserName><AccessKeyLastUsed><ServiceName>N/A</ServiceName><Region>N/A</Region></AccessKeyLastUsed>"),
             "{xml}"
         );
-        h.iam.record_use(&id, "s3", std::time::SystemTime::now());
+        let principal = h.iam.directory().keys.get(&id).expect("the key is active").principal.clone();
+        crate::iam::Iam::record_use(&principal, "s3", std::time::SystemTime::now());
+        // A change elsewhere in the account keeps the record.
+        h.ok(&[("Action", "CreateUser"), ("UserName", "other")]).await;
         let xml = h.ok(&[("Action", "GetAccessKeyLastUsed"), ("AccessKeyId", &id)]).await;
         assert!(xml.contains("<ServiceName>s3</ServiceName><Region>us-east-1</Region>") && xml.contains("<LastUsedDate>"), "{xml}");
         assert_eq!(h.err(&[("Action", "GetAccessKeyLastUsed"), ("AccessKeyId", "AKIANOTAKEYATALL0000")]).await, IamErrorCode::AccessDenied);

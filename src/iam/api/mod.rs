@@ -99,7 +99,7 @@ impl ApiRequest<'_> {
     pub fn authorize(&self, action: &str, resource: &str) -> IamResult<()> {
         let p = self.caller()?;
         let mut ctx = self.context.clone();
-        p.fill_context(&mut ctx);
+        p.fill_full_context(&mut ctx);
         if p.is_allowed(action, resource, Some(&p.account), &ctx, None) {
             Ok(())
         } else {

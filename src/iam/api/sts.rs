@@ -186,7 +186,7 @@ fn assume_role(req: &ApiRequest<'_>) -> IamResult<String> {
     let account = dir.accounts.get(account_id).ok_or_else(denied)?;
     let role = account.roles.get(&name_key(role_name)).filter(|r| account.role_arn(r) == role_arn).ok_or_else(denied)?;
     let mut ctx = req.context.clone();
-    p.fill_context(&mut ctx);
+    p.fill_full_context(&mut ctx);
     // Both sides must agree, whatever the accounts: the role's trust policy names the
     // caller (or its account), and the caller's own policies allow sts:AssumeRole on the
     // role (an account root's always do in its own account). Stricter than AWS for a

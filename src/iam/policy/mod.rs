@@ -32,7 +32,6 @@ mod values;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -106,10 +105,14 @@ pub struct PrincipalInfo {
 ///
 /// A key with no values counts as absent (`Null` is true, `ForAllValues` holds,
 /// `ForAnyValue` does not).
+///
+/// A list, not a hash map: a request carries a handful of keys (only those its
+/// principal's policies test), and a scan of a few short strings costs less than
+/// hashing each one.
 #[derive(Default, Clone, Debug)]
 pub struct Context {
-    /// Keys case-folded with `str::to_lowercase`.
-    values: HashMap<String, Vec<String>>,
+    /// Keys case-folded with `str::to_lowercase`, each once.
+    values: Vec<(String, Vec<String>)>,
 }
 
 impl Context {
@@ -120,12 +123,20 @@ impl Context {
 
     /// Appends a value to `key`.
     pub fn insert(&mut self, key: &str, value: impl Into<String>) {
-        self.values.entry(key.to_lowercase()).or_default().push(value.into());
+        let folded = key.to_lowercase();
+        match self.values.iter_mut().find(|(k, _)| *k == folded) {
+            Some((_, values)) => values.push(value.into()),
+            None => self.values.push((folded, vec![value.into()])),
+        }
     }
 
     /// Replaces the values of `key`.
     pub fn set(&mut self, key: &str, values: Vec<String>) {
-        self.values.insert(key.to_lowercase(), values);
+        let folded = key.to_lowercase();
+        match self.values.iter_mut().find(|(k, _)| *k == folded) {
+            Some((_, old)) => *old = values,
+            None => self.values.push((folded, values)),
+        }
     }
 
     /// The values of `key`, if it was inserted or set.
@@ -135,7 +146,7 @@ impl Context {
 
     /// [`Context::get`] for a key already case-folded (policies fold theirs at parse).
     fn get_folded(&self, key: &str) -> Option<&[String]> {
-        self.values.get(key).map(Vec::as_slice)
+        self.values.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_slice())
     }
 }
 
@@ -207,10 +218,23 @@ impl Policy {
     /// statement applies, else [`Outcome::Allow`] if an `Allow` one does, else
     /// [`Outcome::NotApplicable`].
     pub fn evaluate(&self, req: &Request<'_>) -> Outcome {
-        let action = req.action.to_lowercase();
+        // Actions are short ASCII names: folded on the stack, not allocated, per request.
+        let mut buf = [0u8; 128];
+        let owned;
+        let action: &str = match buf.get_mut(..req.action.len()) {
+            Some(slot) if req.action.is_ascii() => {
+                slot.copy_from_slice(req.action.as_bytes());
+                slot.make_ascii_lowercase();
+                std::str::from_utf8(slot).unwrap_or_default()
+            }
+            _ => {
+                owned = req.action.to_lowercase();
+                &owned
+            }
+        };
         let mut allowed = false;
         for statement in self.statements.iter() {
-            if statement.applies(req, &action) {
+            if statement.applies(req, action) {
                 if statement.effect == statement::Effect::Deny {
                     return Outcome::ExplicitDeny;
                 }
