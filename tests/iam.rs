@@ -10,45 +10,9 @@ use std::time::Duration;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use coffer::config::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY};
+use common::identity::{iam_client, s3_with_token, sts_client};
 use common::raw::Request;
 use common::{assert_sdk_error, client_for, TestServer};
-
-/// An IAM client for `endpoint`.
-fn iam_client(endpoint: &str, access_key: &str, secret_key: &str, token: Option<&str>) -> aws_sdk_iam::Client {
-    let creds = aws_sdk_iam::config::Credentials::new(access_key, secret_key, token.map(str::to_owned), None, "test");
-    let config = aws_sdk_iam::Config::builder()
-        .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
-        .region(aws_sdk_iam::config::Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(creds)
-        .build();
-    aws_sdk_iam::Client::from_conf(config)
-}
-
-/// An STS client for `endpoint`.
-fn sts_client(endpoint: &str, access_key: &str, secret_key: &str, token: Option<&str>) -> aws_sdk_sts::Client {
-    let creds = aws_sdk_sts::config::Credentials::new(access_key, secret_key, token.map(str::to_owned), None, "test");
-    let config = aws_sdk_sts::Config::builder()
-        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-        .region(aws_sdk_sts::config::Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(creds)
-        .build();
-    aws_sdk_sts::Client::from_conf(config)
-}
-
-/// An S3 client with temporary credentials.
-fn s3_with_token(endpoint: &str, access_key: &str, secret_key: &str, token: &str) -> aws_sdk_s3::Client {
-    let creds = aws_sdk_s3::config::Credentials::new(access_key, secret_key, Some(token.to_owned()), None, "test");
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .region(aws_sdk_s3::config::Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(creds)
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
-}
 
 /// The HTTP status and IAM error code of a failed IAM/STS call.
 fn iam_error<E: aws_sdk_iam::error::ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(

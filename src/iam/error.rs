@@ -27,6 +27,7 @@ iam_codes! {
     DeleteConflict => StatusCode::CONFLICT;
     EntityAlreadyExists => StatusCode::CONFLICT;
     ExpiredToken => StatusCode::BAD_REQUEST;
+    ExpiredTokenException => StatusCode::BAD_REQUEST;
     IDPRejectedClaim => StatusCode::FORBIDDEN;
     IncompleteSignature => StatusCode::BAD_REQUEST;
     InvalidAction => StatusCode::BAD_REQUEST;

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod child;
+pub mod identity;
 pub mod raw;
 
 use std::sync::Arc;

@@ -7,26 +7,24 @@
 
 use std::collections::BTreeMap;
 
+use super::entity::{arn_or_default, authorize_update, find, find_mut, list_all, refuse_while_policies, Entity};
 use super::iam::{
-    account, account_id, answer, arn, check_quota, conflict, empty, limit, name_param, now_ms, opt_name_param, opt_path_param, page_end,
-    paginate, path_param, path_prefix, GROUPS_PER_USER,
+    account, account_id, answer, arn, conflict, empty, insert_new, limit, name_param, now_ms, opt_name_param, opt_path_param, paginate,
+    path_param, write_page, GROUPS_PER_USER,
 };
-use super::users::{find_user, find_user_mut, user_arn_or_default, write_user, NAME_MAX as USER_NAME_MAX};
+use super::users::write_user;
 use super::ApiRequest;
-use crate::iam::model::{name_key, AccountData, Group};
+use crate::iam::model::{name_key, AccountData, Group, User};
 use crate::iam::secrets::new_id;
 use crate::iam::xml::{date, Xml};
 use crate::iam::{IamError, IamErrorCode, IamResult};
-
-/// Longest group name.
-pub(super) const NAME_MAX: usize = 128;
 
 /// Runs `action` if it is one of this family's.
 pub(super) async fn dispatch(req: &ApiRequest<'_>, action: &str) -> Option<IamResult<String>> {
     Some(match action {
         "CreateGroup" => create_group(req).await,
         "GetGroup" => get_group(req),
-        "ListGroups" => list_groups(req),
+        "ListGroups" => list_all::<Group>(req, write_group),
         "UpdateGroup" => update_group(req).await,
         "DeleteGroup" => delete_group(req).await,
         "AddUserToGroup" => add_user_to_group(req).await,
@@ -36,14 +34,23 @@ pub(super) async fn dispatch(req: &ApiRequest<'_>, action: &str) -> Option<IamRe
     })
 }
 
-/// The ARN of group `name`: its own when it exists, else the one it would have at `/`.
-pub(super) fn group_arn_or_default(data: &AccountData, name: &str) -> String {
-    data.groups.get(&name_key(name)).map_or_else(|| arn(&data.account.id, "group", "/", name), |g| data.group_arn(g))
-}
-
-/// The group named `name`, or NoSuchEntity.
-pub(super) fn find_group<'a>(data: &'a AccountData, name: &str) -> IamResult<&'a Group> {
-    data.groups.get(&name_key(name)).ok_or_else(|| IamError::no_such("group", name))
+impl Entity for Group {
+    const TITLE: &'static str = "Group";
+    const NOUN: &'static str = "group";
+    /// Longest group name.
+    const NAME_MAX: usize = 128;
+    fn all(data: &AccountData) -> &BTreeMap<String, Self> {
+        &data.groups
+    }
+    fn all_mut(data: &mut AccountData) -> &mut BTreeMap<String, Self> {
+        &mut data.groups
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn path(&self) -> &str {
+        &self.path
+    }
 }
 
 /// The elements of a `Group` structure.
@@ -56,7 +63,7 @@ fn write_group(x: &mut Xml, account: &str, group: &Group) {
 }
 
 async fn create_group(req: &ApiRequest<'_>) -> IamResult<String> {
-    let name = name_param(req, "GroupName", NAME_MAX)?;
+    let name = name_param(req, "GroupName", Group::NAME_MAX)?;
     let path = path_param(req)?;
     let account = account_id(req)?;
     req.authorize("iam:CreateGroup", &arn(&account, "group", path, name))?;
@@ -68,16 +75,7 @@ async fn create_group(req: &ApiRequest<'_>) -> IamResult<String> {
         inline: BTreeMap::new(),
         attached: Vec::new(),
     };
-    req.iam
-        .mutate(&account, |data| {
-            if data.groups.contains_key(&name_key(name)) {
-                return Err(IamError::exists("Group", name));
-            }
-            check_quota(data.groups.len(), "GroupsPerAccount")?;
-            data.groups.insert(name_key(name), group.clone());
-            Ok(())
-        })
-        .await?;
+    req.iam.mutate(&account, |data| insert_new(&mut data.groups, "Group", name, group.clone(), "GroupsPerAccount")).await?;
     let mut x = Xml::new();
     x.open("Group");
     write_group(&mut x, &account, &group);
@@ -86,57 +84,27 @@ async fn create_group(req: &ApiRequest<'_>) -> IamResult<String> {
 }
 
 fn get_group(req: &ApiRequest<'_>) -> IamResult<String> {
-    let name = name_param(req, "GroupName", NAME_MAX)?;
+    let name = name_param(req, "GroupName", Group::NAME_MAX)?;
     let data = account(req)?;
-    req.authorize("iam:GetGroup", &group_arn_or_default(&data, name))?;
-    let group = find_group(&data, name)?;
+    req.authorize("iam:GetGroup", &arn_or_default::<Group>(&data, name))?;
+    let group = find::<Group>(&data, name)?;
     let key = name_key(name);
     let members = data.users.iter().filter(|(_, u)| u.groups.contains(&key)).map(|(k, u)| (k.clone(), u));
     let page = paginate(req, members)?;
     let mut x = Xml::new();
     x.open("Group");
     write_group(&mut x, &data.account.id, group);
-    x.close("Group").open("Users");
-    for user in &page.items {
-        x.open("member");
-        write_user(&mut x, &data.account.id, user, false);
-        x.close("member");
-    }
-    x.close("Users");
-    page_end(&mut x, &page);
+    x.close("Group");
+    write_page(&mut x, "Users", &page, |x, user| write_user(x, &data.account.id, user, false));
     Ok(answer(req, "GetGroup", &x))
 }
 
-fn list_groups(req: &ApiRequest<'_>) -> IamResult<String> {
-    let prefix = path_prefix(req)?;
-    let data = account(req)?;
-    req.authorize("iam:ListGroups", &arn(&data.account.id, "group", prefix, ""))?;
-    let page = paginate(req, data.groups.iter().filter(|(_, g)| g.path.starts_with(prefix)).map(|(k, g)| (k.clone(), g)))?;
-    let mut x = Xml::new();
-    x.open("Groups");
-    for group in &page.items {
-        x.open("member");
-        write_group(&mut x, &data.account.id, group);
-        x.close("member");
-    }
-    x.close("Groups");
-    page_end(&mut x, &page);
-    Ok(answer(req, "ListGroups", &x))
-}
-
 async fn update_group(req: &ApiRequest<'_>) -> IamResult<String> {
-    let name = name_param(req, "GroupName", NAME_MAX)?;
-    let new_name = opt_name_param(req, "NewGroupName", NAME_MAX)?;
+    let name = name_param(req, "GroupName", Group::NAME_MAX)?;
+    let new_name = opt_name_param(req, "NewGroupName", Group::NAME_MAX)?;
     let new_path = opt_path_param(req, "NewPath")?;
     let data = account(req)?;
-    let current = group_arn_or_default(&data, name);
-    req.authorize("iam:UpdateGroup", &current)?;
-    if let Some(group) = data.groups.get(&name_key(name)) {
-        let renamed = arn(&data.account.id, "group", new_path.unwrap_or(&group.path), new_name.unwrap_or(&group.name));
-        if renamed != current {
-            req.authorize("iam:UpdateGroup", &renamed)?;
-        }
-    }
+    authorize_update::<Group>(req, &data, name, new_name, new_path)?;
     req.iam
         .mutate(&data.account.id, |data| {
             let old_key = name_key(name);
@@ -167,22 +135,17 @@ async fn update_group(req: &ApiRequest<'_>) -> IamResult<String> {
 }
 
 async fn delete_group(req: &ApiRequest<'_>) -> IamResult<String> {
-    let name = name_param(req, "GroupName", NAME_MAX)?;
+    let name = name_param(req, "GroupName", Group::NAME_MAX)?;
     let data = account(req)?;
-    req.authorize("iam:DeleteGroup", &group_arn_or_default(&data, name))?;
+    req.authorize("iam:DeleteGroup", &arn_or_default::<Group>(&data, name))?;
     req.iam
         .mutate(&data.account.id, |data| {
             let key = name_key(name);
-            let group = find_group(data, name)?;
+            let group = find::<Group>(data, name)?;
             if data.users.values().any(|u| u.groups.contains(&key)) {
                 return Err(conflict("Cannot delete entity, must remove users from group first."));
             }
-            if !group.inline.is_empty() {
-                return Err(conflict("Cannot delete entity, must delete policies first."));
-            }
-            if !group.attached.is_empty() {
-                return Err(conflict("Cannot delete entity, must detach all policies first."));
-            }
+            refuse_while_policies(&group.inline, &group.attached)?;
             data.groups.remove(&key);
             Ok(())
         })
@@ -190,65 +153,63 @@ async fn delete_group(req: &ApiRequest<'_>) -> IamResult<String> {
     Ok(empty(req, "DeleteGroup"))
 }
 
-async fn add_user_to_group(req: &ApiRequest<'_>) -> IamResult<String> {
-    let group = name_param(req, "GroupName", NAME_MAX)?;
-    let user = name_param(req, "UserName", USER_NAME_MAX)?;
+/// Authorizes `action` (AddUserToGroup, RemoveUserFromGroup) on the group named by
+/// `GroupName`, then applies `change` to the group list of the user named by
+/// `UserName`, with the group's key and the two names as sent; NoSuchEntity when either
+/// is missing.
+async fn change_membership(
+    req: &ApiRequest<'_>,
+    action: &str,
+    change: impl FnOnce(&mut Vec<String>, String, &str, &str) -> IamResult<()>,
+) -> IamResult<String> {
+    let group = name_param(req, "GroupName", Group::NAME_MAX)?;
+    let user = name_param(req, "UserName", User::NAME_MAX)?;
     let data = account(req)?;
-    req.authorize("iam:AddUserToGroup", &group_arn_or_default(&data, group))?;
+    req.authorize(&format!("iam:{action}"), &arn_or_default::<Group>(&data, group))?;
     req.iam
         .mutate(&data.account.id, |data| {
-            find_group(data, group)?;
+            find::<Group>(data, group)?;
             let key = name_key(group);
-            let user = find_user_mut(data, user)?;
-            if !user.groups.contains(&key) {
-                if user.groups.len() >= GROUPS_PER_USER {
-                    return Err(limit("GroupsPerUser", GROUPS_PER_USER));
-                }
-                user.groups.push(key);
-            }
-            Ok(())
+            change(&mut find_mut::<User>(data, user)?.groups, key, user, group)
         })
         .await?;
-    Ok(empty(req, "AddUserToGroup"))
+    Ok(empty(req, action))
+}
+
+async fn add_user_to_group(req: &ApiRequest<'_>) -> IamResult<String> {
+    change_membership(req, "AddUserToGroup", |groups, key, _, _| {
+        if !groups.contains(&key) {
+            if groups.len() >= GROUPS_PER_USER {
+                return Err(limit("GroupsPerUser", GROUPS_PER_USER));
+            }
+            groups.push(key);
+        }
+        Ok(())
+    })
+    .await
 }
 
 async fn remove_user_from_group(req: &ApiRequest<'_>) -> IamResult<String> {
-    let group = name_param(req, "GroupName", NAME_MAX)?;
-    let user = name_param(req, "UserName", USER_NAME_MAX)?;
-    let data = account(req)?;
-    req.authorize("iam:RemoveUserFromGroup", &group_arn_or_default(&data, group))?;
-    req.iam
-        .mutate(&data.account.id, |data| {
-            find_group(data, group)?;
-            let key = name_key(group);
-            let record = find_user_mut(data, user)?;
-            let i = record.groups.iter().position(|g| *g == key).ok_or_else(|| {
-                IamError::new(IamErrorCode::NoSuchEntity, format!("The user with name {user} is not a member of group {group}."))
-            })?;
-            record.groups.remove(i);
-            Ok(())
-        })
-        .await?;
-    Ok(empty(req, "RemoveUserFromGroup"))
+    change_membership(req, "RemoveUserFromGroup", |groups, key, user, group| {
+        let i = groups.iter().position(|g| *g == key).ok_or_else(|| {
+            IamError::new(IamErrorCode::NoSuchEntity, format!("The user with name {user} is not a member of group {group}."))
+        })?;
+        groups.remove(i);
+        Ok(())
+    })
+    .await
 }
 
 fn list_groups_for_user(req: &ApiRequest<'_>) -> IamResult<String> {
-    let name = name_param(req, "UserName", USER_NAME_MAX)?;
+    let name = name_param(req, "UserName", User::NAME_MAX)?;
     let data = account(req)?;
-    req.authorize("iam:ListGroupsForUser", &user_arn_or_default(&data, name))?;
-    let user = find_user(&data, name)?;
+    req.authorize("iam:ListGroupsForUser", &arn_or_default::<User>(&data, name))?;
+    let user = find::<User>(&data, name)?;
     let mut groups: Vec<(String, &Group)> = user.groups.iter().filter_map(|k| data.groups.get(k).map(|g| (k.clone(), g))).collect();
     groups.sort_by(|a, b| a.0.cmp(&b.0));
     let page = paginate(req, groups)?;
     let mut x = Xml::new();
-    x.open("Groups");
-    for group in &page.items {
-        x.open("member");
-        write_group(&mut x, &data.account.id, group);
-        x.close("member");
-    }
-    x.close("Groups");
-    page_end(&mut x, &page);
+    write_page(&mut x, "Groups", &page, |x, group| write_group(x, &data.account.id, group));
     Ok(answer(req, "ListGroupsForUser", &x))
 }
 

@@ -1,21 +1,23 @@
 //! The IAM action table and what every IAM handler shares.
 //!
 //! [`dispatch`] offers an action to each family in turn (`users`, `keys`, `groups`,
-//! `roles`, `policies`); a family answers `None` for actions that are not its own. The
-//! helpers here are the IAM API's common rules: name, path and tag validation, `Marker`
-//! / `MaxItems` pagination, policy documents (parsed, size-checked, URL-encoded in
-//! answers as IAM does), quotas and the answer envelope. GetAccountSummary lives here
-//! too, as it looks at every family.
+//! `roles`, `inline`, `attached`, `policies`); a family answers `None` for actions that
+//! are not its own. The helpers here are the IAM API's common rules: name and path
+//! validation, `Marker` / `MaxItems` pagination, policy documents (parsed,
+//! size-checked, URL-encoded in answers as IAM does), quotas and the answer envelope
+//! (tag rules are in `tags`, what users, groups and roles share in `entity`).
+//! GetAccountSummary lives here too, as it looks at every family.
 //!
 //! Handlers read the caller's account from the directory and change it only through
 //! [`crate::iam::Iam::mutate`]; this layer never touches the store or HTTP.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use super::{groups, keys, policies, roles, users, ApiRequest};
-use crate::iam::model::{AccountData, Tag, MAX_ACCESS_KEYS, MAX_ATTACHED, MAX_ENTITIES, MAX_POLICY_VERSIONS};
+use super::{attached, groups, inline, keys, policies, roles, users, ApiRequest};
+use crate::iam::model::{name_key, AccountData, MAX_ACCESS_KEYS, MAX_ATTACHED, MAX_ENTITIES, MAX_POLICY_VERSIONS};
 use crate::iam::policy::{Policy, PolicyKind};
 use crate::iam::xml::{Xml, IAM_NS};
 use crate::iam::{IamError, IamErrorCode, IamResult};
@@ -115,6 +117,12 @@ pub async fn dispatch(req: &ApiRequest<'_>, action: &str) -> IamResult<String> {
     if let Some(answer) = roles::dispatch(req, action).await {
         return answer;
     }
+    if let Some(answer) = inline::dispatch(req, action).await {
+        return answer;
+    }
+    if let Some(answer) = attached::dispatch(req, action).await {
+        return answer;
+    }
     if let Some(answer) = policies::dispatch(req, action).await {
         return answer;
     }
@@ -152,9 +160,9 @@ fn account_summary(req: &ApiRequest<'_>) -> IamResult<String> {
         ("AttachedPoliciesPerGroupQuota", count(MAX_ATTACHED)),
         ("AttachedPoliciesPerRoleQuota", count(MAX_ATTACHED)),
         ("GroupsPerUserQuota", count(GROUPS_PER_USER)),
-        ("UserPolicySizeQuota", count(policies::USER_INLINE_SIZE)),
-        ("GroupPolicySizeQuota", count(policies::GROUP_INLINE_SIZE)),
-        ("RolePolicySizeQuota", count(policies::ROLE_INLINE_SIZE)),
+        ("UserPolicySizeQuota", count(inline::USER_INLINE_SIZE)),
+        ("GroupPolicySizeQuota", count(inline::GROUP_INLINE_SIZE)),
+        ("RolePolicySizeQuota", count(inline::ROLE_INLINE_SIZE)),
         ("PolicySizeQuota", count(policies::MANAGED_SIZE)),
         ("AssumeRolePolicySizeQuota", count(roles::TRUST_POLICY_SIZE)),
         ("AccountAccessKeysPresent", count(keys_present)),
@@ -178,9 +186,6 @@ fn account_summary(req: &ApiRequest<'_>) -> IamResult<String> {
 
 /// Groups one user may belong to (IAM's quota).
 pub(super) const GROUPS_PER_USER: usize = 10;
-
-/// Tags one user or role may carry.
-const MAX_TAGS: usize = 50;
 
 /// Longest policy document the API accepts at all (the size quotas are lower).
 const MAX_DOCUMENT_LEN: usize = 131_072;
@@ -218,7 +223,7 @@ pub(super) fn empty(req: &ApiRequest<'_>, action: &str) -> String {
 }
 
 /// A ValidationError in IAM's words for member `param` with `value`.
-fn invalid(param: &str, value: &str, constraint: &str) -> IamError {
+pub(super) fn invalid(param: &str, value: &str, constraint: &str) -> IamError {
     IamError::new(
         IamErrorCode::ValidationError,
         format!(
@@ -318,11 +323,17 @@ pub(super) fn refuse_boundary(req: &ApiRequest<'_>) -> IamResult<()> {
     Ok(())
 }
 
-/// LimitExceeded when an account already holds `len` entities of one kind.
-pub(super) fn check_quota(len: usize, quota: &str) -> IamResult<()> {
-    if len >= MAX_ENTITIES {
+/// Adds `entity`, named `name`, to `all` (the account's entities of one kind, by
+/// [`name_key`]): EntityAlreadyExists (for `kind`, `User`...) when the name is taken
+/// ignoring case, LimitExceeded (`quota`) when the account already holds the most.
+pub(super) fn insert_new<T>(all: &mut BTreeMap<String, T>, kind: &str, name: &str, entity: T, quota: &str) -> IamResult<()> {
+    if all.contains_key(&name_key(name)) {
+        return Err(IamError::exists(kind, name));
+    }
+    if all.len() >= MAX_ENTITIES {
         return Err(limit(quota, MAX_ENTITIES));
     }
+    all.insert(name_key(name), entity);
     Ok(())
 }
 
@@ -380,126 +391,23 @@ pub(super) fn paginate<T>(req: &ApiRequest<'_>, items: impl IntoIterator<Item = 
     Ok(Page { items, marker })
 }
 
+/// `<{list}>` with a `<member>` per item of `page`, its elements written by `write`,
+/// then the page's end.
+pub(super) fn write_page<T>(x: &mut Xml, list: &str, page: &Page<T>, mut write: impl FnMut(&mut Xml, &T)) {
+    x.open(list);
+    for item in &page.items {
+        x.open("member");
+        write(x, item);
+        x.close("member");
+    }
+    x.close(list);
+    page_end(x, page);
+}
+
 /// `<IsTruncated>` and, when truncated, `<Marker>`.
 pub(super) fn page_end<T>(x: &mut Xml, page: &Page<T>) {
     x.leaf("IsTruncated", if page.marker.is_some() { "true" } else { "false" });
     x.opt("Marker", page.marker.as_deref());
-}
-
-/// `Tags.member.N.Key` / `.Value`, validated.
-pub(super) fn tags_param(req: &ApiRequest<'_>) -> IamResult<Vec<Tag>> {
-    let mut found: Vec<(u32, Option<&str>, Option<&str>)> = Vec::new();
-    for (k, v) in req.params {
-        let Some((n, field)) = k.strip_prefix("Tags.member.").and_then(|rest| rest.split_once('.')) else { continue };
-        let Ok(n) = n.parse::<u32>() else { continue };
-        let i = found.iter().position(|(m, _, _)| *m == n).unwrap_or_else(|| {
-            found.push((n, None, None));
-            found.len() - 1
-        });
-        match field {
-            "Key" => found[i].1 = Some(v),
-            "Value" => found[i].2 = Some(v),
-            _ => {}
-        }
-    }
-    found.sort_by_key(|(n, _, _)| *n);
-    let mut tags: Vec<Tag> = Vec::new();
-    for (_, key, value) in found {
-        let key = key.ok_or_else(|| invalid("Tags.member.key", "null", "Member must not be null"))?;
-        let value = value.unwrap_or("");
-        validate_tag(key, value)?;
-        if tags.iter().any(|t| t.key.eq_ignore_ascii_case(key)) {
-            return Err(IamError::new(
-                IamErrorCode::InvalidInput,
-                "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
-            ));
-        }
-        tags.push(Tag { key: key.to_owned(), value: value.to_owned() });
-    }
-    if tags.len() > MAX_TAGS {
-        return Err(IamError::new(IamErrorCode::LimitExceeded, "The number of tags has reached the maximum limit."));
-    }
-    Ok(tags)
-}
-
-fn tag_chars(s: &str) -> bool {
-    s.chars().all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c))
-}
-
-fn validate_tag(key: &str, value: &str) -> IamResult<()> {
-    let key_len = key.chars().count();
-    if key_len == 0 || key_len > 128 || !tag_chars(key) {
-        return Err(invalid(
-            "Tags.member.key",
-            key,
-            "Member must have length between 1 and 128 and satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+",
-        ));
-    }
-    if value.chars().count() > 256 || !tag_chars(value) {
-        return Err(invalid(
-            "Tags.member.value",
-            value,
-            "Member must have length less than or equal to 256 and satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*",
-        ));
-    }
-    Ok(())
-}
-
-/// Adds `new` to `tags`, replacing the value of a key already there (keys compare
-/// ignoring case, as IAM's do); LimitExceeded beyond 50 tags.
-pub(super) fn merge_tags(tags: &mut Vec<Tag>, new: Vec<Tag>) -> IamResult<()> {
-    for tag in new {
-        match tags.iter_mut().find(|t| t.key.eq_ignore_ascii_case(&tag.key)) {
-            Some(existing) => *existing = tag,
-            None => tags.push(tag),
-        }
-    }
-    if tags.len() > MAX_TAGS {
-        return Err(IamError::new(IamErrorCode::LimitExceeded, "The number of tags has reached the maximum limit."));
-    }
-    Ok(())
-}
-
-/// `TagKeys.member.N`, validated.
-pub(super) fn tag_keys_param<'r>(req: &'r ApiRequest<'_>) -> IamResult<Vec<&'r str>> {
-    let keys = req.members("TagKeys");
-    if keys.is_empty() {
-        return Err(invalid("TagKeys", "null", "Member must not be null"));
-    }
-    for k in &keys {
-        validate_tag(k, "")?;
-    }
-    Ok(keys)
-}
-
-/// Removes the tags whose keys are in `keys` (ignoring case).
-pub(super) fn remove_tags(tags: &mut Vec<Tag>, keys: &[&str]) {
-    tags.retain(|t| !keys.iter().any(|k| k.eq_ignore_ascii_case(&t.key)));
-}
-
-/// `<Tags><member><Key/><Value/></member>...</Tags>`, omitted when there are none.
-pub(super) fn write_tags(x: &mut Xml, tags: &[Tag]) {
-    if tags.is_empty() {
-        return;
-    }
-    x.open("Tags");
-    for t in tags {
-        x.open("member").leaf("Key", &t.key).leaf("Value", &t.value).close("member");
-    }
-    x.close("Tags");
-}
-
-/// The answer of ListUserTags / ListRoleTags (all tags fit one page: at most 50).
-pub(super) fn list_tags_answer(req: &ApiRequest<'_>, action: &str, tags: &[Tag]) -> IamResult<String> {
-    let page = paginate(req, tags.iter().enumerate().map(|(i, t)| (format!("{i:03}"), t)))?;
-    let mut x = Xml::new();
-    x.open("Tags");
-    for t in &page.items {
-        x.open("member").leaf("Key", &t.key).leaf("Value", &t.value).close("member");
-    }
-    x.close("Tags");
-    page_end(&mut x, &page);
-    Ok(answer(req, action, &x))
 }
 
 /// Test support: an [`crate::iam::Iam`] over a temporary store and calls as its root.
@@ -621,17 +529,5 @@ mod tests {
         assert!(validate_path("Path", "/a b/").is_err());
         assert_eq!(encode_document(r#"{"a": "b/c"}"#), "%7B%22a%22%3A%20%22b%2Fc%22%7D");
         assert_eq!(policy_size("{ \"a\" :\n 1 }"), 7);
-    }
-
-    #[test]
-    fn tags_merge_ignoring_case() {
-        let mut tags = vec![Tag { key: "Team".into(), value: "a".into() }];
-        merge_tags(&mut tags, vec![Tag { key: "team".into(), value: "b".into() }, Tag { key: "x".into(), value: String::new() }]).unwrap();
-        assert_eq!(tags.len(), 2);
-        assert_eq!(tags[0].value, "b");
-        remove_tags(&mut tags, &["TEAM"]);
-        assert_eq!(tags.len(), 1);
-        let many: Vec<Tag> = (0..51).map(|i| Tag { key: format!("k{i}"), value: String::new() }).collect();
-        assert_eq!(merge_tags(&mut tags, many).unwrap_err().code, IamErrorCode::LimitExceeded);
     }
 }

@@ -8,10 +8,10 @@
 
 use std::sync::Arc;
 
-use super::iam::{account, answer, empty, limit, opt_name_param, page_end, paginate};
-use super::users::{find_user, find_user_mut, user_arn_or_default};
+use super::entity::{arn_or_default, find, find_mut};
+use super::iam::{account, answer, empty, limit, opt_name_param, paginate, write_page};
 use super::ApiRequest;
-use crate::iam::model::{AccessKey, AccountData, MAX_ACCESS_KEYS};
+use crate::iam::model::{AccessKey, AccountData, User, MAX_ACCESS_KEYS};
 use crate::iam::xml::{date, Xml};
 use crate::iam::{IamError, IamErrorCode, IamResult, PrincipalKind};
 
@@ -53,7 +53,7 @@ fn owner<'r>(req: &'r ApiRequest<'_>) -> IamResult<Owner<'r>> {
 fn owner_arn(data: &AccountData, owner: Owner<'_>) -> String {
     match owner {
         Owner::Root => data.root_arn(),
-        Owner::User(name) => user_arn_or_default(data, name),
+        Owner::User(name) => arn_or_default::<User>(data, name),
     }
 }
 
@@ -61,14 +61,14 @@ fn owner_arn(data: &AccountData, owner: Owner<'_>) -> String {
 fn owner_keys<'a>(data: &'a AccountData, owner: Owner<'_>) -> IamResult<(&'a [AccessKey], Option<&'a str>)> {
     match owner {
         Owner::Root => Ok((&data.account.root_keys, None)),
-        Owner::User(name) => find_user(data, name).map(|u| (u.keys.as_slice(), Some(u.name.as_str()))),
+        Owner::User(name) => find::<User>(data, name).map(|u| (u.keys.as_slice(), Some(u.name.as_str()))),
     }
 }
 
 fn owner_keys_mut<'a>(data: &'a mut AccountData, owner: Owner<'_>) -> IamResult<&'a mut Vec<AccessKey>> {
     match owner {
         Owner::Root => Ok(&mut data.account.root_keys),
-        Owner::User(name) => find_user_mut(data, name).map(|u| &mut u.keys),
+        Owner::User(name) => find_mut::<User>(data, name).map(|u| &mut u.keys),
     }
 }
 
@@ -131,17 +131,9 @@ fn list_access_keys(req: &ApiRequest<'_>) -> IamResult<String> {
     all.sort();
     let page = paginate(req, all.into_iter().map(|k| (k.0.clone(), k)))?;
     let mut x = Xml::new();
-    x.open("AccessKeyMetadata");
-    for (id, active, created) in &page.items {
-        x.open("member")
-            .opt("UserName", user_name)
-            .leaf("AccessKeyId", id)
-            .leaf("Status", status(*active))
-            .leaf("CreateDate", date(*created))
-            .close("member");
-    }
-    x.close("AccessKeyMetadata");
-    page_end(&mut x, &page);
+    write_page(&mut x, "AccessKeyMetadata", &page, |x, (id, active, created)| {
+        x.opt("UserName", user_name).leaf("AccessKeyId", id).leaf("Status", status(*active)).leaf("CreateDate", date(*created));
+    });
     Ok(answer(req, "ListAccessKeys", &x))
 }
 
@@ -168,35 +160,34 @@ async fn update_access_key(req: &ApiRequest<'_>) -> IamResult<String> {
             ))
         }
     };
-    let owner = owner(req)?;
-    let data = account(req)?;
-    req.authorize("iam:UpdateAccessKey", &owner_arn(&data, owner))?;
-    refuse_configured(req, &data, id)?;
-    req.iam
-        .mutate(&data.account.id, |data| {
-            let key = owner_keys_mut(data, owner)?.iter_mut().find(|k| k.id == id).ok_or_else(|| no_such_key(id))?;
-            key.active = active;
-            Ok(())
-        })
-        .await?;
-    Ok(empty(req, "UpdateAccessKey"))
+    change_key(req, "UpdateAccessKey", id, |keys, i| keys[i].active = active).await
 }
 
 async fn delete_access_key(req: &ApiRequest<'_>) -> IamResult<String> {
     let id = req.required("AccessKeyId")?;
+    change_key(req, "DeleteAccessKey", id, |keys, i| {
+        keys.remove(i);
+    })
+    .await
+}
+
+/// Authorizes `action` (UpdateAccessKey, DeleteAccessKey) on the owner's keys, refuses
+/// the configured root key, then applies `change` to the owner's keys at the index of
+/// key `id` (NoSuchEntity when the owner has no such key).
+async fn change_key(req: &ApiRequest<'_>, action: &str, id: &str, change: impl FnOnce(&mut Vec<AccessKey>, usize)) -> IamResult<String> {
     let owner = owner(req)?;
     let data = account(req)?;
-    req.authorize("iam:DeleteAccessKey", &owner_arn(&data, owner))?;
+    req.authorize(&format!("iam:{action}"), &owner_arn(&data, owner))?;
     refuse_configured(req, &data, id)?;
     req.iam
         .mutate(&data.account.id, |data| {
             let keys = owner_keys_mut(data, owner)?;
             let i = keys.iter().position(|k| k.id == id).ok_or_else(|| no_such_key(id))?;
-            keys.remove(i);
+            change(keys, i);
             Ok(())
         })
         .await?;
-    Ok(empty(req, "DeleteAccessKey"))
+    Ok(empty(req, action))
 }
 
 fn access_key_last_used(req: &ApiRequest<'_>) -> IamResult<String> {

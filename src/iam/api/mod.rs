@@ -5,17 +5,24 @@
 //! # Layout
 //! - this file: the request type every action handler gets, parameter access,
 //!   authorization of an IAM action, the entry points [`handle_iam`] and [`handle_sts`].
-//! - `iam`: the IAM action table (one `match` arm per action) and the handlers, by
-//!   entity: `users`, `keys`, `groups`, `roles`, `policies`.
+//! - `iam`: the IAM action table and the shared parameter rules; the handlers, by
+//!   entity: `users`, `keys`, `groups`, `roles`, `policies` (managed policies and their
+//!   versions), `inline` (inline policies of users, groups and roles), `attached`
+//!   (managed policies attached to them), `tags` (user and role tags); `entity`: what
+//!   users, groups and roles share (lookup, ARNs, listing).
 //! - `sts`: AssumeRole, GetSessionToken, GetCallerIdentity; `web_identity`:
 //!   AssumeRoleWithWebIdentity (OIDC tokens checked against the issuer's JWKS).
 
+mod attached;
+mod entity;
 mod groups;
 mod iam;
+mod inline;
 mod keys;
 mod policies;
 mod roles;
 mod sts;
+mod tags;
 mod users;
 mod web_identity;
 

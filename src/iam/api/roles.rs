@@ -7,20 +7,18 @@
 
 use std::collections::BTreeMap;
 
+use super::entity::{arn_or_default, find, find_mut, list_all, refuse_while_policies, Entity};
 use super::iam::{
-    account, account_id, answer, arn, check_quota, conflict, description_param, document_param, empty, encode_document, limit,
-    list_tags_answer, merge_tags, name_param, now_ms, page_end, paginate, path_param, path_prefix, policy_size, refuse_boundary,
-    remove_tags, tag_keys_param, tags_param, write_tags,
+    account, account_id, answer, arn, description_param, document_param, empty, encode_document, insert_new, limit, name_param, now_ms,
+    path_param, policy_size, refuse_boundary,
 };
+use super::tags::{list_tags, tag, tags_param, untag, write_tags, Tagged};
 use super::ApiRequest;
-use crate::iam::model::{name_key, AccountData, Role};
+use crate::iam::model::{name_key, AccountData, Role, Tag};
 use crate::iam::policy::PolicyKind;
 use crate::iam::secrets::new_id;
 use crate::iam::xml::{date, Xml};
-use crate::iam::{IamError, IamResult};
-
-/// Longest role name.
-pub(super) const NAME_MAX: usize = 64;
+use crate::iam::IamResult;
 
 /// Largest trust policy, in non-white-space characters (IAM's default quota).
 pub(super) const TRUST_POLICY_SIZE: usize = 2048;
@@ -33,30 +31,44 @@ pub(super) async fn dispatch(req: &ApiRequest<'_>, action: &str) -> Option<IamRe
     Some(match action {
         "CreateRole" => create_role(req).await,
         "GetRole" => get_role(req),
-        "ListRoles" => list_roles(req),
+        "ListRoles" => list_all::<Role>(req, |x, account, r| write_role(x, account, r, false)),
         "UpdateRole" => update_role(req, "UpdateRole").await,
         "UpdateRoleDescription" => update_role(req, "UpdateRoleDescription").await,
         "UpdateAssumeRolePolicy" => update_trust(req).await,
         "DeleteRole" => delete_role(req).await,
-        "TagRole" => tag_role(req).await,
-        "UntagRole" => untag_role(req).await,
-        "ListRoleTags" => list_role_tags(req),
+        "TagRole" => tag::<Role>(req).await,
+        "UntagRole" => untag::<Role>(req).await,
+        "ListRoleTags" => list_tags::<Role>(req),
         _ => return None,
     })
 }
 
-/// The ARN of role `name`: its own when it exists, else the one it would have at `/`.
-pub(super) fn role_arn_or_default(data: &AccountData, name: &str) -> String {
-    data.roles.get(&name_key(name)).map_or_else(|| arn(&data.account.id, "role", "/", name), |r| data.role_arn(r))
+impl Entity for Role {
+    const TITLE: &'static str = "Role";
+    const NOUN: &'static str = "role";
+    /// Longest role name.
+    const NAME_MAX: usize = 64;
+    fn all(data: &AccountData) -> &BTreeMap<String, Self> {
+        &data.roles
+    }
+    fn all_mut(data: &mut AccountData) -> &mut BTreeMap<String, Self> {
+        &mut data.roles
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn path(&self) -> &str {
+        &self.path
+    }
 }
 
-/// The role named `name`, or NoSuchEntity.
-pub(super) fn find_role<'a>(data: &'a AccountData, name: &str) -> IamResult<&'a Role> {
-    data.roles.get(&name_key(name)).ok_or_else(|| IamError::no_such("role", name))
-}
-
-fn find_role_mut<'a>(data: &'a mut AccountData, name: &str) -> IamResult<&'a mut Role> {
-    data.roles.get_mut(&name_key(name)).ok_or_else(|| IamError::no_such("role", name))
+impl Tagged for Role {
+    fn tags(&self) -> &[Tag] {
+        &self.tags
+    }
+    fn tags_mut(&mut self) -> &mut Vec<Tag> {
+        &mut self.tags
+    }
 }
 
 /// The elements of a `Role` structure; `full` adds what GetRole answers beyond
@@ -97,7 +109,7 @@ fn session_param(req: &ApiRequest<'_>) -> IamResult<Option<u32>> {
 }
 
 async fn create_role(req: &ApiRequest<'_>) -> IamResult<String> {
-    let name = name_param(req, "RoleName", NAME_MAX)?;
+    let name = name_param(req, "RoleName", Role::NAME_MAX)?;
     let path = path_param(req)?;
     let trust = trust_param(req, "AssumeRolePolicyDocument")?;
     let description = description_param(req)?.unwrap_or_default();
@@ -118,16 +130,7 @@ async fn create_role(req: &ApiRequest<'_>) -> IamResult<String> {
         attached: Vec::new(),
         tags,
     };
-    req.iam
-        .mutate(&account, |data| {
-            if data.roles.contains_key(&name_key(name)) {
-                return Err(IamError::exists("Role", name));
-            }
-            check_quota(data.roles.len(), "RolesPerAccount")?;
-            data.roles.insert(name_key(name), role.clone());
-            Ok(())
-        })
-        .await?;
+    req.iam.mutate(&account, |data| insert_new(&mut data.roles, "Role", name, role.clone(), "RolesPerAccount")).await?;
     let mut x = Xml::new();
     x.open("Role");
     write_role(&mut x, &account, &role, false);
@@ -137,10 +140,10 @@ async fn create_role(req: &ApiRequest<'_>) -> IamResult<String> {
 }
 
 fn get_role(req: &ApiRequest<'_>) -> IamResult<String> {
-    let name = name_param(req, "RoleName", NAME_MAX)?;
+    let name = name_param(req, "RoleName", Role::NAME_MAX)?;
     let data = account(req)?;
-    req.authorize("iam:GetRole", &role_arn_or_default(&data, name))?;
-    let role = find_role(&data, name)?;
+    req.authorize("iam:GetRole", &arn_or_default::<Role>(&data, name))?;
+    let role = find::<Role>(&data, name)?;
     let mut x = Xml::new();
     x.open("Role");
     write_role(&mut x, &data.account.id, role, true);
@@ -148,38 +151,21 @@ fn get_role(req: &ApiRequest<'_>) -> IamResult<String> {
     Ok(answer(req, "GetRole", &x))
 }
 
-fn list_roles(req: &ApiRequest<'_>) -> IamResult<String> {
-    let prefix = path_prefix(req)?;
-    let data = account(req)?;
-    req.authorize("iam:ListRoles", &arn(&data.account.id, "role", prefix, ""))?;
-    let page = paginate(req, data.roles.iter().filter(|(_, r)| r.path.starts_with(prefix)).map(|(k, r)| (k.clone(), r)))?;
-    let mut x = Xml::new();
-    x.open("Roles");
-    for role in &page.items {
-        x.open("member");
-        write_role(&mut x, &data.account.id, role, false);
-        x.close("member");
-    }
-    x.close("Roles");
-    page_end(&mut x, &page);
-    Ok(answer(req, "ListRoles", &x))
-}
-
 /// UpdateRole (Description, MaxSessionDuration; answers nothing) and
 /// UpdateRoleDescription (Description; answers the role).
 async fn update_role(req: &ApiRequest<'_>, action: &str) -> IamResult<String> {
-    let name = name_param(req, "RoleName", NAME_MAX)?;
+    let name = name_param(req, "RoleName", Role::NAME_MAX)?;
     let description = description_param(req)?;
     let session = if action == "UpdateRole" { session_param(req)? } else { None };
     if action == "UpdateRoleDescription" && description.is_none() {
         req.required("Description")?;
     }
     let data = account(req)?;
-    req.authorize(&format!("iam:{action}"), &role_arn_or_default(&data, name))?;
+    req.authorize(&format!("iam:{action}"), &arn_or_default::<Role>(&data, name))?;
     let role = req
         .iam
         .mutate(&data.account.id, |data| {
-            let role = find_role_mut(data, name)?;
+            let role = find_mut::<Role>(data, name)?;
             if let Some(d) = description {
                 d.clone_into(&mut role.description);
             }
@@ -200,13 +186,13 @@ async fn update_role(req: &ApiRequest<'_>, action: &str) -> IamResult<String> {
 }
 
 async fn update_trust(req: &ApiRequest<'_>) -> IamResult<String> {
-    let name = name_param(req, "RoleName", NAME_MAX)?;
+    let name = name_param(req, "RoleName", Role::NAME_MAX)?;
     let trust = trust_param(req, "PolicyDocument")?;
     let data = account(req)?;
-    req.authorize("iam:UpdateAssumeRolePolicy", &role_arn_or_default(&data, name))?;
+    req.authorize("iam:UpdateAssumeRolePolicy", &arn_or_default::<Role>(&data, name))?;
     req.iam
         .mutate(&data.account.id, |data| {
-            trust.clone_into(&mut find_role_mut(data, name)?.trust_policy);
+            trust.clone_into(&mut find_mut::<Role>(data, name)?.trust_policy);
             Ok(())
         })
         .await?;
@@ -214,53 +200,18 @@ async fn update_trust(req: &ApiRequest<'_>) -> IamResult<String> {
 }
 
 async fn delete_role(req: &ApiRequest<'_>) -> IamResult<String> {
-    let name = name_param(req, "RoleName", NAME_MAX)?;
+    let name = name_param(req, "RoleName", Role::NAME_MAX)?;
     let data = account(req)?;
-    req.authorize("iam:DeleteRole", &role_arn_or_default(&data, name))?;
+    req.authorize("iam:DeleteRole", &arn_or_default::<Role>(&data, name))?;
     req.iam
         .mutate(&data.account.id, |data| {
-            let role = find_role(data, name)?;
-            if !role.inline.is_empty() {
-                return Err(conflict("Cannot delete entity, must delete policies first."));
-            }
-            if !role.attached.is_empty() {
-                return Err(conflict("Cannot delete entity, must detach all policies first."));
-            }
+            let role = find::<Role>(data, name)?;
+            refuse_while_policies(&role.inline, &role.attached)?;
             data.roles.remove(&name_key(name));
             Ok(())
         })
         .await?;
     Ok(empty(req, "DeleteRole"))
-}
-
-async fn tag_role(req: &ApiRequest<'_>) -> IamResult<String> {
-    let name = name_param(req, "RoleName", NAME_MAX)?;
-    let tags = tags_param(req)?;
-    let data = account(req)?;
-    req.authorize("iam:TagRole", &role_arn_or_default(&data, name))?;
-    req.iam.mutate(&data.account.id, |data| merge_tags(&mut find_role_mut(data, name)?.tags, tags)).await?;
-    Ok(empty(req, "TagRole"))
-}
-
-async fn untag_role(req: &ApiRequest<'_>) -> IamResult<String> {
-    let name = name_param(req, "RoleName", NAME_MAX)?;
-    let keys = tag_keys_param(req)?;
-    let data = account(req)?;
-    req.authorize("iam:UntagRole", &role_arn_or_default(&data, name))?;
-    req.iam
-        .mutate(&data.account.id, |data| {
-            remove_tags(&mut find_role_mut(data, name)?.tags, &keys);
-            Ok(())
-        })
-        .await?;
-    Ok(empty(req, "UntagRole"))
-}
-
-fn list_role_tags(req: &ApiRequest<'_>) -> IamResult<String> {
-    let name = name_param(req, "RoleName", NAME_MAX)?;
-    let data = account(req)?;
-    req.authorize("iam:ListRoleTags", &role_arn_or_default(&data, name))?;
-    list_tags_answer(req, "ListRoleTags", &find_role(&data, name)?.tags)
 }
 
 #[cfg(test)]

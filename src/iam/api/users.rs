@@ -7,48 +7,59 @@
 
 use std::collections::BTreeMap;
 
+use super::entity::{arn_or_default, authorize_update, find, list_all, refuse_while_policies, Entity};
 use super::iam::{
-    account, account_id, answer, arn, check_quota, conflict, empty, list_tags_answer, merge_tags, name_param, now_ms, opt_name_param,
-    opt_path_param, page_end, paginate, path_param, path_prefix, refuse_boundary, remove_tags, tag_keys_param, tags_param, write_tags,
+    account, account_id, answer, arn, conflict, empty, insert_new, name_param, now_ms, opt_name_param, opt_path_param, path_param,
+    refuse_boundary,
 };
+use super::tags::{list_tags, tag, tags_param, untag, write_tags, Tagged};
 use super::ApiRequest;
-use crate::iam::model::{name_key, AccountData, User};
+use crate::iam::model::{name_key, AccountData, Tag, User};
 use crate::iam::secrets::new_id;
 use crate::iam::xml::{date, Xml};
 use crate::iam::{IamError, IamErrorCode, IamResult, PrincipalKind};
-
-/// Longest user name.
-pub(super) const NAME_MAX: usize = 64;
 
 /// Runs `action` if it is one of this family's.
 pub(super) async fn dispatch(req: &ApiRequest<'_>, action: &str) -> Option<IamResult<String>> {
     Some(match action {
         "CreateUser" => create_user(req).await,
         "GetUser" => get_user(req),
-        "ListUsers" => list_users(req),
+        "ListUsers" => list_all::<User>(req, |x, account, u| write_user(x, account, u, false)),
         "UpdateUser" => update_user(req).await,
         "DeleteUser" => delete_user(req).await,
-        "TagUser" => tag_user(req).await,
-        "UntagUser" => untag_user(req).await,
-        "ListUserTags" => list_user_tags(req),
+        "TagUser" => tag::<User>(req).await,
+        "UntagUser" => untag::<User>(req).await,
+        "ListUserTags" => list_tags::<User>(req),
         _ => return None,
     })
 }
 
-/// The ARN of user `name` of `data`: its own when it exists, else the one it would have
-/// at path `/` (to authorize before telling whether it exists).
-pub(super) fn user_arn_or_default(data: &AccountData, name: &str) -> String {
-    data.users.get(&name_key(name)).map_or_else(|| arn(&data.account.id, "user", "/", name), |u| data.user_arn(u))
+impl Entity for User {
+    const TITLE: &'static str = "User";
+    const NOUN: &'static str = "user";
+    /// Longest user name.
+    const NAME_MAX: usize = 64;
+    fn all(data: &AccountData) -> &BTreeMap<String, Self> {
+        &data.users
+    }
+    fn all_mut(data: &mut AccountData) -> &mut BTreeMap<String, Self> {
+        &mut data.users
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn path(&self) -> &str {
+        &self.path
+    }
 }
 
-/// The user named `name`, or NoSuchEntity.
-pub(super) fn find_user<'a>(data: &'a AccountData, name: &str) -> IamResult<&'a User> {
-    data.users.get(&name_key(name)).ok_or_else(|| IamError::no_such("user", name))
-}
-
-/// The user named `name`, mutable, or NoSuchEntity.
-pub(super) fn find_user_mut<'a>(data: &'a mut AccountData, name: &str) -> IamResult<&'a mut User> {
-    data.users.get_mut(&name_key(name)).ok_or_else(|| IamError::no_such("user", name))
+impl Tagged for User {
+    fn tags(&self) -> &[Tag] {
+        &self.tags
+    }
+    fn tags_mut(&mut self) -> &mut Vec<Tag> {
+        &mut self.tags
+    }
 }
 
 /// The elements of a `User` structure.
@@ -64,7 +75,7 @@ pub(super) fn write_user(x: &mut Xml, account: &str, user: &User, with_tags: boo
 }
 
 async fn create_user(req: &ApiRequest<'_>) -> IamResult<String> {
-    let name = name_param(req, "UserName", NAME_MAX)?;
+    let name = name_param(req, "UserName", User::NAME_MAX)?;
     let path = path_param(req)?;
     let tags = tags_param(req)?;
     refuse_boundary(req)?;
@@ -81,16 +92,7 @@ async fn create_user(req: &ApiRequest<'_>) -> IamResult<String> {
         tags,
         groups: Vec::new(),
     };
-    req.iam
-        .mutate(&account, |data| {
-            if data.users.contains_key(&name_key(name)) {
-                return Err(IamError::exists("User", name));
-            }
-            check_quota(data.users.len(), "UsersPerAccount")?;
-            data.users.insert(name_key(name), user.clone());
-            Ok(())
-        })
-        .await?;
+    req.iam.mutate(&account, |data| insert_new(&mut data.users, "User", name, user.clone(), "UsersPerAccount")).await?;
     let mut x = Xml::new();
     x.open("User");
     write_user(&mut x, &account, &user, true);
@@ -99,7 +101,7 @@ async fn create_user(req: &ApiRequest<'_>) -> IamResult<String> {
 }
 
 fn get_user(req: &ApiRequest<'_>) -> IamResult<String> {
-    let name = opt_name_param(req, "UserName", NAME_MAX)?;
+    let name = opt_name_param(req, "UserName", User::NAME_MAX)?;
     let caller = req.caller()?;
     let data = account(req)?;
     let name = match (name, &caller.kind) {
@@ -121,8 +123,8 @@ fn get_user(req: &ApiRequest<'_>) -> IamResult<String> {
             return Err(IamError::new(IamErrorCode::ValidationError, "Must specify userName when calling with non-User credentials"));
         }
     };
-    req.authorize("iam:GetUser", &user_arn_or_default(&data, name))?;
-    let user = find_user(&data, name)?;
+    req.authorize("iam:GetUser", &arn_or_default::<User>(&data, name))?;
+    let user = find::<User>(&data, name)?;
     let mut x = Xml::new();
     x.open("User");
     write_user(&mut x, &data.account.id, user, true);
@@ -130,36 +132,12 @@ fn get_user(req: &ApiRequest<'_>) -> IamResult<String> {
     Ok(answer(req, "GetUser", &x))
 }
 
-fn list_users(req: &ApiRequest<'_>) -> IamResult<String> {
-    let prefix = path_prefix(req)?;
-    let data = account(req)?;
-    req.authorize("iam:ListUsers", &arn(&data.account.id, "user", prefix, ""))?;
-    let page = paginate(req, data.users.iter().filter(|(_, u)| u.path.starts_with(prefix)).map(|(k, u)| (k.clone(), u)))?;
-    let mut x = Xml::new();
-    x.open("Users");
-    for user in &page.items {
-        x.open("member");
-        write_user(&mut x, &data.account.id, user, false);
-        x.close("member");
-    }
-    x.close("Users");
-    page_end(&mut x, &page);
-    Ok(answer(req, "ListUsers", &x))
-}
-
 async fn update_user(req: &ApiRequest<'_>) -> IamResult<String> {
-    let name = name_param(req, "UserName", NAME_MAX)?;
-    let new_name = opt_name_param(req, "NewUserName", NAME_MAX)?;
+    let name = name_param(req, "UserName", User::NAME_MAX)?;
+    let new_name = opt_name_param(req, "NewUserName", User::NAME_MAX)?;
     let new_path = opt_path_param(req, "NewPath")?;
     let data = account(req)?;
-    let current = user_arn_or_default(&data, name);
-    req.authorize("iam:UpdateUser", &current)?;
-    if let Some(user) = data.users.get(&name_key(name)) {
-        let renamed = arn(&data.account.id, "user", new_path.unwrap_or(&user.path), new_name.unwrap_or(&user.name));
-        if renamed != current {
-            req.authorize("iam:UpdateUser", &renamed)?;
-        }
-    }
+    authorize_update::<User>(req, &data, name, new_name, new_path)?;
     req.iam
         .mutate(&data.account.id, |data| {
             let mut user = data.users.remove(&name_key(name)).ok_or_else(|| IamError::no_such("user", name))?;
@@ -181,21 +159,16 @@ async fn update_user(req: &ApiRequest<'_>) -> IamResult<String> {
 }
 
 async fn delete_user(req: &ApiRequest<'_>) -> IamResult<String> {
-    let name = name_param(req, "UserName", NAME_MAX)?;
+    let name = name_param(req, "UserName", User::NAME_MAX)?;
     let data = account(req)?;
-    req.authorize("iam:DeleteUser", &user_arn_or_default(&data, name))?;
+    req.authorize("iam:DeleteUser", &arn_or_default::<User>(&data, name))?;
     req.iam
         .mutate(&data.account.id, |data| {
-            let user = find_user(data, name)?;
+            let user = find::<User>(data, name)?;
             if !user.keys.is_empty() {
                 return Err(conflict("Cannot delete entity, must delete access keys first."));
             }
-            if !user.inline.is_empty() {
-                return Err(conflict("Cannot delete entity, must delete policies first."));
-            }
-            if !user.attached.is_empty() {
-                return Err(conflict("Cannot delete entity, must detach all policies first."));
-            }
+            refuse_while_policies(&user.inline, &user.attached)?;
             if !user.groups.is_empty() {
                 return Err(conflict("Cannot delete entity, must remove user from all groups first."));
             }
@@ -204,36 +177,6 @@ async fn delete_user(req: &ApiRequest<'_>) -> IamResult<String> {
         })
         .await?;
     Ok(empty(req, "DeleteUser"))
-}
-
-async fn tag_user(req: &ApiRequest<'_>) -> IamResult<String> {
-    let name = name_param(req, "UserName", NAME_MAX)?;
-    let tags = tags_param(req)?;
-    let data = account(req)?;
-    req.authorize("iam:TagUser", &user_arn_or_default(&data, name))?;
-    req.iam.mutate(&data.account.id, |data| merge_tags(&mut find_user_mut(data, name)?.tags, tags)).await?;
-    Ok(empty(req, "TagUser"))
-}
-
-async fn untag_user(req: &ApiRequest<'_>) -> IamResult<String> {
-    let name = name_param(req, "UserName", NAME_MAX)?;
-    let keys = tag_keys_param(req)?;
-    let data = account(req)?;
-    req.authorize("iam:UntagUser", &user_arn_or_default(&data, name))?;
-    req.iam
-        .mutate(&data.account.id, |data| {
-            remove_tags(&mut find_user_mut(data, name)?.tags, &keys);
-            Ok(())
-        })
-        .await?;
-    Ok(empty(req, "UntagUser"))
-}
-
-fn list_user_tags(req: &ApiRequest<'_>) -> IamResult<String> {
-    let name = name_param(req, "UserName", NAME_MAX)?;
-    let data = account(req)?;
-    req.authorize("iam:ListUserTags", &user_arn_or_default(&data, name))?;
-    list_tags_answer(req, "ListUserTags", &find_user(&data, name)?.tags)
 }
 
 #[cfg(test)]

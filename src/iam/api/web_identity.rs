@@ -183,7 +183,7 @@ async fn verify(config: &WebIdentityConfig, token: &str, now_secs: i64) -> IamRe
     }
     let exp = claims.get("exp").and_then(Value::as_i64).ok_or_else(|| invalid("The token has no expiry (exp)."))?;
     if now_secs >= exp {
-        return Err(IamError::new(IamErrorCode::ExpiredToken, "Token expired"));
+        return Err(IamError::new(IamErrorCode::ExpiredTokenException, "Token expired"));
     }
     if claims.get("nbf").and_then(Value::as_i64).is_some_and(|nbf| now_secs + 300 < nbf) {
         return Err(invalid("The token is not valid yet (nbf)."));
@@ -288,7 +288,7 @@ mod tests {
         let good = serde_json::json!({"iss": "https://idp.example", "aud": "coffer", "sub": "u1", "exp": 2000});
         assert_eq!(verify(&config, &sign(&pair, &good), 1000).await.expect("valid")["sub"], "u1");
         let expired = verify(&config, &sign(&pair, &good), 2000).await.expect_err("expired");
-        assert_eq!(expired.code, IamErrorCode::ExpiredToken);
+        assert_eq!(expired.code, IamErrorCode::ExpiredTokenException);
         let wrong_aud = serde_json::json!({"iss": "https://idp.example", "aud": "other", "sub": "u1", "exp": 2000});
         assert!(verify(&config, &sign(&pair, &wrong_aud), 1000).await.is_err());
         let wrong_iss = serde_json::json!({"iss": "https://evil", "aud": "coffer", "sub": "u1", "exp": 2000});
