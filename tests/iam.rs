@@ -281,6 +281,22 @@ async fn a_second_account_sees_nothing_of_the_first() {
     assert_eq!(names, vec!["first-data".to_owned()]);
     assert_sdk_error(root.list_objects_v2().bucket("second-data").send().await, 403, Some("AccessDenied"));
 
+    // x-amz-expected-bucket-owner: refused when another account owns the bucket.
+    let first = sts_client(&srv.endpoint, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, None).get_caller_identity().send().await.unwrap();
+    let first = first.account().unwrap();
+    let second = created["id"].as_str().unwrap();
+    root.get_object().bucket("first-data").key("k").expected_bucket_owner(first).send().await.unwrap();
+    assert_sdk_error(root.get_object().bucket("first-data").key("k").expected_bucket_owner(second).send().await, 403, Some("AccessDenied"));
+    assert_sdk_error(
+        root.put_object().bucket("first-data").key("k2").expected_bucket_owner(second).body(ByteStream::from_static(b"x")).send().await,
+        403,
+        Some("AccessDenied"),
+    );
+    assert!(root.head_object().bucket("first-data").key("k2").send().await.is_err(), "the refused PUT stored nothing");
+    let copy = root.copy_object().bucket("first-data").key("k3").copy_source("first-data/k");
+    assert_sdk_error(copy.clone().expected_source_bucket_owner(second).send().await, 403, Some("AccessDenied"));
+    copy.expected_source_bucket_owner(first).expected_bucket_owner(first).send().await.unwrap();
+
     // Only the server administrator manages accounts; an account that owns buckets
     // cannot be deleted.
     let as_tenant = coffer::config::Config::from_toml(

@@ -107,7 +107,9 @@ pub fn authorize(ctx: &Ctx<'_>, principal: &Principal) -> S3Result<()> {
         // Its keys are checked one by one by the handler; another account's bucket is
         // refused as a whole (no bucket policy can let anyone in yet).
         let bucket = ctx.route.bucket.as_deref().unwrap_or_default();
-        return match bucket_owner(ctx, bucket)? {
+        let owner = bucket_owner(ctx, bucket)?;
+        expected_owner(ctx, "x-amz-expected-bucket-owner", owner.as_deref())?;
+        return match owner {
             Some(owner) if owner != principal.account => Err(S3Error::new(S3ErrorCode::AccessDenied)),
             _ => Ok(()),
         };
@@ -134,6 +136,8 @@ pub fn authorize(ctx: &Ctx<'_>, principal: &Principal) -> S3Result<()> {
                 (object_arn(&source.bucket, &source.key), bucket_owner(ctx, &source.bucket)?)
             }
         };
+        let expected = if *target == Target::CopySource { "x-amz-source-expected-bucket-owner" } else { "x-amz-expected-bucket-owner" };
+        expected_owner(ctx, expected, owner.as_deref())?;
         if *target == Target::CopySource && !principal.unconditional() {
             cond.insert("s3:VersionId", ctx.header("x-amz-copy-source").and_then(|s| s.split_once("versionId=")).map_or("", |(_, v)| v));
         }
@@ -143,6 +147,19 @@ pub fn authorize(ctx: &Ctx<'_>, principal: &Principal) -> S3Result<()> {
         }
     }
     Ok(())
+}
+
+/// `x-amz-expected-bucket-owner` (or `x-amz-source-expected-bucket-owner` for a copy's
+/// source): a request that names the account it expects to own the bucket is refused,
+/// 403 AccessDenied as S3 answers, when another account owns it. A bucket that does not
+/// exist is the handler's to report.
+fn expected_owner(ctx: &Ctx<'_>, header: &str, owner: Option<&str>) -> S3Result<()> {
+    match (ctx.header(header), owner) {
+        (Some(expected), Some(owner)) if expected != owner => {
+            Err(S3Error::with_message(S3ErrorCode::AccessDenied, "The bucket is owned by another account than the expected owner."))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Whether the caller may perform `action` on object `key` of the request's bucket
