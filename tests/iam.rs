@@ -339,6 +339,15 @@ async fn identities_survive_a_restart() {
     assert!(found.stdout.is_empty(), "secret stored in the clear: {}", String::from_utf8_lossy(&found.stdout));
     let srv = TestServer::start_in(dir, &[]).await;
     client_for(&srv.endpoint, &ak, &sk).list_objects_v2().bucket("kept").send().await.unwrap();
+    // The last use of the key is saved at shutdown (and every minute).
+    let TestServer { server, dir, .. } = srv;
+    server.stop().await;
+    let srv = TestServer::start_in(dir, &[]).await;
+    let iam = iam_client(&srv.endpoint, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, None);
+    let used = iam.get_access_key_last_used().access_key_id(&ak).send().await.unwrap();
+    let used = used.access_key_last_used().unwrap();
+    assert_eq!(used.service_name(), "s3");
+    assert!(used.last_used_date().is_some());
 }
 
 /// A clock `offset` seconds ahead of the system's, for the server and the SDK alike.

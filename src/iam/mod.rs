@@ -30,7 +30,7 @@ pub mod session;
 pub mod xml;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::auth::{AuthError, Credentials, KeySource, SecretKey};
@@ -101,7 +101,12 @@ pub struct Iam {
     directory: RwLock<Arc<Directory>>,
     /// Serializes changes (read-modify-write of an account record, then the swap).
     writer: tokio::sync::Mutex<()>,
+    /// The key uses last saved (see [`Iam::save_key_use`]).
+    saved_key_use: Mutex<Vec<(String, i64, String)>>,
 }
+
+/// The record (a background worker's progress slot) holding the last use of each key.
+const KEY_USE_RECORD: &str = "iam-key-use";
 
 fn now_ms(now: SystemTime) -> i64 {
     now.duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
@@ -131,6 +136,7 @@ impl Iam {
             root: (root.access_key.clone(), root.secret_key.clone()),
             directory: RwLock::default(),
             writer: tokio::sync::Mutex::new(()),
+            saved_key_use: Mutex::default(),
         };
         let default_id = if let Some(a) = accounts.values().find(|a| a.account.name == DEFAULT_ACCOUNT) {
             a.account.id.clone()
@@ -142,7 +148,44 @@ impl Iam {
             id
         };
         iam.publish(Directory::build(accounts, &default_id, (&iam.root.0, &iam.root.1), &iam.secrets));
+        iam.load_key_use();
         Ok(iam)
+    }
+
+    /// Saves when each long-term key was last used, if that changed since the last save.
+    /// Not flushed on its own (the next commit or the shutdown checkpoint makes it
+    /// durable): a crash loses at most the uses since the previous save. Called
+    /// periodically by the server and at shutdown.
+    pub fn save_key_use(&self) -> IamResult<()> {
+        let dir = self.directory();
+        let mut entries: Vec<(String, i64, String)> = dir
+            .keys
+            .iter()
+            .filter_map(|(id, e)| e.principal.key_use.as_ref().and_then(|u| u.get()).map(|u| (id.clone(), u.ms, u.service.to_owned())))
+            .collect();
+        entries.sort();
+        let mut saved = self.saved_key_use.lock().unwrap_or_else(PoisonError::into_inner);
+        if *saved == entries {
+            return Ok(());
+        }
+        self.store.set_worker_progress(KEY_USE_RECORD, Some(stored::encode(&entries)))?;
+        *saved = entries;
+        Ok(())
+    }
+
+    /// Restores the last uses saved by [`Self::save_key_use`].
+    fn load_key_use(&self) {
+        let entries: Vec<(String, i64, String)> = match self.store.worker_progress(KEY_USE_RECORD) {
+            Ok(Some(bytes)) => stored::decode(&bytes).unwrap_or_default(),
+            _ => return,
+        };
+        let dir = self.directory();
+        for (id, ms, service) in &entries {
+            if let Some(cell) = dir.keys.get(id).and_then(|e| e.principal.key_use.as_ref()) {
+                cell.record(*ms, service);
+            }
+        }
+        *self.saved_key_use.lock().unwrap_or_else(PoisonError::into_inner) = entries;
     }
 
     /// The current view of every identity.

@@ -124,6 +124,7 @@ pub async fn run(listener: TcpListener, admin: Option<TcpListener>, state: Arc<A
     });
 
     let admin = admin.map(|l| tokio::spawn(crate::admin::serve(l, Arc::clone(&state), workers_stopped.clone())));
+    let key_use = tokio::spawn(save_key_use(Arc::clone(&state), workers_stopped.clone()));
 
     let registry = Registry::new(Limits::from_config(&state.config));
     let refusals = Arc::new(tokio::sync::Semaphore::new(MAX_REFUSALS));
@@ -169,11 +170,31 @@ pub async fn run(listener: TcpListener, admin: Option<TcpListener>, state: Arc<A
     if let Some(admin) = admin {
         let _ = admin.await;
     }
+    let _ = key_use.await;
     if let Some(scrub) = scrub {
         let _ = scrub.await;
     }
     if tokio::time::timeout(DRAIN_TIMEOUT, registry.closed()).await.is_err() {
         tracing::warn!(open = registry.open(), "some connections did not finish within the drain timeout");
+    }
+}
+
+/// Saves the last use of each access key every minute, and once more at shutdown
+/// (GetAccessKeyLastUsed then survives restarts).
+async fn save_key_use(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let stopping = tokio::select! {
+            _ = tick.tick() => false,
+            _ = stop.changed() => true,
+        };
+        if let Err(e) = state.iam.save_key_use() {
+            tracing::warn!(error = %e, "could not save the last use of access keys");
+        }
+        if stopping {
+            return;
+        }
     }
 }
 

@@ -278,8 +278,10 @@ mod tests {
         );
         let principal = h.iam.directory().keys.get(&id).expect("the key is active").principal.clone();
         crate::iam::Iam::record_use(&principal, "s3", std::time::SystemTime::now());
-        // A change elsewhere in the account keeps the record.
+        // A change elsewhere in the account keeps the record, and it survives a save and
+        // a reload.
         h.ok(&[("Action", "CreateUser"), ("UserName", "other")]).await;
+        h.iam.save_key_use().expect("saved");
         let xml = h.ok(&[("Action", "GetAccessKeyLastUsed"), ("AccessKeyId", &id)]).await;
         assert!(xml.contains("<ServiceName>s3</ServiceName><Region>us-east-1</Region>") && xml.contains("<LastUsedDate>"), "{xml}");
         assert_eq!(h.err(&[("Action", "GetAccessKeyLastUsed"), ("AccessKeyId", "AKIANOTAKEYATALL0000")]).await, IamErrorCode::AccessDenied);
