@@ -219,6 +219,18 @@ impl<S: Stream<Item = io::Result<Bytes>> + Unpin> Stream for Paced<S> {
     }
 }
 
+/// The raw body of a request, paced by `limits` (see [`Paced`]): data frames only,
+/// transport errors as I/O errors. Shared by S3 requests and the IAM/STS query APIs.
+pub fn paced(
+    body: hyper::body::Incoming,
+    limits: &crate::config::LimitsConfig,
+) -> Paced<Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>> {
+    use futures_util::TryStreamExt;
+    let raw =
+        http_body_util::BodyStream::new(body).try_filter_map(|frame| async move { Ok(frame.into_data().ok()) }).map_err(transport_error);
+    Paced::new(Box::pin(raw), Duration::from_secs(limits.body_idle_timeout_secs), limits.min_body_bytes_per_sec)
+}
+
 /// Maps a transport error of the incoming body (client gone, body shorter than its
 /// Content-Length) to the I/O error `auth` expects.
 pub fn transport_error(e: hyper::Error) -> io::Error {

@@ -3,16 +3,14 @@
 //! into S3's XML error response.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
-use futures_util::TryStreamExt;
-use http_body_util::{BodyExt, BodyStream, Full};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::HeaderMap;
 use hyper::http::request::Parts;
 use hyper::{Method, StatusCode};
 
-use super::body::{transport_error, Paced, RequestBody};
+use super::body::RequestBody;
 use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::router::{self, Endpoint, Route, RouteInput};
 use super::{
@@ -184,8 +182,7 @@ async fn handle_request(
     principal.0 = Some(caller.arn.clone());
     crate::iam::Iam::record_use(&caller, "s3", now);
     let limits = &state.config.limits;
-    let raw = BodyStream::new(body).try_filter_map(|frame| async move { Ok(frame.into_data().ok()) }).map_err(transport_error);
-    let raw = Paced::new(Box::pin(raw), Duration::from_secs(limits.body_idle_timeout_secs), limits.min_body_bytes_per_sec);
+    let raw = super::body::paced(body, limits);
     let (decoded, trailers) = auth::decode_body(&auth, parts, raw)?;
     let declared = if auth.payload.is_chunked() {
         headers::get(&parts.headers, "x-amz-decoded-content-length")

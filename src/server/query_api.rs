@@ -5,10 +5,9 @@
 //! `sts`), and the action run by `iam::api`. Errors are IAM's XML.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use futures_util::TryStreamExt;
-use http_body_util::{BodyExt, BodyStream, Full};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::http::request::Parts;
 use sha2::Digest;
@@ -17,7 +16,7 @@ use crate::auth::{self, AuthError};
 use crate::iam::api::{self, ApiRequest};
 use crate::iam::policy::Context;
 use crate::iam::{IamError, IamErrorCode, IamResult};
-use crate::s3::body::{transport_error, Paced, RequestBody};
+use crate::s3::body::RequestBody;
 use crate::s3::dispatch::Principal;
 use crate::s3::{headers, AppState, Response};
 
@@ -58,8 +57,7 @@ async fn run(
     principal: &mut Principal,
 ) -> IamResult<String> {
     let limits = &state.config.limits;
-    let raw = BodyStream::new(body).try_filter_map(|frame| async move { Ok(frame.into_data().ok()) }).map_err(transport_error);
-    let raw = Paced::new(Box::pin(raw), Duration::from_secs(limits.body_idle_timeout_secs), limits.min_body_bytes_per_sec);
+    let raw = crate::s3::body::paced(body, limits);
     let declared = headers::get(&parts.headers, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
     let form = RequestBody::new(Box::pin(raw.map_err(AuthError::Transport)), None)
         .with_budget(state.buffers.clone(), declared)
