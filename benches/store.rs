@@ -57,6 +57,7 @@ fn version(i: u64, manifest: bool) -> ObjectVersion {
         composite_checksum: false,
         part_checksums: vec![],
         manifest: if manifest { vec![ManifestEntry { hash: BlobHash::of(&i.to_le_bytes()), offset: 0, len: 4096 }] } else { vec![] },
+        acl: None,
     }
 }
 

@@ -38,6 +38,17 @@ pub struct Config {
     pub admin: AdminConfig,
     /// STS: temporary credentials and web identity (OIDC).
     pub sts: StsConfig,
+    /// Server-wide access settings.
+    pub access: AccessConfig,
+}
+
+/// `[access]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessConfig {
+    /// Block Public Access (all four settings) for every bucket, on top of the buckets'
+    /// own settings.
+    pub block_public_access: bool,
 }
 
 /// `[admin]`.

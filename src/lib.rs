@@ -8,7 +8,8 @@
 //! |---|---|
 //! | [`config`] | `config.toml` + `COFFER_*` env + `--section.key` flags → validated [`config::Config`] |
 //! | [`server`] | TCP accept loop (hyper 1), request ids, the request log line, graceful shutdown; `query_api` (`POST /` to the IAM and STS APIs); `conn` (admission: global and per-IP limits, idle connections reaped; the per-connection watchdog: idle, head and write timeouts), `io` (the socket wrapper that reports to the watchdog and answers hyper's own refusals as S3 XML) |
-//! | [`s3`] | the S3 protocol: [`s3::router`] (pure `Endpoint` routing), [`s3::dispatch`] (route → authenticate → authorize → handler), [`s3::access`] (each operation's IAM action and resources, the condition keys, the authorization step), `protection` (refuses encryption, Object Lock, non-owner ACLs and appends before any handler), one file per feature (`bucket`, `object_put`, `object_get`, `attributes`, `copy`, `delete`, `list`, `multipart`, `multipart_complete`…), `conditional` (read, write and delete preconditions), [`s3::error`] (every S3 error code), `xml` + `document` (XML bodies: strict schema, digests checked), `encoded_words` (RFC 2047 metadata), [`s3::body`] (request bodies: their pace, the buffered-body budget), `s3::fuzzing` (entry points of the fuzz targets in `fuzz/`) |
+//! | [`s3`] | the S3 protocol: [`s3::router`] (pure `Endpoint` routing), [`s3::dispatch`] (route → authenticate → authorize → handler), [`s3::access`] (each operation's IAM action and resources, the authorization step with identity and bucket policies and ACLs), [`s3::conditions`] (a request's condition keys), `acl` + `bucket_access` (the ACL, policy, ownership and public access block operations), `protection` (refuses encryption, Object Lock and appends before any handler), one file per feature (`bucket`, `object_put`, `object_get`, `attributes`, `copy`, `delete`, `list`, `multipart`, `multipart_complete`…), `conditional` (read, write and delete preconditions), [`s3::error`] (every S3 error code), `xml` + `document` (XML bodies: strict schema, digests checked), `encoded_words` (RFC 2047 metadata), [`s3::body`] (request bodies: their pace, the buffered-body budget), `s3::fuzzing` (entry points of the fuzz targets in `fuzz/`) |
+//! | [`bucket_access`] | a bucket's resource-side controls: its policy, ACLs (`acl`, pure: canned ACLs, grant headers, AccessControlPolicy XML), Object Ownership and Block Public Access (`settings`, pure), stored as bucket configuration documents and cached parsed for authorization |
 //! | [`admin`] | the admin listener (`admin.listen`): the signed admin API (accounts) and the `coffer admin` command that calls it |
 //! | [`iam`] | accounts, IAM users, groups, roles and policies, STS sessions: the policy language ([`iam::policy`], pure), the stored records, the in-memory directory every request reads, the server key and sealed secrets, the IAM and STS query APIs (`POST /`), and the authorization decision ([`iam::Principal::is_allowed`]) |
 //! | [`auth`] | SigV4 (header, presigned, aws-chunked streaming with chunk and trailer signatures), SigV2, credentials; which headers must be signed (`docs/security.md`) |
@@ -26,6 +27,7 @@
 pub mod admin;
 pub mod auth;
 pub mod blob;
+pub mod bucket_access;
 pub mod config;
 pub mod events;
 pub mod fsync;

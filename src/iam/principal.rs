@@ -94,8 +94,8 @@ impl Principal {
 
     /// Whether authorizing needs no condition keys: an account root without a session
     /// policy is allowed everything in its own account and nothing elsewhere, whatever
-    /// the conditions (true only while no resource policy can deny it; bucket policies
-    /// will end this shortcut for buckets that have one).
+    /// the conditions — as long as no resource policy applies: `crate::s3::access` takes
+    /// this shortcut only on buckets without a policy or ACLs.
     pub fn unconditional(&self) -> bool {
         self.kind == PrincipalKind::Root && self.session.as_ref().is_none_or(|s| s.policy.is_none())
     }
@@ -163,6 +163,13 @@ impl Principal {
     pub fn is_allowed(&self, action: &str, resource: &str, owner: Option<&str>, ctx: &Context, resource_policy: Option<&Policy>) -> bool {
         let req = Request { action, resource, principal: Some(&self.info), context: ctx };
         let resource_outcome = resource_policy.map_or(Outcome::NotApplicable, |p| p.evaluate(&req));
+        self.is_allowed_with(action, resource, owner, ctx, resource_outcome)
+    }
+
+    /// [`Self::is_allowed`] with the resource side already decided (a bucket policy and
+    /// ACL grants combined): `resource_outcome`.
+    pub fn is_allowed_with(&self, action: &str, resource: &str, owner: Option<&str>, ctx: &Context, resource_outcome: Outcome) -> bool {
+        let req = Request { action, resource, principal: Some(&self.info), context: ctx };
         if resource_outcome == Outcome::ExplicitDeny {
             return false;
         }

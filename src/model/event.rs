@@ -35,6 +35,8 @@ pub enum CauseKind {
     TaggingDelete,
     /// The lifecycle worker.
     Lifecycle,
+    /// PutObjectAcl.
+    AclPut,
 }
 
 impl CauseKind {
@@ -51,6 +53,7 @@ impl CauseKind {
             (Self::TaggingDelete, _) => "s3:ObjectTagging:Delete",
             (Self::Lifecycle, false) => "s3:LifecycleExpiration:Delete",
             (Self::Lifecycle, true) => "s3:LifecycleExpiration:DeleteMarkerCreated",
+            (Self::AclPut, _) => "s3:ObjectAcl:Put",
         }
     }
 }

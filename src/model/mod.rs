@@ -3,6 +3,7 @@
 //! or blob file handling (it uses only the blob *types* `BlobHash` and
 //! `ChecksumAlgorithm`).
 
+pub mod acl;
 pub mod bucket;
 pub mod event;
 pub mod lifecycle;

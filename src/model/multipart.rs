@@ -37,7 +37,7 @@ impl ChecksumType {
     }
 }
 
-/// An upload in progress (schema v1).
+/// An upload in progress (schema v2; v1 lacked `acl`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadRecord {
     /// The upload id.
@@ -56,8 +56,13 @@ pub struct UploadRecord {
     pub checksum: Option<(ChecksumAlgorithm, ChecksumType)>,
     /// Tags for the final object.
     pub tags: Vec<(String, String)>,
-    /// Access key of the initiator.
+    /// Who initiated it, as ListMultipartUploads reports it: the canonical id of an
+    /// account root, or the ARN of a user or role session (the access key for uploads
+    /// created before accounts existed).
     pub owner: String,
+    /// The owner and ACL the completed object gets when not the default (see
+    /// [`super::ObjectVersion::acl`]).
+    pub acl: Option<super::acl::Acl>,
 }
 
 /// One uploaded part (schema v1).

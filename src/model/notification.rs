@@ -16,6 +16,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "s3:ObjectRemoved:DeleteMarkerCreated",
     "s3:ObjectTagging:Put",
     "s3:ObjectTagging:Delete",
+    "s3:ObjectAcl:Put",
     "s3:LifecycleExpiration:Delete",
     "s3:LifecycleExpiration:DeleteMarkerCreated",
     "s3:LifecycleTransition",

@@ -42,8 +42,8 @@ pub struct ContentHeaders {
     pub expires: Option<String>,
 }
 
-/// One version of an object (or a delete marker), as stored (schema v2; v1 lacked
-/// `part_checksums`, see [`super::stored`]).
+/// One version of an object (or a delete marker), as stored (schema v3; v1 lacked
+/// `part_checksums`, v2 `acl`, see [`super::stored`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObjectVersion {
     /// `null` for unversioned writes, else an opaque unique id.
@@ -80,6 +80,10 @@ pub struct ObjectVersion {
     /// The bytes, in order. Empty for an object whose bytes are stored inline, in the
     /// metadata store (see [`ObjectVersion::is_inline`]).
     pub manifest: Vec<ManifestEntry>,
+    /// The version's owner and ACL when they are not the default (the bucket owner with
+    /// full control): set only in buckets whose Object Ownership lets ACLs or another
+    /// account's ownership apply.
+    pub acl: Option<super::acl::Acl>,
 }
 
 impl ObjectVersion {
@@ -133,6 +137,7 @@ impl ObjectVersion {
             composite_checksum: false,
             part_checksums: vec![],
             manifest: vec![],
+            acl: None,
         }
     }
 

@@ -8,10 +8,13 @@
 //! |---|---|---|
 //! | every record | 1 | first |
 //! | object version | 2 | `part_checksums` added (v1 records decode with none) |
+//! | object version | 3 | `acl` added (v1 and v2 records decode with none: the default ACL) |
+//! | upload | 2 | `acl` added (v1 records decode with none) |
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::multipart::UploadRecord;
 use super::{BucketRecord, ObjectVersion};
 
 /// Current schema version of every record written.
@@ -46,7 +49,7 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
 }
 
 /// Schema of object version records.
-pub const VERSION_SCHEMA: u8 = 2;
+pub const VERSION_SCHEMA: u8 = 3;
 
 /// Encodes an object version (schema [`VERSION_SCHEMA`]).
 pub fn encode_version(v: &ObjectVersion) -> Vec<u8> {
@@ -55,10 +58,14 @@ pub fn encode_version(v: &ObjectVersion) -> Vec<u8> {
     out
 }
 
-/// Decodes an object version of schema 1 or 2.
+/// Decodes an object version of schema 1, 2 or 3.
 pub fn decode_version(bytes: &[u8]) -> Result<ObjectVersion, DecodeError> {
     match bytes.split_first() {
         Some((&VERSION_SCHEMA, rest)) => postcard::from_bytes(rest).map_err(|e| DecodeError::Malformed(e.to_string())),
+        Some((&2, rest)) => {
+            let v: v2::ObjectVersion = postcard::from_bytes(rest).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+            Ok(v.into())
+        }
         Some((&SCHEMA, rest)) => {
             let v: v1::ObjectVersion = postcard::from_bytes(rest).map_err(|e| DecodeError::Malformed(e.to_string()))?;
             Ok(v.into())
@@ -95,6 +102,38 @@ pub mod v1 {
         pub manifest: Vec<ManifestEntry>,
     }
 
+    /// An upload record of schema 1 (no `acl`).
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[allow(missing_docs)]
+    pub struct UploadRecord {
+        pub upload_id: String,
+        pub key: String,
+        pub initiated_ms: i64,
+        pub headers: ContentHeaders,
+        pub user_metadata: Vec<(String, String)>,
+        pub storage_class: String,
+        pub checksum: Option<(ChecksumAlgorithm, crate::model::multipart::ChecksumType)>,
+        pub tags: Vec<(String, String)>,
+        pub owner: String,
+    }
+
+    impl From<UploadRecord> for crate::model::multipart::UploadRecord {
+        fn from(u: UploadRecord) -> Self {
+            Self {
+                upload_id: u.upload_id,
+                key: u.key,
+                initiated_ms: u.initiated_ms,
+                headers: u.headers,
+                user_metadata: u.user_metadata,
+                storage_class: u.storage_class,
+                checksum: u.checksum,
+                tags: u.tags,
+                owner: u.owner,
+                acl: None,
+            }
+        }
+    }
+
     impl From<ObjectVersion> for super::ObjectVersion {
         fn from(v: ObjectVersion) -> Self {
             Self {
@@ -113,8 +152,84 @@ pub mod v1 {
                 composite_checksum: v.composite_checksum,
                 part_checksums: Vec::new(),
                 manifest: v.manifest,
+                acl: None,
             }
         }
+    }
+}
+
+/// Object versions as schema 2 stored them (no `acl`).
+pub mod v2 {
+    use serde::{Deserialize, Serialize};
+
+    use crate::blob::ChecksumAlgorithm;
+    use crate::model::{ContentHeaders, ManifestEntry};
+
+    /// An object version of schema 2.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[allow(missing_docs)]
+    pub struct ObjectVersion {
+        pub version_id: String,
+        pub seq: u64,
+        pub delete_marker: bool,
+        pub size: u64,
+        pub etag: String,
+        pub last_modified_ms: i64,
+        pub headers: ContentHeaders,
+        pub user_metadata: Vec<(String, String)>,
+        pub checksums: Vec<(ChecksumAlgorithm, Vec<u8>)>,
+        pub storage_class: String,
+        pub tags: Vec<(String, String)>,
+        pub part_sizes: Vec<u64>,
+        pub composite_checksum: bool,
+        pub part_checksums: Vec<Vec<u8>>,
+        pub manifest: Vec<ManifestEntry>,
+    }
+
+    impl From<ObjectVersion> for super::ObjectVersion {
+        fn from(v: ObjectVersion) -> Self {
+            Self {
+                version_id: v.version_id,
+                seq: v.seq,
+                delete_marker: v.delete_marker,
+                size: v.size,
+                etag: v.etag,
+                last_modified_ms: v.last_modified_ms,
+                headers: v.headers,
+                user_metadata: v.user_metadata,
+                checksums: v.checksums,
+                storage_class: v.storage_class,
+                tags: v.tags,
+                part_sizes: v.part_sizes,
+                composite_checksum: v.composite_checksum,
+                part_checksums: v.part_checksums,
+                manifest: v.manifest,
+                acl: None,
+            }
+        }
+    }
+}
+
+/// Schema of upload records.
+pub const UPLOAD_SCHEMA: u8 = 2;
+
+/// Encodes an upload record (schema [`UPLOAD_SCHEMA`]).
+pub fn encode_upload(u: &UploadRecord) -> Vec<u8> {
+    let mut out = vec![UPLOAD_SCHEMA];
+    out.extend(postcard::to_stdvec(u).expect("postcard encodes plain structs"));
+    out
+}
+
+/// Decodes an upload record of schema 1 or 2.
+pub fn decode_upload(bytes: &[u8]) -> Result<UploadRecord, DecodeError> {
+    match bytes.split_first() {
+        Some((&UPLOAD_SCHEMA, rest)) => postcard::from_bytes(rest).map_err(|e| DecodeError::Malformed(e.to_string())),
+        Some((&SCHEMA, rest)) => {
+            let u: v1::UploadRecord = postcard::from_bytes(rest).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+            Ok(u.into())
+        }
+        Some((&other, _)) => Err(DecodeError::UnknownSchema(other)),
+        None => Err(DecodeError::Malformed("empty".into())),
     }
 }
 
@@ -168,8 +283,57 @@ mod tests {
         assert_eq!((migrated.seq, migrated.part_sizes.clone(), migrated.part_checksums.clone()), (7, vec![1, 2], vec![]));
         let current = ObjectVersion { part_checksums: vec![vec![9]], ..migrated };
         let bytes = encode_version(&current);
-        assert_eq!(bytes[0], 2);
+        assert_eq!(bytes[0], 3);
         assert_eq!(decode_version(&bytes).unwrap(), current);
-        assert!(matches!(decode_version(&[3, 0]), Err(DecodeError::UnknownSchema(3))));
+        assert!(matches!(decode_version(&[4, 0]), Err(DecodeError::UnknownSchema(4))));
+    }
+
+    /// A schema-2 version record (before `acl`) decodes with the default ACL.
+    #[test]
+    fn version_v2_records_migrate() {
+        let old = v2::ObjectVersion {
+            version_id: "v".into(),
+            seq: 9,
+            delete_marker: false,
+            size: 1,
+            etag: "e".into(),
+            last_modified_ms: 2,
+            headers: crate::model::ContentHeaders::default(),
+            user_metadata: vec![],
+            checksums: vec![],
+            storage_class: "STANDARD".into(),
+            tags: vec![("t".into(), "1".into())],
+            part_sizes: vec![],
+            composite_checksum: false,
+            part_checksums: vec![vec![1]],
+            manifest: vec![],
+        };
+        let mut bytes = vec![2];
+        bytes.extend(postcard::to_stdvec(&old).unwrap());
+        let migrated = decode_version(&bytes).unwrap();
+        assert_eq!((migrated.seq, migrated.part_checksums.clone(), migrated.acl.clone()), (9, vec![vec![1]], None));
+        let acl = crate::model::acl::Acl { owner: "o".into(), grants: vec![] };
+        let current = ObjectVersion { acl: Some(acl), ..migrated };
+        assert_eq!(decode_version(&encode_version(&current)).unwrap(), current);
+    }
+
+    /// A schema-1 upload record (before `acl`) decodes with none.
+    #[test]
+    fn upload_v1_records_migrate() {
+        let old = v1::UploadRecord {
+            upload_id: "u".into(),
+            key: "k".into(),
+            initiated_ms: 3,
+            headers: crate::model::ContentHeaders::default(),
+            user_metadata: vec![],
+            storage_class: "STANDARD".into(),
+            checksum: None,
+            tags: vec![],
+            owner: "o".into(),
+        };
+        let migrated = decode_upload(&encode(&old)).unwrap();
+        assert_eq!((migrated.upload_id.as_str(), migrated.owner.as_str(), migrated.acl.clone()), ("u", "o", None));
+        assert_eq!(decode_upload(&encode_upload(&migrated)).unwrap(), migrated);
+        assert_eq!(encode_upload(&migrated)[0], UPLOAD_SCHEMA);
     }
 }

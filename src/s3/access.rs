@@ -6,13 +6,16 @@
 
 use std::sync::Arc;
 
+use super::conditions::{context, Wanted};
 use super::copy::parse_copy_source;
 use super::dispatch::Ctx;
 use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::router::Endpoint;
-use crate::auth::AuthMethod;
-use crate::iam::policy::Context;
-use crate::iam::principal::owner_account;
+use crate::bucket_access::acl::{Acl, Permission, Requester};
+use crate::bucket_access::settings::PublicAccessBlock;
+use crate::bucket_access::BucketAccess;
+use crate::iam::policy::{Context, Outcome, Request};
+use crate::iam::principal::{combine, PrincipalKind};
 use crate::iam::Principal;
 
 /// What an action applies to.
@@ -70,6 +73,20 @@ pub fn needs(endpoint: Endpoint, versioned: bool) -> &'static [(&'static str, Ta
         (E::GetBucketLifecycleConfiguration, _) => &[("s3:GetLifecycleConfiguration", Bucket)],
         (E::PutBucketNotificationConfiguration, _) => &[("s3:PutBucketNotification", Bucket)],
         (E::GetBucketNotificationConfiguration, _) => &[("s3:GetBucketNotification", Bucket)],
+        (E::PutBucketPolicy, _) => &[("s3:PutBucketPolicy", Bucket)],
+        (E::GetBucketPolicy, _) => &[("s3:GetBucketPolicy", Bucket)],
+        (E::DeleteBucketPolicy, _) => &[("s3:DeleteBucketPolicy", Bucket)],
+        (E::GetBucketPolicyStatus, _) => &[("s3:GetBucketPolicyStatus", Bucket)],
+        (E::PutBucketAcl, _) => &[("s3:PutBucketAcl", Bucket)],
+        (E::GetBucketAcl, _) => &[("s3:GetBucketAcl", Bucket)],
+        (E::PutObjectAcl, false) => &[("s3:PutObjectAcl", Object)],
+        (E::PutObjectAcl, true) => &[("s3:PutObjectVersionAcl", Object)],
+        (E::GetObjectAcl, false) => &[("s3:GetObjectAcl", Object)],
+        (E::GetObjectAcl, true) => &[("s3:GetObjectVersionAcl", Object)],
+        (E::PutBucketOwnershipControls | E::DeleteBucketOwnershipControls, _) => &[("s3:PutBucketOwnershipControls", Bucket)],
+        (E::GetBucketOwnershipControls, _) => &[("s3:GetBucketOwnershipControls", Bucket)],
+        (E::PutPublicAccessBlock | E::DeletePublicAccessBlock, _) => &[("s3:PutBucketPublicAccessBlock", Bucket)],
+        (E::GetPublicAccessBlock, _) => &[("s3:GetBucketPublicAccessBlock", Bucket)],
     }
 }
 
@@ -83,66 +100,68 @@ pub fn object_arn(bucket: &str, key: &str) -> String {
     format!("arn:aws:s3:::{bucket}/{key}")
 }
 
-/// The caller of an authenticated request; anonymous requests are refused (bucket
-/// policies and ACLs, which could let them in, are not there yet).
-pub fn caller(ctx: &Ctx<'_>) -> S3Result<Arc<Principal>> {
-    crate::iam::principal_of(ctx.auth.identity.as_ref()).ok_or_else(|| S3Error::new(S3ErrorCode::AccessDenied))
+/// The settings of `bucket` that authorization reads, `None` if it does not exist.
+pub fn bucket_access(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Option<Arc<BucketAccess>>> {
+    Ok(ctx.state.access.get(&ctx.state.store, &ctx.state.iam.directory(), bucket)?)
 }
 
 /// The account owning `bucket`, if it exists.
 pub fn bucket_owner(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Option<String>> {
-    let Some(record) = ctx.state.store.bucket(bucket)? else { return Ok(None) };
-    let dir = ctx.state.iam.directory();
-    Ok(Some(owner_account(&record.owner, &dir.default_account).to_owned()))
+    Ok(bucket_access(ctx, bucket)?.map(|a| a.owner.clone()))
 }
 
-/// Checks the request against the caller's policies: every action the operation needs,
-/// on each of its resources. 403 AccessDenied (no detail of which policy) otherwise.
-pub fn authorize(ctx: &Ctx<'_>, principal: &Principal) -> S3Result<()> {
+/// Checks the request against every policy that applies — the caller's identity
+/// policies, the bucket's policy, its ACLs, its Block Public Access settings — for
+/// every action the operation needs, on each of its resources. 403 AccessDenied (no
+/// detail of which policy) otherwise. `ctx.principal` is `None` for an anonymous
+/// request, which only a bucket policy or an ACL can let in.
+pub fn authorize(ctx: &Ctx<'_>) -> S3Result<()> {
+    let principal = ctx.principal;
     let endpoint = ctx.route.endpoint;
     if endpoint == Endpoint::Stats {
-        return if principal.admin { Ok(()) } else { Err(S3Error::new(S3ErrorCode::AccessDenied)) };
+        return if principal.is_some_and(|p| p.admin) { Ok(()) } else { Err(S3Error::new(S3ErrorCode::AccessDenied)) };
     }
+    let bucket = ctx.route.bucket.as_deref().unwrap_or_default();
     if endpoint == Endpoint::DeleteObjects {
-        // Its keys are checked one by one by the handler; another account's bucket is
-        // refused as a whole (no bucket policy can let anyone in yet).
-        let bucket = ctx.route.bucket.as_deref().unwrap_or_default();
-        let owner = bucket_owner(ctx, bucket)?;
-        expected_owner(ctx, "x-amz-expected-bucket-owner", owner.as_deref())?;
-        return match owner {
-            Some(owner) if owner != principal.account => Err(S3Error::new(S3ErrorCode::AccessDenied)),
-            _ => Ok(()),
-        };
+        // Its keys are checked one by one by the handler (`allowed`).
+        let access = bucket_access(ctx, bucket)?;
+        return expected_owner(ctx, "x-amz-expected-bucket-owner", access.as_ref().map(|a| a.owner.as_str()));
     }
     let needs = needs(endpoint, ctx.param("versionId").is_some() || copy_source_versioned(ctx));
     if needs.is_empty() {
         return Ok(());
     }
-    // An account root is allowed everything in its own account whatever the condition
-    // keys: only what the request touches, and who owns it, matter.
-    let mut cond = if principal.unconditional() { Context::new() } else { context(ctx, principal) };
-    let bucket = ctx.route.bucket.as_deref().unwrap_or_default();
     let key = ctx.route.key.as_deref().unwrap_or_default();
     for (action, target) in needs {
-        let (resource, owner) = match target {
-            Target::Any => ("*".to_owned(), None),
+        let (resource, access, object) = match target {
+            Target::Any => ("*".to_owned(), None, None),
             // A bucket being created belongs to the caller's account: one that exists
             // already is the handler's to report (BucketAlreadyExists, 409).
-            Target::Bucket if endpoint == Endpoint::CreateBucket => (bucket_arn(bucket), None),
-            Target::Bucket => (bucket_arn(bucket), bucket_owner(ctx, bucket)?),
-            Target::Object => (object_arn(bucket, key), bucket_owner(ctx, bucket)?),
+            Target::Bucket if endpoint == Endpoint::CreateBucket => (bucket_arn(bucket), None, None),
+            Target::Bucket => (bucket_arn(bucket), bucket_access(ctx, bucket)?, None),
+            Target::Object => (object_arn(bucket, key), bucket_access(ctx, bucket)?, Some((bucket, key, ctx.param("versionId")))),
             Target::CopySource => {
                 let source = parse_copy_source(ctx.header("x-amz-copy-source").unwrap_or_default())?;
-                (object_arn(&source.bucket, &source.key), bucket_owner(ctx, &source.bucket)?)
+                let access = bucket_access(ctx, &source.bucket)?;
+                let resource = object_arn(&source.bucket, &source.key);
+                if !check(
+                    ctx,
+                    principal,
+                    action,
+                    &resource,
+                    access.as_deref(),
+                    Some((&source.bucket, &source.key, source.version_id.as_deref())),
+                )? {
+                    tracing::debug!(principal = principal.map_or("anonymous", |p| p.arn.as_str()), action, resource, "denied");
+                    return Err(S3Error::new(S3ErrorCode::AccessDenied));
+                }
+                expected_owner(ctx, "x-amz-source-expected-bucket-owner", access.as_ref().map(|a| a.owner.as_str()))?;
+                continue;
             }
         };
-        let expected = if *target == Target::CopySource { "x-amz-source-expected-bucket-owner" } else { "x-amz-expected-bucket-owner" };
-        expected_owner(ctx, expected, owner.as_deref())?;
-        if *target == Target::CopySource && !principal.unconditional() {
-            cond.insert("s3:VersionId", ctx.header("x-amz-copy-source").and_then(|s| s.split_once("versionId=")).map_or("", |(_, v)| v));
-        }
-        if !principal.is_allowed(action, &resource, owner.as_deref(), &cond, None) {
-            tracing::debug!(principal = %principal.arn, action, resource, "denied");
+        expected_owner(ctx, "x-amz-expected-bucket-owner", access.as_ref().map(|a| a.owner.as_str()))?;
+        if !check(ctx, principal, action, &resource, access.as_deref(), object)? {
+            tracing::debug!(principal = principal.map_or("anonymous", |p| p.arn.as_str()), action, resource, "denied");
             return Err(S3Error::new(S3ErrorCode::AccessDenied));
         }
     }
@@ -162,152 +181,170 @@ fn expected_owner(ctx: &Ctx<'_>, header: &str, owner: Option<&str>) -> S3Result<
     }
 }
 
-/// Whether the caller may perform `action` on object `key` of the request's bucket
-/// (DeleteObjects checks each key it deletes).
-pub fn allowed(ctx: &Ctx<'_>, principal: &Principal, action: &str, bucket: &str, key: &str, version_id: Option<&str>) -> S3Result<bool> {
-    let mut cond = if principal.unconditional() { Context::new() } else { context(ctx, principal) };
-    if let Some(v) = version_id {
+/// Whether the caller may perform `action` on object `key` of `bucket` (DeleteObjects
+/// checks each key it deletes).
+pub fn allowed(ctx: &Ctx<'_>, action: &str, bucket: &str, key: &str, version_id: Option<&str>) -> S3Result<bool> {
+    let access = bucket_access(ctx, bucket)?;
+    check(ctx, ctx.principal, action, &object_arn(bucket, key), access.as_deref(), Some((bucket, key, version_id)))
+}
+
+/// The decision for one action on one resource, in AWS's order: an explicit deny in any
+/// policy wins; the bucket's policy and ACL grants are the resource side; the caller's
+/// identity policies (and session policy) the identity side; within the owner's account
+/// either side may allow, across accounts both must, and an anonymous caller has only
+/// the resource side. `object`: the object the action names (bucket, key, version),
+/// whose ACL counts when the bucket has ACLs enabled.
+fn check(
+    ctx: &Ctx<'_>,
+    principal: Option<&Principal>,
+    action: &str,
+    resource: &str,
+    access: Option<&BucketAccess>,
+    object: Option<(&str, &str, Option<&str>)>,
+) -> S3Result<bool> {
+    let policy = access.and_then(|a| a.policy.as_ref());
+    // An account root without a session policy, on its own bucket without a policy or
+    // ACLs, is allowed everything whatever the condition keys.
+    if let Some(p) =
+        principal.filter(|p| p.unconditional() && policy.is_none() && access.is_none_or(|a| a.owner == p.account && !a.acls_enabled()))
+    {
+        return Ok(p.is_allowed_with(action, resource, access.map(|a| a.owner.as_str()), &Context::new(), Outcome::NotApplicable));
+    }
+    let wanted = Wanted { principal: principal.map(|p| &*p.condition_keys), resource: policy.map(|p| &p.keys) };
+    let mut cond = context(ctx, principal, &wanted);
+    if let Some(v) = object.and_then(|(_, _, v)| v) {
         cond.set("s3:VersionId", vec![v.to_owned()]);
     }
-    let owner = bucket_owner(ctx, bucket)?;
-    Ok(principal.is_allowed(action, &object_arn(bucket, key), owner.as_deref(), &cond, None))
+    let Some(access) = access else {
+        // No such bucket (or a bucket being created, or ListBuckets): the identity side
+        // alone; the handler reports a missing bucket.
+        return Ok(principal.is_some_and(|p| p.is_allowed_with(action, resource, None, &cond, Outcome::NotApplicable)));
+    };
+    let blocks = ctx.state.public_block(access);
+    let mut owner = access.owner.as_str();
+    let object_acl = match object {
+        Some((bucket, key, version)) if access.acls_enabled() && object_acl_permission(action).is_some() => {
+            object_acl(ctx, bucket, key, version)?
+        }
+        _ => None,
+    };
+    // An object another account wrote (ObjectWriter) belongs to that account: its ACL
+    // decides, and the bucket owner's policy cannot grant what the bucket owner does not own.
+    let dir = ctx.state.iam.directory();
+    let foreign = object_acl
+        .as_ref()
+        .filter(|acl| acl.owner != access.owner_canonical)
+        .and_then(|acl| dir.accounts.values().find(|a| a.account.canonical_id == acl.owner).map(|a| a.account.id.clone()));
+    if let Some(object_owner) = foreign.as_deref() {
+        owner = object_owner;
+    }
+    let mut policy_outcome = policy.map_or(Outcome::NotApplicable, |p| {
+        p.policy.evaluate(&Request { action, resource, principal: principal.map(|p| &*p.info), context: &cond })
+    });
+    let outsider = principal.is_none_or(|p| p.account != access.owner);
+    if policy_outcome == Outcome::Allow
+        && (foreign.is_some() || (blocks.restrict_public_buckets && policy.is_some_and(|p| p.public) && outsider))
+    {
+        // RestrictPublicBuckets: a public policy lets in only the owner's account.
+        policy_outcome = Outcome::NotApplicable;
+    }
+    if policy_outcome == Outcome::ExplicitDeny && principal.is_some_and(|p| owner_root_managing_policy(p, access, action)) {
+        // The owner's root may always read, replace and delete the bucket policy, so
+        // that no policy can lock the owner out for good.
+        policy_outcome = Outcome::NotApplicable;
+    }
+    let acl_outcome = if access.acls_enabled() {
+        acl_outcome(principal, owner, action, access, object_acl.as_ref(), blocks)
+    } else {
+        Outcome::NotApplicable
+    };
+    let resource_outcome = combine([policy_outcome, acl_outcome].into_iter());
+    Ok(match principal {
+        Some(p) => p.is_allowed_with(action, resource, Some(owner), &cond, resource_outcome),
+        None => resource_outcome == Outcome::Allow,
+    })
+}
+
+fn owner_root_managing_policy(p: &Principal, access: &BucketAccess, action: &str) -> bool {
+    p.kind == PrincipalKind::Root
+        && p.account == access.owner
+        && matches!(action, "s3:GetBucketPolicy" | "s3:PutBucketPolicy" | "s3:DeleteBucketPolicy")
+}
+
+/// The ACL permission an object action needs on the object's own ACL.
+fn object_acl_permission(action: &str) -> Option<Permission> {
+    match action {
+        "s3:GetObject" | "s3:GetObjectVersion" => Some(Permission::Read),
+        "s3:GetObjectAcl" | "s3:GetObjectVersionAcl" => Some(Permission::ReadAcp),
+        "s3:PutObjectAcl" | "s3:PutObjectVersionAcl" => Some(Permission::WriteAcp),
+        _ => None,
+    }
+}
+
+/// The ACL permission an action needs on the bucket's ACL.
+fn bucket_acl_permission(action: &str) -> Option<Permission> {
+    match action {
+        "s3:ListBucket" | "s3:ListBucketVersions" | "s3:ListBucketMultipartUploads" => Some(Permission::Read),
+        "s3:PutObject" | "s3:DeleteObject" => Some(Permission::Write),
+        "s3:GetBucketAcl" => Some(Permission::ReadAcp),
+        "s3:PutBucketAcl" => Some(Permission::WriteAcp),
+        _ => None,
+    }
+}
+
+/// What the ACLs say: the object's for object reads and ACL operations, the bucket's
+/// for listings, writes and the bucket ACL operations. IgnorePublicAcls drops grants to
+/// everyone and to all authenticated users. A grant to an account (by canonical id) is
+/// the account's: its root gets in by it, and its users from another account than the
+/// resource's `owner` as far as their own policies allow; within the owner's account a
+/// user needs an identity policy, as on S3 (the owner's own full-control grant would
+/// otherwise open every bucket to every user of the account).
+fn acl_outcome(
+    principal: Option<&Principal>,
+    owner: &str,
+    action: &str,
+    access: &BucketAccess,
+    object_acl: Option<&Acl>,
+    blocks: PublicAccessBlock,
+) -> Outcome {
+    let (acl, permission) = match (object_acl_permission(action), bucket_acl_permission(action)) {
+        (Some(p), _) => match object_acl {
+            Some(acl) => (acl.clone(), p),
+            None => return Outcome::NotApplicable,
+        },
+        (None, Some(p)) => (access.acl(), p),
+        (None, None) => return Outcome::NotApplicable,
+    };
+    let acl = if blocks.ignore_public_acls { acl.without_public() } else { acl };
+    let requester = match principal {
+        Some(p) if p.kind != PrincipalKind::Root && p.account == owner => {
+            // Group grants only: no canonical id is empty.
+            Requester::Account { canonical_id: "" }
+        }
+        // The owner of an ACL'd resource (an object another account wrote) controls it.
+        Some(p) if p.info.canonical_id == acl.owner => return Outcome::Allow,
+        Some(p) => Requester::Account { canonical_id: &p.info.canonical_id },
+        None => Requester::Anonymous,
+    };
+    if acl.allows(requester, permission) {
+        Outcome::Allow
+    } else {
+        Outcome::NotApplicable
+    }
+}
+
+/// The ACL of the object version a request names, if it has one of its own.
+fn object_acl(ctx: &Ctx<'_>, bucket: &str, key: &str, version: Option<&str>) -> S3Result<Option<Acl>> {
+    let found = match version {
+        Some(id) => ctx.state.store.version(bucket, key, id).ok().flatten(),
+        None => ctx.state.store.current(bucket, key)?,
+    };
+    Ok(found.and_then(|v| v.acl))
 }
 
 fn copy_source_versioned(ctx: &Ctx<'_>) -> bool {
     matches!(ctx.route.endpoint, Endpoint::CopyObject | Endpoint::UploadPartCopy)
         && ctx.header("x-amz-copy-source").is_some_and(|s| s.contains("?versionId="))
-}
-
-/// Request headers that become `s3:` condition keys of the same name.
-/// Request headers that become condition keys: (header, key).
-const HEADER_KEYS: &[(&str, &str)] = &[
-    ("x-amz-acl", "s3:x-amz-acl"),
-    ("x-amz-copy-source", "s3:x-amz-copy-source"),
-    ("x-amz-metadata-directive", "s3:x-amz-metadata-directive"),
-    ("x-amz-storage-class", "s3:x-amz-storage-class"),
-    ("x-amz-server-side-encryption", "s3:x-amz-server-side-encryption"),
-    ("x-amz-server-side-encryption-aws-kms-key-id", "s3:x-amz-server-side-encryption-aws-kms-key-id"),
-    ("x-amz-grant-read", "s3:x-amz-grant-read"),
-    ("x-amz-grant-write", "s3:x-amz-grant-write"),
-    ("x-amz-grant-read-acp", "s3:x-amz-grant-read-acp"),
-    ("x-amz-grant-write-acp", "s3:x-amz-grant-write-acp"),
-    ("x-amz-grant-full-control", "s3:x-amz-grant-full-control"),
-    ("x-amz-content-sha256", "s3:x-amz-content-sha256"),
-    ("x-amz-object-lock-mode", "s3:object-lock-mode"),
-    ("x-amz-object-lock-retain-until-date", "s3:object-lock-retain-until-date"),
-    ("x-amz-object-lock-legal-hold", "s3:object-lock-legal-hold"),
-    ("if-match", "s3:if-match"),
-    ("user-agent", "aws:UserAgent"),
-    ("referer", "aws:Referer"),
-];
-
-/// The condition keys of a request that the principal's policies mention (computing
-/// the others would cost allocations for nothing): the global ones a single server
-/// knows, the principal's, and the S3 keys of the operation.
-pub fn context(ctx: &Ctx<'_>, principal: &Principal) -> Context {
-    let mut c = Context::new();
-    let keys = &principal.condition_keys;
-    let now = (ctx.state.clock)();
-    let secs = now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    if keys.wants("aws:SourceIp") {
-        c.insert("aws:SourceIp", ctx.peer.ip().to_string());
-    }
-    if keys.wants("aws:SecureTransport") {
-        // No TLS listener yet: every request arrives over plain HTTP.
-        c.insert("aws:SecureTransport", "false");
-    }
-    if keys.wants("aws:CurrentTime") {
-        c.insert("aws:CurrentTime", crate::iam::xml::date(i64::try_from(secs).unwrap_or(i64::MAX).saturating_mul(1000)));
-    }
-    if keys.wants("aws:EpochTime") {
-        c.insert("aws:EpochTime", secs.to_string());
-    }
-    principal.fill_context(&mut c);
-    for (header, key) in HEADER_KEYS {
-        if let Some(v) = keys.wants(key).then(|| ctx.header(header)).flatten() {
-            c.insert(key, v);
-        }
-    }
-    if let Some(until) =
-        keys.wants("s3:object-lock-remaining-retention-days").then(|| ctx.header("x-amz-object-lock-retain-until-date")).flatten()
-    {
-        if let Ok(t) = time::OffsetDateTime::parse(until, &time::format_description::well_known::Rfc3339) {
-            let days = (t.unix_timestamp() - i64::try_from(secs).unwrap_or(i64::MAX)).max(0) / 86_400;
-            c.insert("s3:object-lock-remaining-retention-days", days.to_string());
-        }
-    }
-    if let Some(v) = keys.wants("s3:VersionId").then(|| ctx.param("versionId")).flatten() {
-        c.insert("s3:VersionId", v);
-    }
-    if matches!(ctx.route.endpoint, Endpoint::ListObjects | Endpoint::ListObjectsV2 | Endpoint::ListObjectVersions) {
-        for (param, key) in [("prefix", "s3:prefix"), ("delimiter", "s3:delimiter"), ("max-keys", "s3:max-keys")] {
-            let value = if param == "prefix" { Some(ctx.param(param).unwrap_or_default()) } else { ctx.param(param) };
-            if let Some(v) = value.filter(|_| keys.wants(key)) {
-                c.insert(key, v);
-            }
-        }
-    }
-    signature_keys(ctx, principal, now, &mut c);
-    tag_keys(ctx, principal, &mut c);
-    c
-}
-
-/// `s3:signatureversion`, `s3:authType`, `s3:signatureAge`.
-fn signature_keys(ctx: &Ctx<'_>, principal: &Principal, now: std::time::SystemTime, c: &mut Context) {
-    let keys = &principal.condition_keys;
-    let (version, auth_type) = match ctx.auth.method {
-        AuthMethod::HeaderV4 => ("AWS4-HMAC-SHA256", "REST-HEADER"),
-        AuthMethod::PresignedV4 => ("AWS4-HMAC-SHA256", "REST-QUERY-STRING"),
-        AuthMethod::HeaderV2 => ("AWS", "REST-HEADER"),
-        AuthMethod::PresignedV2 => ("AWS", "REST-QUERY-STRING"),
-        AuthMethod::Anonymous => return,
-    };
-    if keys.wants("s3:signatureversion") {
-        c.insert("s3:signatureversion", version);
-    }
-    if keys.wants("s3:authType") {
-        c.insert("s3:authType", auth_type);
-    }
-    if let Some(age) = keys.wants("s3:signatureAge").then(|| signature_age_ms(ctx, now)).flatten() {
-        c.insert("s3:signatureAge", age.to_string());
-    }
-}
-
-/// `s3:RequestObjectTag/*` and `s3:RequestObjectTagKeys` (from `x-amz-tagging`), and
-/// `s3:ExistingObjectTag/*` (the tags of the object the request names, read only when a
-/// policy tests them).
-fn tag_keys(ctx: &Ctx<'_>, principal: &Principal, c: &mut Context) {
-    let keys = &principal.condition_keys;
-    let requested = keys.wants_prefix("s3:requestobjecttag");
-    if let Some(tagging) = requested.then(|| ctx.header("x-amz-tagging")).flatten() {
-        for pair in tagging.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let decode = |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
-            let (k, v) = (decode(k), decode(v));
-            c.insert(&format!("s3:RequestObjectTag/{k}"), v);
-            c.insert("s3:RequestObjectTagKeys", k);
-        }
-    }
-    if !keys.wants_prefix("s3:existingobjecttag/") {
-        return;
-    }
-    if let (Some(bucket), Some(key)) = (ctx.route.bucket.as_deref(), ctx.route.key.as_deref().filter(|k| !k.is_empty())) {
-        if let Ok(Some(v)) = ctx.state.store.current(bucket, key) {
-            for (k, val) in &v.tags {
-                c.insert(&format!("s3:ExistingObjectTag/{k}"), val.clone());
-            }
-        }
-    }
-}
-
-/// `s3:signatureAge`: milliseconds since the request was signed (`X-Amz-Date` or
-/// `x-amz-date`, SigV4 only).
-fn signature_age_ms(ctx: &Ctx<'_>, now: std::time::SystemTime) -> Option<u128> {
-    let signed = ctx.param("X-Amz-Date").or_else(|| ctx.header("x-amz-date"))?;
-    let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
-    let at = time::PrimitiveDateTime::parse(signed, &format).ok()?.assume_utc();
-    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(at.unix_timestamp()).ok()?);
-    now.duration_since(at).ok().map(|d| d.as_millis())
 }
 
 #[cfg(test)]

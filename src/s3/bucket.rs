@@ -29,6 +29,7 @@ pub fn list_buckets(ctx: &Ctx<'_>) -> S3Result<Response> {
     let prefix = ctx.param("prefix").unwrap_or_default();
     let region = ctx.param("bucket-region").filter(|r| !r.is_empty());
     let default_account = ctx.state.iam.default_account();
+    let account = ctx.account()?;
     // The token is the last name of the previous page, base64-encoded (opaque to clients).
     let after = match ctx.param("continuation-token") {
         None => None,
@@ -46,7 +47,7 @@ pub fn list_buckets(ctx: &Ctx<'_>) -> S3Result<Response> {
         .list_buckets()?
         .into_iter()
         .filter(|(name, b)| name.starts_with(prefix) && region.is_none_or(|r| b.region == r))
-        .filter(|(_, b)| owner_account(&b.owner, &default_account) == ctx.account())
+        .filter(|(_, b)| owner_account(&b.owner, &default_account) == account)
         .filter(|(name, _)| after.as_ref().is_none_or(|a| name > a))
         .collect();
     let mut token = None;
@@ -56,7 +57,7 @@ pub fn list_buckets(ctx: &Ctx<'_>) -> S3Result<Response> {
     }
     let result = x::ListAllMyBucketsResult {
         xmlns: NS,
-        owner: ctx.owner(),
+        owner: ctx.owner()?,
         buckets: x::Buckets {
             bucket: buckets
                 .into_iter()
@@ -94,16 +95,22 @@ pub async fn create_bucket(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respons
             ));
         }
     }
+    let account = ctx.account()?;
+    let (ownership, acl) = super::acl::for_new_bucket(ctx, &ctx.owner()?.id)?;
     let record = BucketRecord {
         created_ms: to_ms((ctx.state.clock)()),
         region: region.clone(),
         versioning: Versioning::Unversioned,
-        owner: ctx.account().to_owned(),
+        owner: account.to_owned(),
     };
     let default_account = ctx.state.iam.default_account();
-    match ctx.state.store.create_bucket(name, record).await {
-        Ok(()) => {}
-        Err(StoreError::BucketExists { owner }) if owner_account(&owner, &default_account) != ctx.account() => {
+    let mut configs = crate::bucket_access::new_bucket_configs(ownership);
+    if let Some(acl) = acl {
+        configs.push((crate::bucket_access::names::ACL, crate::model::stored::encode(&acl)));
+    }
+    match ctx.state.store.create_bucket_with(name, record, configs).await {
+        Ok(()) => ctx.state.access.invalidate(),
+        Err(StoreError::BucketExists { owner }) if owner_account(&owner, &default_account) != account => {
             return Err(S3Error::new(S3ErrorCode::BucketAlreadyExists))
         }
         // S3's legacy behaviour in us-east-1: creating a bucket you own succeeds and

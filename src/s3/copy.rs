@@ -129,6 +129,8 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
     };
     let condition = WriteCondition::from_headers(ctx.headers())?;
     super::object_put::check_condition_early(ctx, bucket, key, &condition)?;
+    // A copy gets the ACL the request asks for (or the default), never the source's.
+    let acl = super::acl::for_new_object_in(ctx, bucket)?;
     let mut version = ObjectVersion {
         version_id: String::new(),
         seq: 0,
@@ -150,6 +152,7 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
         composite_checksum: src.composite_checksum,
         part_checksums: src.part_checksums.clone(),
         manifest: src.manifest.clone(),
+        acl,
     };
     let (precondition, cause) = (|current: Option<&ObjectVersion>| condition.holds(current), ctx.cause(CauseKind::Copy));
     let stored = match lease.inline() {

@@ -14,8 +14,8 @@ use super::body::RequestBody;
 use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::router::{self, Endpoint, Route, RouteInput};
 use super::{
-    access, attributes, bucket, copy, delete, headers, lifecycle, list, multipart, multipart_complete, notification, object_get,
-    object_put, protection, stats, tagging, versions, AppState, Response,
+    access, acl, attributes, bucket, bucket_access, copy, delete, headers, lifecycle, list, multipart, multipart_complete, notification,
+    object_get, object_put, protection, stats, tagging, versions, AppState, Response,
 };
 use crate::auth::{self, Authenticated};
 use crate::model::bucket::validate_name;
@@ -36,8 +36,8 @@ pub struct Ctx<'a> {
     pub route: &'a Route,
     /// The authenticated caller.
     pub auth: &'a Authenticated,
-    /// Who the caller is (account, ARN, policies).
-    pub principal: &'a crate::iam::Principal,
+    /// Who the caller is (account, ARN, policies); `None` for an anonymous request.
+    pub principal: Option<&'a crate::iam::Principal>,
     /// This request's id.
     pub request_id: &'a str,
     /// The client's address.
@@ -116,18 +116,47 @@ impl Ctx<'_> {
         self.auth.access_key.as_deref().unwrap_or_default()
     }
 
-    /// The caller's account id (the owner of buckets it creates).
-    pub fn account(&self) -> &str {
-        &self.principal.account
+    /// The caller's account id (the owner of buckets it creates); AccessDenied for an
+    /// anonymous request (authorization refuses those first where an account is needed).
+    pub fn account(&self) -> S3Result<&str> {
+        self.principal.map(|p| p.account.as_str()).ok_or_else(|| S3Error::new(S3ErrorCode::AccessDenied))
     }
 
     /// The `Owner` element of the caller's account: its canonical id and name.
-    pub fn owner(&self) -> super::xml::Owner {
+    pub fn owner(&self) -> S3Result<super::xml::Owner> {
+        let account = self.account()?;
+        Ok(self.owner_element(account))
+    }
+
+    /// The `Owner` element of an account (by id): its canonical id and name.
+    pub fn owner_element(&self, account: &str) -> super::xml::Owner {
         let dir = self.state.iam.directory();
-        match dir.accounts.get(&self.principal.account) {
+        match dir.accounts.get(account) {
             Some(a) => super::xml::Owner { id: a.account.canonical_id.clone(), display_name: a.account.name.clone() },
-            None => super::xml::Owner { id: self.principal.account.clone(), display_name: self.principal.account_name.clone() },
+            None => super::xml::Owner { id: account.to_owned(), display_name: account.to_owned() },
         }
+    }
+
+    /// The `Owner` element of a version of `bucket`: the account whose ACL it carries
+    /// (another account's write under ObjectWriter), else the bucket owner.
+    pub fn version_owner(&self, bucket_owner: &super::xml::Owner, version: &crate::model::ObjectVersion) -> super::xml::Owner {
+        match &version.acl {
+            Some(acl) if acl.owner != bucket_owner.id => self.owner_of_canonical(&acl.owner),
+            _ => bucket_owner.clone(),
+        }
+    }
+
+    /// The `Owner` element of the account owning `bucket`.
+    pub fn bucket_owner_element(&self, bucket: &str) -> S3Result<super::xml::Owner> {
+        let owner = super::access::bucket_owner(self, bucket)?.ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchBucket))?;
+        Ok(self.owner_element(&owner))
+    }
+
+    /// The `Owner` element of a canonical user id.
+    pub fn owner_of_canonical(&self, canonical_id: &str) -> super::xml::Owner {
+        let dir = self.state.iam.directory();
+        let name = dir.accounts.values().find(|a| a.account.canonical_id == canonical_id).map(|a| a.account.name.clone());
+        super::xml::Owner { id: canonical_id.to_owned(), display_name: name.unwrap_or_default() }
     }
 }
 
@@ -177,10 +206,12 @@ async fn handle_request(
         }
         e
     })?;
-    // No bucket policies or ACLs yet: anonymous requests are refused.
-    let caller = crate::iam::principal_of(auth.identity.as_ref()).ok_or_else(|| S3Error::new(S3ErrorCode::AccessDenied))?;
-    principal.0 = Some(caller.arn.clone());
-    crate::iam::Iam::record_use(&caller, "s3", now);
+    // Anonymous requests go on: a bucket policy or an ACL may let them in.
+    let caller = crate::iam::principal_of(auth.identity.as_ref());
+    if let Some(caller) = &caller {
+        principal.0 = Some(caller.arn.clone());
+        crate::iam::Iam::record_use(caller, "s3", now);
+    }
     let limits = &state.config.limits;
     let raw = super::body::paced(body, limits);
     let (decoded, trailers) = auth::decode_body(&auth, parts, raw)?;
@@ -191,7 +222,7 @@ async fn handle_request(
     };
     let declared = declared.and_then(|v| v.trim().parse::<u64>().ok());
     let body = RequestBody::new(decoded, trailers).with_budget(state.buffers.clone(), declared);
-    let ctx = Ctx { state, parts, query: &query, route: &route, auth: &auth, principal: &caller, request_id, peer };
+    let ctx = Ctx { state, parts, query: &query, route: &route, auth: &auth, principal: caller.as_deref(), request_id, peer };
     dispatch(&ctx, body).await
 }
 
@@ -209,7 +240,12 @@ fn admit(ctx: &Ctx<'_>) -> S3Result<()> {
         | Endpoint::PutObjectTagging
         | Endpoint::PutBucketTagging
         | Endpoint::PutBucketLifecycleConfiguration
-        | Endpoint::PutBucketNotificationConfiguration => 0,
+        | Endpoint::PutBucketNotificationConfiguration
+        | Endpoint::PutBucketPolicy
+        | Endpoint::PutBucketAcl
+        | Endpoint::PutObjectAcl
+        | Endpoint::PutBucketOwnershipControls
+        | Endpoint::PutPublicAccessBlock => 0,
         _ => return Ok(()),
     };
     // The tier the bytes go to, if the request names a class (parts and copies of an
@@ -226,9 +262,7 @@ async fn dispatch(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Response> {
     // coffer has no TLS listener yet: every request arrived over plain HTTP.
     // Authorization first: a caller learns nothing of what coffer would refuse for
     // reasons of its own until it is allowed to ask.
-    if let Err(refused) = access::authorize(ctx, ctx.principal)
-        .and_then(|()| protection::refuse_unoffered(ctx.headers(), false, ctx.route.endpoint == Endpoint::CreateBucket))
-        .and_then(|()| admit(ctx))
+    if let Err(refused) = access::authorize(ctx).and_then(|()| protection::refuse_unoffered(ctx.headers(), false)).and_then(|()| admit(ctx))
     {
         let mut drained = 0u64;
         while drained < DRAIN_LIMIT {
@@ -275,6 +309,20 @@ async fn dispatch(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Response> {
         Endpoint::DeleteBucketLifecycle => lifecycle::delete_lifecycle(ctx).await,
         Endpoint::PutBucketNotificationConfiguration => notification::put_notification(ctx, body).await,
         Endpoint::GetBucketNotificationConfiguration => notification::get_notification(ctx),
+        Endpoint::PutBucketPolicy => bucket_access::put_policy(ctx, body).await,
+        Endpoint::GetBucketPolicy => bucket_access::get_policy(ctx),
+        Endpoint::DeleteBucketPolicy => bucket_access::delete_policy(ctx).await,
+        Endpoint::GetBucketPolicyStatus => bucket_access::get_policy_status(ctx),
+        Endpoint::PutBucketOwnershipControls => bucket_access::put_ownership(ctx, body).await,
+        Endpoint::GetBucketOwnershipControls => bucket_access::get_ownership(ctx),
+        Endpoint::DeleteBucketOwnershipControls => bucket_access::delete_ownership(ctx).await,
+        Endpoint::PutPublicAccessBlock => bucket_access::put_public_access_block(ctx, body).await,
+        Endpoint::GetPublicAccessBlock => bucket_access::get_public_access_block(ctx),
+        Endpoint::DeletePublicAccessBlock => bucket_access::delete_public_access_block(ctx).await,
+        Endpoint::PutBucketAcl => acl::put_bucket_acl(ctx, body).await,
+        Endpoint::GetBucketAcl => acl::get_bucket_acl(ctx),
+        Endpoint::PutObjectAcl => acl::put_object_acl(ctx, body).await,
+        Endpoint::GetObjectAcl => acl::get_object_acl(ctx),
         Endpoint::Stats => stats::stats(ctx),
         Endpoint::NotYet(name) => {
             Err(S3Error::with_message(S3ErrorCode::NotImplemented, format!("{name} is not implemented by coffer yet")))

@@ -87,6 +87,13 @@ codes! {
     RequestTimeout => StatusCode::BAD_REQUEST, "Your socket connection to the server was not read from or written to within the timeout period.";
     RequestHeaderSectionTooLarge => StatusCode::BAD_REQUEST, "Your request header section exceeds the maximum allowed size.";
     SignatureDoesNotMatch => StatusCode::FORBIDDEN, "The request signature we calculated does not match the signature you provided. Check your key and signing method.";
+    MalformedPolicy => StatusCode::BAD_REQUEST, "Policies must be valid JSON and the first byte must be '{'";
+    MalformedACLError => StatusCode::BAD_REQUEST, "The XML you provided was not well-formed or did not validate against our published schema.";
+    NoSuchBucketPolicy => StatusCode::NOT_FOUND, "The bucket policy does not exist";
+    NoSuchPublicAccessBlockConfiguration => StatusCode::NOT_FOUND, "The public access block configuration was not found";
+    OwnershipControlsNotFoundError => StatusCode::NOT_FOUND, "The bucket ownership controls were not found";
+    UnexpectedContent => StatusCode::BAD_REQUEST, "This request does not support content";
+    UnresolvableGrantByEmailAddress => StatusCode::BAD_REQUEST, "The email address you provided does not match any account on record.";
     XAmzContentSHA256Mismatch => StatusCode::BAD_REQUEST, "The provided 'x-amz-content-sha256' header does not match what was computed.";
 }
 

@@ -112,8 +112,10 @@ fn encoder(url: bool) -> impl Fn(&str) -> String {
     move |s: &str| x::encode_key(s, url)
 }
 
-fn entries(ctx: &Ctx<'_>, page: &Page, enc: &dyn Fn(&str) -> String, owner: bool) -> Vec<x::ListEntry> {
-    page.entries
+fn entries(ctx: &Ctx<'_>, page: &Page, enc: &dyn Fn(&str) -> String, owner: bool) -> S3Result<Vec<x::ListEntry>> {
+    let bucket_owner = if owner { Some(ctx.bucket_owner_element(ctx.route.bucket.as_deref().unwrap_or_default())?) } else { None };
+    Ok(page
+        .entries
         .iter()
         .map(|(key, v)| x::ListEntry {
             key: enc(key),
@@ -122,10 +124,10 @@ fn entries(ctx: &Ctx<'_>, page: &Page, enc: &dyn Fn(&str) -> String, owner: bool
             checksum_algorithm: v.checksums.iter().map(|(a, _)| a.s3_name()).collect(),
             checksum_type: (!v.checksums.is_empty()).then(|| v.checksum_type()),
             size: v.size,
-            owner: owner.then(|| ctx.owner()),
+            owner: bucket_owner.as_ref().map(|b| ctx.version_owner(b, v)),
             storage_class: v.storage_class.clone(),
         })
-        .collect()
+        .collect())
 }
 
 /// GET /bucket (V1).
@@ -154,7 +156,7 @@ pub fn list_objects_v1(ctx: &Ctx<'_>) -> S3Result<Response> {
         delimiter: params.delimiter.as_deref().map(&enc),
         is_truncated: page.truncated,
         encoding_type: url.then_some("url"),
-        contents: entries(ctx, &page, &enc, true),
+        contents: entries(ctx, &page, &enc, true)?,
         common_prefixes: page.prefixes.iter().map(|p| x::CommonPrefix { prefix: enc(p) }).collect(),
     };
     Ok(xml(x::to_xml("ListBucketResult", &result)?))
@@ -191,7 +193,7 @@ pub fn list_objects_v2(ctx: &Ctx<'_>) -> S3Result<Response> {
         next_continuation_token: page.next_start.as_ref().map(|s| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)),
         start_after: start_after_param.as_deref().map(&enc),
         encoding_type: url.then_some("url"),
-        contents: entries(ctx, &page, &enc, fetch_owner),
+        contents: entries(ctx, &page, &enc, fetch_owner)?,
         common_prefixes: page.prefixes.iter().map(|p| x::CommonPrefix { prefix: enc(p) }).collect(),
     };
     Ok(xml(x::to_xml("ListBucketResult", &result)?))

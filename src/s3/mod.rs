@@ -3,10 +3,13 @@
 //! back; it never touches files or the metadata store directly.
 
 pub mod access;
+mod acl;
 mod attributes;
 pub mod body;
 mod bucket;
+mod bucket_access;
 mod conditional;
+pub mod conditions;
 mod copy;
 mod delete;
 pub mod dispatch;
@@ -29,7 +32,7 @@ pub mod router;
 mod stats;
 mod tagging;
 mod versions;
-mod xml;
+pub mod xml;
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -68,4 +71,20 @@ pub struct AppState {
     pub delivery: Arc<crate::worker::delivery::DeliveryStats>,
     /// Memory shared by request bodies read whole (`limits.buffer_budget_mib`).
     pub buffers: body::BufferBudget,
+    /// Buckets' policies, ACLs, ownership and public access settings, parsed.
+    pub access: Arc<crate::bucket_access::AccessCache>,
+}
+
+impl AppState {
+    /// The Block Public Access settings in force for a bucket: its own, with the
+    /// server-wide `access.block_public_access` on top.
+    pub fn public_block(&self, access: &crate::bucket_access::BucketAccess) -> crate::bucket_access::settings::PublicAccessBlock {
+        use crate::bucket_access::settings::PublicAccessBlock;
+        let own = access.public_block.unwrap_or_default();
+        if self.config.access.block_public_access {
+            own.or(PublicAccessBlock::ALL)
+        } else {
+            own
+        }
+    }
 }

@@ -24,8 +24,29 @@ use crate::model::multipart::{ChecksumType, PartRecord, UploadRecord, MAX_PARTS,
 use crate::model::object::NULL_VERSION;
 use crate::model::range::{slice_manifest, ByteRange};
 
-fn owner(id: &str) -> Owner {
-    Owner { id: id.to_owned(), display_name: id.to_owned() }
+/// The `Initiator` of an upload as stored (a canonical id or an ARN; uploads created
+/// before accounts existed stored the access key).
+fn initiator(id: &str) -> Owner {
+    let name = id.rsplit(['/', ':']).next().unwrap_or(id);
+    Owner { id: id.to_owned(), display_name: name.to_owned() }
+}
+
+/// Who initiates an upload, as S3 reports it: an account root by its canonical id, an
+/// IAM user or role session by its ARN.
+fn initiator_id(ctx: &Ctx<'_>) -> String {
+    match ctx.principal {
+        Some(p) if p.kind == crate::iam::principal::PrincipalKind::Root => p.info.canonical_id.clone(),
+        Some(p) => p.arn.clone(),
+        None => "anonymous".to_owned(),
+    }
+}
+
+/// The `Owner` of an upload: the owner its object will have.
+fn upload_owner(ctx: &Ctx<'_>, bucket_owner: &Owner, upload: &UploadRecord) -> Owner {
+    match &upload.acl {
+        Some(acl) if acl.owner != bucket_owner.id => ctx.owner_of_canonical(&acl.owner),
+        _ => bucket_owner.clone(),
+    }
 }
 
 pub(super) fn upload_id<'a>(ctx: &'a Ctx<'_>) -> S3Result<&'a str> {
@@ -92,7 +113,8 @@ pub async fn create_upload(ctx: &Ctx<'_>) -> S3Result<Response> {
         storage_class: headers::storage_class(ctx.headers(), |c| ctx.state.store.has_storage_class(c))?,
         checksum,
         tags: super::tagging::header_tags(ctx)?,
-        owner: ctx.caller().to_owned(),
+        owner: initiator_id(ctx),
+        acl: super::acl::for_new_object_in(ctx, bucket)?,
     };
     let record = ctx.state.store.create_upload(bucket, record).await?;
     let result =
@@ -323,8 +345,8 @@ pub fn list_parts(ctx: &Ctx<'_>) -> S3Result<Response> {
                     .collect(),
             })
             .collect(),
-        initiator: owner(&upload.owner),
-        owner: owner(&upload.owner),
+        initiator: initiator(&upload.owner),
+        owner: upload_owner(ctx, &ctx.bucket_owner_element(bucket)?, &upload),
         storage_class: upload.storage_class.clone(),
         checksum_algorithm: upload.checksum.map(|(a, _)| a.s3_name()),
         checksum_type: upload.checksum.map(|(_, k)| k.s3_name()),
@@ -341,6 +363,7 @@ pub fn list_uploads(ctx: &Ctx<'_>) -> S3Result<Response> {
     let delimiter = ctx.param("delimiter").filter(|d| !d.is_empty()).map(str::to_owned);
     let key_marker = ctx.param("key-marker").unwrap_or_default().to_owned();
     let id_marker = ctx.param("upload-id-marker").unwrap_or_default().to_owned();
+    let bucket_owner = ctx.bucket_owner_element(bucket)?;
     let mut cursor = keys::uploads_with_prefix(bucket, &prefix);
     if !key_marker.is_empty() {
         let after = if id_marker.is_empty() {
@@ -409,8 +432,8 @@ pub fn list_uploads(ctx: &Ctx<'_>) -> S3Result<Response> {
             .map(|u| mx::UploadEntry {
                 key: enc(&u.key),
                 upload_id: u.upload_id.clone(),
-                initiator: owner(&u.owner),
-                owner: owner(&u.owner),
+                initiator: initiator(&u.owner),
+                owner: upload_owner(ctx, &bucket_owner, u),
                 storage_class: u.storage_class.clone(),
                 initiated: iso8601(u.initiated_ms),
                 checksum_algorithm: u.checksum.map(|(a, _)| a.s3_name()),

@@ -146,6 +146,7 @@ fn plan_version(
         composite_checksum: checksum.is_some_and(|(_, _, composite)| composite),
         part_checksums: part_checksums(upload, &used),
         manifest: plan.manifest,
+        acl: upload.acl.clone(),
     };
     check_object_checksums(upload, &version, &req.object_checksums)?;
     Ok(version)

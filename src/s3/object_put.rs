@@ -203,6 +203,7 @@ pub async fn put_object(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respon
     }
     let digests = DeclaredDigests::from_request(ctx)?;
     let condition = WriteCondition::from_headers(ctx.headers())?;
+    let acl = super::acl::for_new_object_in(ctx, bucket)?;
     let content = headers::content_headers(ctx.headers());
     let user_metadata = headers::user_metadata(ctx.headers())?;
     let storage_class = headers::storage_class(ctx.headers(), |c| ctx.state.store.has_storage_class(c))?;
@@ -235,6 +236,7 @@ pub async fn put_object(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respon
         composite_checksum: false,
         part_checksums: vec![],
         manifest: vec![],
+        acl,
     };
     let (precondition, cause) = (|current: Option<&ObjectVersion>| condition.holds(current), ctx.cause(CauseKind::Put));
     let stored = match written {

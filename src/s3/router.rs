@@ -79,6 +79,34 @@ pub enum Endpoint {
     PutBucketNotificationConfiguration,
     /// GET /bucket?notification
     GetBucketNotificationConfiguration,
+    /// PUT /bucket?policy
+    PutBucketPolicy,
+    /// GET /bucket?policy
+    GetBucketPolicy,
+    /// DELETE /bucket?policy
+    DeleteBucketPolicy,
+    /// GET /bucket?policyStatus
+    GetBucketPolicyStatus,
+    /// PUT /bucket?acl
+    PutBucketAcl,
+    /// GET /bucket?acl
+    GetBucketAcl,
+    /// PUT /bucket/key?acl
+    PutObjectAcl,
+    /// GET /bucket/key?acl
+    GetObjectAcl,
+    /// PUT /bucket?ownershipControls
+    PutBucketOwnershipControls,
+    /// GET /bucket?ownershipControls
+    GetBucketOwnershipControls,
+    /// DELETE /bucket?ownershipControls
+    DeleteBucketOwnershipControls,
+    /// PUT /bucket?publicAccessBlock
+    PutPublicAccessBlock,
+    /// GET /bucket?publicAccessBlock
+    GetPublicAccessBlock,
+    /// DELETE /bucket?publicAccessBlock
+    DeletePublicAccessBlock,
     /// GET /?coffer-stats — coffer's own operational counters (JSON).
     Stats,
     /// A recognised S3 operation coffer does not implement yet (its name).
@@ -116,17 +144,12 @@ pub struct RouteInput<'a> {
 
 /// Bucket sub-resources recognised but not implemented, by query name and method.
 const BUCKET_NOT_YET: &[(&str, &str)] = &[
-    ("acl", "BucketAcl"),
-    ("policy", "BucketPolicy"),
-    ("policyStatus", "BucketPolicyStatus"),
     ("cors", "BucketCors"),
     ("website", "BucketWebsite"),
     ("logging", "BucketLogging"),
     ("replication", "BucketReplication"),
     ("encryption", "BucketEncryption"),
     ("object-lock", "ObjectLockConfiguration"),
-    ("ownershipControls", "BucketOwnershipControls"),
-    ("publicAccessBlock", "PublicAccessBlock"),
     ("accelerate", "BucketAccelerateConfiguration"),
     ("requestPayment", "BucketRequestPayment"),
     ("analytics", "BucketAnalyticsConfiguration"),
@@ -139,7 +162,6 @@ const BUCKET_NOT_YET: &[(&str, &str)] = &[
 
 /// Object sub-resources recognised but not implemented.
 const OBJECT_NOT_YET: &[(&str, &str)] = &[
-    ("acl", "ObjectAcl"),
     ("retention", "ObjectRetention"),
     ("legal-hold", "ObjectLegalHold"),
     ("restore", "RestoreObject"),
@@ -233,6 +255,9 @@ fn bucket_endpoint(method: &Method, query: &[(String, String)]) -> Result<Endpoi
             _ => Err(not_allowed()),
         };
     }
+    if let Some(e) = bucket_access_endpoint(&m, query) {
+        return e;
+    }
     if has(query, "versioning") {
         return match m {
             Method::GET => Ok(Endpoint::GetBucketVersioning),
@@ -288,6 +313,13 @@ fn object_endpoint(method: &Method, query: &[(String, String)], copy_source: boo
     if has(query, "attributes") {
         return if *method == Method::GET { Ok(Endpoint::GetObjectAttributes) } else { Err(not_allowed()) };
     }
+    if has(query, "acl") {
+        return match *method {
+            Method::PUT => Ok(Endpoint::PutObjectAcl),
+            Method::GET => Ok(Endpoint::GetObjectAcl),
+            _ => Err(not_allowed()),
+        };
+    }
     if let Some((_, name)) = OBJECT_NOT_YET.iter().find(|(q, _)| has(query, q)) {
         return Ok(Endpoint::NotYet(name));
     }
@@ -300,6 +332,34 @@ fn object_endpoint(method: &Method, query: &[(String, String)], copy_source: boo
         Method::POST => Ok(Endpoint::NotYet("PostObject")),
         _ => Err(not_allowed()),
     }
+}
+
+/// The bucket sub-resources of access control: policy, policy status, ACL, ownership
+/// controls, public access block.
+fn bucket_access_endpoint(m: &Method, query: &[(String, String)]) -> Option<Result<Endpoint, S3Error>> {
+    use Endpoint as E;
+    /// (query, PUT, GET, DELETE)
+    type Row = (&'static str, Option<E>, Option<E>, Option<E>);
+    let table: [Row; 5] = [
+        ("policy", Some(E::PutBucketPolicy), Some(E::GetBucketPolicy), Some(E::DeleteBucketPolicy)),
+        ("policyStatus", None, Some(E::GetBucketPolicyStatus), None),
+        ("acl", Some(E::PutBucketAcl), Some(E::GetBucketAcl), None),
+        (
+            "ownershipControls",
+            Some(E::PutBucketOwnershipControls),
+            Some(E::GetBucketOwnershipControls),
+            Some(E::DeleteBucketOwnershipControls),
+        ),
+        ("publicAccessBlock", Some(E::PutPublicAccessBlock), Some(E::GetPublicAccessBlock), Some(E::DeletePublicAccessBlock)),
+    ];
+    let (_, put, get, delete) = table.into_iter().find(|(q, ..)| has(query, q))?;
+    let endpoint = match *m {
+        Method::PUT => put,
+        Method::GET => get,
+        Method::DELETE => delete,
+        _ => None,
+    };
+    Some(endpoint.ok_or_else(not_allowed))
 }
 
 /// Parses a raw query string into decoded pairs (`+` is a space, as in forms).
@@ -349,7 +409,21 @@ mod tests {
         assert_eq!(r(Method::DELETE, "/p/k", "uploadId=1", None, false).endpoint, Endpoint::AbortMultipartUpload);
         assert_eq!(r(Method::GET, "/p", "uploads", None, false).endpoint, Endpoint::ListMultipartUploads);
         assert_eq!(r(Method::GET, "/p/k", "partNumber=2", None, false).endpoint, Endpoint::GetObject);
-        assert_eq!(r(Method::GET, "/p", "acl", None, false).endpoint, Endpoint::NotYet("BucketAcl"));
+        assert_eq!(r(Method::GET, "/p", "acl", None, false).endpoint, Endpoint::GetBucketAcl);
+        assert_eq!(r(Method::PUT, "/p/k", "acl&versionId=v", None, false).endpoint, Endpoint::PutObjectAcl);
+        assert_eq!(r(Method::GET, "/p", "policyStatus", None, false).endpoint, Endpoint::GetBucketPolicyStatus);
+        assert_eq!(r(Method::DELETE, "/p", "policy", None, false).endpoint, Endpoint::DeleteBucketPolicy);
+        assert_eq!(r(Method::PUT, "/p", "ownershipControls", None, false).endpoint, Endpoint::PutBucketOwnershipControls);
+        assert_eq!(r(Method::DELETE, "/p", "publicAccessBlock", None, false).endpoint, Endpoint::DeletePublicAccessBlock);
+        assert!(route(&RouteInput {
+            method: &Method::POST,
+            raw_path: "/p",
+            query: &parse_query(Some("policy")),
+            host: None,
+            domain: "s3.local",
+            copy_source: false
+        })
+        .is_err());
         assert_eq!(r(Method::PUT, "/p/k", "tagging", None, false).endpoint, Endpoint::PutObjectTagging);
         assert_eq!(r(Method::DELETE, "/p", "tagging", None, false).endpoint, Endpoint::DeleteBucketTagging);
         assert_eq!(r(Method::GET, "/p", "lifecycle", None, false).endpoint, Endpoint::GetBucketLifecycleConfiguration);

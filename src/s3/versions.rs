@@ -173,7 +173,7 @@ pub fn list_object_versions(ctx: &Ctx<'_>) -> S3Result<Response> {
         }
     }
     let enc = |s: &str| x::encode_key(s, url);
-    let owner = ctx.owner();
+    let owner = ctx.bucket_owner_element(bucket)?;
     let (next_key, next_version) = match (truncated, rows.last(), prefixes.last()) {
         (true, Some(r), p) if p.is_none_or(|p| *p < r.key) => (Some(enc(&r.key)), Some(r.version.version_id.clone())),
         (true, _, Some(p)) => (Some(enc(p)), None),
@@ -215,7 +215,7 @@ pub fn list_object_versions(ctx: &Ctx<'_>) -> S3Result<Response> {
                         checksum_type: (!v.checksums.is_empty()).then(|| v.checksum_type()),
                         size: v.size,
                         storage_class: v.storage_class.clone(),
-                        owner: owner.clone(),
+                        owner: ctx.version_owner(&owner, v),
                     })
                 }
             })

@@ -76,7 +76,7 @@ impl Store {
         // Parts live in the tier of their upload's storage class.
         let mut upload_tiers: HashMap<String, TierId> = HashMap::new();
         scan_kind(self.meta.as_ref(), b'U', |_, v| {
-            let upload: UploadRecord = stored::decode(v)?;
+            let upload: UploadRecord = stored::decode_upload(v)?;
             upload_tiers.insert(upload.upload_id.clone(), self.tier_of(&upload.storage_class));
             Ok(())
         })?;

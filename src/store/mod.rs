@@ -364,6 +364,12 @@ impl Store {
 
     /// Creates a bucket; [`StoreError::BucketExists`] if the name is taken.
     pub async fn create_bucket(&self, name: &str, record: BucketRecord) -> StoreResult<()> {
+        self.create_bucket_with(name, record, Vec::new()).await
+    }
+
+    /// Creates a bucket with its first configuration documents (name, bytes) in the
+    /// same atomic write, so that no crash leaves it without them.
+    pub async fn create_bucket_with(&self, name: &str, record: BucketRecord, configs: Vec<(&str, Vec<u8>)>) -> StoreResult<()> {
         {
             let _guard = self.locked();
             if let Some(existing) = self.bucket(name)? {
@@ -371,6 +377,9 @@ impl Store {
             }
             let mut batch = Batch::new();
             batch.put(keys::bucket(name), stored::encode_bucket(&record));
+            for (config, value) in configs {
+                batch.put(keys::bucket_config(name, config), value);
+            }
             self.apply(&batch)?;
         }
         self.durable().await
@@ -393,7 +402,7 @@ impl Store {
             let mut refs = RefDelta::default();
             let (ustart, uend) = keys::upload_range(name);
             for (_, v) in self.meta.scan(&ustart, Some(&uend), usize::MAX)? {
-                let upload: crate::model::multipart::UploadRecord = stored::decode(&v)?;
+                let upload = stored::decode_upload(&v)?;
                 self.stage_abort(name, &upload, &mut batch, &mut refs)?;
             }
             batch.delete(keys::bucket(name));
@@ -766,7 +775,7 @@ fn classes_in_main(meta: &dyn MetaStore) -> StoreResult<Vec<String>> {
         .collect();
     for bucket in &buckets {
         each(keys::version_range(bucket), &|v| Ok(stored::decode_version(v)?.storage_class))?;
-        each(keys::upload_range(bucket), &|v| Ok(stored::decode::<crate::model::multipart::UploadRecord>(v)?.storage_class))?;
+        each(keys::upload_range(bucket), &|v| Ok(stored::decode_upload(v)?.storage_class))?;
     }
     Ok(classes.into_iter().collect())
 }

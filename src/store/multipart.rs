@@ -108,7 +108,7 @@ impl Store {
             self.bucket(bucket)?.ok_or(StoreError::NoSuchBucket)?;
             let mut batch = Batch::new();
             record.upload_id = self.new_upload_id(&mut batch);
-            batch.put(keys::upload(bucket, &record.key, &record.upload_id), stored::encode(&record));
+            batch.put(keys::upload(bucket, &record.key, &record.upload_id), stored::encode_upload(&record));
             self.apply(&batch)?;
         }
         self.durable().await?;
@@ -118,7 +118,7 @@ impl Store {
     /// The upload, if it is in progress.
     pub fn upload(&self, bucket: &str, key: &str, upload_id: &str) -> StoreResult<Option<UploadRecord>> {
         match self.meta.get(&keys::upload(bucket, key, upload_id))? {
-            Some(v) => Ok(Some(stored::decode(&v)?)),
+            Some(v) => Ok(Some(stored::decode_upload(&v)?)),
             None => Ok(None),
         }
     }
@@ -309,7 +309,7 @@ impl Store {
         let mut rows = self.meta.scan(&first, Some(&end), limit.saturating_add(1))?;
         let truncated = rows.len() > limit;
         rows.truncate(limit);
-        let uploads = rows.iter().map(|(_, v)| stored::decode(v).map_err(StoreError::from)).collect::<StoreResult<_>>()?;
+        let uploads = rows.iter().map(|(_, v)| stored::decode_upload(v).map_err(StoreError::from)).collect::<StoreResult<_>>()?;
         Ok(UploadListing { uploads, truncated })
     }
 

@@ -56,6 +56,34 @@ impl Store {
         cause: &Cause,
         now_ms: i64,
     ) -> StoreResult<String> {
+        self.modify_version(bucket, key, version_id, cause, now_ms, |v| v.tags = tags).await
+    }
+
+    /// Replaces the owner and ACL of one version (the current one if `version_id` is
+    /// `None`); `None` is the default (bucket owner, full control). Returns the version id.
+    pub async fn set_version_acl(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        acl: Option<crate::model::acl::Acl>,
+        cause: &Cause,
+        now_ms: i64,
+    ) -> StoreResult<String> {
+        self.modify_version(bucket, key, version_id, cause, now_ms, |v| v.acl = acl).await
+    }
+
+    /// Changes one version's attributes (not its bytes) in place, publishing the
+    /// cause's event.
+    async fn modify_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        cause: &Cause,
+        now_ms: i64,
+        change: impl FnOnce(&mut crate::model::ObjectVersion),
+    ) -> StoreResult<String> {
         let id = {
             let _guard = self.locked();
             self.bucket(bucket)?.ok_or(StoreError::NoSuchBucket)?;
@@ -67,7 +95,7 @@ impl Store {
             if version.delete_marker {
                 return Err(StoreError::MethodNotAllowed);
             }
-            version.tags = tags;
+            change(&mut version);
             let encoded = stored::encode_version(&version);
             let mut batch = Batch::new();
             batch.put(keys::version(bucket, key, version.seq), encoded.clone());

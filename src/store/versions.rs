@@ -221,5 +221,6 @@ fn delete_marker(now_ms: i64) -> ObjectVersion {
         composite_checksum: false,
         part_checksums: Vec::new(),
         manifest: Vec::new(),
+        acl: None,
     }
 }

@@ -12,14 +12,6 @@ start_server
 aws() { command aws --endpoint-url "$ENDPOINT" "$@"; }
 cd "$WORK"
 
-# expect_denied LABEL CMD...: CMD must fail with AccessDenied.
-expect_denied() {
-  local label=$1; shift
-  if "$@" >"$label.out" 2>&1; then fail "$label: succeeded, expected AccessDenied"; fi
-  # A HEAD (the cli checks a source with one) has no body: its 403 shows as "Forbidden".
-  grep -Eq "AccessDenied|\(403\)" "$label.out" || fail "$label: expected AccessDenied, got: $(cat "$label.out")"
-}
-
 head -c 100000 /dev/urandom >data.bin
 run mb-backups aws s3 mb s3://backups
 run mb-other aws s3 mb s3://other

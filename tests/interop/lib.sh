@@ -47,6 +47,16 @@ finish() {
   echo "$1: OK"
 }
 
+# expect_error LABEL PATTERN CMD...: CMD (run in the current directory, output in LABEL.out) must fail with output matching PATTERN.
+expect_error() {
+  local label=$1 pattern=$2; shift 2
+  if "$@" >"$label.out" 2>&1; then fail "$label: succeeded, expected $pattern"; fi
+  grep -Eq "$pattern" "$label.out" || fail "$label: expected $pattern, got: $(cat "$label.out")"
+}
+# expect_denied LABEL CMD...: CMD must fail with AccessDenied. A HEAD (the cli checks a
+# download's source with one) has no body: its 403 shows as "Forbidden".
+expect_denied() { local label=$1; shift; expect_error "$label" "AccessDenied|\(403\)" "$@"; }
+
 # apt_install CMD PKG: install a Debian package when its command is missing
 # (apt-get update once per script, non-interactive).
 APT_UPDATED=

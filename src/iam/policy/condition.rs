@@ -31,7 +31,7 @@ use super::{Context, PolicyError};
 
 /// How a key's several request values combine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum SetOperator {
+pub(super) enum SetOperator {
     /// No qualifier.
     Single,
     /// `ForAllValues:`.
@@ -42,7 +42,7 @@ enum SetOperator {
 
 /// An ordering test of the numeric and date operators (their `Not` form is `Eq` negated).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Cmp {
+pub(super) enum Cmp {
     Eq,
     Lt,
     Le,
@@ -149,8 +149,8 @@ impl Operator {
 /// single-character match wildcards (?)"; the sixth component is the rest, colons
 /// included.
 #[derive(Clone, Debug)]
-struct ArnPattern {
-    template: Template,
+pub(super) struct ArnPattern {
+    pub(super) template: Template,
     /// The compiled pattern, when the value has no variable.
     compiled: Option<ArnGlob>,
 }
@@ -210,7 +210,7 @@ impl ArnPattern {
 /// The policy values of one key, typed by the operator. Variables are allowed where the
 /// guide allows them: string, ARN (and `Bool`) values.
 #[derive(Clone, Debug)]
-enum Test {
+pub(super) enum Test {
     /// `Null`: for each value, whether the key must be absent (`true`) or present; any
     /// one may hold.
     Null(Vec<bool>),
@@ -303,11 +303,11 @@ fn eq_ignore_case(a: &str, b: &str) -> bool {
 #[derive(Clone, Debug)]
 pub(super) struct Condition {
     /// The condition key, case-folded.
-    key: String,
-    set: SetOperator,
-    if_exists: bool,
-    negated: bool,
-    test: Test,
+    pub(super) key: String,
+    pub(super) set: SetOperator,
+    pub(super) if_exists: bool,
+    pub(super) negated: bool,
+    pub(super) test: Test,
 }
 
 impl Condition {

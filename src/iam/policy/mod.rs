@@ -17,11 +17,13 @@
 //! | `values.rs` | typed condition values: exact decimals, ISO 8601 / epoch dates, IP ranges |
 //! | `pattern.rs` | `*` / `?` wildcards, pre-split at parse time; policy variables |
 //! | `json.rs` | the JSON tree (repeated keys kept, so each element can refuse them) |
+//! | `analysis.rs` | bucket policies: what PutBucketPolicy refuses, whether S3 calls a policy public |
 //!
 //! Semantics follow the AWS IAM User Guide; where it is silent, the choice made is
 //! written down where it is made. Nothing here panics on any input: every parse error is
 //! a [`PolicyError`], and evaluation has no failure.
 
+mod analysis;
 mod condition;
 mod json;
 mod pattern;

@@ -155,7 +155,7 @@ fn wildcards(text: &str) -> impl Iterator<Item = Tok> + '_ {
 
 /// A piece of a policy string.
 #[derive(Clone, Debug)]
-enum Part {
+pub(super) enum Part {
     /// Policy text (where `*` and `?` are wildcards, if the string is a pattern).
     Text(String),
     /// `${*}`, `${?}` or `${$}`: always a literal character.
@@ -167,7 +167,7 @@ enum Part {
 /// A policy string with its variables found.
 #[derive(Clone, Debug)]
 pub(super) struct Template {
-    parts: Vec<Part>,
+    pub(super) parts: Vec<Part>,
 }
 
 impl Template {
@@ -274,7 +274,7 @@ fn variable(inner: &str) -> Part {
 /// A policy string matched as a wildcard pattern (a `Resource`, a `StringLike` value).
 #[derive(Clone, Debug)]
 pub(super) struct Pattern {
-    template: Template,
+    pub(super) template: Template,
     /// The compiled pattern, when it has no variable to resolve per request.
     glob: Option<Glob>,
 }

@@ -25,15 +25,15 @@ use super::{PolicyError, PrincipalInfo};
 #[derive(Clone, Debug, Default)]
 pub(super) struct Principals {
     /// `"*"` or `{"AWS": "*"}`.
-    everyone: bool,
+    pub(super) everyone: bool,
     /// 12-digit account ids (from ids or root ARNs).
-    accounts: Vec<String>,
+    pub(super) accounts: Vec<String>,
     /// Other `AWS` ARNs: users, roles, sessions, federated users, the CloudFront OAI user.
-    arns: Vec<String>,
+    pub(super) arns: Vec<String>,
     /// Canonical user ids, lowercase.
-    canonical: Vec<String>,
+    pub(super) canonical: Vec<String>,
     /// Identity providers.
-    federated: Vec<String>,
+    pub(super) federated: Vec<String>,
     /// Service principals (kept, never matched).
     services: Vec<String>,
 }

@@ -13,19 +13,19 @@ pub(super) struct Statement {
     /// `Effect`.
     pub(super) effect: Effect,
     /// `Principal` / `NotPrincipal`; `None` in identity and session policies.
-    principals: Option<Principals>,
+    pub(super) principals: Option<Principals>,
     /// The element was `NotPrincipal`.
-    not_principal: bool,
+    pub(super) not_principal: bool,
     /// `Action` / `NotAction` patterns, lowercase (actions ignore case).
-    actions: Vec<Glob>,
+    pub(super) actions: Vec<Glob>,
     /// The element was `NotAction`.
     not_action: bool,
     /// `Resource` / `NotResource`; `None` in trust policies.
-    resources: Option<Vec<Pattern>>,
+    pub(super) resources: Option<Vec<Pattern>>,
     /// The element was `NotResource`.
     not_resource: bool,
     /// The `Condition` block, flattened: every entry must hold.
-    conditions: Vec<Condition>,
+    pub(super) conditions: Vec<Condition>,
 }
 
 /// A statement's `Effect`.

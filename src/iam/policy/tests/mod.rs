@@ -1,7 +1,9 @@
 //! Tests of the policy language: the AWS guides' example policies (`examples`), each
 //! element (`elements`), each condition operator (`conditions`), each parse error
-//! (`errors`), and random documents that must never panic (`fuzz`).
+//! (`errors`), random documents that must never panic (`fuzz`), and the bucket-policy
+//! analysis (`analysis`).
 
+mod analysis;
 mod conditions;
 mod elements;
 mod errors;
