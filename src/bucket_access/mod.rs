@@ -141,10 +141,11 @@ impl AccessCache {
         Ok(Some(access))
     }
 
-    /// Stores (`Some`) or removes (`None`) one setting of `bucket`, durably, and makes
-    /// every later authorization see it.
-    pub async fn set(&self, store: &Store, bucket: &str, name: &str, value: Option<Vec<u8>>) -> StoreResult<()> {
-        let result = store.set_bucket_config(bucket, name, value).await;
+    /// Stores (`Some`) or removes (`None`) one setting of the bucket `access` describes
+    /// (the bucket of that name created then: not one created again since), durably, and
+    /// makes every later authorization see it.
+    pub async fn set(&self, store: &Store, bucket: &str, access: &BucketAccess, name: &str, value: Option<Vec<u8>>) -> StoreResult<()> {
+        let result = store.set_bucket_config_of(bucket, Some(access.created_ms), name, value).await;
         self.invalidate();
         result
     }
@@ -165,4 +166,72 @@ const DENY_ALL: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny",
 /// ownership.
 pub fn new_bucket_configs(ownership: Ownership) -> Vec<(&'static str, Vec<u8>)> {
     vec![(names::OWNERSHIP, stored::encode(&ownership)), (names::PUBLIC_ACCESS_BLOCK, stored::encode(&PublicAccessBlock::ALL))]
+}
+
+/// The worker progress record saying that buckets created before bucket access
+/// settings existed have been given them.
+const ADOPTED: &str = "bucket-access-adopted";
+
+/// Once, on the first start with bucket access settings: every bucket that has no
+/// Object Ownership setting gets BucketOwnerEnforced and all of Block Public Access,
+/// which is how such buckets behaved before (owner-only ACLs refused beyond private, no
+/// anonymous access). Without this an upgrade would leave them as S3 treats buckets
+/// without settings (ObjectWriter, nothing blocked), looser than before. Later deletions
+/// of these settings are the owner's choice and are not undone. Returns how many buckets
+/// were given settings.
+pub async fn adopt_existing_buckets(store: &Store) -> StoreResult<usize> {
+    if store.worker_progress(ADOPTED)?.is_some() {
+        return Ok(0);
+    }
+    let mut adopted = 0;
+    for (name, record) in store.list_buckets()? {
+        if store.bucket_config(&name, names::OWNERSHIP)?.is_some() {
+            continue;
+        }
+        for (config, value) in new_bucket_configs(Ownership::BucketOwnerEnforced) {
+            if store.bucket_config(&name, config)?.is_none() {
+                store.set_bucket_config_of(&name, Some(record.created_ms), config, Some(value)).await?;
+            }
+        }
+        adopted += 1;
+    }
+    store.set_worker_progress(ADOPTED, Some(vec![1]))?;
+    if adopted > 0 {
+        tracing::info!(
+            buckets = adopted,
+            "buckets created before bucket access settings now have them: BucketOwnerEnforced, Block Public Access on"
+        );
+    }
+    Ok(adopted)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::blob::{Blobs, FsBlobStore};
+    use crate::meta::MemoryStore;
+    use crate::model::{BucketRecord, Versioning};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn buckets_from_before_get_the_settings_they_behaved_by_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = Blobs::new(Arc::new(FsBlobStore::open(dir.path()).unwrap()));
+        let store = Store::with_parts(Arc::new(MemoryStore::new()), blobs).unwrap();
+        let record = |created_ms| BucketRecord { created_ms, region: "r".into(), versioning: Versioning::Unversioned, owner: "o".into() };
+        store.create_bucket("old", record(1)).await.unwrap();
+        store.create_bucket_with("new", record(2), new_bucket_configs(Ownership::ObjectWriter)).await.unwrap();
+        assert_eq!(adopt_existing_buckets(&store).await.unwrap(), 1);
+        let ownership = |b: &str| store.bucket_config(b, names::OWNERSHIP).unwrap().map(|raw| stored::decode::<Ownership>(&raw).unwrap());
+        assert_eq!(ownership("old"), Some(Ownership::BucketOwnerEnforced));
+        assert_eq!(ownership("new"), Some(Ownership::ObjectWriter), "a bucket with settings keeps them");
+        let block =
+            store.bucket_config("old", names::PUBLIC_ACCESS_BLOCK).unwrap().map(|raw| stored::decode::<PublicAccessBlock>(&raw).unwrap());
+        assert_eq!(block, Some(PublicAccessBlock::ALL));
+        // Once only: an owner who then deletes the setting keeps that choice.
+        store.set_bucket_config("old", names::OWNERSHIP, None).await.unwrap();
+        assert_eq!(adopt_existing_buckets(&store).await.unwrap(), 0);
+        assert_eq!(ownership("old"), None);
+    }
 }

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use super::conditions::{context, Wanted};
+use super::conditions::{context, ObjectRef, Wanted};
 use super::copy::parse_copy_source;
 use super::dispatch::Ctx;
 use super::error::{S3Error, S3ErrorCode, S3Result};
@@ -14,7 +14,7 @@ use super::router::Endpoint;
 use crate::bucket_access::acl::{Acl, Permission, Requester};
 use crate::bucket_access::settings::PublicAccessBlock;
 use crate::bucket_access::BucketAccess;
-use crate::iam::policy::{Context, Outcome, Request};
+use crate::iam::policy::{Context, Outcome, PrincipalInfo, Request};
 use crate::iam::principal::{combine, PrincipalKind};
 use crate::iam::Principal;
 
@@ -90,6 +90,40 @@ pub fn needs(endpoint: Endpoint, versioned: bool) -> &'static [(&'static str, Ta
     }
 }
 
+/// The actions a write needs beyond its operation's because of what its headers ask
+/// for, as S3 documents them: an ACL that grants anyone but the owner needs
+/// `s3:PutObjectAcl` (CreateBucket: `s3:PutBucketAcl`), tags `s3:PutObjectTagging`, an
+/// Object Ownership at creation `s3:PutBucketOwnershipControls`.
+pub fn header_needs(ctx: &Ctx<'_>) -> Vec<(&'static str, Target)> {
+    const GRANTS: [&str; 5] =
+        ["x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-read-acp", "x-amz-grant-write-acp", "x-amz-grant-full-control"];
+    let sets_acl = ctx.header("x-amz-acl").is_some_and(|a| !matches!(a.trim(), "private" | "bucket-owner-full-control"))
+        || GRANTS.iter().any(|g| ctx.header(g).is_some());
+    let mut out = Vec::new();
+    match ctx.route.endpoint {
+        Endpoint::PutObject | Endpoint::CopyObject | Endpoint::CreateMultipartUpload => {
+            if sets_acl {
+                out.push(("s3:PutObjectAcl", Target::Object));
+            }
+            let replaces_tags = ctx.route.endpoint != Endpoint::CopyObject
+                || ctx.header("x-amz-tagging-directive").is_some_and(|d| d.eq_ignore_ascii_case("REPLACE"));
+            if replaces_tags && ctx.header("x-amz-tagging").is_some_and(|t| !t.is_empty()) {
+                out.push(("s3:PutObjectTagging", Target::Object));
+            }
+        }
+        Endpoint::CreateBucket => {
+            if sets_acl {
+                out.push(("s3:PutBucketAcl", Target::Bucket));
+            }
+            if ctx.header("x-amz-object-ownership").is_some() {
+                out.push(("s3:PutBucketOwnershipControls", Target::Bucket));
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
 /// The ARN of a bucket.
 pub fn bucket_arn(bucket: &str) -> String {
     format!("arn:aws:s3:::{bucket}")
@@ -132,26 +166,22 @@ pub fn authorize(ctx: &Ctx<'_>) -> S3Result<()> {
         return Ok(());
     }
     let key = ctx.route.key.as_deref().unwrap_or_default();
-    for (action, target) in needs {
+    for (action, target) in needs.iter().chain(header_needs(ctx).iter()) {
         let (resource, access, object) = match target {
             Target::Any => ("*".to_owned(), None, None),
             // A bucket being created belongs to the caller's account: one that exists
             // already is the handler's to report (BucketAlreadyExists, 409).
             Target::Bucket if endpoint == Endpoint::CreateBucket => (bucket_arn(bucket), None, None),
             Target::Bucket => (bucket_arn(bucket), bucket_access(ctx, bucket)?, None),
-            Target::Object => (object_arn(bucket, key), bucket_access(ctx, bucket)?, Some((bucket, key, ctx.param("versionId")))),
+            Target::Object => {
+                (object_arn(bucket, key), bucket_access(ctx, bucket)?, Some(ObjectRef { bucket, key, version: ctx.param("versionId") }))
+            }
             Target::CopySource => {
                 let source = parse_copy_source(ctx.header("x-amz-copy-source").unwrap_or_default())?;
                 let access = bucket_access(ctx, &source.bucket)?;
                 let resource = object_arn(&source.bucket, &source.key);
-                if !check(
-                    ctx,
-                    principal,
-                    action,
-                    &resource,
-                    access.as_deref(),
-                    Some((&source.bucket, &source.key, source.version_id.as_deref())),
-                )? {
+                let object = ObjectRef { bucket: &source.bucket, key: &source.key, version: source.version_id.as_deref() };
+                if !check(ctx, principal, action, &resource, access.as_deref(), Some(object), IfMatch::Header)? {
                     tracing::debug!(principal = principal.map_or("anonymous", |p| p.arn.as_str()), action, resource, "denied");
                     return Err(S3Error::new(S3ErrorCode::AccessDenied));
                 }
@@ -160,7 +190,7 @@ pub fn authorize(ctx: &Ctx<'_>) -> S3Result<()> {
             }
         };
         expected_owner(ctx, "x-amz-expected-bucket-owner", access.as_ref().map(|a| a.owner.as_str()))?;
-        if !check(ctx, principal, action, &resource, access.as_deref(), object)? {
+        if !check(ctx, principal, action, &resource, access.as_deref(), object, IfMatch::Header)? {
             tracing::debug!(principal = principal.map_or("anonymous", |p| p.arn.as_str()), action, resource, "denied");
             return Err(S3Error::new(S3ErrorCode::AccessDenied));
         }
@@ -182,25 +212,38 @@ fn expected_owner(ctx: &Ctx<'_>, header: &str, owner: Option<&str>) -> S3Result<
 }
 
 /// Whether the caller may perform `action` on object `key` of `bucket` (DeleteObjects
-/// checks each key it deletes).
-pub fn allowed(ctx: &Ctx<'_>, action: &str, bucket: &str, key: &str, version_id: Option<&str>) -> S3Result<bool> {
+/// checks each key it deletes). `etag`: the entry's `<ETag>`, which is its
+/// `s3:if-match` (the request's own If-Match header means nothing for the entries).
+pub fn allowed(ctx: &Ctx<'_>, action: &str, bucket: &str, key: &str, version_id: Option<&str>, etag: Option<&str>) -> S3Result<bool> {
     let access = bucket_access(ctx, bucket)?;
-    check(ctx, ctx.principal, action, &object_arn(bucket, key), access.as_deref(), Some((bucket, key, version_id)))
+    let object = ObjectRef { bucket, key, version: version_id };
+    check(ctx, ctx.principal, action, &object_arn(bucket, key), access.as_deref(), Some(object), IfMatch::Entry(etag))
+}
+
+/// Where a check's `s3:if-match` comes from.
+#[derive(Clone, Copy)]
+enum IfMatch<'a> {
+    /// The request's If-Match header.
+    Header,
+    /// A DeleteObjects entry's `<ETag>`, if it has one (the header means nothing there).
+    Entry(Option<&'a str>),
 }
 
 /// The decision for one action on one resource, in AWS's order: an explicit deny in any
 /// policy wins; the bucket's policy and ACL grants are the resource side; the caller's
 /// identity policies (and session policy) the identity side; within the owner's account
 /// either side may allow, across accounts both must, and an anonymous caller has only
-/// the resource side. `object`: the object the action names (bucket, key, version),
-/// whose ACL counts when the bucket has ACLs enabled.
+/// the resource side. `object`: the object the action names, whose ACL counts when the
+/// bucket has ACLs enabled and whose tags and version are condition keys. `if_match`:
+/// where `s3:if-match` comes from.
 fn check(
     ctx: &Ctx<'_>,
     principal: Option<&Principal>,
     action: &str,
     resource: &str,
     access: Option<&BucketAccess>,
-    object: Option<(&str, &str, Option<&str>)>,
+    object: Option<ObjectRef<'_>>,
+    if_match: IfMatch<'_>,
 ) -> S3Result<bool> {
     let policy = access.and_then(|a| a.policy.as_ref());
     // An account root without a session policy, on its own bucket without a policy or
@@ -211,9 +254,9 @@ fn check(
         return Ok(p.is_allowed_with(action, resource, access.map(|a| a.owner.as_str()), &Context::new(), Outcome::NotApplicable));
     }
     let wanted = Wanted { principal: principal.map(|p| &*p.condition_keys), resource: policy.map(|p| &p.keys) };
-    let mut cond = context(ctx, principal, &wanted);
-    if let Some(v) = object.and_then(|(_, _, v)| v) {
-        cond.set("s3:VersionId", vec![v.to_owned()]);
+    let mut cond = context(ctx, principal, &wanted, object);
+    if let IfMatch::Entry(etag) = if_match {
+        cond.set("s3:if-match", etag.map(str::to_owned).into_iter().collect());
     }
     let Some(access) = access else {
         // No such bucket (or a bucket being created, or ListBuckets): the identity side
@@ -222,9 +265,11 @@ fn check(
     };
     let blocks = ctx.state.public_block(access);
     let mut owner = access.owner.as_str();
+    // Every object action but the bucket-level writes (which the bucket owner's ACL and
+    // policy decide, whoever owns the object) reads the object's ACL: its owner decides.
     let object_acl = match object {
-        Some((bucket, key, version)) if access.acls_enabled() && object_acl_permission(action).is_some() => {
-            object_acl(ctx, bucket, key, version)?
+        Some(o) if access.acls_enabled() && !matches!(action, "s3:PutObject" | "s3:DeleteObject" | "s3:DeleteObjectVersion") => {
+            object_acl(ctx, o.bucket, o.key, o.version)?
         }
         _ => None,
     };
@@ -241,6 +286,15 @@ fn check(
     let mut policy_outcome = policy.map_or(Outcome::NotApplicable, |p| {
         p.policy.evaluate(&Request { action, resource, principal: principal.map(|p| &*p.info), context: &cond })
     });
+    if let (Outcome::Allow, Some(p), Some(bp)) = (policy_outcome, principal, policy) {
+        if p.kind != PrincipalKind::Root && p.account == owner {
+            // A statement naming the owner's own account (its id, root ARN or canonical
+            // id) delegates to the account: its users and roles still need an identity
+            // policy, as on AWS. Only a statement naming them (or everyone) lets them in.
+            let named = PrincipalInfo { account: String::new(), canonical_id: String::new(), ..(*p.info).clone() };
+            policy_outcome = bp.policy.evaluate(&Request { action, resource, principal: Some(&named), context: &cond });
+        }
+    }
     let outsider = principal.is_none_or(|p| p.account != access.owner);
     if policy_outcome == Outcome::Allow
         && (foreign.is_some() || (blocks.restrict_public_buckets && policy.is_some_and(|p| p.public) && outsider))

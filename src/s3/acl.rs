@@ -154,7 +154,7 @@ pub async fn put_bucket_acl(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respon
     }
     refuse_public(ctx, &access, &acl)?;
     let stored = (acl != Acl::owner_full_control(&access.owner_canonical)).then(|| crate::model::stored::encode(&acl));
-    ctx.state.access.set(&ctx.state.store, bucket, crate::bucket_access::names::ACL, stored).await?;
+    ctx.state.access.set(&ctx.state.store, bucket, &access, crate::bucket_access::names::ACL, stored).await?;
     Ok(empty(StatusCode::OK))
 }
 

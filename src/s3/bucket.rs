@@ -136,6 +136,7 @@ pub fn head_bucket(ctx: &Ctx<'_>) -> S3Result<Response> {
 pub async fn delete_bucket(ctx: &Ctx<'_>) -> S3Result<Response> {
     let name = ctx.bucket()?;
     ctx.state.store.delete_bucket(name).await?;
+    ctx.state.access.invalidate();
     Ok(empty(StatusCode::NO_CONTENT))
 }
 

@@ -34,8 +34,8 @@ fn owner_account_only(ctx: &Ctx<'_>, access: &BucketAccess) -> S3Result<()> {
     }
 }
 
-async fn set(ctx: &Ctx<'_>, bucket: &str, name: &str, value: Option<Vec<u8>>) -> S3Result<Response> {
-    ctx.state.access.set(&ctx.state.store, bucket, name, value).await?;
+async fn set(ctx: &Ctx<'_>, bucket: &str, access: &BucketAccess, name: &str, value: Option<Vec<u8>>) -> S3Result<Response> {
+    ctx.state.access.set(&ctx.state.store, bucket, access, name, value).await?;
     Ok(empty(StatusCode::NO_CONTENT))
 }
 
@@ -59,7 +59,7 @@ pub async fn put_policy(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> 
             "Access Denied: the policy makes the bucket public and Block Public Access (BlockPublicPolicy) is on",
         ));
     }
-    set(ctx, bucket, names::POLICY, Some(text.as_bytes().to_vec())).await
+    set(ctx, bucket, &access, names::POLICY, Some(text.as_bytes().to_vec())).await
 }
 
 /// GET /bucket?policy: the document as it was put; 404 NoSuchBucketPolicy when none.
@@ -76,7 +76,7 @@ pub fn get_policy(ctx: &Ctx<'_>) -> S3Result<Response> {
 pub async fn delete_policy(ctx: &Ctx<'_>) -> S3Result<Response> {
     let (bucket, access) = existing(ctx)?;
     owner_account_only(ctx, &access)?;
-    set(ctx, bucket, names::POLICY, None).await
+    set(ctx, bucket, &access, names::POLICY, None).await
 }
 
 /// GET /bucket?policyStatus: whether the policy makes the bucket public.
@@ -99,7 +99,7 @@ pub async fn put_ownership(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respons
             "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting: reset the bucket ACL to private first",
         ));
     }
-    set(ctx, bucket, names::OWNERSHIP, Some(stored::encode(&ownership))).await
+    set(ctx, bucket, &access, names::OWNERSHIP, Some(stored::encode(&ownership))).await
 }
 
 /// GET /bucket?ownershipControls; 404 OwnershipControlsNotFoundError when none is set.
@@ -111,16 +111,16 @@ pub fn get_ownership(ctx: &Ctx<'_>) -> S3Result<Response> {
 
 /// DELETE /bucket?ownershipControls: the bucket behaves as ObjectWriter afterwards.
 pub async fn delete_ownership(ctx: &Ctx<'_>) -> S3Result<Response> {
-    let (bucket, _) = existing(ctx)?;
-    set(ctx, bucket, names::OWNERSHIP, None).await
+    let (bucket, access) = existing(ctx)?;
+    set(ctx, bucket, &access, names::OWNERSHIP, None).await
 }
 
 /// PUT /bucket?publicAccessBlock.
 pub async fn put_public_access_block(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
-    let (bucket, _) = existing(ctx)?;
+    let (bucket, access) = existing(ctx)?;
     let raw = document::read(ctx, body, false).await?;
     let block = PublicAccessBlock::from_xml_body(&raw)?;
-    set(ctx, bucket, names::PUBLIC_ACCESS_BLOCK, Some(stored::encode(&block))).await
+    set(ctx, bucket, &access, names::PUBLIC_ACCESS_BLOCK, Some(stored::encode(&block))).await
 }
 
 /// GET /bucket?publicAccessBlock; 404 NoSuchPublicAccessBlockConfiguration when none.
@@ -132,6 +132,6 @@ pub fn get_public_access_block(ctx: &Ctx<'_>) -> S3Result<Response> {
 
 /// DELETE /bucket?publicAccessBlock.
 pub async fn delete_public_access_block(ctx: &Ctx<'_>) -> S3Result<Response> {
-    let (bucket, _) = existing(ctx)?;
-    set(ctx, bucket, names::PUBLIC_ACCESS_BLOCK, None).await
+    let (bucket, access) = existing(ctx)?;
+    set(ctx, bucket, &access, names::PUBLIC_ACCESS_BLOCK, None).await
 }

@@ -50,9 +50,23 @@ impl Wanted<'_> {
     }
 }
 
+/// The object an action names (bucket, key, version): the copy source for the read
+/// half of a copy, each key of a DeleteObjects.
+#[derive(Debug, Clone, Copy)]
+pub struct ObjectRef<'a> {
+    /// Its bucket.
+    pub bucket: &'a str,
+    /// Its key.
+    pub key: &'a str,
+    /// The version named, if any.
+    pub version: Option<&'a str>,
+}
+
 /// The condition keys of a request that its policies mention: the global ones a
 /// single server knows, the principal's, and the S3 keys of the operation.
-pub fn context(ctx: &Ctx<'_>, principal: Option<&Principal>, keys: &Wanted<'_>) -> Context {
+/// `object` is the object the checked action names (its tags are
+/// `s3:ExistingObjectTag/*`, its version `s3:VersionId`).
+pub fn context(ctx: &Ctx<'_>, principal: Option<&Principal>, keys: &Wanted<'_>, object: Option<ObjectRef<'_>>) -> Context {
     let mut c = Context::new();
     let now = (ctx.state.clock)();
     let secs = now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
@@ -88,7 +102,7 @@ pub fn context(ctx: &Ctx<'_>, principal: Option<&Principal>, keys: &Wanted<'_>) 
             c.insert("s3:object-lock-remaining-retention-days", days.to_string());
         }
     }
-    if let Some(v) = keys.wants("s3:VersionId").then(|| ctx.param("versionId")).flatten() {
+    if let Some(v) = keys.wants("s3:VersionId").then(|| object.and_then(|o| o.version)).flatten() {
         c.insert("s3:VersionId", v);
     }
     if matches!(ctx.route.endpoint, Endpoint::ListObjects | Endpoint::ListObjectsV2 | Endpoint::ListObjectVersions) {
@@ -100,7 +114,7 @@ pub fn context(ctx: &Ctx<'_>, principal: Option<&Principal>, keys: &Wanted<'_>) 
         }
     }
     signature_keys(ctx, keys, now, &mut c);
-    tag_keys(ctx, keys, &mut c);
+    tag_keys(ctx, keys, object, &mut c);
     c
 }
 
@@ -125,9 +139,9 @@ fn signature_keys(ctx: &Ctx<'_>, keys: &Wanted<'_>, now: std::time::SystemTime, 
 }
 
 /// `s3:RequestObjectTag/*` and `s3:RequestObjectTagKeys` (from `x-amz-tagging`), and
-/// `s3:ExistingObjectTag/*` (the tags of the object the request names, read only when a
-/// policy tests them).
-fn tag_keys(ctx: &Ctx<'_>, keys: &Wanted<'_>, c: &mut Context) {
+/// `s3:ExistingObjectTag/*` (the tags of the object version the action names, read only
+/// when a policy tests them).
+fn tag_keys(ctx: &Ctx<'_>, keys: &Wanted<'_>, object: Option<ObjectRef<'_>>, c: &mut Context) {
     let requested = keys.wants_prefix("s3:requestobjecttag");
     if let Some(tagging) = requested.then(|| ctx.header("x-amz-tagging")).flatten() {
         for pair in tagging.split('&').filter(|p| !p.is_empty()) {
@@ -141,11 +155,14 @@ fn tag_keys(ctx: &Ctx<'_>, keys: &Wanted<'_>, c: &mut Context) {
     if !keys.wants_prefix("s3:existingobjecttag/") {
         return;
     }
-    if let (Some(bucket), Some(key)) = (ctx.route.bucket.as_deref(), ctx.route.key.as_deref().filter(|k| !k.is_empty())) {
-        if let Ok(Some(v)) = ctx.state.store.current(bucket, key) {
-            for (k, val) in &v.tags {
-                c.insert(&format!("s3:ExistingObjectTag/{k}"), val.clone());
-            }
+    let Some(o) = object.filter(|o| !o.key.is_empty()) else { return };
+    let found = match o.version {
+        Some(id) => ctx.state.store.version(o.bucket, o.key, id),
+        None => ctx.state.store.current(o.bucket, o.key),
+    };
+    if let Ok(Some(v)) = found {
+        for (k, val) in &v.tags {
+            c.insert(&format!("s3:ExistingObjectTag/{k}"), val.clone());
         }
     }
 }

@@ -80,7 +80,7 @@ pub async fn delete_objects(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respon
             // Each key is authorized on its own, as S3 does: a refused key is an
             // AccessDenied entry, the others are deleted.
             let action = if object.version_id.is_some() { "s3:DeleteObjectVersion" } else { "s3:DeleteObject" };
-            match access::allowed(ctx, action, bucket, &object.key, object.version_id.as_deref()) {
+            match access::allowed(ctx, action, bucket, &object.key, object.version_id.as_deref(), object.etag.as_deref()) {
                 Ok(false) => Err(S3Error::new(S3ErrorCode::AccessDenied)),
                 Err(e) => Err(e),
                 Ok(true) => match entry_condition(&object) {

@@ -30,6 +30,14 @@ const OVERRIDES: [(&str, &str); 6] = [
 pub fn get_object(ctx: &Ctx<'_>, head_only: bool) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
     let key = ctx.key()?;
+    if ctx.principal.is_none() && OVERRIDES.iter().any(|(param, _)| ctx.param(param).is_some()) {
+        // S3: "These parameters cannot be used with an unsigned (anonymous) request":
+        // anyone could otherwise serve a public object as HTML from this origin.
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "Request specific response headers cannot be used for anonymous GET requests.",
+        ));
+    }
     let (version, lease) = leased_version(ctx, bucket, key, !head_only)?;
     match check_read(ctx.headers(), &version) {
         Verdict::Proceed => {}

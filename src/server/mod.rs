@@ -81,6 +81,7 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<AppState, Start
     let iam = Arc::new(crate::iam::Iam::open(Arc::clone(&store), &master, &root, clock()).await?);
     let web_identity = crate::iam::api::WebIdentityConfig::from_config(&config.sts)?;
     let buffers = BufferBudget::new(config.limits.buffer_budget_mib << 20);
+    crate::bucket_access::adopt_existing_buckets(&store).await?;
     Ok(AppState { config, store, iam, web_identity, clock, delivery: Arc::default(), buffers, access: Arc::default() })
 }
 

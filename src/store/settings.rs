@@ -16,9 +16,19 @@ impl Store {
 
     /// Sets (`Some`) or removes (`None`) a bucket configuration document.
     pub async fn set_bucket_config(&self, bucket: &str, name: &str, value: Option<Vec<u8>>) -> StoreResult<()> {
+        self.set_bucket_config_of(bucket, None, name, value).await
+    }
+
+    /// [`Self::set_bucket_config`] on the bucket created at `created_ms` only: a bucket
+    /// deleted and created again (by another account, maybe) since the request was
+    /// authorized is another bucket, and the write is refused with NoSuchBucket.
+    pub async fn set_bucket_config_of(&self, bucket: &str, created_ms: Option<i64>, name: &str, value: Option<Vec<u8>>) -> StoreResult<()> {
         {
             let _guard = self.locked();
-            self.bucket(bucket)?.ok_or(StoreError::NoSuchBucket)?;
+            let record = self.bucket(bucket)?.ok_or(StoreError::NoSuchBucket)?;
+            if created_ms.is_some_and(|c| c != record.created_ms) {
+                return Err(StoreError::NoSuchBucket);
+            }
             let mut batch = Batch::new();
             match value {
                 Some(v) => batch.put(keys::bucket_config(bucket, name), v),

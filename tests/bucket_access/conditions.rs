@@ -36,6 +36,74 @@ async fn existing_object_tags_gate_a_cross_account_read() {
         .await
         .unwrap();
     denied("object retagged", p.get_object().bucket("tagged").key("shared").send().await);
+    // The tags tested are the copy source's, not the destination's: a destination the
+    // partner tagged `share=partner` itself does not open the source.
+    p.create_bucket().bucket("partner-own").send().await.unwrap();
+    p.put_object().bucket("partner-own").key("bait").tagging("share=partner").body(ByteStream::from_static(b"x")).send().await.unwrap();
+    denied(
+        "copy of an untagged source onto a tagged key",
+        p.copy_object().bucket("partner-own").key("bait").copy_source("tagged/internal").send().await,
+    );
+    srv.server.stop().await;
+}
+
+/// A bucket policy naming the owner's own account delegates to the account: its users
+/// still need an identity policy; one naming a user lets that user in.
+#[tokio::test]
+async fn a_policy_naming_the_own_account_does_not_open_it_to_every_user() {
+    let srv = TestServer::start().await;
+    let root = srv.client();
+    let owner = owner_account(&srv).await;
+    root.create_bucket().bucket("own").send().await.unwrap();
+    put(&root, "own", "k", b"v").await;
+    let bare = owner.user(&srv, "bare", None).await;
+    let named = owner.user(&srv, "named", None).await;
+    let doc = policy(&[
+        statement("Allow", &aws(&owner.root_arn()), r#""s3:GetObject""#, r#""arn:aws:s3:::own/*""#, None),
+        statement("Allow", &aws(&owner.user_arn("named")), r#""s3:GetObject""#, r#""arn:aws:s3:::own/*""#, None),
+    ]);
+    root.put_bucket_policy().bucket("own").policy(doc).send().await.unwrap();
+    denied("user of the named account, no identity policy", bare.get_object().bucket("own").key("k").send().await);
+    ok("user named by ARN", named.get_object().bucket("own").key("k").send().await);
+    srv.server.stop().await;
+}
+
+/// Writes that set an ACL or tags need `s3:PutObjectAcl` / `s3:PutObjectTagging` beyond
+/// `s3:PutObject`, as S3 documents: an anonymous drop box cannot publish what it drops,
+/// and a user allowed only PutObject cannot tag.
+#[tokio::test]
+async fn acls_and_tags_on_writes_need_their_own_permissions() {
+    let srv = TestServer::start().await;
+    let root = srv.client();
+    let owner = owner_account(&srv).await;
+    acl_bucket(&root, "dropbox", ObjectOwnership::ObjectWriter).await;
+    let doc = policy(&[statement("Allow", r#""*""#, r#""s3:PutObject""#, r#""arn:aws:s3:::dropbox/*""#, None)]);
+    root.put_bucket_policy().bucket("dropbox").policy(doc).send().await.unwrap();
+    assert_anon_ok("anonymous drop", &anon_put(&srv, "/dropbox/plain", b"p").await);
+    let published = Request::new("PUT", "/dropbox/public").header("x-amz-acl", "public-read").body(b"x".to_vec()).send(&srv.host()).await;
+    assert_anon_denied("anonymous drop with public-read", &published);
+    assert_anon_denied("nothing was stored", &anon(&srv, "HEAD", "/dropbox/public").await);
+    let writer = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::dropbox/*"}]}"#;
+    let w = owner.user(&srv, "writer", Some(writer)).await;
+    ok("put without tags", w.put_object().bucket("dropbox").key("w1").body(ByteStream::from_static(b"1")).send().await);
+    denied("put with tags", w.put_object().bucket("dropbox").key("w2").tagging("a=b").body(ByteStream::from_static(b"2")).send().await);
+    assert!(root.head_object().bucket("dropbox").key("w2").send().await.is_err());
+    srv.server.stop().await;
+}
+
+/// Anonymous GETs cannot override response headers (S3: "These parameters cannot be
+/// used with an unsigned (anonymous) request"): no serving a public text file as HTML.
+#[tokio::test]
+async fn anonymous_gets_cannot_override_response_headers() {
+    let srv = TestServer::start().await;
+    let root = srv.client();
+    root.create_bucket().bucket("pub").send().await.unwrap();
+    root.delete_public_access_block().bucket("pub").send().await.unwrap();
+    root.put_bucket_policy().bucket("pub").policy(public_read_policy("pub")).send().await.unwrap();
+    put(&root, "pub", "note.txt", b"<script>").await;
+    assert_anon_ok("plain anonymous GET", &anon(&srv, "GET", "/pub/note.txt").await);
+    let resp = anon(&srv, "GET", "/pub/note.txt?response-content-type=text%2Fhtml").await;
+    resp.assert_error(400, "InvalidRequest");
     srv.server.stop().await;
 }
 
@@ -65,6 +133,33 @@ async fn a_bucket_policy_can_require_conditional_deletes() {
     assert!(root.head_object().bucket("careful").key("k").send().await.is_ok(), "nothing deleted yet");
     ok("delete with the ETag", worker.delete_object().bucket("careful").key("k").if_match(etag).send().await);
     assert!(root.head_object().bucket("careful").key("k").send().await.is_err(), "deleted");
+    // DeleteObjects: each entry's <ETag> is its s3:if-match; an If-Match header on the
+    // request does not stand in for it.
+    put(&root, "careful", "m", b"m").await;
+    let etag = root.head_object().bucket("careful").key("m").send().await.unwrap().e_tag().unwrap().to_owned();
+    let entry = |etag: Option<&str>| {
+        let mut o = aws_sdk_s3::types::ObjectIdentifier::builder().key("m");
+        if let Some(e) = etag {
+            o = o.e_tag(e);
+        }
+        aws_sdk_s3::types::Delete::builder().objects(o.build().unwrap()).build().unwrap()
+    };
+    let out = worker
+        .delete_objects()
+        .bucket("careful")
+        .delete(entry(None))
+        .customize()
+        .mutate_request(|r| {
+            r.headers_mut().insert("if-match", "\"whatever\"");
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.errors().first().and_then(|e| e.code()), Some("AccessDenied"), "{out:?}");
+    assert!(root.head_object().bucket("careful").key("m").send().await.is_ok(), "an entry without ETag deletes nothing");
+    let out = worker.delete_objects().bucket("careful").delete(entry(Some(&etag))).send().await.unwrap();
+    assert!(out.errors().is_empty(), "{out:?}");
+    assert!(root.head_object().bucket("careful").key("m").send().await.is_err(), "deleted with its ETag");
     srv.server.stop().await;
 }
 
