@@ -45,6 +45,7 @@ pub fn render(entry: &OutboxEntry, origin: &Origin<'_>) -> Value {
     if let Some(v) = &entry.version_id {
         object["versionId"] = json!(v);
     }
+    // Background work (lifecycle) has no caller: it acts as the server.
     let principal = if entry.cause.principal.is_empty() { "coffer" } else { entry.cause.principal.as_str() };
     let event_name = entry.event_name.strip_prefix("s3:").unwrap_or(&entry.event_name);
     json!({

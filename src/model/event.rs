@@ -13,7 +13,8 @@ pub struct Cause {
     pub request_id: String,
     /// The client's address, empty for background work.
     pub source_ip: String,
-    /// The caller's access key, empty for background work.
+    /// Who caused it: the caller's `aws:userid` ("Anonymous" for an unsigned request; an
+    /// access key in events recorded by earlier versions), empty for background work.
     pub principal: String,
 }
 

@@ -108,12 +108,11 @@ impl Ctx<'_> {
 
     /// Who and why, for the events this request's changes publish.
     pub fn cause(&self, kind: CauseKind) -> Cause {
-        Cause { kind, request_id: self.request_id.to_owned(), source_ip: self.peer.ip().to_string(), principal: self.caller().to_owned() }
-    }
-
-    /// The caller's access key (authenticated requests only reach handlers).
-    pub fn caller(&self) -> &str {
-        self.auth.access_key.as_deref().unwrap_or_default()
+        // The caller's `aws:userid` (an account id for a root, AIDA... for a user,
+        // AROA...:session for a role session), "Anonymous" for an unsigned request: never
+        // its access key, which the bucket owner's event consumers have no use for.
+        let principal = self.principal.map_or_else(|| "Anonymous".to_owned(), |p| p.user_id.clone());
+        Cause { kind, request_id: self.request_id.to_owned(), source_ip: self.peer.ip().to_string(), principal }
     }
 
     /// The caller's account id (the owner of buckets it creates); AccessDenied for an
