@@ -13,6 +13,8 @@ use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::{access, document, headers, Response};
 use crate::bucket_access::settings::{policy_status_xml, Ownership, PublicAccessBlock};
 use crate::bucket_access::{names, BucketAccess, BucketPolicy};
+use crate::iam::directory::Directory;
+use crate::iam::policy::NamedPrincipals;
 use crate::model::stored;
 
 /// S3's limit on the size of a bucket policy.
@@ -53,6 +55,9 @@ pub async fn put_policy(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> 
     let malformed = |e: crate::iam::policy::PolicyError| S3Error::with_message(S3ErrorCode::MalformedPolicy, e.0);
     let policy = BucketPolicy::parse(text).map_err(malformed)?;
     policy.policy.check_bucket_policy(bucket).map_err(malformed)?;
+    if let Some(unknown) = unknown_principal(&ctx.state.iam.directory(), &policy.policy.named_principals()) {
+        return Err(S3Error::with_message(S3ErrorCode::MalformedPolicy, format!("Invalid principal in policy: {unknown}")));
+    }
     if policy.public && ctx.state.public_block(&access).block_public_policy {
         return Err(S3Error::with_message(
             S3ErrorCode::AccessDenied,
@@ -60,6 +65,37 @@ pub async fn put_policy(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> 
         ));
     }
     set(ctx, bucket, &access, names::POLICY, Some(text.as_bytes().to_vec())).await
+}
+
+/// The first principal a policy names that does not exist (S3 refuses those): an
+/// account id, a canonical id, a user, role or role-session ARN (the role must exist).
+fn unknown_principal(dir: &Directory, named: &NamedPrincipals) -> Option<String> {
+    let account = |id: &str| dir.accounts.get(id);
+    if let Some(a) = named.accounts.iter().find(|a| account(a).is_none()) {
+        return Some(a.clone());
+    }
+    if let Some(c) = named.canonical.iter().find(|c| !dir.accounts.values().any(|a| a.account.canonical_id.eq_ignore_ascii_case(c))) {
+        return Some(c.clone());
+    }
+    named
+        .arns
+        .iter()
+        .find(|arn| {
+            let mut parts = arn.splitn(6, ':');
+            let (service, id, resource) = (parts.nth(2), parts.nth(1), parts.next());
+            let Some(data) = id.and_then(account) else { return true };
+            match (service, resource.and_then(|r| r.split_once('/'))) {
+                (Some("iam"), Some(("user", _))) => !data.users.values().any(|u| data.user_arn(u) == **arn),
+                (Some("iam"), Some(("role", _))) => !data.roles.values().any(|r| data.role_arn(r) == **arn),
+                // arn:aws:sts::ACCT:assumed-role/ROLE/SESSION: the role must exist.
+                (Some("sts"), Some(("assumed-role", rest))) => {
+                    let role = rest.split('/').next().unwrap_or_default();
+                    !data.roles.contains_key(&role.to_lowercase())
+                }
+                _ => true,
+            }
+        })
+        .cloned()
 }
 
 /// GET /bucket?policy: the document as it was put; 404 NoSuchBucketPolicy when none.

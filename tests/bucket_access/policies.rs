@@ -43,6 +43,14 @@ async fn bucket_policy_is_stored_as_sent_and_validated() {
         ("a resource in another bucket", allow(r#""s3:GetObject""#, r#""arn:aws:s3:::elsewhere/*""#)),
         ("an action of another service", allow(r#""iam:CreateUser""#, r#""arn:aws:s3:::docs/*""#)),
         (
+            "an account that does not exist",
+            policy(&[statement("Allow", &aws("arn:aws:iam::999999999999:root"), r#""s3:GetObject""#, r#""arn:aws:s3:::docs/*""#, None)]),
+        ),
+        (
+            "a user that does not exist",
+            policy(&[statement("Allow", &aws(&other.user_arn("nobody")), r#""s3:GetObject""#, r#""arn:aws:s3:::docs/*""#, None)]),
+        ),
+        (
             "no Principal",
             r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::docs/*"}]}"#
                 .to_owned(),

@@ -69,13 +69,14 @@ async fn another_account_needs_the_bucket_policy_and_its_own_policy() {
             None,
         ),
     ]);
-    root.put_bucket_policy().bucket("shared").policy(doc).send().await.unwrap();
     let read_shared =
         r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::shared/*"}]}"#;
     let reader = other.user(&srv, "reader", Some(read_shared)).await;
     let bare = other.user(&srv, "bare", None).await;
     let lister = other.user(&srv, "lister", Some(S3_ALL)).await;
     let named_bare = other.user(&srv, "named-bare", None).await;
+    // Named principals must exist when the policy is put (S3: "Invalid principal").
+    root.put_bucket_policy().bucket("shared").policy(doc).send().await.unwrap();
     let other_root = other.s3(&srv);
 
     ok("other root: the policy allows its account", other_root.get_object().bucket("shared").key("k").send().await);

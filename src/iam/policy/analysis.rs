@@ -31,6 +31,18 @@ const INVALID_ACTION: &str = "Policy has invalid action";
 /// S3's message for a statement without `Principal` or `NotPrincipal`.
 const MISSING_PRINCIPAL: &str = "Missing required field Principal";
 
+/// The principals a policy names one by one (`Principal` and `NotPrincipal`), which S3
+/// requires to exist ("Invalid principal in policy").
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct NamedPrincipals {
+    /// 12-digit account ids (from ids and root ARNs).
+    pub accounts: Vec<String>,
+    /// Other `AWS` ARNs (users, roles, role sessions...).
+    pub arns: Vec<String>,
+    /// Canonical user ids, lower case.
+    pub canonical: Vec<String>,
+}
+
 impl Policy {
     /// What S3's PutBucketPolicy refuses, beyond the grammar [`Policy::parse`] already
     /// checks, for a policy attached to `bucket`; the error's message is S3's
@@ -115,6 +127,17 @@ impl Policy {
         self.statements
             .iter()
             .any(|statement| statement.effect == Effect::Allow && open_to_anyone(statement) && !statement.conditions.iter().any(restricts))
+    }
+
+    /// Every principal the policy's statements name individually.
+    pub fn named_principals(&self) -> NamedPrincipals {
+        let mut out = NamedPrincipals::default();
+        for principals in self.statements.iter().filter_map(|s| s.principals.as_ref()) {
+            out.accounts.extend(principals.accounts.iter().cloned());
+            out.arns.extend(principals.arns.iter().cloned());
+            out.canonical.extend(principals.canonical.iter().cloned());
+        }
+        out
     }
 
     /// Whether an `Allow` statement names a principal outside `account` (a 12-digit

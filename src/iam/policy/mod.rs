@@ -24,6 +24,7 @@
 //! a [`PolicyError`], and evaluation has no failure.
 
 mod analysis;
+pub use analysis::NamedPrincipals;
 mod condition;
 mod json;
 mod pattern;
