@@ -215,6 +215,10 @@ pub struct ServerConfig {
     pub domain: String,
     /// Connection limit.
     pub max_connections: usize,
+    /// PEM certificate chain for HTTPS ("" = plain HTTP).
+    pub tls_cert: String,
+    /// PEM private key of `tls_cert`.
+    pub tls_key: String,
 }
 
 /// `[storage]`.
@@ -379,6 +383,9 @@ impl Config {
         }
         if self.server.max_connections == 0 {
             return Err(ConfigError("server.max_connections: must be at least 1".into()));
+        }
+        if self.server.tls_cert.is_empty() != self.server.tls_key.is_empty() {
+            return Err(ConfigError("server.tls_cert and server.tls_key: set both (HTTPS) or neither (plain HTTP)".into()));
         }
         if self.auth.access_key.is_empty() || self.auth.secret_key.is_empty() {
             return Err(ConfigError("auth.access_key / auth.secret_key: must not be empty".into()));

@@ -232,8 +232,9 @@ async fn serve(config: Config) -> Result<(), String> {
     if let Some(a) = admin.as_ref().and_then(|l| l.local_addr().ok()) {
         tracing::info!("admin listener on http://{a}");
     }
+    let scheme = if state.tls.is_some() { "https" } else { "http" };
     tracing::info!(
-        "coffer listening on http://{bound} (data in {}); access key {access_key}{}",
+        "coffer listening on {scheme}://{bound} (data in {}); access key {access_key}{}",
         data.display(),
         if access_key == DEFAULT_ACCESS_KEY { " with the default secret from config.toml" } else { "" }
     );

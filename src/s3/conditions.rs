@@ -74,8 +74,7 @@ pub fn context(ctx: &Ctx<'_>, principal: Option<&Principal>, keys: &Wanted<'_>, 
         c.insert("aws:SourceIp", ctx.peer.ip().to_string());
     }
     if keys.wants("aws:SecureTransport") {
-        // No TLS listener yet: every request arrives over plain HTTP.
-        c.insert("aws:SecureTransport", "false");
+        c.insert("aws:SecureTransport", if ctx.secure { "true" } else { "false" });
     }
     if keys.wants("aws:CurrentTime") {
         c.insert("aws:CurrentTime", crate::iam::xml::date(i64::try_from(secs).unwrap_or(i64::MAX).saturating_mul(1000)));

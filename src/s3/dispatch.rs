@@ -42,7 +42,13 @@ pub struct Ctx<'a> {
     pub request_id: &'a str,
     /// The client's address.
     pub peer: SocketAddr,
+    /// Whether the request came over TLS (`aws:SecureTransport`).
+    pub secure: bool,
 }
+
+/// A request extension: the request came over TLS.
+#[derive(Clone, Copy, Debug)]
+pub struct SecureTransport;
 
 impl Ctx<'_> {
     /// Request headers.
@@ -221,7 +227,17 @@ async fn handle_request(
     };
     let declared = declared.and_then(|v| v.trim().parse::<u64>().ok());
     let body = RequestBody::new(decoded, trailers).with_budget(state.buffers.clone(), declared);
-    let ctx = Ctx { state, parts, query: &query, route: &route, auth: &auth, principal: caller.as_deref(), request_id, peer };
+    let ctx = Ctx {
+        state,
+        parts,
+        query: &query,
+        route: &route,
+        auth: &auth,
+        principal: caller.as_deref(),
+        request_id,
+        peer,
+        secure: parts.extensions.get::<SecureTransport>().is_some(),
+    };
     dispatch(&ctx, body).await
 }
 
@@ -258,10 +274,10 @@ fn admit(ctx: &Ctx<'_>) -> S3Result<()> {
 const DRAIN_LIMIT: u64 = 64 << 20;
 
 async fn dispatch(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Response> {
-    // coffer has no TLS listener yet: every request arrived over plain HTTP.
     // Authorization first: a caller learns nothing of what coffer would refuse for
     // reasons of its own until it is allowed to ask.
-    if let Err(refused) = access::authorize(ctx).and_then(|()| protection::refuse_unoffered(ctx.headers(), false)).and_then(|()| admit(ctx))
+    if let Err(refused) =
+        access::authorize(ctx).and_then(|()| protection::refuse_unoffered(ctx.headers(), ctx.secure)).and_then(|()| admit(ctx))
     {
         let mut drained = 0u64;
         while drained < DRAIN_LIMIT {

@@ -73,6 +73,8 @@ pub struct AppState {
     pub buffers: body::BufferBudget,
     /// Buckets' policies, ACLs, ownership and public access settings, parsed.
     pub access: Arc<crate::bucket_access::AccessCache>,
+    /// HTTPS on the S3 listener, when `server.tls_cert` is set.
+    pub tls: Option<Arc<crate::server::tls::Tls>>,
 }
 
 impl AppState {

@@ -9,6 +9,7 @@
 mod conn;
 mod io;
 pub mod query_api;
+pub mod tls;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -65,6 +66,9 @@ pub enum StartError {
     /// The identity records would not load.
     #[error("identities: {0}")]
     Iam(#[from] crate::iam::IamError),
+    /// The TLS certificate or key would not load.
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
 }
 
 /// Opens the store and the identity service and builds the shared state from a
@@ -82,7 +86,12 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<AppState, Start
     let web_identity = crate::iam::api::WebIdentityConfig::from_config(&config.sts)?;
     let buffers = BufferBudget::new(config.limits.buffer_budget_mib << 20);
     crate::bucket_access::adopt_existing_buckets(&store).await?;
-    Ok(AppState { config, store, iam, web_identity, clock, delivery: Arc::default(), buffers, access: Arc::default() })
+    let tls = if config.server.tls_cert.is_empty() {
+        None
+    } else {
+        Some(Arc::new(tls::Tls::load(config.server.tls_cert.as_ref(), config.server.tls_key.as_ref())?))
+    };
+    Ok(AppState { config, store, iam, web_identity, clock, delivery: Arc::default(), buffers, access: Arc::default(), tls })
 }
 
 /// Binds the admin listener (`admin.listen`), if it is on. A failure is logged, not
@@ -126,6 +135,9 @@ pub async fn run(listener: TcpListener, admin: Option<TcpListener>, state: Arc<A
 
     let admin = admin.map(|l| tokio::spawn(crate::admin::serve(l, Arc::clone(&state), workers_stopped.clone())));
     let key_use = tokio::spawn(save_key_use(Arc::clone(&state), workers_stopped.clone()));
+    if let Some(tls) = state.tls.clone() {
+        tokio::spawn(reload_certificate_on_sighup(tls, workers_stopped.clone()));
+    }
 
     let registry = Registry::new(Limits::from_config(&state.config));
     let refusals = Arc::new(tokio::sync::Semaphore::new(MAX_REFUSALS));
@@ -200,24 +212,48 @@ async fn save_key_use(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
 }
 
 /// Serves one admitted connection until it ends, its watchdog closes it, or the
-/// server shuts down.
-async fn serve_connection(
+/// server shuts down; over TLS when the listener has a certificate (a handshake that
+/// does not finish within the head timeout closes the connection).
+async fn serve_connection(state: Arc<AppState>, stream: TcpStream, peer: SocketAddr, guard: ConnGuard, stopping: watch::Receiver<bool>) {
+    let activity = Arc::clone(&guard.activity);
+    let watched = io::WatchedIo::new(stream, Arc::clone(&activity));
+    match state.tls.clone() {
+        None => serve_http(state, watched, peer, guard, stopping, false).await,
+        Some(tls) => {
+            let limit = guard.limits().header;
+            match tokio::time::timeout(limit, tls.acceptor().accept(watched)).await {
+                Ok(Ok(stream)) => serve_http(state, stream, peer, guard, stopping, true).await,
+                Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+            }
+        }
+    }
+}
+
+/// HTTP/1.1 on an established connection (plain or TLS: `secure`).
+async fn serve_http<S>(
     state: Arc<AppState>,
-    stream: TcpStream,
+    stream: S,
     peer: SocketAddr,
     guard: ConnGuard,
     mut stopping: watch::Receiver<bool>,
-) {
+    secure: bool,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let activity = Arc::clone(&guard.activity);
     let limits = guard.limits().clone();
     let service = {
         let activity = Arc::clone(&activity);
-        service_fn(move |req| {
+        service_fn(move |mut req: hyper::Request<Incoming>| {
             let (state, activity) = (Arc::clone(&state), Arc::clone(&activity));
+            if secure {
+                req.extensions_mut().insert(dispatch::SecureTransport);
+            }
             async move { Ok::<_, Infallible>(serve(state, req, peer, activity).await) }
         })
     };
-    let io = TokioIo::new(io::WatchedIo::new(stream, Arc::clone(&activity)));
+    let io = TokioIo::new(stream);
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
         // The watchdog enforces the head timeout (and the idle ones hyper has not).
@@ -256,6 +292,29 @@ async fn serve_connection(
         tracing::debug!(error = %e, %peer, "connection ended with an error");
     }
     drop(guard);
+}
+
+/// SIGHUP: the TLS certificate and key are read again (a bad file is logged and the
+/// current certificate kept).
+async fn reload_certificate_on_sighup(tls: Arc<tls::Tls>, mut stopping: watch::Receiver<bool>) {
+    let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP: the TLS certificate will not be reloaded");
+        return;
+    };
+    loop {
+        tokio::select! {
+            got = hangups.recv() => {
+                if got.is_none() {
+                    return;
+                }
+                match tls.reload() {
+                    Ok(()) => tracing::info!("SIGHUP: TLS certificate reloaded"),
+                    Err(e) => tracing::error!(error = %e, "SIGHUP: TLS certificate not reloaded; the current one stays"),
+                }
+            }
+            _ = stopping.changed() => return,
+        }
+    }
 }
 
 /// A fresh request id (16 hex digits), as `x-amz-request-id` carries it.
