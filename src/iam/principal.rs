@@ -211,6 +211,17 @@ impl ConditionKeys {
     pub fn from_documents<'a>(docs: impl Iterator<Item = &'a str>) -> Self {
         let mut keys: Vec<String> = Vec::new();
         for doc in docs {
+            // A key written with JSON escapes (`aws\u003aSecureTransport`) must be found
+            // too: a document with escapes is scanned as its decoded strings; one that
+            // does not decode here makes every key wanted (never a key missed).
+            let decoded;
+            let doc = if doc.contains('\\') {
+                let Some(strings) = json_strings(doc) else { return Self::All };
+                decoded = strings;
+                decoded.as_str()
+            } else {
+                doc
+            };
             let lower = doc.to_ascii_lowercase();
             for prefix in ["aws:", "s3:"] {
                 for (at, _) in lower.match_indices(prefix) {
@@ -245,6 +256,31 @@ impl ConditionKeys {
             Self::Only(keys) => keys.iter().any(|k| k.starts_with(prefix)),
         }
     }
+}
+
+/// Every string of a JSON document (object keys and values), decoded, one per line.
+fn json_strings(doc: &str) -> Option<String> {
+    fn walk(v: &serde_json::Value, out: &mut String) {
+        match v {
+            serde_json::Value::String(s) => {
+                out.push_str(s);
+                out.push('\n');
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+            serde_json::Value::Object(fields) => {
+                for (k, v) in fields {
+                    out.push_str(k);
+                    out.push('\n');
+                    walk(v, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let value: serde_json::Value = serde_json::from_str(doc).ok()?;
+    let mut out = String::new();
+    walk(&value, &mut out);
+    Some(out)
 }
 
 /// The combined outcome of several policies: any deny, else any allow.
@@ -329,6 +365,10 @@ mod tests {
         assert!(keys.wants_prefix("s3:existingobjecttag/"));
         assert!(!keys.wants("aws:UserAgent") && !keys.wants_prefix("aws:principaltag/"));
         assert!(ConditionKeys::All.wants("anything"));
+        // Written with JSON escapes, the key is still found.
+        let escaped =
+            ConditionKeys::from_documents([r#"{"Statement":[{"Condition":{"Bool":{"aws\u003aSecureTransport":"false"}}}]}"#].into_iter());
+        assert!(escaped.wants("aws:SecureTransport"));
     }
 
     #[test]

@@ -190,6 +190,9 @@ pub fn authorize(ctx: &Ctx<'_>) -> S3Result<()> {
             }
         };
         expected_owner(ctx, "x-amz-expected-bucket-owner", access.as_ref().map(|a| a.owner.as_str()))?;
+        if let Some(a) = &access {
+            let _ = ctx.authorized_bucket.set(a.created_ms);
+        }
         if !check(ctx, principal, action, &resource, access.as_deref(), object, IfMatch::Header)? {
             tracing::debug!(principal = principal.map_or("anonymous", |p| p.arn.as_str()), action, resource, "denied");
             return Err(S3Error::new(S3ErrorCode::AccessDenied));

@@ -44,6 +44,9 @@ pub struct Ctx<'a> {
     pub peer: SocketAddr,
     /// Whether the request came over TLS (`aws:SecureTransport`).
     pub secure: bool,
+    /// The creation time of the request's bucket as authorization saw it: a change to
+    /// its settings is refused if the bucket was deleted and created again since.
+    pub authorized_bucket: std::sync::OnceLock<i64>,
 }
 
 /// A request extension: the request came over TLS.
@@ -71,6 +74,12 @@ impl Ctx<'_> {
         let name = self.route.bucket.as_deref().ok_or_else(|| S3Error::new(S3ErrorCode::InvalidBucketName))?;
         validate_name(name).map_err(|why| S3Error::with_message(S3ErrorCode::InvalidBucketName, why))?;
         Ok(name)
+    }
+
+    /// Sets (`Some`) or removes (`None`) a configuration document of the request's
+    /// bucket — the one authorization saw, not one created again since under its name.
+    pub async fn set_bucket_config(&self, bucket: &str, name: &str, value: Option<Vec<u8>>) -> S3Result<()> {
+        Ok(self.state.store.set_bucket_config_of(bucket, self.authorized_bucket.get().copied(), name, value).await?)
     }
 
     /// The bucket name, which must exist.
@@ -237,6 +246,7 @@ async fn handle_request(
         request_id,
         peer,
         secure: parts.extensions.get::<SecureTransport>().is_some(),
+        authorized_bucket: std::sync::OnceLock::new(),
     };
     dispatch(&ctx, body).await
 }

@@ -42,7 +42,7 @@ pub async fn put_lifecycle(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respons
             format!("The storage class {class} has no tier on this server (storage.tiers in config.toml)."),
         ));
     }
-    ctx.state.store.set_bucket_config(bucket, LIFECYCLE, Some(raw)).await?;
+    ctx.set_bucket_config(bucket, LIFECYCLE, Some(raw)).await?;
     let mut r = empty(StatusCode::OK);
     headers::put(r.headers_mut(), "x-amz-transition-default-minimum-object-size", "all_storage_classes_128K");
     Ok(r)
@@ -60,7 +60,7 @@ pub fn get_lifecycle(ctx: &Ctx<'_>) -> S3Result<Response> {
 /// DELETE /bucket?lifecycle.
 pub async fn delete_lifecycle(ctx: &Ctx<'_>) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
-    ctx.state.store.set_bucket_config(bucket, LIFECYCLE, None).await?;
+    ctx.set_bucket_config(bucket, LIFECYCLE, None).await?;
     Ok(empty(StatusCode::NO_CONTENT))
 }
 

@@ -26,12 +26,12 @@ pub async fn put_notification(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Resp
     })?;
     let store = &ctx.state.store;
     if rules.is_empty() {
-        store.set_bucket_config(bucket, NOTIFICATION_RULES, None).await?;
-        store.set_bucket_config(bucket, DOCUMENT, None).await?;
+        ctx.set_bucket_config(bucket, NOTIFICATION_RULES, None).await?;
+        ctx.set_bucket_config(bucket, DOCUMENT, None).await?;
         return Ok(empty(StatusCode::OK));
     }
-    store.set_bucket_config(bucket, NOTIFICATION_RULES, Some(stored::encode(&rules))).await?;
-    store.set_bucket_config(bucket, DOCUMENT, Some(raw.to_vec())).await?;
+    ctx.set_bucket_config(bucket, NOTIFICATION_RULES, Some(stored::encode(&rules))).await?;
+    ctx.set_bucket_config(bucket, DOCUMENT, Some(raw.to_vec())).await?;
     let mut arns: Vec<&str> = rules.iter().map(|r| r.arn.as_str()).collect();
     arns.sort_unstable();
     arns.dedup();

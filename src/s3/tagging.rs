@@ -134,7 +134,7 @@ pub async fn delete_object_tagging(ctx: &Ctx<'_>) -> S3Result<Response> {
 pub async fn put_bucket_tagging(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
     let tags = read_tags(ctx, body, MAX_BUCKET_TAGS, true).await?;
-    ctx.state.store.set_bucket_config(bucket, BUCKET_TAGS, Some(stored::encode(&tags))).await?;
+    ctx.set_bucket_config(bucket, BUCKET_TAGS, Some(stored::encode(&tags))).await?;
     Ok(empty(StatusCode::NO_CONTENT))
 }
 
@@ -149,7 +149,7 @@ pub fn get_bucket_tagging(ctx: &Ctx<'_>) -> S3Result<Response> {
 /// DELETE /bucket?tagging.
 pub async fn delete_bucket_tagging(ctx: &Ctx<'_>) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
-    ctx.state.store.set_bucket_config(bucket, BUCKET_TAGS, None).await?;
+    ctx.set_bucket_config(bucket, BUCKET_TAGS, None).await?;
     Ok(empty(StatusCode::NO_CONTENT))
 }
 

@@ -147,3 +147,38 @@ async fn another_account_allowed_by_the_policy_still_cannot_manage_it() {
     refused("other DeleteBucketPolicy", s3.delete_bucket_policy().bucket("managed").send().await, 405, "MethodNotAllowed");
     assert_eq!(root.get_bucket_policy().bucket("managed").send().await.unwrap().policy(), Some(doc.as_str()));
 }
+
+/// A settings write is bound to the bucket it was authorized on: a bucket deleted and
+/// created again by another account while the policy's body was still arriving does
+/// not get the policy (NoSuchBucket), and neither does the name's new owner's bucket.
+#[tokio::test]
+async fn a_policy_sent_slowly_does_not_land_on_a_bucket_created_again() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let srv = TestServer::start().await;
+    let root = srv.client();
+    let other = other_account(&srv, "squatter").await;
+    root.create_bucket().bucket("contested").send().await.unwrap();
+    let doc = policy(&[statement(
+        "Allow",
+        &aws(&other.root_arn()),
+        r#""s3:*""#,
+        r#"["arn:aws:s3:::contested","arn:aws:s3:::contested/*"]"#,
+        None,
+    )]);
+    let host = srv.host();
+    let bytes = Request::new("PUT", "/contested?policy").body(doc.clone()).signed(&host).to_bytes(&host);
+    let split = bytes.len() - 10;
+    let mut conn = tokio::net::TcpStream::connect(&host).await.unwrap();
+    conn.write_all(&bytes[..split]).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    root.delete_bucket().bucket("contested").send().await.unwrap();
+    let o = other.s3(&srv);
+    o.create_bucket().bucket("contested").send().await.unwrap();
+    conn.write_all(&bytes[split..]).await.unwrap();
+    let mut buf = Vec::new();
+    let _ = conn.read_to_end(&mut buf).await;
+    let resp = common::raw::parse_response(&buf);
+    resp.assert_error(404, "NoSuchBucket");
+    refused("the new bucket has no policy", o.get_bucket_policy().bucket("contested").send().await, 404, "NoSuchBucketPolicy");
+    srv.server.stop().await;
+}
