@@ -12,6 +12,7 @@
 //! | [`bucket_access`] | a bucket's resource-side controls: its policy, ACLs (`acl`, pure: canned ACLs, grant headers, AccessControlPolicy XML), Object Ownership and Block Public Access (`settings`, pure), stored as bucket configuration documents and cached parsed for authorization |
 //! | [`admin`] | the admin listener (`admin.listen`): the signed admin API (accounts) and the `coffer admin` command that calls it |
 //! | [`iam`] | accounts, IAM users, groups, roles and policies, STS sessions: the policy language ([`iam::policy`], pure), the stored records, the in-memory directory every request reads, the server key and sealed secrets, the IAM and STS query APIs (`POST /`), and the authorization decision ([`iam::Principal::is_allowed`]) |
+//! | [`kms`] | the built-in KMS: symmetric keys per account (material sealed by the server key, versions kept across rotations), aliases, the AWS KMS JSON API (`kms::api`), the `Kms` trait SSE-KMS will use |
 //! | [`auth`] | SigV4 (header, presigned, aws-chunked streaming with chunk and trailer signatures), SigV2, credentials; which headers must be signed (`docs/security.md`) |
 //! | [`worker`] | background tasks: lifecycle, event delivery, the scrubber |
 //! | [`store`] | buckets and object versions over `meta` + `blob`: the commit protocol, reference counts, the blob collector, rollback of unflushed writes, the disk-space reserve, scrub passes |
@@ -33,6 +34,7 @@ pub mod events;
 pub mod fsync;
 pub mod group_sync;
 pub mod iam;
+pub mod kms;
 pub mod meta;
 pub mod model;
 pub mod s3;

@@ -19,6 +19,7 @@
 //! | `P` | upload id, 0x00, part number (4 bytes BE) | `PartRecord` |
 //! | `C` | upload id | completed upload (for retried Complete) |
 //! | `I` | account id | an account and its IAM entities (`iam::model::AccountData`) |
+//! | `M` | account id | the account's KMS keys and aliases (`kms::model::KmsAccount`) |
 //!
 //! Bucket names never contain 0x00 (S3 naming rules), so `bucket 0x00` delimits a bucket's
 //! range. In `V` keys the object key may itself contain 0x00, so it is escaped (0x00 →
@@ -50,6 +51,22 @@ const PART: u8 = b'P';
 const COMPLETED: u8 = b'C';
 /// Record kind prefix of accounts (with their IAM entities).
 const ACCOUNT: u8 = b'I';
+
+/// Record kind prefix of KMS records (an account's keys and aliases).
+const KMS: u8 = b'M';
+
+/// Key of an account's KMS record.
+pub fn kms(account: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + account.len());
+    k.push(KMS);
+    k.extend_from_slice(account.as_bytes());
+    k
+}
+
+/// Range `[start, end)` of all KMS records.
+pub fn kms_range() -> (Vec<u8>, Vec<u8>) {
+    (vec![KMS], vec![KMS + 1])
+}
 
 /// Key of an account record.
 pub fn account(id: &str) -> Vec<u8> {

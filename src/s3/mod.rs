@@ -75,6 +75,8 @@ pub struct AppState {
     pub access: Arc<crate::bucket_access::AccessCache>,
     /// HTTPS on the S3 listener, when `server.tls_cert` is set.
     pub tls: Option<Arc<crate::server::tls::Tls>>,
+    /// The built-in KMS.
+    pub kms: Arc<crate::kms::LocalKms>,
 }
 
 impl AppState {

@@ -8,6 +8,7 @@
 
 mod conn;
 mod io;
+pub mod kms_api;
 pub mod query_api;
 pub mod tls;
 
@@ -83,6 +84,7 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<AppState, Start
     let env_key = std::env::var("COFFER_MASTER_KEY").ok();
     let master = crate::iam::secrets::SealingKey::load(&config.storage.path, key_file, env_key.as_deref())?;
     let iam = Arc::new(crate::iam::Iam::open(Arc::clone(&store), &master, &root, clock()).await?);
+    let kms = Arc::new(crate::kms::LocalKms::open(Arc::clone(&store), &master, &config.server.region, Arc::clone(&clock))?);
     let web_identity = crate::iam::api::WebIdentityConfig::from_config(&config.sts)?;
     let buffers = BufferBudget::new(config.limits.buffer_budget_mib << 20);
     crate::bucket_access::adopt_existing_buckets(&store).await?;
@@ -91,7 +93,7 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<AppState, Start
     } else {
         Some(Arc::new(tls::Tls::load(config.server.tls_cert.as_ref(), config.server.tls_key.as_ref())?))
     };
-    Ok(AppState { config, store, iam, web_identity, clock, delivery: Arc::default(), buffers, access: Arc::default(), tls })
+    Ok(AppState { config, store, iam, web_identity, clock, delivery: Arc::default(), buffers, access: Arc::default(), tls, kms })
 }
 
 /// Binds the admin listener (`admin.listen`), if it is on. A failure is logged, not
@@ -317,6 +319,19 @@ async fn reload_certificate_on_sighup(tls: Arc<tls::Tls>, mut stopping: watch::R
     }
 }
 
+/// A whole response of an API answered outside the S3 dispatcher (IAM/STS, KMS): its
+/// status, content type and body, with the principal for the request log.
+pub(crate) fn api_response(status: hyper::StatusCode, content_type: &str, body: String, principal: Principal) -> Response {
+    let mut response = hyper::Response::new(http_body_util::BodyExt::boxed(http_body_util::BodyExt::map_err(
+        http_body_util::Full::new(Bytes::from(body)),
+        |never| match never {},
+    )));
+    *response.status_mut() = status;
+    headers::put(response.headers_mut(), "content-type", content_type);
+    response.extensions_mut().insert(principal);
+    response
+}
+
 /// A fresh request id (16 hex digits), as `x-amz-request-id` carries it.
 fn new_request_id() -> String {
     format!("{:016X}", rand::random::<u64>())
@@ -415,7 +430,9 @@ async fn serve(
         let request_id = request_id.clone();
         tokio::spawn(async move {
             let (parts, body) = req.into_parts();
-            if query_api::is_query_api(&parts, &state.config.server.domain) {
+            if kms_api::is_kms_api(&parts) {
+                kms_api::handle(&state, parts, body, &request_id, peer).await
+            } else if query_api::is_query_api(&parts, &state.config.server.domain) {
                 query_api::handle(&state, parts, body, &request_id, peer).await
             } else {
                 dispatch::handle(&state, hyper::Request::from_parts(parts, body), &request_id, peer).await

@@ -7,7 +7,6 @@
 use std::net::SocketAddr;
 
 use futures_util::TryStreamExt;
-use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::http::request::Parts;
 use sha2::Digest;
@@ -41,11 +40,7 @@ pub async fn handle(state: &AppState, parts: Parts, body: Incoming, request_id: 
         Ok(xml) => (hyper::StatusCode::OK, xml),
         Err(e) => (e.code.status(), e.to_xml(request_id)),
     };
-    let mut response = hyper::Response::new(Full::new(bytes::Bytes::from(xml)).map_err(|never| match never {}).boxed());
-    *response.status_mut() = status;
-    headers::put(response.headers_mut(), "content-type", "text/xml");
-    response.extensions_mut().insert(principal);
-    response
+    super::api_response(status, "text/xml", xml, principal)
 }
 
 async fn run(
@@ -86,7 +81,8 @@ async fn run(
     }
     let mut context = Context::new();
     context.insert("aws:SourceIp", peer.ip().to_string());
-    context.insert("aws:SecureTransport", "false");
+    let secure = parts.extensions.get::<crate::s3::dispatch::SecureTransport>().is_some();
+    context.insert("aws:SecureTransport", if secure { "true" } else { "false" });
     let secs = now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     context.insert("aws:EpochTime", secs.to_string());
     context.insert("aws:CurrentTime", crate::iam::xml::date(i64::try_from(secs).unwrap_or(i64::MAX).saturating_mul(1000)));

@@ -115,13 +115,9 @@ async fn owner_account(srv: &TestServer) -> Account {
 
 /// Creates account `name` with `coffer admin account create` (as tests/iam.rs does).
 async fn other_account(srv: &TestServer, name: &str) -> Account {
-    let config = coffer::config::Config::from_toml(coffer::config::DEFAULT_TOML, &[]).unwrap();
     let email = format!("{name}@example.com");
-    let args: Vec<String> = ["account", "create", name, "--email", &email, "--json"].iter().map(|s| (*s).to_owned()).collect();
-    let create = coffer::admin::cli::Command { endpoint: Some(srv.admin_endpoint()), ..coffer::admin::cli::parse(&args).unwrap() };
-    let out = coffer::admin::cli::run(&create, &config).await.unwrap();
-    let created: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let field = |k: &str| created[k].as_str().unwrap_or_else(|| panic!("no {k} in {out}")).to_owned();
+    let created = common::identity::create_account(&srv.admin_endpoint(), name, &email).await;
+    let field = |k: &str| created[k].as_str().unwrap_or_else(|| panic!("no {k} in {created}")).to_owned();
     Account { id: field("id"), canonical_id: field("canonical_id"), email, key: field("access_key"), secret: field("secret_key") }
 }
 

@@ -1,4 +1,4 @@
-//! Clients of the identity APIs for tests: `aws-sdk-iam`, `aws-sdk-sts`, and
+//! Clients of the identity and key APIs for tests: `aws-sdk-iam`, `aws-sdk-sts`, `aws-sdk-kms`, and
 //! `aws-sdk-s3` with temporary credentials, at their default settings.
 
 /// An IAM client for `endpoint` (`token`: temporary credentials).
@@ -43,4 +43,27 @@ pub fn s3_with_token(endpoint: &str, access_key: &str, secret_key: &str, token: 
         .force_path_style(true)
         .build();
     aws_sdk_s3::Client::from_conf(config)
+}
+
+/// A KMS client for `endpoint` (`token`: temporary credentials).
+pub fn kms_client(endpoint: &str, access_key: &str, secret_key: &str, token: Option<&str>) -> aws_sdk_kms::Client {
+    let creds = aws_sdk_kms::config::Credentials::new(access_key, secret_key, token.map(str::to_owned), None, "test");
+    let config = aws_sdk_kms::Config::builder()
+        .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
+        .region(aws_sdk_kms::config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(creds)
+        .build();
+    aws_sdk_kms::Client::from_conf(config)
+}
+
+/// Creates account `name` (with `email`) through the admin API the way
+/// `coffer admin account create NAME --email EMAIL --json` does; returns its JSON
+/// (`id`, `canonical_id`, `access_key`, `secret_key`, ...).
+pub async fn create_account(admin_endpoint: &str, name: &str, email: &str) -> serde_json::Value {
+    let config = coffer::config::Config::from_toml(coffer::config::DEFAULT_TOML, &[]).unwrap();
+    let args: Vec<String> = ["account", "create", name, "--email", email, "--json"].iter().map(|s| (*s).to_owned()).collect();
+    let create = coffer::admin::cli::Command { endpoint: Some(admin_endpoint.to_owned()), ..coffer::admin::cli::parse(&args).unwrap() };
+    let out = coffer::admin::cli::run(&create, &config).await.unwrap();
+    serde_json::from_str(&out).unwrap()
 }

@@ -1,0 +1,346 @@
+//! The AWS KMS JSON API (`X-Amz-Target: TrentService.<Operation>`) over [`LocalKms`]:
+//! each operation's parameters, its IAM action and resource (`kms:Encrypt` on
+//! `arn:aws:kms:REGION:ACCOUNT:key/ID`; `kms:CreateKey`, `kms:ListKeys`,
+//! `kms:ListAliases` on `*`), and its JSON answer. Requests that ask for what coffer's
+//! KMS does not have (key policies, tags, asymmetric or HMAC keys, imported material,
+//! multi-Region keys) are refused with UnsupportedOperationException, never ignored.
+
+use base64::Engine;
+use serde_json::{json, Value};
+
+use super::model::{KeyState, KmsKey};
+use super::{EncryptionContext, KmsError, KmsErrorCode, KmsResult, LocalKms};
+use crate::iam::policy::Context;
+use crate::iam::Principal;
+
+const B64: base64::engine::general_purpose::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+fn validation(message: impl Into<String>) -> KmsError {
+    KmsError::new(KmsErrorCode::ValidationException, message)
+}
+
+fn unsupported(what: &str) -> KmsError {
+    KmsError::new(KmsErrorCode::UnsupportedOperationException, format!("coffer's KMS does not support {what}; the request was refused."))
+}
+
+/// A request's parameters.
+struct Params<'a>(&'a Value);
+
+impl Params<'_> {
+    fn str(&self, name: &str) -> Option<&str> {
+        self.0.get(name).and_then(Value::as_str)
+    }
+
+    fn required(&self, name: &str) -> KmsResult<&str> {
+        self.str(name).filter(|s| !s.is_empty()).ok_or_else(|| {
+            validation(format!("1 validation error detected: Value null at '{name}' failed to satisfy constraint: Member must not be null"))
+        })
+    }
+
+    fn u64(&self, name: &str) -> KmsResult<Option<u64>> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v.as_u64().map(Some).ok_or_else(|| validation(format!("{name} must be a non-negative integer"))),
+        }
+    }
+
+    fn bytes(&self, name: &str) -> KmsResult<Vec<u8>> {
+        B64.decode(self.required(name)?).map_err(|_| KmsError::new(KmsErrorCode::SerializationException, format!("{name} is not base64")))
+    }
+
+    fn context(&self) -> KmsResult<EncryptionContext> {
+        match self.0.get("EncryptionContext") {
+            None | Some(Value::Null) => Ok(EncryptionContext::new()),
+            Some(Value::Object(map)) => map
+                .iter()
+                .map(|(k, v)| {
+                    v.as_str().map(|v| (k.clone(), v.to_owned())).ok_or_else(|| validation("EncryptionContext values must be strings"))
+                })
+                .collect(),
+            Some(_) => Err(validation("EncryptionContext must be a map of strings")),
+        }
+    }
+}
+
+/// Runs one operation for `caller` and returns its JSON answer.
+pub async fn run(kms: &LocalKms, caller: &Principal, operation: &str, body: &Value) -> KmsResult<Value> {
+    let p = Params(body);
+    let account = caller.account.as_str();
+    let allow = |action: &str, resource: &str| authorize(caller, action, resource);
+    match operation {
+        "CreateKey" => {
+            allow("kms:CreateKey", "*")?;
+            for (param, what) in [
+                ("Policy", "key policies"),
+                ("Tags", "tags on keys"),
+                ("CustomKeyStoreId", "custom key stores"),
+                ("XksKeyId", "external key stores"),
+            ] {
+                if body.get(param).is_some_and(|v| !v.is_null()) {
+                    return Err(unsupported(what));
+                }
+            }
+            let fixed = [
+                ("KeyUsage", "ENCRYPT_DECRYPT"),
+                ("KeySpec", "SYMMETRIC_DEFAULT"),
+                ("CustomerMasterKeySpec", "SYMMETRIC_DEFAULT"),
+                ("Origin", "AWS_KMS"),
+            ];
+            if let Some((param, _)) = fixed.iter().find(|(param, only)| p.str(param).is_some_and(|v| v != *only)) {
+                return Err(unsupported(&format!("{param} {}", p.str(param).unwrap_or_default())));
+            }
+            if body.get("MultiRegion").and_then(Value::as_bool) == Some(true) {
+                return Err(unsupported("multi-Region keys"));
+            }
+            let description = p.str("Description").unwrap_or_default();
+            if description.len() > 8192 {
+                return Err(validation("Description must be at most 8192 characters"));
+            }
+            let key = kms.create_key(account, description).await?;
+            Ok(json!({ "KeyMetadata": metadata(kms, account, &key) }))
+        }
+        "DescribeKey" => {
+            let id = kms.resolve(account, p.required("KeyId")?)?;
+            allow("kms:DescribeKey", &kms.arn(account, &id))?;
+            Ok(json!({ "KeyMetadata": metadata(kms, account, &kms.key(account, &id)?) }))
+        }
+        "ListKeys" => {
+            allow("kms:ListKeys", "*")?;
+            let record = kms.account(account);
+            let ids: Vec<&String> = record.keys.keys().collect();
+            let (page, next) = page(&ids, &p)?;
+            let keys: Vec<Value> = page.iter().map(|id| json!({ "KeyId": id, "KeyArn": kms.arn(account, id) })).collect();
+            Ok(with_marker(json!({ "Keys": keys }), next))
+        }
+        "ListAliases" => {
+            allow("kms:ListAliases", "*")?;
+            let record = kms.account(account);
+            let target = match p.str("KeyId") {
+                Some(k) => Some(kms.resolve(account, k)?),
+                None => None,
+            };
+            let names: Vec<&String> =
+                record.aliases.iter().filter(|(_, id)| target.as_ref().is_none_or(|t| t == *id)).map(|(n, _)| n).collect();
+            let (page, next) = page(&names, &p)?;
+            let aliases: Vec<Value> = page
+                .iter()
+                .map(|name| json!({ "AliasName": name, "AliasArn": kms.alias_arn(account, name), "TargetKeyId": record.aliases[name.as_str()] }))
+                .collect();
+            Ok(with_marker(json!({ "Aliases": aliases }), next))
+        }
+        "CreateAlias" | "UpdateAlias" => {
+            let name = p.required("AliasName")?;
+            let id = kms.resolve(account, p.required("TargetKeyId")?)?;
+            let action = if operation == "CreateAlias" { "kms:CreateAlias" } else { "kms:UpdateAlias" };
+            allow(action, &kms.alias_arn(account, name))?;
+            allow(action, &kms.arn(account, &id))?;
+            kms.set_alias(account, name, &id, operation == "UpdateAlias").await?;
+            Ok(json!({}))
+        }
+        "DeleteAlias" => {
+            let name = p.required("AliasName")?;
+            allow("kms:DeleteAlias", &kms.alias_arn(account, name))?;
+            kms.delete_alias(account, name).await?;
+            Ok(json!({}))
+        }
+        "EnableKey" | "DisableKey" => {
+            let id = kms.resolve(account, p.required("KeyId")?)?;
+            allow(&format!("kms:{operation}"), &kms.arn(account, &id))?;
+            kms.set_enabled(account, &id, operation == "EnableKey").await?;
+            Ok(json!({}))
+        }
+        "EnableKeyRotation" | "DisableKeyRotation" => {
+            let id = kms.resolve(account, p.required("KeyId")?)?;
+            allow(&format!("kms:{operation}"), &kms.arn(account, &id))?;
+            let period = if operation == "EnableKeyRotation" {
+                let days = p.u64("RotationPeriodInDays")?.unwrap_or(365);
+                if !(90..=2560).contains(&days) {
+                    return Err(validation("RotationPeriodInDays must be between 90 and 2560"));
+                }
+                Some(u32::try_from(days).unwrap_or(365))
+            } else {
+                None
+            };
+            kms.set_rotation(account, &id, period).await?;
+            Ok(json!({}))
+        }
+        "GetKeyRotationStatus" => {
+            let id = kms.resolve(account, p.required("KeyId")?)?;
+            let arn = kms.arn(account, &id);
+            allow("kms:GetKeyRotationStatus", &arn)?;
+            let key = kms.key(account, &id)?;
+            let mut out = json!({ "KeyRotationEnabled": key.rotation.is_some(), "KeyId": arn });
+            if let Some(r) = key.rotation {
+                out["RotationPeriodInDays"] = json!(r.period_days);
+                out["NextRotationDate"] = json!(seconds(r.next_ms));
+            }
+            Ok(out)
+        }
+        "RotateKeyOnDemand" => {
+            let id = kms.resolve(account, p.required("KeyId")?)?;
+            let arn = kms.arn(account, &id);
+            allow("kms:RotateKeyOnDemand", &arn)?;
+            kms.rotate(account, &id).await?;
+            Ok(json!({ "KeyId": arn }))
+        }
+        "ScheduleKeyDeletion" => {
+            let id = kms.resolve(account, p.required("KeyId")?)?;
+            let arn = kms.arn(account, &id);
+            allow("kms:ScheduleKeyDeletion", &arn)?;
+            let days = p.u64("PendingWindowInDays")?.unwrap_or(30);
+            if !(7..=30).contains(&days) {
+                return Err(validation("PendingWindowInDays must be between 7 and 30"));
+            }
+            let at = kms.schedule_deletion(account, &id, u32::try_from(days).unwrap_or(30)).await?;
+            Ok(json!({ "KeyId": arn, "DeletionDate": seconds(at), "KeyState": "PendingDeletion", "PendingWindowInDays": days }))
+        }
+        "CancelKeyDeletion" => {
+            let id = kms.resolve(account, p.required("KeyId")?)?;
+            let arn = kms.arn(account, &id);
+            allow("kms:CancelKeyDeletion", &arn)?;
+            kms.cancel_deletion(account, &id).await?;
+            Ok(json!({ "KeyId": arn }))
+        }
+        "Encrypt" => {
+            let id = kms.resolve(account, p.required("KeyId")?)?;
+            let arn = kms.arn(account, &id);
+            allow("kms:Encrypt", &arn)?;
+            symmetric_only(&p)?;
+            let plaintext = p.bytes("Plaintext")?;
+            if plaintext.is_empty() || plaintext.len() > 4096 {
+                return Err(validation("Plaintext must be 1 to 4096 bytes"));
+            }
+            let blob = kms.encrypt(account, &id, &plaintext, &p.context()?).await?;
+            Ok(json!({ "CiphertextBlob": B64.encode(blob), "KeyId": arn, "EncryptionAlgorithm": "SYMMETRIC_DEFAULT" }))
+        }
+        "GenerateDataKey" | "GenerateDataKeyWithoutPlaintext" => {
+            let id = kms.resolve(account, p.required("KeyId")?)?;
+            let arn = kms.arn(account, &id);
+            allow(&format!("kms:{operation}"), &arn)?;
+            let bytes = match (p.str("KeySpec"), p.u64("NumberOfBytes")?) {
+                (Some(_), Some(_)) => return Err(validation("Specify either KeySpec or NumberOfBytes, not both")),
+                (Some("AES_256"), None) => 32,
+                (Some("AES_128"), None) => 16,
+                (Some(other), None) => return Err(validation(format!("KeySpec {other} is not AES_256 or AES_128"))),
+                (None, Some(n)) if (1..=1024).contains(&n) => usize::try_from(n).unwrap_or(32),
+                (None, Some(_)) => return Err(validation("NumberOfBytes must be between 1 and 1024")),
+                (None, None) => return Err(validation("Specify KeySpec or NumberOfBytes")),
+            };
+            let mut plain = vec![0u8; bytes];
+            crate::iam::secrets::fill_random(&mut plain);
+            let blob = kms.encrypt(account, &id, &plain, &p.context()?).await?;
+            let mut out = json!({ "CiphertextBlob": B64.encode(blob), "KeyId": arn });
+            if operation == "GenerateDataKey" {
+                out["Plaintext"] = json!(B64.encode(&plain));
+            }
+            Ok(out)
+        }
+        "Decrypt" => {
+            symmetric_only(&p)?;
+            let blob = p.bytes("CiphertextBlob")?;
+            let (owner, id) = LocalKms::blob_key(&blob)?;
+            if owner != account {
+                // A real key of another account: not usable here (no key policies). Any
+                // other header is a damaged blob.
+                return Err(if kms.account(&owner).keys.contains_key(&id) {
+                    KmsError::new(KmsErrorCode::AccessDeniedException, "The ciphertext's key belongs to another account.")
+                } else {
+                    KmsError::new(KmsErrorCode::InvalidCiphertextException, "The ciphertext is invalid.")
+                });
+            }
+            if let Some(named) = p.str("KeyId") {
+                if kms.resolve(account, named)? != id {
+                    return Err(KmsError::new(
+                        KmsErrorCode::IncorrectKeyException,
+                        "The key ID in the request does not identify the key that encrypted the ciphertext.",
+                    ));
+                }
+            }
+            allow("kms:Decrypt", &kms.arn(account, &id))?;
+            let (plain, arn) = kms.open_blob(&blob, &p.context()?)?;
+            Ok(json!({ "Plaintext": B64.encode(plain), "KeyId": arn, "EncryptionAlgorithm": "SYMMETRIC_DEFAULT" }))
+        }
+        other => Err(KmsError::new(KmsErrorCode::UnsupportedOperationException, format!("coffer's KMS does not implement {other}."))),
+    }
+}
+
+/// The identity policies (and, for an account root, its own account) decide; coffer has
+/// no key policies, so another account's key is never usable.
+fn authorize(caller: &Principal, action: &str, resource: &str) -> KmsResult<()> {
+    let mut ctx = Context::new();
+    caller.fill_full_context(&mut ctx);
+    let owner = resource.split(':').nth(4).filter(|a| !a.is_empty());
+    if caller.is_allowed(action, resource, owner, &ctx, None) {
+        Ok(())
+    } else {
+        Err(KmsError::new(
+            KmsErrorCode::AccessDeniedException,
+            format!("User: {} is not authorized to perform: {action} on resource: {resource}", caller.arn),
+        ))
+    }
+}
+
+fn symmetric_only(p: &Params<'_>) -> KmsResult<()> {
+    match p.str("EncryptionAlgorithm") {
+        None | Some("SYMMETRIC_DEFAULT") => Ok(()),
+        Some(other) => Err(unsupported(&format!("EncryptionAlgorithm {other}"))),
+    }
+}
+
+/// Epoch seconds, as the JSON protocol writes timestamps.
+fn seconds(ms: i64) -> f64 {
+    #[allow(clippy::cast_precision_loss)]
+    let s = ms as f64 / 1000.0;
+    s
+}
+
+/// A page of `items` by `Limit` (1–1000, default 100) and `Marker` (the index to start
+/// at, as this server issues it).
+fn page<'a, T>(items: &'a [T], p: &Params<'_>) -> KmsResult<(&'a [T], Option<String>)> {
+    let limit = usize::try_from(p.u64("Limit")?.unwrap_or(100)).unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(validation("Limit must be between 1 and 1000"));
+    }
+    let start = match p.str("Marker") {
+        None => 0,
+        Some(m) => m
+            .parse::<usize>()
+            .ok()
+            .filter(|s| *s <= items.len())
+            .ok_or_else(|| KmsError::new(KmsErrorCode::InvalidMarkerException, "The marker is not valid."))?,
+    };
+    let end = (start + limit).min(items.len());
+    Ok((&items[start..end], (end < items.len()).then(|| end.to_string())))
+}
+
+fn with_marker(mut out: Value, next: Option<String>) -> Value {
+    out["Truncated"] = json!(next.is_some());
+    if let Some(m) = next {
+        out["NextMarker"] = json!(m);
+    }
+    out
+}
+
+/// KeyMetadata as DescribeKey and CreateKey answer it.
+fn metadata(kms: &LocalKms, account: &str, key: &KmsKey) -> Value {
+    let mut m = json!({
+        "AWSAccountId": account,
+        "KeyId": key.id,
+        "Arn": kms.arn(account, &key.id),
+        "CreationDate": seconds(key.created_ms),
+        "Enabled": key.state == KeyState::Enabled,
+        "Description": key.description,
+        "KeyUsage": "ENCRYPT_DECRYPT",
+        "KeyState": key.state.as_str(),
+        "Origin": "AWS_KMS",
+        "KeyManager": "CUSTOMER",
+        "CustomerMasterKeySpec": "SYMMETRIC_DEFAULT",
+        "KeySpec": "SYMMETRIC_DEFAULT",
+        "EncryptionAlgorithms": ["SYMMETRIC_DEFAULT"],
+        "MultiRegion": false,
+    });
+    if let Some(at) = key.deletion_ms {
+        m["DeletionDate"] = json!(seconds(at));
+    }
+    m
+}
