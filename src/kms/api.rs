@@ -63,10 +63,16 @@ impl Params<'_> {
 }
 
 /// Runs one operation for `caller` and returns its JSON answer.
-pub async fn run(kms: &LocalKms, caller: &Principal, operation: &str, body: &Value) -> KmsResult<Value> {
+pub async fn run(kms: &LocalKms, caller: &Principal, base: Context, operation: &str, body: &Value) -> KmsResult<Value> {
     let p = Params(body);
     let account = caller.account.as_str();
-    let allow = |action: &str, resource: &str| authorize(caller, action, resource);
+    for (param, what) in [("DryRun", "dry runs"), ("Recipient", "Nitro Enclaves recipients"), ("GrantTokens", "grants")] {
+        if body.get(param).is_some_and(|v| !v.is_null() && v != &json!(false) && v != &json!([])) {
+            return Err(unsupported(what));
+        }
+    }
+    let context = request_context(base, caller, &p)?;
+    let allow = |action: &str, resource: &str| authorize(caller, &context, action, resource);
     match operation {
         "CreateKey" => {
             allow("kms:CreateKey", "*")?;
@@ -107,8 +113,8 @@ pub async fn run(kms: &LocalKms, caller: &Principal, operation: &str, body: &Val
         "ListKeys" => {
             allow("kms:ListKeys", "*")?;
             let record = kms.account(account);
-            let ids: Vec<&String> = record.keys.keys().collect();
-            let (page, next) = page(&ids, &p)?;
+            let ids: Vec<&String> = record.keys.values().filter(|k| !kms.is_deleted(k)).map(|k| &k.id).collect();
+            let (page, next) = page(&ids, &p, 1000, 100)?;
             let keys: Vec<Value> = page.iter().map(|id| json!({ "KeyId": id, "KeyArn": kms.arn(account, id) })).collect();
             Ok(with_marker(json!({ "Keys": keys }), next))
         }
@@ -119,9 +125,10 @@ pub async fn run(kms: &LocalKms, caller: &Principal, operation: &str, body: &Val
                 Some(k) => Some(kms.resolve(account, k)?),
                 None => None,
             };
+            let live = |id: &String| record.keys.get(id).is_some_and(|k| !kms.is_deleted(k));
             let names: Vec<&String> =
-                record.aliases.iter().filter(|(_, id)| target.as_ref().is_none_or(|t| t == *id)).map(|(n, _)| n).collect();
-            let (page, next) = page(&names, &p)?;
+                record.aliases.iter().filter(|(_, id)| live(id) && target.as_ref().is_none_or(|t| t == *id)).map(|(n, _)| n).collect();
+            let (page, next) = page(&names, &p, 100, 50)?;
             let aliases: Vec<Value> = page
                 .iter()
                 .map(|name| json!({ "AliasName": name, "AliasArn": kms.alias_arn(account, name), "TargetKeyId": record.aliases[name.as_str()] }))
@@ -134,13 +141,23 @@ pub async fn run(kms: &LocalKms, caller: &Principal, operation: &str, body: &Val
             let action = if operation == "CreateAlias" { "kms:CreateAlias" } else { "kms:UpdateAlias" };
             allow(action, &kms.alias_arn(account, name))?;
             allow(action, &kms.arn(account, &id))?;
-            kms.set_alias(account, name, &id, operation == "UpdateAlias").await?;
+            if operation == "UpdateAlias" {
+                // Re-pointing an alias needs the permission on the key it points to now,
+                // too: whoever may use only their own key must not redirect another's alias.
+                let current = kms.alias_target(account, name)?;
+                allow(action, &kms.arn(account, &current))?;
+                kms.set_alias(account, name, &id, Some(&current)).await?;
+            } else {
+                kms.set_alias(account, name, &id, None).await?;
+            }
             Ok(json!({}))
         }
         "DeleteAlias" => {
             let name = p.required("AliasName")?;
             allow("kms:DeleteAlias", &kms.alias_arn(account, name))?;
-            kms.delete_alias(account, name).await?;
+            let current = kms.alias_target(account, name)?;
+            allow("kms:DeleteAlias", &kms.arn(account, &current))?;
+            kms.delete_alias(account, name, &current).await?;
             Ok(json!({}))
         }
         "EnableKey" | "DisableKey" => {
@@ -240,13 +257,9 @@ pub async fn run(kms: &LocalKms, caller: &Principal, operation: &str, body: &Val
             let blob = p.bytes("CiphertextBlob")?;
             let (owner, id) = LocalKms::blob_key(&blob)?;
             if owner != account {
-                // A real key of another account: not usable here (no key policies). Any
-                // other header is a damaged blob.
-                return Err(if kms.account(&owner).keys.contains_key(&id) {
-                    KmsError::new(KmsErrorCode::AccessDeniedException, "The ciphertext's key belongs to another account.")
-                } else {
-                    KmsError::new(KmsErrorCode::InvalidCiphertextException, "The ciphertext is invalid.")
-                });
+                // Another account's key is not usable here (no key policies); one answer
+                // whether or not such a key exists.
+                return Err(KmsError::new(KmsErrorCode::AccessDeniedException, "The ciphertext's key belongs to another account."));
             }
             if let Some(named) = p.str("KeyId") {
                 if kms.resolve(account, named)? != id {
@@ -264,13 +277,34 @@ pub async fn run(kms: &LocalKms, caller: &Principal, operation: &str, body: &Val
     }
 }
 
+/// The condition keys of a KMS request: `base` (the request's global keys: source IP,
+/// secure transport, time, user agent), the caller's, and the KMS keys coffer knows:
+/// `kms:EncryptionContext:<key>`, `kms:EncryptionContextKeys`, `kms:CallerAccount`,
+/// `kms:RequestAlias` (when the request names a key by alias),
+/// `kms:EncryptionAlgorithm`.
+fn request_context(mut ctx: Context, caller: &Principal, p: &Params<'_>) -> KmsResult<Context> {
+    caller.fill_full_context(&mut ctx);
+    ctx.insert("kms:CallerAccount", caller.account.clone());
+    for (k, v) in p.context()? {
+        ctx.insert(&format!("kms:EncryptionContext:{k}"), v);
+        ctx.insert("kms:EncryptionContextKeys", k);
+    }
+    for param in ["KeyId", "TargetKeyId"] {
+        if let Some(alias) = p.str(param).and_then(|k| k.find("alias/").map(|at| &k[at..])) {
+            ctx.insert("kms:RequestAlias", alias);
+        }
+    }
+    if let Some(algorithm) = p.str("EncryptionAlgorithm") {
+        ctx.insert("kms:EncryptionAlgorithm", algorithm);
+    }
+    Ok(ctx)
+}
+
 /// The identity policies (and, for an account root, its own account) decide; coffer has
 /// no key policies, so another account's key is never usable.
-fn authorize(caller: &Principal, action: &str, resource: &str) -> KmsResult<()> {
-    let mut ctx = Context::new();
-    caller.fill_full_context(&mut ctx);
+fn authorize(caller: &Principal, ctx: &Context, action: &str, resource: &str) -> KmsResult<()> {
     let owner = resource.split(':').nth(4).filter(|a| !a.is_empty());
-    if caller.is_allowed(action, resource, owner, &ctx, None) {
+    if caller.is_allowed(action, resource, owner, ctx, None) {
         Ok(())
     } else {
         Err(KmsError::new(
@@ -294,13 +328,14 @@ fn seconds(ms: i64) -> f64 {
     s
 }
 
-/// A page of `items` by `Limit` (1–1000, default 100) and `Marker` (the index to start
-/// at, as this server issues it).
-fn page<'a, T>(items: &'a [T], p: &Params<'_>) -> KmsResult<(&'a [T], Option<String>)> {
-    let limit = usize::try_from(p.u64("Limit")?.unwrap_or(100)).unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(validation("Limit must be between 1 and 1000"));
+/// A page of `items` by `Limit` (1–`max`, default `default`) and `Marker` (the index
+/// to start at, as this server issues it).
+fn page<'a, T>(items: &'a [T], p: &Params<'_>, max: u64, default: u64) -> KmsResult<(&'a [T], Option<String>)> {
+    let limit = p.u64("Limit")?.unwrap_or(default);
+    if !(1..=max).contains(&limit) {
+        return Err(validation(format!("Limit must be between 1 and {max}")));
     }
+    let limit = usize::try_from(limit).unwrap_or(1);
     let start = match p.str("Marker") {
         None => 0,
         Some(m) => m

@@ -34,6 +34,8 @@ kms_codes! {
     InvalidMarkerException => 400;
     KMSInternalException => 500;
     KMSInvalidStateException => 400;
+    LimitExceededException => 400;
+    ExpiredTokenException => 400;
     NotFoundException => 400;
     UnsupportedOperationException => 400;
     ValidationException => 400;

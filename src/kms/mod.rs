@@ -10,9 +10,10 @@
 //! the S3 port (`aws kms ...`) is `api`; the records are `model`; error codes `error`.
 //!
 //! Ciphertext blobs: `"CK1\0"`, the key's account (12 digits), key id (36), version
-//! (u32 BE), then the AES-256-GCM sealing (nonce, ciphertext, tag) of the plaintext under
-//! that version's material, with the header and the encryption context (sorted JSON) as
-//! associated data: a changed byte, another context or another key fails to open.
+//! (u32 BE), a random 32-byte salt, then the AES-256-GCM sealing (nonce, ciphertext,
+//! tag) of the plaintext under a key derived from that version's material and the salt,
+//! with the header and the encryption context (sorted JSON) as associated data: a changed
+//! byte, another context or another key fails to open.
 
 pub mod api;
 pub mod error;
@@ -51,6 +52,10 @@ pub trait Kms {
 
 const MAGIC: &[u8; 4] = b"CK1\0";
 const HEADER_LEN: usize = 4 + 12 + 36 + 4;
+/// A random salt per blob: each blob is sealed under its own key derived from the
+/// version's material and the salt, so the 96-bit random nonces of AES-GCM never meet
+/// under one key however many blobs a key version makes.
+const SALT_LEN: usize = 32;
 const DAY_MS: i64 = 86_400_000;
 
 /// The KMS built into coffer.
@@ -72,6 +77,16 @@ impl std::fmt::Debug for LocalKms {
 fn internal(e: impl std::fmt::Display) -> KmsError {
     tracing::error!(error = %e, "KMS internal error");
     KmsError::new(KmsErrorCode::KMSInternalException, "internal error")
+}
+
+/// Per-account bounds (AWS KMS has quotas too; they keep one tenant's records small).
+const MAX_KEYS: usize = 1000;
+const MAX_ALIASES: usize = 1000;
+/// Versions of one key's material (each rotation adds one; all are kept).
+const MAX_VERSIONS: usize = 100;
+
+fn limit(message: &str) -> KmsError {
+    KmsError::new(KmsErrorCode::LimitExceededException, message)
 }
 
 fn not_found(what: &str) -> KmsError {
@@ -129,17 +144,20 @@ impl LocalKms {
         let Some(reference) = model::KeyRef::parse(key_id) else {
             return Err(not_found(&format!("Invalid keyId '{key_id}'")));
         };
-        let (owner, id) = match reference {
-            model::KeyRef::Key { account: owner, id } => (owner, id),
-            model::KeyRef::Alias { account: owner, name } => {
-                let record = self.account(owner.as_deref().unwrap_or(account));
-                let id = record.aliases.get(&name).cloned().ok_or_else(|| not_found(&format!("Alias {name}")))?;
-                (owner, id)
-            }
+        let owner = match &reference {
+            model::KeyRef::Key { account: owner, .. } | model::KeyRef::Alias { account: owner, .. } => owner.as_deref(),
         };
+        // Another account's key or alias is refused before anything of it is looked up,
+        // so the answer says nothing of whether it exists.
         if owner.is_some_and(|o| o != account) {
             return Err(KmsError::new(KmsErrorCode::AccessDeniedException, "The key belongs to another account."));
         }
+        let id = match reference {
+            model::KeyRef::Key { id, .. } => id,
+            model::KeyRef::Alias { name, .. } => {
+                self.account(account).aliases.get(&name).cloned().ok_or_else(|| not_found(&format!("Alias {name}")))?
+            }
+        };
         let record = self.account(account);
         match record.keys.get(&id) {
             Some(k) if !deleted(k, self.now_ms()) => Ok(id),
@@ -150,6 +168,12 @@ impl LocalKms {
     /// A key (resolved first with [`Self::resolve`]).
     pub fn key(&self, account: &str, id: &str) -> KmsResult<KmsKey> {
         self.account(account).keys.get(id).cloned().ok_or_else(|| not_found(&format!("Key '{id}'")))
+    }
+
+    /// Whether a key's scheduled deletion time has come (it is gone, whether or not its
+    /// record was purged yet).
+    pub fn is_deleted(&self, key: &KmsKey) -> bool {
+        deleted(key, self.now_ms())
     }
 
     /// The ARN of a key of `account`.
@@ -173,6 +197,9 @@ impl LocalKms {
             versions: vec![first],
         };
         self.mutate(account, |record, _| {
+            if record.keys.len() >= MAX_KEYS {
+                return Err(limit(&format!("An account can have at most {MAX_KEYS} keys.")));
+            }
             record.keys.insert(id, key.clone());
             Ok(key)
         })
@@ -215,6 +242,9 @@ impl LocalKms {
         self.mutate(account, |record, now| {
             let key = record.keys.get_mut(id).ok_or_else(|| not_found(id))?;
             usable(key)?;
+            if key.versions.len() >= MAX_VERSIONS {
+                return Err(limit(&format!("A key keeps at most {MAX_VERSIONS} versions of its material.")));
+            }
             let version = self.new_version(&arn, key.versions.len(), now);
             key.versions.push(version);
             Ok(())
@@ -252,8 +282,10 @@ impl LocalKms {
         .await
     }
 
-    /// CreateAlias (`update` false) / UpdateAlias (`update` true).
-    pub async fn set_alias(&self, account: &str, name: &str, id: &str, update: bool) -> KmsResult<()> {
+    /// CreateAlias (`current` None) / UpdateAlias (`current`: the key the alias pointed
+    /// to when the caller was authorized on it; a change since is refused).
+    pub async fn set_alias(&self, account: &str, name: &str, id: &str, current: Option<&str>) -> KmsResult<()> {
+        let update = current.is_some();
         if let Some(problem) = model::alias_name_problem(name) {
             // A name without the prefix fails validation (ValidationException, as AWS
             // answers); a reserved or malformed one is an invalid alias name.
@@ -271,16 +303,41 @@ impl LocalKms {
                 (false, true) => return Err(not_found(&format!("Alias {}", self.alias_arn(account, name)))),
                 _ => {}
             }
+            if update && record.aliases.get(name).map(String::as_str) != current {
+                return Err(KmsError::new(
+                    KmsErrorCode::KMSInvalidStateException,
+                    "The alias changed while the request was authorized; retry.",
+                ));
+            }
+            if !update && record.aliases.len() >= MAX_ALIASES {
+                return Err(limit(&format!("An account can have at most {MAX_ALIASES} aliases.")));
+            }
             record.aliases.insert(name.to_owned(), id.to_owned());
             Ok(())
         })
         .await
     }
 
-    /// DeleteAlias.
-    pub async fn delete_alias(&self, account: &str, name: &str) -> KmsResult<()> {
+    /// The key an alias of `account` points to.
+    pub fn alias_target(&self, account: &str, name: &str) -> KmsResult<String> {
+        self.account(account).aliases.get(name).cloned().ok_or_else(|| not_found(&format!("Alias {}", self.alias_arn(account, name))))
+    }
+
+    /// DeleteAlias (`current`: the key it pointed to when the caller was authorized).
+    pub async fn delete_alias(&self, account: &str, name: &str, current: &str) -> KmsResult<()> {
         self.mutate(account, |record, _| {
-            record.aliases.remove(name).map(|_| ()).ok_or_else(|| not_found(&format!("Alias {}", self.alias_arn(account, name))))
+            match record.aliases.get(name) {
+                None => return Err(not_found(&format!("Alias {}", self.alias_arn(account, name)))),
+                Some(id) if id != current => {
+                    return Err(KmsError::new(
+                        KmsErrorCode::KMSInvalidStateException,
+                        "The alias changed while the request was authorized; retry.",
+                    ))
+                }
+                Some(_) => {}
+            }
+            record.aliases.remove(name);
+            Ok(())
         })
         .await
     }
@@ -300,6 +357,7 @@ impl LocalKms {
             key = self
                 .mutate(account, |record, now| {
                     let key = record.keys.get_mut(id).ok_or_else(|| not_found(id))?;
+                    usable(key)?;
                     if let Some(r) = key.rotation.as_mut().filter(|r| r.next_ms <= now) {
                         r.next_ms = now + i64::from(r.period_days) * DAY_MS;
                         let version = self.new_version(&arn, key.versions.len(), now);
@@ -311,12 +369,15 @@ impl LocalKms {
         }
         let number = key.versions.len() - 1;
         let material = self.material(account, &key, number)?;
-        let mut header = Vec::with_capacity(HEADER_LEN);
+        let mut header = Vec::with_capacity(HEADER_LEN + SALT_LEN);
         header.extend_from_slice(MAGIC);
         header.extend_from_slice(account.as_bytes());
         header.extend_from_slice(key.id.as_bytes());
         header.extend_from_slice(&u32::try_from(number).map_err(internal)?.to_be_bytes());
-        let sealed = material.seal(&associated_data(&header, context), plaintext);
+        let mut salt = [0u8; SALT_LEN];
+        fill_random(&mut salt);
+        header.extend_from_slice(&salt);
+        let sealed = blob_key(&material, &salt).seal(&associated_data(&header, context), plaintext);
         header.extend_from_slice(&sealed);
         Ok(header)
     }
@@ -334,7 +395,7 @@ impl LocalKms {
 
     /// The account and key id a blob names, without opening it.
     pub fn blob_key(blob: &[u8]) -> KmsResult<(String, String)> {
-        if blob.len() < HEADER_LEN || &blob[..4] != MAGIC {
+        if blob.len() < HEADER_LEN + SALT_LEN || &blob[..4] != MAGIC {
             return Err(invalid_ciphertext());
         }
         let account = std::str::from_utf8(&blob[4..16]).map_err(|_| invalid_ciphertext())?;
@@ -349,7 +410,11 @@ impl LocalKms {
         usable(&key)?;
         let number = u32::from_be_bytes(blob[52..56].try_into().map_err(|_| invalid_ciphertext())?) as usize;
         let material = self.material(&account, &key, number)?;
-        let plain = material.open(&associated_data(&blob[..HEADER_LEN], context), &blob[HEADER_LEN..]).ok_or_else(invalid_ciphertext)?;
+        let salt = &blob[HEADER_LEN..HEADER_LEN + SALT_LEN];
+        let header = &blob[..HEADER_LEN + SALT_LEN];
+        let plain = blob_key(&material, salt)
+            .open(&associated_data(header, context), &blob[HEADER_LEN + SALT_LEN..])
+            .ok_or_else(invalid_ciphertext)?;
         Ok((plain, self.arn(&account, &id)))
     }
 }
@@ -381,9 +446,18 @@ fn invalid_ciphertext() -> KmsError {
     )
 }
 
-/// What a version's material is sealed for: the key's ARN and the version number.
+/// The key one blob is sealed under: HKDF-SHA256 of the version's material with the
+/// blob's salt.
+fn blob_key(material: &SealingKey, salt: &[u8]) -> SealingKey {
+    material.derive(&format!("kms blob {}", hex::encode(salt)))
+}
+
+/// What a version's material is sealed for: the key's account and id (from its ARN,
+/// without the region, which an operator may correct) and the version number.
 fn version_label(arn: &str, number: usize) -> String {
-    format!("kms material {arn} #{number}")
+    let mut parts = arn.splitn(6, ':');
+    let (account, resource) = (parts.nth(4).unwrap_or_default(), parts.next().unwrap_or_default());
+    format!("kms material {account}:{resource} #{number}")
 }
 
 /// The associated data of a blob: its header and its encryption context (sorted JSON).

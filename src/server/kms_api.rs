@@ -39,13 +39,7 @@ pub async fn handle(state: &AppState, parts: Parts, body: Incoming, _request_id:
     super::api_response(status, "application/x-amz-json-1.1", json, principal)
 }
 
-async fn run(
-    state: &AppState,
-    parts: &Parts,
-    body: Incoming,
-    _peer: SocketAddr,
-    principal: &mut Principal,
-) -> KmsResult<serde_json::Value> {
+async fn run(state: &AppState, parts: &Parts, body: Incoming, peer: SocketAddr, principal: &mut Principal) -> KmsResult<serde_json::Value> {
     let operation =
         headers::get(&parts.headers, "x-amz-target").and_then(|t| t.strip_prefix("TrentService.")).unwrap_or_default().to_owned();
     let raw = crate::s3::body::paced(body, &state.config.limits);
@@ -72,7 +66,7 @@ async fn run(
     if !json.is_object() {
         return Err(KmsError::new(KmsErrorCode::SerializationException, "The request body must be a JSON object."));
     }
-    crate::kms::api::run(&state.kms, &caller, &operation, &json).await
+    crate::kms::api::run(&state.kms, &caller, super::query_api::global_context(parts, peer, now), &operation, &json).await
 }
 
 /// An authentication failure in KMS's terms.

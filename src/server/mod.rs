@@ -137,9 +137,7 @@ pub async fn run(listener: TcpListener, admin: Option<TcpListener>, state: Arc<A
 
     let admin = admin.map(|l| tokio::spawn(crate::admin::serve(l, Arc::clone(&state), workers_stopped.clone())));
     let key_use = tokio::spawn(save_key_use(Arc::clone(&state), workers_stopped.clone()));
-    if let Some(tls) = state.tls.clone() {
-        tokio::spawn(reload_certificate_on_sighup(tls, workers_stopped.clone()));
-    }
+    tokio::spawn(reload_certificate_on_sighup(state.tls.clone(), workers_stopped.clone()));
 
     let registry = Registry::new(Limits::from_config(&state.config));
     let refusals = Arc::new(tokio::sync::Semaphore::new(MAX_REFUSALS));
@@ -164,6 +162,8 @@ pub async fn run(listener: TcpListener, admin: Option<TcpListener>, state: Arc<A
             Ok(guard) => {
                 tokio::spawn(serve_connection(Arc::clone(&state), stream, peer, guard, conns_stopping.clone()));
             }
+            // A TLS client cannot read a plain-HTTP answer: it is simply closed.
+            Err(_) if state.tls.is_some() => drop(stream),
             Err(refusal) => match Arc::clone(&refusals).try_acquire_owned() {
                 Ok(permit) => {
                     tokio::spawn(async move {
@@ -222,8 +222,18 @@ async fn serve_connection(state: Arc<AppState>, stream: TcpStream, peer: SocketA
     match state.tls.clone() {
         None => serve_http(state, watched, peer, guard, stopping, false).await,
         Some(tls) => {
-            let limit = guard.limits().header;
-            match tokio::time::timeout(limit, tls.acceptor().accept(watched)).await {
+            // The handshake is watched like a request head: a client too slow for the
+            // head timeout, or a connection evicted at the connection limit, is closed.
+            let limits = guard.limits().clone();
+            let handshake = tokio::time::timeout(limits.header, tls.acceptor().accept(watched));
+            let outcome = tokio::select! {
+                done = handshake => done,
+                _ = conn::watch(&activity, &limits) => {
+                    tracing::debug!(%peer, "connection closed during the TLS handshake (too slow, or evicted)");
+                    return;
+                }
+            };
+            match outcome {
                 Ok(Ok(stream)) => serve_http(state, stream, peer, guard, stopping, true).await,
                 Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                 Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
@@ -297,8 +307,9 @@ async fn serve_http<S>(
 }
 
 /// SIGHUP: the TLS certificate and key are read again (a bad file is logged and the
-/// current certificate kept).
-async fn reload_certificate_on_sighup(tls: Arc<tls::Tls>, mut stopping: watch::Receiver<bool>) {
+/// current certificate kept). Handled with or without TLS, so that a reload hook never
+/// kills a server (SIGHUP's default action).
+async fn reload_certificate_on_sighup(tls: Option<Arc<tls::Tls>>, mut stopping: watch::Receiver<bool>) {
     let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
         tracing::warn!("cannot listen for SIGHUP: the TLS certificate will not be reloaded");
         return;
@@ -309,9 +320,10 @@ async fn reload_certificate_on_sighup(tls: Arc<tls::Tls>, mut stopping: watch::R
                 if got.is_none() {
                     return;
                 }
-                match tls.reload() {
-                    Ok(()) => tracing::info!("SIGHUP: TLS certificate reloaded"),
-                    Err(e) => tracing::error!(error = %e, "SIGHUP: TLS certificate not reloaded; the current one stays"),
+                match tls.as_ref().map(|t| t.reload()) {
+                    None => tracing::info!("SIGHUP: no TLS certificate to reload"),
+                    Some(Ok(())) => tracing::info!("SIGHUP: TLS certificate reloaded"),
+                    Some(Err(e)) => tracing::error!(error = %e, "SIGHUP: TLS certificate not reloaded; the current one stays"),
                 }
             }
             _ = stopping.changed() => return,

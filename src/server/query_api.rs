@@ -79,16 +79,7 @@ async fn run(
         principal.0 = Some(p.arn.clone());
         crate::iam::Iam::record_use(p, service, now);
     }
-    let mut context = Context::new();
-    context.insert("aws:SourceIp", peer.ip().to_string());
-    let secure = parts.extensions.get::<crate::s3::dispatch::SecureTransport>().is_some();
-    context.insert("aws:SecureTransport", if secure { "true" } else { "false" });
-    let secs = now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    context.insert("aws:EpochTime", secs.to_string());
-    context.insert("aws:CurrentTime", crate::iam::xml::date(i64::try_from(secs).unwrap_or(i64::MAX).saturating_mul(1000)));
-    if let Some(ua) = headers::get(&parts.headers, "user-agent") {
-        context.insert("aws:UserAgent", ua);
-    }
+    let context = global_context(parts, peer, now);
     let req = ApiRequest {
         iam: &state.iam,
         params: &params,
@@ -104,6 +95,23 @@ async fn run(
     } else {
         api::handle_sts(&req).await
     }
+}
+
+/// The global condition keys of a request to the IAM, STS or KMS API: `aws:SourceIp`,
+/// `aws:SecureTransport` (from the connection, never from a header), `aws:EpochTime`,
+/// `aws:CurrentTime`, `aws:UserAgent`.
+pub fn global_context(parts: &Parts, peer: SocketAddr, now: std::time::SystemTime) -> Context {
+    let mut context = Context::new();
+    context.insert("aws:SourceIp", peer.ip().to_string());
+    let secure = parts.extensions.get::<crate::s3::dispatch::SecureTransport>().is_some();
+    context.insert("aws:SecureTransport", if secure { "true" } else { "false" });
+    let secs = now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    context.insert("aws:EpochTime", secs.to_string());
+    context.insert("aws:CurrentTime", crate::iam::xml::date(i64::try_from(secs).unwrap_or(i64::MAX).saturating_mul(1000)));
+    if let Some(ua) = headers::get(&parts.headers, "user-agent") {
+        context.insert("aws:UserAgent", ua);
+    }
+    context
 }
 
 /// An authentication failure in IAM's terms.

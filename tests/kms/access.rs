@@ -205,3 +205,68 @@ async fn keys_survive_a_restart() {
     let aliases = kms.list_aliases().key_id(kept.key_id()).send().await.unwrap();
     assert_eq!(aliases.aliases().iter().map(|a| a.alias_name().unwrap()).collect::<Vec<_>>(), ["alias/kept"]);
 }
+
+/// Request condition keys reach KMS policies: the user guide's "deny unless TLS"
+/// (`aws:SecureTransport`) denies over plain HTTP, and `kms:EncryptionContext:<key>` /
+/// `kms:RequestAlias` conditions decide as written.
+#[tokio::test]
+async fn condition_keys_apply_to_kms_requests() {
+    let srv = TestServer::start().await;
+    let kms = root_kms(&srv);
+    let key = new_key(&kms, "ctx").await;
+    kms.create_alias().alias_name("alias/app").target_key_id(key.key_id()).send().await.unwrap();
+    let arn = key.arn().unwrap();
+    let tls_only = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"},
+        {"Effect":"Deny","Action":"kms:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#;
+    let plain_http = user_kms(&srv, "tls-only", tls_only).await;
+    assert_kms_error(plain_http.describe_key().key_id(arn).send().await, &["AccessDeniedException"]);
+    let tenant = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":["kms:Encrypt","kms:Decrypt"],"Resource":"{arn}",
+        "Condition":{{"StringEquals":{{"kms:EncryptionContext:tenant":"acme"}}}}}}]}}"#
+    );
+    let scoped = user_kms(&srv, "scoped", &tenant).await;
+    let blob = encrypt(&scoped, arn, b"acme data", &[("tenant", "acme")]).await;
+    assert_eq!(plaintext_of(&scoped, &blob, &[("tenant", "acme")]).await, b"acme data");
+    assert_kms_error(
+        scoped
+            .encrypt()
+            .key_id(arn)
+            .plaintext(Blob::new(b"x".as_slice()))
+            .set_encryption_context(context(&[("tenant", "other")]))
+            .send()
+            .await,
+        &["AccessDeniedException"],
+    );
+    assert_kms_error(scoped.encrypt().key_id(arn).plaintext(Blob::new(b"x".as_slice())).send().await, &["AccessDeniedException"]);
+    let by_alias = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"kms:Encrypt","Resource":"{arn}",
+        "Condition":{{"StringEquals":{{"kms:RequestAlias":"alias/app"}}}}}}]}}"#
+    );
+    let aliased = user_kms(&srv, "aliased", &by_alias).await;
+    aliased.encrypt().key_id("alias/app").plaintext(Blob::new(b"x".as_slice())).send().await.unwrap();
+    assert_kms_error(aliased.encrypt().key_id(arn).plaintext(Blob::new(b"x".as_slice())).send().await, &["AccessDeniedException"]);
+    srv.server.stop().await;
+}
+
+/// UpdateAlias needs the permission on the key the alias points to now, not only on the
+/// new target: a user who may use only its own key cannot redirect another key's alias
+/// to it (AWS: kms:UpdateAlias on the alias, the current key and the new key).
+#[tokio::test]
+async fn an_alias_is_not_redirected_without_permission_on_its_key() {
+    let srv = TestServer::start().await;
+    let kms = root_kms(&srv);
+    let prod = new_key(&kms, "prod").await;
+    let mine = new_key(&kms, "mine").await;
+    kms.create_alias().alias_name("alias/prod").target_key_id(prod.key_id()).send().await.unwrap();
+    let alias_arn = format!("arn:aws:kms:us-east-1:{}:alias/*", account_id(&srv).await);
+    let user = user_kms(&srv, "mover", &allow(&["kms:UpdateAlias", "kms:DeleteAlias"], &[&alias_arn, mine.arn().unwrap()])).await;
+    assert_kms_error(user.update_alias().alias_name("alias/prod").target_key_id(mine.key_id()).send().await, &["AccessDeniedException"]);
+    assert_kms_error(user.delete_alias().alias_name("alias/prod").send().await, &["AccessDeniedException"]);
+    assert_eq!(describe(&kms, "alias/prod").await.key_id(), prod.key_id(), "the alias still names the production key");
+    // Unsupported request options are refused, not ignored.
+    assert_kms_error(
+        kms.encrypt().key_id(prod.key_id()).plaintext(Blob::new(b"x".as_slice())).dry_run(true).send().await,
+        &["UnsupportedOperationException"],
+    );
+    srv.server.stop().await;
+}
