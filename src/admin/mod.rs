@@ -145,9 +145,13 @@ async fn create_account(state: &AppState, body: &[u8]) -> Result<(StatusCode, Va
 
 async fn delete_account(state: &AppState, name: &str) -> Result<(StatusCode, Value), IamError> {
     let default = state.iam.default_account();
+    // Buckets, and KMS keys not yet deleted (their material would go with the account,
+    // and with it everything they encrypted), must go first.
     let owns = |id: &str| -> Result<bool, IamError> {
         let buckets = state.store.list_buckets()?;
-        Ok(buckets.iter().any(|(_, b)| crate::iam::principal::owner_account(&b.owner, &default) == id))
+        let keys = state.kms.account(id);
+        Ok(buckets.iter().any(|(_, b)| crate::iam::principal::owner_account(&b.owner, &default) == id)
+            || keys.keys.values().any(|k| !state.kms.is_deleted(k)))
     };
     state.iam.delete_account(name, owns).await?;
     tracing::info!(account = name, "account deleted");

@@ -277,7 +277,8 @@ impl Iam {
     }
 
     /// Deletes account `name` and every IAM entity in it. `owns_buckets` tells whether
-    /// the account still owns a bucket, which must be deleted first (DeleteConflict).
+    /// the account still owns a bucket or a KMS key, which must be deleted first
+    /// (DeleteConflict).
     pub async fn delete_account(&self, name: &str, owns_buckets: impl Fn(&str) -> IamResult<bool>) -> IamResult<()> {
         let _writer = self.writer.lock().await;
         let dir = self.directory();
@@ -287,7 +288,7 @@ impl Iam {
         }
         let id = account.account.id.clone();
         if owns_buckets(&id)? {
-            return Err(IamError::new(IamErrorCode::DeleteConflict, format!("Account {name} still owns buckets; delete them first.")));
+            return Err(IamError::new(IamErrorCode::DeleteConflict, format!("Account {name} still owns buckets or KMS keys; delete them first (a key is gone once its scheduled deletion date has passed).")));
         }
         self.store.set_account_record(&id, None).await?;
         let mut accounts = dir.accounts.clone();

@@ -270,3 +270,25 @@ async fn an_alias_is_not_redirected_without_permission_on_its_key() {
     );
     srv.server.stop().await;
 }
+
+/// An account that still has a KMS key cannot be deleted (its key material, and so
+/// everything the key encrypted, would go with it), nor while the key's deletion is only
+/// scheduled.
+#[tokio::test]
+async fn an_account_with_keys_is_not_deleted() {
+    let srv = TestServer::start().await;
+    let (ak, sk) = other_account(&srv, "keyholder").await;
+    let theirs = common::identity::kms_client(&srv.endpoint, &ak, &sk, None);
+    let key = new_key(&theirs, "theirs").await;
+    let config = coffer::config::Config::from_toml(coffer::config::DEFAULT_TOML, &[]).unwrap();
+    let delete = coffer::admin::cli::Command {
+        endpoint: Some(srv.admin_endpoint()),
+        ..coffer::admin::cli::parse(&["account".into(), "delete".into(), "keyholder".into()]).unwrap()
+    };
+    let refused = coffer::admin::cli::run(&delete, &config).await.unwrap_err();
+    assert!(refused.contains("DeleteConflict") && refused.contains("KMS"), "{refused}");
+    theirs.schedule_key_deletion().key_id(key.key_id()).pending_window_in_days(7).send().await.unwrap();
+    assert!(coffer::admin::cli::run(&delete, &config).await.unwrap_err().contains("DeleteConflict"), "pending is not deleted yet");
+    assert_eq!(describe(&theirs, key.key_id()).await.key_state(), Some(&KeyState::PendingDeletion), "the refusal changed nothing");
+    srv.server.stop().await;
+}
