@@ -36,8 +36,8 @@ fn writer_pipeline(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(OBJECT as u64)).sample_size(10);
     let requests = [
         ("md5", HashRequest::default()),
-        ("md5+crc32c", HashRequest { checksums: vec![ChecksumAlgorithm::Crc32c], sha256: false }),
-        ("md5+sha256", HashRequest { checksums: vec![], sha256: true }),
+        ("md5+crc32c", HashRequest { checksums: vec![ChecksumAlgorithm::Crc32c], sha256: false, ..Default::default() }),
+        ("md5+sha256", HashRequest { checksums: vec![], sha256: true, ..Default::default() }),
     ];
     for (name, req) in requests {
         group.bench_with_input(BenchmarkId::new("64MiB_in_1MiB_chunks", name), &req, |b, req| {

@@ -58,6 +58,7 @@ fn version(i: u64, manifest: bool) -> ObjectVersion {
         part_checksums: vec![],
         manifest: if manifest { vec![ManifestEntry { hash: BlobHash::of(&i.to_le_bytes()), offset: 0, len: 4096 }] } else { vec![] },
         acl: None,
+        encryption: None,
     }
 }
 

@@ -40,6 +40,18 @@ pub struct Config {
     pub sts: StsConfig,
     /// Server-wide access settings.
     pub access: AccessConfig,
+    /// Encryption at rest.
+    pub encryption: EncryptionConfig,
+}
+
+/// `[encryption]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncryptionConfig {
+    /// The default encryption of buckets that have none of their own (no
+    /// PutBucketEncryption, or DeleteBucketEncryption since): `"AES256"` (SSE-S3, as S3
+    /// does for every bucket since 2023) or `"none"`.
+    pub bucket_default: String,
 }
 
 /// `[access]`.
@@ -386,6 +398,12 @@ impl Config {
         }
         if self.server.tls_cert.is_empty() != self.server.tls_key.is_empty() {
             return Err(ConfigError("server.tls_cert and server.tls_key: set both (HTTPS) or neither (plain HTTP)".into()));
+        }
+        if !matches!(self.encryption.bucket_default.as_str(), "AES256" | "none") {
+            return Err(ConfigError(format!(
+                "encryption.bucket_default: \"AES256\" or \"none\", not {:?}",
+                self.encryption.bucket_default
+            )));
         }
         if self.auth.access_key.is_empty() || self.auth.secret_key.is_empty() {
             return Err(ConfigError("auth.access_key / auth.secret_key: must not be empty".into()));

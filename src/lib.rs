@@ -30,6 +30,7 @@ pub mod auth;
 pub mod blob;
 pub mod bucket_access;
 pub mod config;
+pub mod crypto;
 pub mod events;
 pub mod fsync;
 pub mod group_sync;

@@ -194,7 +194,7 @@ impl Blobs {
             return Ok(false);
         }
         let blocks = tree::encode(&staged.blocks);
-        let placed = self.store.publish(staged.temp_path(), &staged.hash, staged.len, &blocks)?;
+        let placed = self.store.publish(staged.temp_path(), &staged.hash, staged.stored_len, &blocks)?;
         staged.mark_published();
         Ok(placed)
     }
@@ -218,6 +218,40 @@ impl Blobs {
     /// ERROR and counted). Lazy: nothing is opened until the stream is first polled.
     pub fn read(&self, hash: &BlobHash, offset: u64, len: u64) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
         read::read_stream(Arc::clone(&self.store), Arc::clone(&self.health), self.read_ahead.clone(), *hash, offset, len)
+    }
+
+    /// [`Blobs::read`] of plaintext `offset..offset + len` of a blob sealed with `key`
+    /// (see `crate::crypto`): reads the whole chunks covering the range (verified as
+    /// any read), opens them and trims to the range. A chunk that does not open (the
+    /// wrong key, or damage) ends the stream with an `InvalidData` error.
+    pub fn read_sealed(
+        &self,
+        hash: &BlobHash,
+        key: &Arc<crate::crypto::ChunkKey>,
+        offset: u64,
+        len: u64,
+    ) -> impl Stream<Item = io::Result<Bytes>> + Send + Sync + 'static {
+        use crate::crypto::chunks;
+        // A stat: the plaintext length follows from the stored one.
+        let plain_total = self.len(hash).map_or(0, |stored| chunks::plain_len(stored).unwrap_or(0));
+        let range = chunks::stored_range(plain_total, offset, len).unwrap_or(chunks::StoredRange { offset, len, first_chunk: 0, skip: 0 });
+        let stored: chunks::StoredStream = Box::pin(self.read(hash, range.offset, range.len));
+        chunks::open_stream(Arc::clone(key), stored, plain_total, offset, len)
+    }
+
+    /// The plaintext `offset..offset + len` of blob `hash`: [`Blobs::read_sealed`] with
+    /// `key`, or [`Blobs::read`] of a blob stored as sent (`None`).
+    pub fn read_plain(
+        &self,
+        hash: &BlobHash,
+        key: Option<&Arc<crate::crypto::ChunkKey>>,
+        offset: u64,
+        len: u64,
+    ) -> std::pin::Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send + Sync + 'static>> {
+        match key {
+            Some(key) => Box::pin(self.read_sealed(hash, key, offset, len)),
+            None => Box::pin(self.read(hash, offset, len)),
+        }
     }
 
     /// Re-hashes a whole blob (blocking; the scrubber's unit of work): quarantines it

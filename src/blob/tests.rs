@@ -67,7 +67,7 @@ async fn round_trip_whole_and_ranges() {
     let dir = tempfile::tempdir().unwrap();
     let blobs = store(dir.path());
     let data = random(3 * READ_CHUNK + 17, 1);
-    let req = HashRequest { checksums: vec![ChecksumAlgorithm::Crc32c, ChecksumAlgorithm::Sha1], sha256: true };
+    let req = HashRequest { checksums: vec![ChecksumAlgorithm::Crc32c, ChecksumAlgorithm::Sha1], sha256: true, ..Default::default() };
     let mut s = stage(&blobs, &data, 100_003, req).await;
     assert_eq!(s.len, data.len() as u64);
     assert_eq!(s.hash, BlobHash::of(&data));
@@ -142,7 +142,7 @@ async fn a_small_body_touches_the_disk_only_at_finish() {
     let dir = tempfile::tempdir().unwrap();
     let blobs = store(dir.path());
     let data = random((1 << 20) - 1, 5);
-    let mut w = blobs.writer(HashRequest { checksums: vec![ChecksumAlgorithm::Crc64Nvme], sha256: true });
+    let mut w = blobs.writer(HashRequest { checksums: vec![ChecksumAlgorithm::Crc64Nvme], sha256: true, ..Default::default() });
     for c in data.chunks(64 << 10) {
         w.write(Bytes::copy_from_slice(c)).await.unwrap();
     }
@@ -283,7 +283,7 @@ async fn missing_blob_is_not_found() {
 async fn empty_blob() {
     let dir = tempfile::tempdir().unwrap();
     let blobs = store(dir.path());
-    let mut s = stage(&blobs, b"", 1, HashRequest { checksums: vec![ChecksumAlgorithm::Crc32], sha256: false }).await;
+    let mut s = stage(&blobs, b"", 1, HashRequest { checksums: vec![ChecksumAlgorithm::Crc32], sha256: false, ..Default::default() }).await;
     assert_eq!(hex::encode(s.md5), "d41d8cd98f00b204e9800998ecf8427e");
     assert_eq!(s.len, 0);
     assert_eq!(s.hash, BlobHash::of(b""));
@@ -299,7 +299,7 @@ async fn large_upload_in_odd_chunks_matches_one_shot_hashes() {
     let blobs = store(dir.path());
     let data = Bytes::from(random(20 << 20, 4));
     let all: Vec<_> = ChecksumAlgorithm::ALL.to_vec();
-    let mut w = blobs.writer(HashRequest { checksums: all.clone(), sha256: true });
+    let mut w = blobs.writer(HashRequest { checksums: all.clone(), sha256: true, ..Default::default() });
     // Odd sizes: tiny, below and above the pass-through size, above a batch.
     let sizes = [1usize, 7, 4093, 65_537, 700_001, 1_500_007, 3];
     let (mut at, mut i) = (0, 0);

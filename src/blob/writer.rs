@@ -41,6 +41,7 @@ use tokio::task::JoinHandle;
 use super::hash::{ChecksumAlgorithm, Checksummer};
 use super::tree::TreeHasher;
 use super::{BlobHash, BlobStore};
+use crate::crypto::{ChunkKey, Sealer};
 
 /// Chunks are coalesced to about this size before being handed to the workers; a body
 /// smaller than this never starts them.
@@ -63,6 +64,11 @@ pub struct HashRequest {
     pub checksums: Vec<ChecksumAlgorithm>,
     /// Also SHA-256 of the body (e.g. to check `x-amz-content-sha256`).
     pub sha256: bool,
+    /// Seal the bytes with this key (see `crate::crypto`): the file holds only
+    /// ciphertext, its address is the ciphertext's hash, and the digests above are of
+    /// the plaintext. The plaintext is sealed before it reaches the file, so it never
+    /// touches the disk, not even in `tmp/`.
+    pub seal: Option<Arc<ChunkKey>>,
 }
 
 /// Removes a temp file when dropped, unless disarmed. This is what keeps failed,
@@ -93,10 +99,13 @@ impl Drop for TempGuard {
 /// [`super::Blobs::publish`] removes the temp file.
 #[derive(Debug)]
 pub struct StagedBlob {
-    /// BLAKE3 of the bytes: the address it will be published at.
+    /// BLAKE3 of the bytes as stored (the ciphertext, if sealed): the address it will be
+    /// published at.
     pub hash: BlobHash,
-    /// Length in bytes.
+    /// Length in bytes of the plaintext (what a manifest entry counts).
     pub len: u64,
+    /// Length of the file (the ciphertext, if sealed; else `len`).
+    pub stored_len: u64,
     /// MD5 of the bytes (the ETag of a single PUT).
     pub md5: [u8; 16],
     /// The requested checksums, in request order: raw digests, CRCs big-endian.
@@ -132,8 +141,8 @@ impl StagedBlob {
 
     /// Assembles a staged blob from the file side and the digest side.
     fn new(file: FileDone, digests: Digests) -> Self {
-        let FileDone { hash, blocks, len, temp } = file;
-        Self { hash, len, md5: digests.md5, checksums: digests.checksums, sha256: digests.sha256, blocks, temp }
+        let FileDone { hash, blocks, len, stored_len, temp } = file;
+        Self { hash, len, stored_len, md5: digests.md5, checksums: digests.checksums, sha256: digests.sha256, blocks, temp }
     }
 }
 
@@ -141,8 +150,11 @@ impl StagedBlob {
 /// with the same digests a [`StagedBlob`] carries; no BLAKE3, as it has no address.
 #[derive(Debug, Clone)]
 pub struct InlineBody {
-    /// The bytes.
+    /// The bytes to store: sealed, if the writer was asked to seal (then `len` is the
+    /// plaintext's length).
     pub data: Bytes,
+    /// Length of the plaintext.
+    pub len: u64,
     /// MD5 of the bytes.
     pub md5: [u8; 16],
     /// The requested checksums, raw digests.
@@ -164,7 +176,7 @@ impl Written {
     /// Length in bytes.
     pub fn len(&self) -> u64 {
         match self {
-            Written::Inline(b) => b.data.len() as u64,
+            Written::Inline(b) => b.len,
             Written::Staged(s) => s.len,
         }
     }
@@ -216,8 +228,10 @@ struct FileDone {
     hash: BlobHash,
     /// The block list (empty for one block or less).
     blocks: Vec<blake3::hazmat::ChainingValue>,
-    /// Bytes written.
+    /// Plaintext bytes written.
     len: u64,
+    /// Bytes in the file.
+    stored_len: u64,
     /// The temp file, durable.
     temp: TempGuard,
 }
@@ -289,7 +303,10 @@ impl Workers {
         Self {
             to_file,
             to_digest,
-            file_task: Some(tokio::task::spawn_blocking(move || file_worker(store.as_ref(), file_rx))),
+            file_task: Some(tokio::task::spawn_blocking({
+                let seal = req.seal.clone();
+                move || file_worker(store.as_ref(), seal.as_deref(), file_rx)
+            })),
             digest_task: Some(tokio::task::spawn_blocking(move || digest_worker(&req, digest_rx))),
         }
     }
@@ -383,11 +400,15 @@ impl BlobWriter {
     /// rather than crossing to the blocking pool.
     pub async fn finish_within(mut self, inline_max: u64) -> io::Result<Written> {
         if self.workers.is_none() && inline_max > 0 && self.written <= inline_max {
-            let data = self.buf.split().freeze();
+            let mut data = self.buf.split().freeze();
             let mut digests = DigestState::new(&self.req);
             digests.update(&data);
             let Digests { md5, checksums, sha256 } = digests.finish();
-            return Ok(Written::Inline(InlineBody { data, md5, checksums, sha256 }));
+            let len = data.len() as u64;
+            if let Some(key) = &self.req.seal {
+                data = Bytes::from(key.seal_all(&data));
+            }
+            return Ok(Written::Inline(InlineBody { data, len, md5, checksums, sha256 }));
         }
         self.finish().await.map(Written::Staged)
     }
@@ -417,40 +438,59 @@ impl BlobWriter {
 fn write_small(store: &dyn BlobStore, req: &HashRequest, data: &[u8]) -> io::Result<StagedBlob> {
     let (path, mut file) = store.create_temp()?;
     let temp = TempGuard { path, armed: true };
-    file.write_all(data)?;
+    let sealed = req.seal.as_ref().map(|key| key.seal_all(data));
+    let stored = sealed.as_deref().unwrap_or(data);
+    file.write_all(stored)?;
     file.sync_data()?;
     let mut digests = DigestState::new(req);
     digests.update(data);
     let mut tree = TreeHasher::new();
-    tree.update(data);
+    tree.update(stored);
     let (hash, blocks) = tree.finalize();
-    Ok(StagedBlob::new(FileDone { hash, blocks, len: data.len() as u64, temp }, digests.finish()))
+    Ok(StagedBlob::new(FileDone { hash, blocks, len: data.len() as u64, stored_len: stored.len() as u64, temp }, digests.finish()))
 }
 
-/// Worker A: temp file + BLAKE3, with writeback started every [`WRITEBACK`] bytes on a
-/// helper thread and an fdatasync at the end. Removes the temp file if the upload is
-/// abandoned or fails.
-fn file_worker(store: &dyn BlobStore, mut rx: mpsc::Receiver<Batch>) -> FileResult {
+/// Worker A: temp file + BLAKE3 (sealing the bytes first, if asked), with writeback
+/// started every [`WRITEBACK`] bytes on a helper thread and an fdatasync at the end.
+/// Removes the temp file if the upload is abandoned or fails.
+fn file_worker(store: &dyn BlobStore, seal: Option<&ChunkKey>, mut rx: mpsc::Receiver<Batch>) -> FileResult {
     let (path, mut file) = store.create_temp()?;
     let temp = TempGuard { path, armed: true };
     let mut blake = TreeHasher::new();
-    let (mut len, mut kicked) = (0u64, 0u64);
+    let (mut len, mut stored, mut kicked) = (0u64, 0u64, 0u64);
+    let mut sealer = seal.map(|key| (key, Sealer::default(), Vec::with_capacity(BATCH + BATCH / 16)));
     std::thread::scope(|scope| {
         let mut writeback: Option<Writeback<'_>> = None;
         while let Some(batch) = rx.blocking_recv() {
             let Batch::Data(bytes) = batch else {
+                if let Some((key, sealer, mut out)) = sealer.take() {
+                    out.clear();
+                    sealer.finish(key, &mut out);
+                    file.write_all(&out)?;
+                    blake.update(&out);
+                    stored += out.len() as u64;
+                }
                 return writeback.map_or(Ok(()), Writeback::finish);
             };
-            file.write_all(&bytes)?;
-            blake.update(&bytes);
             len += bytes.len() as u64;
-            if len - kicked >= WRITEBACK {
+            let out: &[u8] = match sealer.as_mut() {
+                Some((key, sealer, out)) => {
+                    out.clear();
+                    sealer.push(key, &bytes, out);
+                    out
+                }
+                None => &bytes,
+            };
+            file.write_all(out)?;
+            blake.update(out);
+            stored += out.len() as u64;
+            if stored - kicked >= WRITEBACK {
                 let w = match writeback.as_mut() {
                     Some(w) => w,
                     None => writeback.insert(Writeback::start(scope, &file)?),
                 };
                 if w.kick() {
-                    kicked = len;
+                    kicked = stored;
                 }
             }
         }
@@ -459,7 +499,7 @@ fn file_worker(store: &dyn BlobStore, mut rx: mpsc::Receiver<Batch>) -> FileResu
     })?;
     file.sync_data()?;
     let (hash, blocks) = blake.finalize();
-    Ok(FileDone { hash, blocks, len, temp })
+    Ok(FileDone { hash, blocks, len, stored_len: stored, temp })
 }
 
 /// Writeback of one file on a helper thread: `fdatasync`s on request while the file

@@ -97,6 +97,12 @@ impl SealingKey {
         Self::from_bytes(out)
     }
 
+    /// 32 secret bytes for one purpose, derived from this key (as [`Self::derive`]), for
+    /// a cipher other than this one (the SSE-S3 chunk key).
+    pub fn derive_secret(&self, purpose: &str) -> [u8; 32] {
+        self.derive(purpose).raw
+    }
+
     /// `nonce || ciphertext || tag` of `plain`, bound to `context` (authenticated, not
     /// stored: the same context must be given to [`Self::open`]).
     pub fn seal(&self, context: &[u8], plain: &[u8]) -> Vec<u8> {

@@ -48,6 +48,9 @@ pub trait Kms {
     ) -> KmsResult<(Vec<u8>, Vec<u8>)>;
     /// The plaintext of a blob and the ARN of the key that made it.
     fn decrypt(&self, blob: &[u8], context: &EncryptionContext) -> KmsResult<(Vec<u8>, String)>;
+    /// A data key wrapped again under key `key_id` of `account` for another `context`
+    /// (a copy under the same key: the data is not re-encrypted).
+    async fn wrap_data_key(&self, account: &str, key_id: &str, data_key: &[u8], context: &EncryptionContext) -> KmsResult<Vec<u8>>;
 }
 
 const MAGIC: &[u8; 4] = b"CK1\0";
@@ -202,6 +205,40 @@ impl LocalKms {
             }
             record.keys.insert(id, key.clone());
             Ok(key)
+        })
+        .await
+    }
+
+    /// The id of the AWS-managed-style key of `account` behind `alias` (such as
+    /// `alias/aws/s3`, the key SSE-KMS uses when a request names none), created with
+    /// its alias on first use. Reserved names cannot be created through the API, so
+    /// only coffer makes these.
+    pub async fn managed_key(&self, account: &str, alias: &str) -> KmsResult<String> {
+        if let Some(id) = self.account(account).aliases.get(alias) {
+            return Ok(id.clone());
+        }
+        let id = new_key_id();
+        let now = self.now_ms();
+        let first = self.new_version(&self.arn(account, &id), 0, now);
+        self.mutate(account, |record, _| {
+            if let Some(existing) = record.aliases.get(alias) {
+                return Ok(existing.clone());
+            }
+            if record.keys.len() >= MAX_KEYS {
+                return Err(limit(&format!("An account can have at most {MAX_KEYS} keys.")));
+            }
+            let key = KmsKey {
+                id: id.clone(),
+                description: format!("Default key that protects my objects when no other key is defined ({alias})"),
+                created_ms: now,
+                state: KeyState::Enabled,
+                deletion_ms: None,
+                rotation: None,
+                versions: vec![first],
+            };
+            record.keys.insert(id.clone(), key);
+            record.aliases.insert(alias.to_owned(), id.clone());
+            Ok(id)
         })
         .await
     }
@@ -436,6 +473,11 @@ impl Kms for LocalKms {
 
     fn decrypt(&self, blob: &[u8], context: &EncryptionContext) -> KmsResult<(Vec<u8>, String)> {
         self.open_blob(blob, context)
+    }
+
+    async fn wrap_data_key(&self, account: &str, key_id: &str, data_key: &[u8], context: &EncryptionContext) -> KmsResult<Vec<u8>> {
+        let id = self.resolve(account, key_id)?;
+        self.encrypt(account, &id, data_key, context).await
     }
 }
 

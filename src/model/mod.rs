@@ -5,6 +5,7 @@
 
 pub mod acl;
 pub mod bucket;
+pub mod encryption;
 pub mod event;
 pub mod lifecycle;
 pub mod multipart;

@@ -63,6 +63,8 @@ pub struct UploadRecord {
     /// The owner and ACL the completed object gets when not the default (see
     /// [`super::ObjectVersion::acl`]).
     pub acl: Option<super::acl::Acl>,
+    /// How the parts (and so the completed object) are encrypted.
+    pub encryption: Option<super::encryption::Encryption>,
 }
 
 /// One uploaded part (schema v1).

@@ -42,8 +42,8 @@ pub struct ContentHeaders {
     pub expires: Option<String>,
 }
 
-/// One version of an object (or a delete marker), as stored (schema v3; v1 lacked
-/// `part_checksums`, v2 `acl`, see [`super::stored`]).
+/// One version of an object (or a delete marker), as stored (schema v4; v1 lacked
+/// `part_checksums`, v2 `acl`, v3 `encryption`, see [`super::stored`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObjectVersion {
     /// `null` for unversioned writes, else an opaque unique id.
@@ -84,6 +84,10 @@ pub struct ObjectVersion {
     /// full control): set only in buckets whose Object Ownership lets ACLs or another
     /// account's ownership apply.
     pub acl: Option<super::acl::Acl>,
+    /// How the bytes are encrypted at rest (`None`: stored as sent). For an encrypted
+    /// version, manifest offsets and lengths count plaintext bytes, and inline bytes
+    /// are stored sealed.
+    pub encryption: Option<super::encryption::Encryption>,
 }
 
 impl ObjectVersion {
@@ -138,6 +142,7 @@ impl ObjectVersion {
             part_checksums: vec![],
             manifest: vec![],
             acl: None,
+            encryption: None,
         }
     }
 

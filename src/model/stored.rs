@@ -49,7 +49,7 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
 }
 
 /// Schema of object version records.
-pub const VERSION_SCHEMA: u8 = 3;
+pub const VERSION_SCHEMA: u8 = 4;
 
 /// Encodes an object version (schema [`VERSION_SCHEMA`]).
 pub fn encode_version(v: &ObjectVersion) -> Vec<u8> {
@@ -58,10 +58,14 @@ pub fn encode_version(v: &ObjectVersion) -> Vec<u8> {
     out
 }
 
-/// Decodes an object version of schema 1, 2 or 3.
+/// Decodes an object version of schema 1, 2, 3 or 4.
 pub fn decode_version(bytes: &[u8]) -> Result<ObjectVersion, DecodeError> {
     match bytes.split_first() {
         Some((&VERSION_SCHEMA, rest)) => postcard::from_bytes(rest).map_err(|e| DecodeError::Malformed(e.to_string())),
+        Some((&3, rest)) => {
+            let v: v3::ObjectVersion = postcard::from_bytes(rest).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+            Ok(v.into())
+        }
         Some((&2, rest)) => {
             let v: v2::ObjectVersion = postcard::from_bytes(rest).map_err(|e| DecodeError::Malformed(e.to_string()))?;
             Ok(v.into())
@@ -130,6 +134,7 @@ pub mod v1 {
                 tags: u.tags,
                 owner: u.owner,
                 acl: None,
+                encryption: None,
             }
         }
     }
@@ -153,6 +158,7 @@ pub mod v1 {
                 part_checksums: Vec::new(),
                 manifest: v.manifest,
                 acl: None,
+                encryption: None,
             }
         }
     }
@@ -205,13 +211,104 @@ pub mod v2 {
                 part_checksums: v.part_checksums,
                 manifest: v.manifest,
                 acl: None,
+                encryption: None,
+            }
+        }
+    }
+}
+
+/// Object versions as schema 3 stored them (no `encryption`), and upload records as
+/// schema 2 stored them (no `encryption`).
+pub mod v3 {
+    use serde::{Deserialize, Serialize};
+
+    use crate::blob::ChecksumAlgorithm;
+    use crate::model::acl::Acl;
+    use crate::model::{ContentHeaders, ManifestEntry};
+
+    /// An object version of schema 3.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[allow(missing_docs)]
+    pub struct ObjectVersion {
+        pub version_id: String,
+        pub seq: u64,
+        pub delete_marker: bool,
+        pub size: u64,
+        pub etag: String,
+        pub last_modified_ms: i64,
+        pub headers: ContentHeaders,
+        pub user_metadata: Vec<(String, String)>,
+        pub checksums: Vec<(ChecksumAlgorithm, Vec<u8>)>,
+        pub storage_class: String,
+        pub tags: Vec<(String, String)>,
+        pub part_sizes: Vec<u64>,
+        pub composite_checksum: bool,
+        pub part_checksums: Vec<Vec<u8>>,
+        pub manifest: Vec<ManifestEntry>,
+        pub acl: Option<Acl>,
+    }
+
+    impl From<ObjectVersion> for super::ObjectVersion {
+        fn from(v: ObjectVersion) -> Self {
+            Self {
+                version_id: v.version_id,
+                seq: v.seq,
+                delete_marker: v.delete_marker,
+                size: v.size,
+                etag: v.etag,
+                last_modified_ms: v.last_modified_ms,
+                headers: v.headers,
+                user_metadata: v.user_metadata,
+                checksums: v.checksums,
+                storage_class: v.storage_class,
+                tags: v.tags,
+                part_sizes: v.part_sizes,
+                composite_checksum: v.composite_checksum,
+                part_checksums: v.part_checksums,
+                manifest: v.manifest,
+                acl: v.acl,
+                encryption: None,
+            }
+        }
+    }
+
+    /// An upload record of schema 2.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[allow(missing_docs)]
+    pub struct UploadRecord {
+        pub upload_id: String,
+        pub key: String,
+        pub initiated_ms: i64,
+        pub headers: ContentHeaders,
+        pub user_metadata: Vec<(String, String)>,
+        pub storage_class: String,
+        pub checksum: Option<(ChecksumAlgorithm, crate::model::multipart::ChecksumType)>,
+        pub tags: Vec<(String, String)>,
+        pub owner: String,
+        pub acl: Option<Acl>,
+    }
+
+    impl From<UploadRecord> for crate::model::multipart::UploadRecord {
+        fn from(u: UploadRecord) -> Self {
+            Self {
+                upload_id: u.upload_id,
+                key: u.key,
+                initiated_ms: u.initiated_ms,
+                headers: u.headers,
+                user_metadata: u.user_metadata,
+                storage_class: u.storage_class,
+                checksum: u.checksum,
+                tags: u.tags,
+                owner: u.owner,
+                acl: u.acl,
+                encryption: None,
             }
         }
     }
 }
 
 /// Schema of upload records.
-pub const UPLOAD_SCHEMA: u8 = 2;
+pub const UPLOAD_SCHEMA: u8 = 3;
 
 /// Encodes an upload record (schema [`UPLOAD_SCHEMA`]).
 pub fn encode_upload(u: &UploadRecord) -> Vec<u8> {
@@ -220,10 +317,14 @@ pub fn encode_upload(u: &UploadRecord) -> Vec<u8> {
     out
 }
 
-/// Decodes an upload record of schema 1 or 2.
+/// Decodes an upload record of schema 1, 2 or 3.
 pub fn decode_upload(bytes: &[u8]) -> Result<UploadRecord, DecodeError> {
     match bytes.split_first() {
         Some((&UPLOAD_SCHEMA, rest)) => postcard::from_bytes(rest).map_err(|e| DecodeError::Malformed(e.to_string())),
+        Some((&2, rest)) => {
+            let u: v3::UploadRecord = postcard::from_bytes(rest).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+            Ok(u.into())
+        }
         Some((&SCHEMA, rest)) => {
             let u: v1::UploadRecord = postcard::from_bytes(rest).map_err(|e| DecodeError::Malformed(e.to_string()))?;
             Ok(u.into())
@@ -283,9 +384,58 @@ mod tests {
         assert_eq!((migrated.seq, migrated.part_sizes.clone(), migrated.part_checksums.clone()), (7, vec![1, 2], vec![]));
         let current = ObjectVersion { part_checksums: vec![vec![9]], ..migrated };
         let bytes = encode_version(&current);
-        assert_eq!(bytes[0], 3);
+        assert_eq!(bytes[0], 4);
         assert_eq!(decode_version(&bytes).unwrap(), current);
-        assert!(matches!(decode_version(&[4, 0]), Err(DecodeError::UnknownSchema(4))));
+        assert!(matches!(decode_version(&[5, 0]), Err(DecodeError::UnknownSchema(5))));
+    }
+
+    /// A schema-3 version record (before `encryption`) decodes as stored as sent, and a
+    /// schema-2 upload record likewise.
+    #[test]
+    fn version_v3_and_upload_v2_records_migrate() {
+        let current =
+            ObjectVersion { acl: Some(crate::model::acl::Acl { owner: "o".into(), grants: vec![] }), ..ObjectVersion::empty_for_test(5) };
+        let old = v3::ObjectVersion {
+            version_id: current.version_id.clone(),
+            seq: current.seq,
+            delete_marker: false,
+            size: 0,
+            etag: current.etag.clone(),
+            last_modified_ms: 5,
+            headers: current.headers.clone(),
+            user_metadata: vec![],
+            checksums: vec![],
+            storage_class: current.storage_class.clone(),
+            tags: vec![],
+            part_sizes: vec![],
+            composite_checksum: false,
+            part_checksums: vec![],
+            manifest: vec![],
+            acl: current.acl.clone(),
+        };
+        let mut bytes = vec![3];
+        bytes.extend(postcard::to_stdvec(&old).unwrap());
+        assert_eq!(decode_version(&bytes).unwrap(), current);
+        let encrypted = ObjectVersion { encryption: Some(crate::model::encryption::Encryption::S3), ..current };
+        assert_eq!(decode_version(&encode_version(&encrypted)).unwrap(), encrypted);
+
+        let upload = v3::UploadRecord {
+            upload_id: "u".into(),
+            key: "k".into(),
+            initiated_ms: 1,
+            headers: crate::model::ContentHeaders::default(),
+            user_metadata: vec![],
+            storage_class: "STANDARD".into(),
+            checksum: None,
+            tags: vec![],
+            owner: "o".into(),
+            acl: None,
+        };
+        let mut bytes = vec![2];
+        bytes.extend(postcard::to_stdvec(&upload).unwrap());
+        let migrated = decode_upload(&bytes).unwrap();
+        assert_eq!((migrated.upload_id.as_str(), migrated.encryption.as_ref()), ("u", None));
+        assert_eq!(encode_upload(&migrated)[0], UPLOAD_SCHEMA);
     }
 
     /// A schema-2 version record (before `acl`) decodes with the default ACL.

@@ -69,6 +69,8 @@ pub fn needs(endpoint: Endpoint, versioned: bool) -> &'static [(&'static str, Ta
         (E::DeleteObjectTagging, true) => &[("s3:DeleteObjectVersionTagging", Object)],
         (E::PutBucketTagging | E::DeleteBucketTagging, _) => &[("s3:PutBucketTagging", Bucket)],
         (E::GetBucketTagging, _) => &[("s3:GetBucketTagging", Bucket)],
+        (E::PutBucketEncryption | E::DeleteBucketEncryption, _) => &[("s3:PutEncryptionConfiguration", Bucket)],
+        (E::GetBucketEncryption, _) => &[("s3:GetEncryptionConfiguration", Bucket)],
         (E::PutBucketLifecycleConfiguration | E::DeleteBucketLifecycle, _) => &[("s3:PutLifecycleConfiguration", Bucket)],
         (E::GetBucketLifecycleConfiguration, _) => &[("s3:GetLifecycleConfiguration", Bucket)],
         (E::PutBucketNotificationConfiguration, _) => &[("s3:PutBucketNotification", Bucket)],

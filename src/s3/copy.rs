@@ -116,7 +116,9 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
     // Copying an older version over its own key is how users restore it: allowed.
     let same_object = source.bucket == bucket && source.key == key && source.version_id.is_none();
     let retag = ctx.header("x-amz-tagging-directive").is_some_and(|d| d.eq_ignore_ascii_case("REPLACE"));
-    if same_object && !replace && !retag && ctx.header("x-amz-storage-class").is_none() {
+    let (sealing, shares_key) = super::encryption::for_copy(ctx, bucket, key, &src).await?;
+    let reencrypt = ctx.header("x-amz-server-side-encryption").is_some();
+    if same_object && !replace && !retag && !reencrypt && ctx.header("x-amz-storage-class").is_none() {
         return Err(S3Error::with_message(
             S3ErrorCode::InvalidRequest,
             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
@@ -153,24 +155,58 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
         part_checksums: src.part_checksums.clone(),
         manifest: src.manifest.clone(),
         acl,
+        encryption: sealing.encryption.clone(),
     };
     let (precondition, cause) = (|current: Option<&ObjectVersion>| condition.holds(current), ctx.cause(CauseKind::Copy));
+    // Sealed another way than the source, the bytes are opened and resealed, and an
+    // object that was not uploaded in parts gets the ETag of its new sealing.
+    let from_key = if shares_key { None } else { super::encryption::key_of(ctx, &src)? };
+    let to_key = sealing.key.clone();
+    let same_sealing = shares_key;
+    let new_etag = !shares_key && src.part_sizes.is_empty();
+    let main_tier = store.tier_of(&version.storage_class) == 0;
     let stored = match lease.inline() {
         // A small source stored inline: the copy is too, unless it goes to a tier, where
-        // its bytes become a blob.
-        Some(data) if store.tier_of(&version.storage_class) == 0 => {
-            store.put_inline(bucket, key, version, data, &precondition, &cause).await
-        }
-        Some(data) => {
+        // its bytes become a blob. Sealed another way, its bytes are opened and resealed.
+        Some(data) if main_tier && same_sealing => store.put_inline(bucket, key, version, data, &precondition, &cause).await,
+        Some(data) if same_sealing => {
+            // Stored as they are (sealed, if encrypted: a sealed blob holds the same
+            // chunks), covering the object's plaintext size.
             let mut staged = store.stage_bytes(&version.storage_class, data.clone(), crate::blob::HashRequest::default()).await?;
-            version.manifest = vec![crate::model::ManifestEntry::whole(&staged)];
+            version.manifest = vec![crate::model::ManifestEntry { hash: staged.hash, offset: 0, len: version.size }];
             store.put_object(bucket, key, version, std::slice::from_mut(&mut staged), &precondition, &cause).await
         }
-        None => {
+        Some(data) => {
+            let plain = super::encryption::open_inline(from_key.as_ref(), data)?;
+            if new_etag {
+                version.etag = sealing.etag(<md5::Md5 as md5::Digest>::digest(&plain).into());
+            }
+            if main_tier {
+                let sealed = to_key.as_ref().map_or(plain.clone(), |k| bytes::Bytes::from(k.seal_all(&plain)));
+                store.put_inline(bucket, key, version, &sealed, &precondition, &cause).await
+            } else {
+                let req = crate::blob::HashRequest { seal: to_key, ..Default::default() };
+                let mut staged = store.stage_bytes(&version.storage_class, plain, req).await?;
+                version.manifest = vec![crate::model::ManifestEntry::whole(&staged)];
+                store.put_object(bucket, key, version, std::slice::from_mut(&mut staged), &precondition, &cause).await
+            }
+        }
+        None if same_sealing => {
             // The copy shares the source's blobs, unless it goes to another tier: then
             // they are copied there first.
             let mut staged = store.stage_in_tier(&version.manifest, &src.storage_class, &version.storage_class).await?;
             store.put_object(bucket, key, version, &mut staged, &precondition, &cause).await
+        }
+        None => {
+            // Encrypted another way: the bytes stream through once, opened and resealed.
+            let how =
+                super::multipart::Rewrite { from: &src.storage_class, from_key: from_key.as_ref(), to: &version.storage_class, to_key };
+            let mut staged = super::multipart::copy_pieces(ctx, how, &src.manifest, Vec::new()).await?;
+            if new_etag {
+                version.etag = sealing.etag(staged.md5);
+            }
+            version.manifest = if src.size == 0 { Vec::new() } else { vec![crate::model::ManifestEntry::whole(&staged)] };
+            store.put_object(bucket, key, version, std::slice::from_mut(&mut staged), &precondition, &cause).await
         }
     }
     .map_err(super::conditional::conflict_at_commit)?;
@@ -185,6 +221,7 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
     if stored.version_id != NULL_VERSION {
         headers::put(r.headers_mut(), "x-amz-version-id", &stored.version_id);
     }
+    super::encryption::put_write_headers(r.headers_mut(), &sealing);
     Ok(r)
 }
 

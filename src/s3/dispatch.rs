@@ -14,8 +14,8 @@ use super::body::RequestBody;
 use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::router::{self, Endpoint, Route, RouteInput};
 use super::{
-    access, acl, attributes, bucket, bucket_access, copy, delete, headers, lifecycle, list, multipart, multipart_complete, notification,
-    object_get, object_put, protection, stats, tagging, versions, AppState, Response,
+    access, acl, attributes, bucket, bucket_access, copy, delete, encryption, headers, lifecycle, list, multipart, multipart_complete,
+    notification, object_get, object_put, protection, stats, tagging, versions, AppState, Response,
 };
 use crate::auth::{self, Authenticated};
 use crate::model::bucket::validate_name;
@@ -264,6 +264,7 @@ fn admit(ctx: &Ctx<'_>) -> S3Result<()> {
         | Endpoint::CreateMultipartUpload
         | Endpoint::PutObjectTagging
         | Endpoint::PutBucketTagging
+        | Endpoint::PutBucketEncryption
         | Endpoint::PutBucketLifecycleConfiguration
         | Endpoint::PutBucketNotificationConfiguration
         | Endpoint::PutBucketPolicy
@@ -286,8 +287,10 @@ const DRAIN_LIMIT: u64 = 64 << 20;
 async fn dispatch(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Response> {
     // Authorization first: a caller learns nothing of what coffer would refuse for
     // reasons of its own until it is allowed to ask.
-    if let Err(refused) =
-        access::authorize(ctx).and_then(|()| protection::refuse_unoffered(ctx.headers(), ctx.secure)).and_then(|()| admit(ctx))
+    if let Err(refused) = access::authorize(ctx)
+        .and_then(|()| protection::refuse_unoffered(ctx.headers(), ctx.secure))
+        .and_then(|()| encryption::refuse_misplaced(ctx))
+        .and_then(|()| admit(ctx))
     {
         let mut drained = 0u64;
         while drained < DRAIN_LIMIT {
@@ -329,6 +332,9 @@ async fn dispatch(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Response> {
         Endpoint::PutBucketTagging => tagging::put_bucket_tagging(ctx, body).await,
         Endpoint::GetBucketTagging => tagging::get_bucket_tagging(ctx),
         Endpoint::DeleteBucketTagging => tagging::delete_bucket_tagging(ctx).await,
+        Endpoint::PutBucketEncryption => encryption::put_bucket_encryption(ctx, body).await,
+        Endpoint::GetBucketEncryption => encryption::get_bucket_encryption(ctx),
+        Endpoint::DeleteBucketEncryption => encryption::delete_bucket_encryption(ctx).await,
         Endpoint::PutBucketLifecycleConfiguration => lifecycle::put_lifecycle(ctx, body).await,
         Endpoint::GetBucketLifecycleConfiguration => lifecycle::get_lifecycle(ctx),
         Endpoint::DeleteBucketLifecycle => lifecycle::delete_lifecycle(ctx).await,

@@ -13,7 +13,7 @@ use crate::auth::AuthError;
 use crate::store::StoreError;
 
 macro_rules! codes {
-    ($($code:ident => $status:expr, $msg:expr;)*) => {
+    ($($code:ident $(as $name:literal)? => $status:expr, $msg:expr;)*) => {
         /// An S3 error code (the `<Code>` element), with its HTTP status and default message.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum S3ErrorCode { $(
@@ -22,9 +22,10 @@ macro_rules! codes {
         )* }
 
         impl S3ErrorCode {
-            /// The code as sent in `<Code>`.
+            /// The code as sent in `<Code>` (the variant's name, or the name given with
+            /// `as` for codes that are not identifiers, such as `KMS.DisabledException`).
             pub fn as_str(self) -> &'static str {
-                match self { $(Self::$code => stringify!($code),)* }
+                match self { $(Self::$code => codes!(@name $code $($name)?),)* }
             }
             /// The HTTP status S3 answers with.
             pub fn status(self) -> StatusCode {
@@ -36,11 +37,16 @@ macro_rules! codes {
             }
         }
     };
+    (@name $code:ident $name:literal) => { $name };
+    (@name $code:ident) => { stringify!($code) };
 }
 
 codes! {
     AccessControlListNotSupported => StatusCode::BAD_REQUEST, "The bucket does not allow ACLs.";
     AccessDenied => StatusCode::FORBIDDEN, "Access Denied";
+    KmsDisabled as "KMS.DisabledException" => StatusCode::FORBIDDEN, "The KMS key that protects the object is disabled.";
+    KmsInvalidState as "KMS.KMSInvalidStateException" => StatusCode::FORBIDDEN, "The KMS key that protects the object is not in a state that allows its use.";
+    KmsNotFound as "KMS.NotFoundException" => StatusCode::BAD_REQUEST, "The KMS key does not exist.";
     AuthorizationHeaderMalformed => StatusCode::BAD_REQUEST, "The authorization header is malformed.";
     AuthorizationQueryParametersError => StatusCode::BAD_REQUEST, "The authorization query parameters are malformed.";
     BadDigest => StatusCode::BAD_REQUEST, "The Content-MD5 or checksum value that you specified did not match what the server received.";
@@ -65,6 +71,7 @@ codes! {
     InvalidTag => StatusCode::BAD_REQUEST, "The tag provided was not a valid tag.";
     NoSuchTagSet => StatusCode::NOT_FOUND, "There is no tag set associated with the bucket.";
     NoSuchLifecycleConfiguration => StatusCode::NOT_FOUND, "The lifecycle configuration does not exist.";
+    ServerSideEncryptionConfigurationNotFoundError => StatusCode::NOT_FOUND, "The server side encryption configuration was not found";
     InvalidStorageClass => StatusCode::BAD_REQUEST, "The storage class you specified is not valid.";
     KeyTooLongError => StatusCode::BAD_REQUEST, "Your key is too long.";
     MalformedXML => StatusCode::BAD_REQUEST, "The XML you provided was not well-formed or did not validate against our published schema.";

@@ -15,6 +15,7 @@ mod delete;
 pub mod dispatch;
 mod document;
 mod encoded_words;
+mod encryption;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -77,6 +78,8 @@ pub struct AppState {
     pub tls: Option<Arc<crate::server::tls::Tls>>,
     /// The built-in KMS.
     pub kms: Arc<crate::kms::LocalKms>,
+    /// The SSE-S3 key (derived from the server key): seals SSE-S3 objects.
+    pub sse_s3: Arc<crate::crypto::ChunkKey>,
 }
 
 impl AppState {

@@ -6,6 +6,8 @@
 //! source); completion validates the list as S3 does and writes a manifest that
 //! references the parts' blobs, so no bytes are copied.
 
+use std::sync::Arc;
+
 use futures_util::StreamExt;
 use hyper::StatusCode;
 
@@ -15,10 +17,11 @@ use super::dispatch::{empty, xml, Ctx};
 use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::headers::{self, iso8601, to_ms};
 use super::multipart_xml as mx;
-use super::object_put::{declared_length, stage_body, DeclaredDigests};
+use super::object_put::{declared_length, stage_body, DeclaredDigests, WriteAs};
 use super::xml::{self as x, CommonPrefix, Owner, NS};
 use super::Response;
 use crate::blob::{checksum_to_base64, ChecksumAlgorithm, Checksummer};
+use crate::crypto::ChunkKey;
 use crate::meta::keys;
 use crate::model::multipart::{ChecksumType, PartRecord, UploadRecord, MAX_PARTS, MAX_PART_SIZE};
 use crate::model::object::NULL_VERSION;
@@ -104,6 +107,7 @@ pub async fn create_upload(ctx: &Ctx<'_>) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
     let key = ctx.key()?;
     let checksum = requested_checksum(ctx)?;
+    let sealing = super::encryption::for_write(ctx, bucket, key).await?;
     let record = UploadRecord {
         upload_id: String::new(),
         key: key.to_owned(),
@@ -115,6 +119,7 @@ pub async fn create_upload(ctx: &Ctx<'_>) -> S3Result<Response> {
         tags: super::tagging::header_tags(ctx)?,
         owner: initiator_id(ctx),
         acl: super::acl::for_new_object_in(ctx, bucket)?,
+        encryption: sealing.encryption.clone(),
     };
     let record = ctx.state.store.create_upload(bucket, record).await?;
     let result =
@@ -124,6 +129,7 @@ pub async fn create_upload(ctx: &Ctx<'_>) -> S3Result<Response> {
         headers::put(r.headers_mut(), "x-amz-checksum-algorithm", alg.s3_name());
         headers::put(r.headers_mut(), "x-amz-checksum-type", kind.s3_name());
     }
+    super::encryption::put_write_headers(r.headers_mut(), &sealing);
     Ok(r)
 }
 
@@ -143,8 +149,12 @@ pub async fn upload_part(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respo
         return Err(S3Error::new(S3ErrorCode::EntityTooLarge));
     }
     let digests = DeclaredDigests::from_request(ctx)?;
-    let algorithms = digests.algorithms_with(Some(part_algorithm(&upload)));
-    let mut staged = stage_body(ctx, &mut body, &upload.storage_class, algorithms, MAX_PART_SIZE).await?;
+    super::encryption::check_part_headers(ctx, upload.encryption.as_ref())?;
+    let how = WriteAs {
+        algorithms: digests.algorithms_with(Some(part_algorithm(&upload))),
+        seal: super::encryption::key_for(ctx, upload.encryption.as_ref())?,
+    };
+    let mut staged = stage_body(ctx, &mut body, &upload.storage_class, how, MAX_PART_SIZE).await?;
     if declared_length(ctx)?.is_some_and(|n| n != staged.len) {
         return Err(S3Error::new(S3ErrorCode::IncompleteBody));
     }
@@ -164,6 +174,7 @@ pub async fn upload_part(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respo
     for (alg, value) in part.checksums.iter().filter(|(a, _)| shown.contains(a)) {
         headers::put(r.headers_mut(), alg.header_name(), &checksum_to_base64(value));
     }
+    super::encryption::put_headers(r.headers_mut(), upload.encryption.as_ref());
     Ok(r)
 }
 
@@ -189,6 +200,7 @@ async fn hash_pieces(
     ctx: &Ctx<'_>,
     class: &str,
     pieces: &[crate::model::ManifestEntry],
+    key: Option<&Arc<ChunkKey>>,
     algs: Vec<ChecksumAlgorithm>,
 ) -> S3Result<([u8; 16], Vec<(ChecksumAlgorithm, Vec<u8>)>)> {
     use md5::Digest as _;
@@ -205,7 +217,7 @@ async fn hash_pieces(
         (<[u8; 16]>::from(md5.finalize()), sums.into_iter().map(|(a, s)| (a, s.finish())).collect::<Vec<_>>())
     });
     for piece in pieces {
-        let mut stream = Box::pin(ctx.state.store.blobs_for(class).read(&piece.hash, piece.offset, piece.len));
+        let mut stream = ctx.state.store.blobs_for(class).read_plain(&piece.hash, key, piece.offset, piece.len);
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(S3Error::internal)?;
             if tx.send(chunk).await.is_err() {
@@ -217,19 +229,31 @@ async fn hash_pieces(
     hasher.await.map_err(S3Error::internal)
 }
 
-/// Writes the bytes of `pieces` (stored in class `from`'s tier) as one new blob in class
-/// `to`'s tier, with its MD5 and the `alg` checksum.
-async fn copy_pieces(
+/// Where copied bytes come from and go to: storage classes and keys.
+pub(super) struct Rewrite<'a> {
+    /// The source's storage class.
+    pub from: &'a str,
+    /// The source's key, if encrypted.
+    pub from_key: Option<&'a Arc<ChunkKey>>,
+    /// The target's storage class.
+    pub to: &'a str,
+    /// The key to seal the copy with, if encrypted.
+    pub to_key: Option<Arc<ChunkKey>>,
+}
+
+/// Writes the bytes of `pieces` as one new blob (in another tier, or sealed another
+/// way), with its MD5 and the `algs` checksums: opened with the source's key and sealed
+/// with the target's as they stream through.
+pub(super) async fn copy_pieces(
     ctx: &Ctx<'_>,
-    from: &str,
-    to: &str,
+    how: Rewrite<'_>,
     pieces: &[crate::model::ManifestEntry],
-    alg: ChecksumAlgorithm,
+    algs: Vec<ChecksumAlgorithm>,
 ) -> S3Result<crate::blob::StagedBlob> {
     let store = &ctx.state.store;
-    let mut writer = store.blobs_for(to).writer(crate::blob::HashRequest { checksums: vec![alg], sha256: false });
+    let mut writer = store.blobs_for(how.to).writer(crate::blob::HashRequest { checksums: algs, sha256: false, seal: how.to_key });
     for piece in pieces {
-        let mut stream = Box::pin(store.blobs_for(from).read(&piece.hash, piece.offset, piece.len));
+        let mut stream = store.blobs_for(how.from).read_plain(&piece.hash, how.from_key, piece.offset, piece.len);
         while let Some(chunk) = stream.next().await {
             writer.write(chunk.map_err(S3Error::internal)?).await.map_err(S3Error::from_io)?;
         }
@@ -244,6 +268,7 @@ pub async fn upload_part_copy(ctx: &Ctx<'_>) -> S3Result<Response> {
     let key = ctx.key()?;
     let number = part_number(ctx)?;
     let upload = in_progress(ctx, bucket, key)?;
+    super::encryption::check_part_headers(ctx, upload.encryption.as_ref())?;
     let (_, src, lease) = resolve_source(ctx)?;
     let range = copy_range(ctx, src.size)?.unwrap_or(ByteRange { start: 0, end: src.size.saturating_sub(1) });
     let len = if src.size == 0 { 0 } else { range.len() };
@@ -256,20 +281,25 @@ pub async fn upload_part_copy(ctx: &Ctx<'_>) -> S3Result<Response> {
     let pieces = if len == 0 { Vec::new() } else { slice_manifest(&src.manifest, range) };
     let store = &ctx.state.store;
     let alg = part_algorithm(&upload);
+    let from_key = super::encryption::key_of(ctx, &src)?;
+    let to_key = super::encryption::key_for(ctx, upload.encryption.as_ref())?;
     let (md5, checksums, manifest, mut staged) = if let Some(data) = lease.inline().filter(|_| len > 0) {
         // A source stored inline: parts are always blobs, so its range becomes one.
-        let bytes = range.slice(data);
-        let req = crate::blob::HashRequest { checksums: vec![alg], sha256: false };
+        let bytes = range.slice(&super::encryption::open_inline(from_key.as_ref(), data)?);
+        let req = crate::blob::HashRequest { checksums: vec![alg], sha256: false, seal: to_key };
         let staged = store.stage_bytes(&upload.storage_class, bytes, req).await?;
         let manifest = vec![crate::model::ManifestEntry::whole(&staged)];
         (staged.md5, staged.checksums.clone(), manifest, vec![staged])
-    } else if pieces.is_empty() || store.tier_of(&src.storage_class) == store.tier_of(&upload.storage_class) {
+    } else if pieces.is_empty()
+        || (store.tier_of(&src.storage_class) == store.tier_of(&upload.storage_class) && src.encryption == upload.encryption)
+    {
         // The part shares the source's blobs; its bytes are read only to hash them.
-        let (md5, checksums) = hash_pieces(ctx, &src.storage_class, &pieces, vec![alg]).await?;
+        let (md5, checksums) = hash_pieces(ctx, &src.storage_class, &pieces, from_key.as_ref(), vec![alg]).await?;
         (md5, checksums, pieces, Vec::new())
     } else {
-        // The upload's tier is another: write just the copied range there.
-        let staged = copy_pieces(ctx, &src.storage_class, &upload.storage_class, &pieces, alg).await?;
+        // The upload's tier or encryption is another: write just the copied range there.
+        let how = Rewrite { from: &src.storage_class, from_key: from_key.as_ref(), to: &upload.storage_class, to_key };
+        let staged = copy_pieces(ctx, how, &pieces, vec![alg]).await?;
         let manifest = vec![crate::model::ManifestEntry::whole(&staged)];
         (staged.md5, staged.checksums.clone(), manifest, vec![staged])
     };
@@ -288,6 +318,7 @@ pub async fn upload_part_copy(ctx: &Ctx<'_>) -> S3Result<Response> {
     if src.version_id != NULL_VERSION {
         headers::put(r.headers_mut(), "x-amz-copy-source-version-id", &src.version_id);
     }
+    super::encryption::put_headers(r.headers_mut(), upload.encryption.as_ref());
     Ok(r)
 }
 

@@ -147,6 +147,7 @@ fn plan_version(
         part_checksums: part_checksums(upload, &used),
         manifest: plan.manifest,
         acl: upload.acl.clone(),
+        encryption: upload.encryption.clone(),
     };
     check_object_checksums(upload, &version, &req.object_checksums)?;
     Ok(version)
@@ -271,5 +272,6 @@ pub async fn complete_upload(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respo
     if v.version_id != NULL_VERSION {
         headers::put(r.headers_mut(), "x-amz-version-id", &v.version_id);
     }
+    super::encryption::put_headers(r.headers_mut(), v.encryption.as_ref());
     Ok(r)
 }

@@ -168,8 +168,10 @@ fn stream_body(
     range: ByteRange,
     lease: Option<ReadLease>,
 ) -> S3Result<Response> {
+    let seal = super::encryption::key_of(ctx, version)?;
     if let Some(data) = lease.as_ref().and_then(ReadLease::inline) {
-        let body = http_body_util::Full::new(range.slice(data)).map_err(|never| match never {});
+        let plain = super::encryption::open_inline(seal.as_ref(), data)?;
+        let body = http_body_util::Full::new(range.slice(&plain)).map_err(|never| match never {});
         return Ok(hyper::Response::new(BodyExt::boxed(body)));
     }
     let blobs = ctx.state.store.blobs_for(&version.storage_class).clone();
@@ -186,7 +188,7 @@ fn stream_body(
     let bytes = stream::iter(pieces)
         .flat_map(move |p| {
             let _held = &lease;
-            blobs.read(&p.hash, p.offset, p.len)
+            blobs.read_plain(&p.hash, seal.as_ref(), p.offset, p.len)
         })
         .inspect_err(move |e| tracing::error!(%bucket, %key, error = %e, "GET body aborted: the object's bytes could not be read intact"));
     let body = BodyExt::boxed(StreamBody::new(bytes.map_ok(Frame::data)));
@@ -225,6 +227,7 @@ fn write_object_headers(ctx: &Ctx<'_>, version: &ObjectVersion, whole: bool, h: 
     if version.version_id != NULL_VERSION {
         headers::put(h, "x-amz-version-id", &version.version_id);
     }
+    super::encryption::put_headers(h, version.encryption.as_ref());
     // Checksums describe the whole object, so S3 returns them only for whole reads.
     if whole && ctx.header("x-amz-checksum-mode").is_some_and(|m| m.eq_ignore_ascii_case("ENABLED")) && !version.checksums.is_empty() {
         for (alg, value) in &version.checksums {

@@ -1,6 +1,8 @@
 //! PutObject: stream the body into a staged blob while hashing, verify every digest the
 //! client declared, then commit the version atomically against the write precondition.
 
+use std::sync::Arc;
+
 use base64::Engine as _;
 use hyper::StatusCode;
 
@@ -11,6 +13,7 @@ use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::headers::{self, to_ms};
 use super::Response;
 use crate::blob::{checksum_from_base64, checksum_to_base64, BlobWriter, ChecksumAlgorithm, HashRequest, StagedBlob, Written};
+use crate::crypto::ChunkKey;
 use crate::model::event::CauseKind;
 use crate::model::object::NULL_VERSION;
 use crate::model::{ManifestEntry, ObjectVersion};
@@ -149,36 +152,31 @@ pub fn declared_length(ctx: &Ctx<'_>) -> S3Result<Option<u64>> {
     Ok(length)
 }
 
+/// What a body is written as: the checksums to compute and the key to seal it with.
+pub struct WriteAs {
+    /// `x-amz-checksum-*` algorithms to compute.
+    pub algorithms: Vec<ChecksumAlgorithm>,
+    /// The key that seals the bytes, if the object is encrypted.
+    pub seal: Option<Arc<ChunkKey>>,
+}
+
 /// Streams `body` into a staged blob, enforcing `max` bytes.
 /// The blob goes to the tier of storage class `class`.
-pub async fn stage_body(
-    ctx: &Ctx<'_>,
-    body: &mut RequestBody,
-    class: &str,
-    algorithms: Vec<ChecksumAlgorithm>,
-    max: u64,
-) -> S3Result<StagedBlob> {
-    let writer = feed(ctx, body, class, algorithms, max).await?;
+pub async fn stage_body(ctx: &Ctx<'_>, body: &mut RequestBody, class: &str, how: WriteAs, max: u64) -> S3Result<StagedBlob> {
+    let writer = feed(ctx, body, class, how, max).await?;
     writer.finish().await.map_err(S3Error::from_io)
 }
 
 /// Streams `body` in, enforcing `max` bytes: kept in memory if it ends within
 /// `inline_max` bytes, else staged as a blob in the tier of storage class `class`.
-async fn read_body(
-    ctx: &Ctx<'_>,
-    body: &mut RequestBody,
-    class: &str,
-    algorithms: Vec<ChecksumAlgorithm>,
-    max: u64,
-    inline_max: u64,
-) -> S3Result<Written> {
-    let writer = feed(ctx, body, class, algorithms, max).await?;
+async fn read_body(ctx: &Ctx<'_>, body: &mut RequestBody, class: &str, how: WriteAs, max: u64, inline_max: u64) -> S3Result<Written> {
+    let writer = feed(ctx, body, class, how, max).await?;
     writer.finish_within(inline_max).await.map_err(S3Error::from_io)
 }
 
 /// A blob writer fed the whole of `body`.
-async fn feed(ctx: &Ctx<'_>, body: &mut RequestBody, class: &str, algorithms: Vec<ChecksumAlgorithm>, max: u64) -> S3Result<BlobWriter> {
-    let mut writer = ctx.state.store.blobs_for(class).writer(HashRequest { checksums: algorithms, sha256: false });
+async fn feed(ctx: &Ctx<'_>, body: &mut RequestBody, class: &str, how: WriteAs, max: u64) -> S3Result<BlobWriter> {
+    let mut writer = ctx.state.store.blobs_for(class).writer(HashRequest { checksums: how.algorithms, sha256: false, seal: how.seal });
     while let Some(chunk) = body.next().await {
         let chunk = chunk?;
         if writer.written() + chunk.len() as u64 > max {
@@ -207,6 +205,7 @@ pub async fn put_object(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respon
     let content = headers::content_headers(ctx.headers());
     let user_metadata = headers::user_metadata(ctx.headers())?;
     let storage_class = headers::storage_class(ctx.headers(), |c| ctx.state.store.has_storage_class(c))?;
+    let sealing = super::encryption::for_write(ctx, bucket, key).await?;
     // Answer a failed precondition before reading the body (Expect: 100-continue
     // clients then never send it); it is checked again atomically at commit.
     check_condition_early(ctx, bucket, key, &condition)?;
@@ -214,7 +213,9 @@ pub async fn put_object(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respon
     let store = &ctx.state.store;
     // Small objects of the main tier are kept in the metadata store (no blob file).
     let inline_max = if store.tier_of(&storage_class) == 0 { ctx.state.config.storage.inline_max_bytes } else { 0 };
-    let written = read_body(ctx, &mut body, &storage_class, digests.algorithms(), max, inline_max).await?;
+    let written =
+        read_body(ctx, &mut body, &storage_class, WriteAs { algorithms: digests.algorithms(), seal: sealing.key.clone() }, max, inline_max)
+            .await?;
     if declared.is_some_and(|n| n != written.len()) {
         return Err(S3Error::new(S3ErrorCode::IncompleteBody));
     }
@@ -225,7 +226,7 @@ pub async fn put_object(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respon
         seq: 0,
         delete_marker: false,
         size: written.len(),
-        etag: hex::encode(written.md5()),
+        etag: sealing.etag(written.md5()),
         last_modified_ms: to_ms((ctx.state.clock)()),
         headers: content,
         user_metadata,
@@ -237,6 +238,7 @@ pub async fn put_object(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respon
         part_checksums: vec![],
         manifest: vec![],
         acl,
+        encryption: sealing.encryption.clone(),
     };
     let (precondition, cause) = (|current: Option<&ObjectVersion>| condition.holds(current), ctx.cause(CauseKind::Put));
     let stored = match written {
@@ -259,6 +261,7 @@ pub async fn put_object(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respon
     if stored.version_id != NULL_VERSION {
         headers::put(h, "x-amz-version-id", &stored.version_id);
     }
+    super::encryption::put_write_headers(h, &sealing);
     super::lifecycle::expiration_header(ctx, bucket, key, &stored, h);
     Ok(r)
 }

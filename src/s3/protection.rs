@@ -1,21 +1,13 @@
 //! Requests that ask for protection coffer does not give yet — server-side encryption
-//! (SSE-S3, SSE-KMS, DSSE-KMS, SSE-C), Object Lock — and appends and website redirects
+//! with customer-provided keys (SSE-C), Object Lock — and appends and website redirects
 //! are refused before any handler runs, so that no client believes its data is
 //! encrypted or locked as asked when it is not. Pure function of the request headers.
 //! (ACLs are `super::acl`'s, which applies or refuses them per the bucket's Object
-//! Ownership.)
+//! Ownership; SSE-S3 and the refusal of SSE-KMS are `super::encryption`'s.)
 
 use hyper::header::HeaderMap;
 
 use super::error::{S3Error, S3ErrorCode, S3Result};
-
-/// Headers asking for server-side encryption with server-managed keys.
-const SSE: &[&str] = &[
-    "x-amz-server-side-encryption",
-    "x-amz-server-side-encryption-aws-kms-key-id",
-    "x-amz-server-side-encryption-context",
-    "x-amz-server-side-encryption-bucket-key-enabled",
-];
 
 /// Headers carrying a customer-provided key (SSE-C), for the object or a copy source.
 const SSE_C: &[&str] = &[
@@ -43,12 +35,6 @@ pub fn refuse_unoffered(headers: &HeaderMap, tls: bool) -> S3Result<()> {
             ));
         }
         return Err(not_implemented(name, "server-side encryption with customer-provided keys (SSE-C)"));
-    }
-    // `bucket-key-enabled: false` asks for nothing.
-    let asks =
-        |n: &str| headers.get(n).is_some_and(|v| !(n.ends_with("-bucket-key-enabled") && v.as_bytes().eq_ignore_ascii_case(b"false")));
-    if let Some(name) = SSE.iter().find(|n| asks(n)) {
-        return Err(not_implemented(name, "server-side encryption"));
     }
     if let Some(name) = OBJECT_LOCK.iter().find(|n| headers.contains_key(**n)) {
         return Err(not_implemented(name, "Object Lock"));
@@ -93,9 +79,8 @@ mod tests {
     fn refusals() {
         let code = |pairs: &[(&'static str, &'static str)], tls| refuse_unoffered(&with(pairs), tls).err().map(|e| e.code);
         assert_eq!(code(&[("content-type", "text/plain"), ("x-amz-meta-a", "1")], false), None);
-        for v in ["AES256", "aws:kms", "aws:kms:dsse"] {
-            assert_eq!(code(&[("x-amz-server-side-encryption", v)], false), Some(S3ErrorCode::NotImplemented));
-        }
+        // Server-managed keys are `super::encryption`'s.
+        assert_eq!(code(&[("x-amz-server-side-encryption", "aws:kms")], false), None);
         assert_eq!(code(&[("x-amz-server-side-encryption-customer-algorithm", "AES256")], false), Some(S3ErrorCode::InvalidRequest));
         assert_eq!(code(&[("x-amz-copy-source-server-side-encryption-customer-key", "k")], false), Some(S3ErrorCode::InvalidRequest));
         assert_eq!(code(&[("x-amz-server-side-encryption-customer-algorithm", "AES256")], true), Some(S3ErrorCode::NotImplemented));
@@ -103,8 +88,6 @@ mod tests {
         assert_eq!(code(&[("x-amz-object-lock-legal-hold", "ON")], false), Some(S3ErrorCode::NotImplemented));
         assert_eq!(code(&[("x-amz-bucket-object-lock-enabled", "true")], false), Some(S3ErrorCode::NotImplemented));
         assert_eq!(code(&[("x-amz-bucket-object-lock-enabled", "False")], false), None);
-        assert_eq!(code(&[("x-amz-server-side-encryption-bucket-key-enabled", "false")], false), None);
-        assert_eq!(code(&[("x-amz-server-side-encryption-bucket-key-enabled", "true")], false), Some(S3ErrorCode::NotImplemented));
         assert_eq!(code(&[("x-amz-write-offset-bytes", "0")], false), Some(S3ErrorCode::NotImplemented));
         assert_eq!(code(&[("x-amz-website-redirect-location", "/other")], false), Some(S3ErrorCode::NotImplemented));
     }

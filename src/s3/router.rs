@@ -57,6 +57,12 @@ pub enum Endpoint {
     ListParts,
     /// GET /bucket?uploads
     ListMultipartUploads,
+    /// PUT /bucket?encryption
+    PutBucketEncryption,
+    /// GET /bucket?encryption
+    GetBucketEncryption,
+    /// DELETE /bucket?encryption
+    DeleteBucketEncryption,
     /// PUT /bucket/key?tagging
     PutObjectTagging,
     /// GET /bucket/key?tagging
@@ -148,7 +154,6 @@ const BUCKET_NOT_YET: &[(&str, &str)] = &[
     ("website", "BucketWebsite"),
     ("logging", "BucketLogging"),
     ("replication", "BucketReplication"),
-    ("encryption", "BucketEncryption"),
     ("object-lock", "ObjectLockConfiguration"),
     ("accelerate", "BucketAccelerateConfiguration"),
     ("requestPayment", "BucketRequestPayment"),
@@ -231,6 +236,14 @@ fn bucket_endpoint(method: &Method, query: &[(String, String)]) -> Result<Endpoi
     let m = method.clone();
     if m == Method::GET && has(query, "location") {
         return Ok(Endpoint::GetBucketLocation);
+    }
+    if has(query, "encryption") {
+        return match m {
+            Method::PUT => Ok(Endpoint::PutBucketEncryption),
+            Method::GET => Ok(Endpoint::GetBucketEncryption),
+            Method::DELETE => Ok(Endpoint::DeleteBucketEncryption),
+            _ => Err(not_allowed()),
+        };
     }
     if has(query, "tagging") {
         return match m {
@@ -426,6 +439,8 @@ mod tests {
         .is_err());
         assert_eq!(r(Method::PUT, "/p/k", "tagging", None, false).endpoint, Endpoint::PutObjectTagging);
         assert_eq!(r(Method::DELETE, "/p", "tagging", None, false).endpoint, Endpoint::DeleteBucketTagging);
+        assert_eq!(r(Method::PUT, "/p", "encryption", None, false).endpoint, Endpoint::PutBucketEncryption);
+        assert_eq!(r(Method::DELETE, "/p", "encryption", None, false).endpoint, Endpoint::DeleteBucketEncryption);
         assert_eq!(r(Method::GET, "/p", "lifecycle", None, false).endpoint, Endpoint::GetBucketLifecycleConfiguration);
         assert_eq!(r(Method::PUT, "/p", "versioning", None, false).endpoint, Endpoint::PutBucketVersioning);
         assert_eq!(r(Method::GET, "/p", "versions&prefix=a", None, false).endpoint, Endpoint::ListObjectVersions);

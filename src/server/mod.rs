@@ -93,7 +93,8 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<AppState, Start
     } else {
         Some(Arc::new(tls::Tls::load(config.server.tls_cert.as_ref(), config.server.tls_key.as_ref())?))
     };
-    Ok(AppState { config, store, iam, web_identity, clock, delivery: Arc::default(), buffers, access: Arc::default(), tls, kms })
+    let sse_s3 = Arc::new(crate::crypto::ChunkKey::from_secret(&master.derive_secret("sse-s3 object chunks")));
+    Ok(AppState { config, store, iam, web_identity, clock, delivery: Arc::default(), buffers, access: Arc::default(), tls, kms, sse_s3 })
 }
 
 /// Binds the admin listener (`admin.listen`), if it is on. A failure is logged, not

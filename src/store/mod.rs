@@ -475,13 +475,13 @@ impl Store {
         precondition: Precondition<'_>,
         cause: &Cause,
     ) -> StoreResult<ObjectVersion> {
-        if !version.manifest.is_empty() || version.size != data.len() as u64 || self.tier_of(&version.storage_class) != 0 {
+        // Encrypted inline bytes are stored sealed, so longer than the object.
+        let size_ok = version.encryption.is_some() || version.size == data.len() as u64;
+        if !version.manifest.is_empty() || !size_ok || self.tier_of(&version.storage_class) != 0 {
             return Err(StoreError::Io(io::Error::other("inline object with a manifest, a wrong size or a tier")));
         }
-        self.commit_with_blobs(0, &mut [], |_| {
-            self.commit_version(bucket, key, &mut version, precondition, &[], (!data.is_empty()).then_some(data), cause)
-        })
-        .await?;
+        let inline = (!data.is_empty() && version.size > 0).then_some(data);
+        self.commit_with_blobs(0, &mut [], |_| self.commit_version(bucket, key, &mut version, precondition, &[], inline, cause)).await?;
         Ok(version)
     }
 

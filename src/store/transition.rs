@@ -64,8 +64,10 @@ impl Store {
         // the target tier, and the version gets a manifest.
         let (mut staged, manifest) = match lease.inline() {
             Some(data) => {
+                // Stored as they are (sealed, if encrypted: the blob holds the same
+                // chunks a sealed write would), covering the object's plaintext size.
                 let staged = self.stage_bytes(to, data.clone(), crate::blob::HashRequest::default()).await?;
-                let manifest = vec![ManifestEntry::whole(&staged)];
+                let manifest = vec![ManifestEntry { hash: staged.hash, offset: 0, len: version.size }];
                 (vec![staged], Some(manifest))
             }
             None => (self.stage_in_tier(&version.manifest, from, to).await?, None),

@@ -222,5 +222,6 @@ fn delete_marker(now_ms: i64) -> ObjectVersion {
         part_checksums: Vec::new(),
         manifest: Vec::new(),
         acl: None,
+        encryption: None,
     }
 }

@@ -1,0 +1,539 @@
+//! Server-side encryption on the S3 surface: which encryption a write gets (its
+//! `x-amz-server-side-encryption` headers, else the bucket's default encryption, else
+//! the server's `encryption.bucket_default`), the key that seals and opens a version's
+//! bytes, the response headers that report it, and Put/Get/DeleteBucketEncryption.
+//!
+//! - SSE-S3 (`AES256`): the server's SSE-S3 key (convergent: dedup kept).
+//! - SSE-KMS (`aws:kms`): a random data key per object or upload from the built-in KMS
+//!   ([`crate::kms::Kms`]), wrapped by the named key (or the account's `alias/aws/s3`,
+//!   created on first use) with the encryption context `aws:s3:arn` (the object's ARN,
+//!   or the bucket's with a Bucket Key) plus the caller's pairs. The caller needs
+//!   `kms:GenerateDataKey` to write and `kms:Decrypt` to read (and to upload parts), as
+//!   on S3; the key belongs to the bucket owner's account.
+//! - DSSE-KMS and SSE-C are refused (501 NotImplemented; SSE-C over plain HTTP 400)
+//!   until they are built, so that no client believes its data is protected as asked
+//!   when it is not.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use hyper::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use super::body::RequestBody;
+use super::conditions::{context, Wanted};
+use super::dispatch::{empty, xml, Ctx};
+use super::error::{S3Error, S3ErrorCode, S3Result};
+use super::headers;
+use super::router::Endpoint;
+use super::xml::{self as x, NS};
+use super::Response;
+use crate::crypto::ChunkKey;
+use crate::kms::{EncryptionContext, Kms as _, KmsError, KmsErrorCode};
+use crate::model::encryption::{DefaultEncryption, Encryption, KmsEncryption, SseAlgorithm};
+use crate::model::ObjectVersion;
+
+/// The bucket configuration document holding the default encryption.
+pub const BUCKET_ENCRYPTION: &str = "encryption";
+
+/// The request header naming the algorithm.
+const SSE: &str = "x-amz-server-side-encryption";
+/// The KMS key header.
+const KMS_KEY: &str = "x-amz-server-side-encryption-aws-kms-key-id";
+/// The encryption context header (base64 of a JSON object of strings).
+const CONTEXT: &str = "x-amz-server-side-encryption-context";
+/// SSE-KMS request headers, valid only with `aws:kms`.
+const KMS_ONLY: [&str; 2] = [KMS_KEY, CONTEXT];
+/// The bucket key flag.
+const BUCKET_KEY: &str = "x-amz-server-side-encryption-bucket-key-enabled";
+/// The alias of the key SSE-KMS uses when none is named, as on S3.
+const DEFAULT_KMS_ALIAS: &str = "alias/aws/s3";
+
+fn invalid(message: impl Into<String>) -> S3Error {
+    S3Error::with_message(S3ErrorCode::InvalidArgument, message)
+}
+
+fn not_yet(what: &str) -> S3Error {
+    S3Error::with_message(
+        S3ErrorCode::NotImplemented,
+        format!(
+            "coffer does not support {what} yet; the request was refused rather than stored without it (SSE-S3 and SSE-KMS are supported)."
+        ),
+    )
+}
+
+/// Whether `endpoint` takes the SSE request headers (the writes that create an object
+/// or an upload).
+fn takes_sse_headers(endpoint: Endpoint) -> bool {
+    matches!(endpoint, Endpoint::PutObject | Endpoint::CopyObject | Endpoint::CreateMultipartUpload)
+}
+
+/// Refuses SSE request headers where S3 refuses them: on any operation but the writes
+/// that create objects or uploads (400 InvalidArgument, as S3 answers a GET that
+/// carries them). UploadPart checks its header against the upload's encryption.
+pub fn refuse_misplaced(ctx: &Ctx<'_>) -> S3Result<()> {
+    let endpoint = ctx.route.endpoint;
+    if takes_sse_headers(endpoint) || matches!(endpoint, Endpoint::UploadPart | Endpoint::UploadPartCopy) {
+        return Ok(());
+    }
+    let present = std::iter::once(SSE).chain(KMS_ONLY).chain([BUCKET_KEY]).find(|h| ctx.headers().contains_key(*h));
+    match present {
+        Some(name) => Err(invalid(format!("{name} header is not supported for this operation."))),
+        None => Ok(()),
+    }
+}
+
+/// UploadPart and UploadPartCopy take their encryption from the upload; an SSE header
+/// that asks for another is refused (400 InvalidArgument) rather than ignored.
+pub fn check_part_headers(ctx: &Ctx<'_>, upload: Option<&Encryption>) -> S3Result<()> {
+    if let Some(name) = KMS_ONLY.iter().find(|h| ctx.headers().contains_key(**h)) {
+        return Err(invalid(format!("{name} header is not supported for this operation: parts are encrypted as their upload.")));
+    }
+    match ctx.header(SSE).map(str::trim) {
+        Some(asked) if Some(asked) != upload.map(Encryption::algorithm) => {
+            Err(invalid(format!("{SSE}: {asked} does not match the encryption of the multipart upload.")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// What a write asks for, before any key exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Asked {
+    /// SSE-S3.
+    S3,
+    /// SSE-KMS.
+    Kms {
+        /// The key named (id, ARN, alias or alias ARN); `None`: `alias/aws/s3`.
+        key_id: Option<String>,
+        /// The caller's encryption context pairs.
+        context: EncryptionContext,
+        /// Whether the caller sent a context (it is then echoed).
+        context_sent: bool,
+        /// An S3 Bucket Key.
+        bucket_key: bool,
+    },
+}
+
+/// What a write's headers ask for, if anything. KMS headers without `aws:kms`, and
+/// unknown algorithms, are 400 InvalidArgument; DSSE-KMS is refused (501).
+fn asked_by_headers(ctx: &Ctx<'_>) -> S3Result<Option<Asked>> {
+    let kms_header = KMS_ONLY.iter().find(|h| ctx.headers().contains_key(**h));
+    let bucket_key = match ctx.header(BUCKET_KEY).map(str::trim) {
+        None => false,
+        Some(v) if v.eq_ignore_ascii_case("true") => true,
+        Some(v) if v.eq_ignore_ascii_case("false") => false,
+        Some(_) => return Err(invalid(format!("The {BUCKET_KEY} header must be true or false."))),
+    };
+    let Some(value) = ctx.header(SSE).map(str::trim) else {
+        if let Some(name) = kms_header {
+            return Err(invalid(format!("{name} requires {SSE}: aws:kms")));
+        }
+        return Ok(None);
+    };
+    match SseAlgorithm::parse(value) {
+        Some(SseAlgorithm::Aes256) => {
+            if let Some(name) = kms_header {
+                return Err(invalid(format!(
+                    "Server Side Encryption with AWS KMS managed key requires HTTP header {SSE} : aws:kms ({name} was sent with AES256)"
+                )));
+            }
+            // The bucket key is an SSE-KMS cost optimization; with SSE-S3 it changes nothing.
+            Ok(Some(Asked::S3))
+        }
+        Some(SseAlgorithm::Kms) => {
+            let key_id = ctx.header(KMS_KEY).map(|k| k.trim().to_owned());
+            if key_id.as_deref() == Some("") {
+                return Err(invalid(format!("{KMS_KEY} must not be empty")));
+            }
+            let raw = ctx.header(CONTEXT);
+            let context = raw.map(parse_context).transpose()?.unwrap_or_default();
+            Ok(Some(Asked::Kms { key_id, context, context_sent: raw.is_some(), bucket_key }))
+        }
+        Some(SseAlgorithm::KmsDsse) => Err(not_yet("dual-layer server-side encryption with KMS keys (DSSE-KMS)")),
+        None => Err(invalid(format!("The encryption method specified is not supported: {value}"))),
+    }
+}
+
+/// The `x-amz-server-side-encryption-context` header: base64 of a JSON object whose
+/// values are strings.
+fn parse_context(raw: &str) -> S3Result<EncryptionContext> {
+    let bad = || invalid(format!("The {CONTEXT} header must be base64-encoded UTF-8 JSON of string pairs."));
+    let json = base64::engine::general_purpose::STANDARD.decode(raw.trim()).map_err(|_| bad())?;
+    let map: EncryptionContext = serde_json::from_slice(&json).map_err(|_| bad())?;
+    if map.keys().any(|k| k.starts_with("aws:")) {
+        return Err(invalid(format!("The {CONTEXT} header must not set keys starting with aws: (S3 sets aws:s3:arn).")));
+    }
+    Ok(map)
+}
+
+/// What a write asks for: its headers, else the bucket's default encryption, else the
+/// server's.
+fn asked(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Option<Asked>> {
+    if let Some(asked) = asked_by_headers(ctx)? {
+        return Ok(Some(asked));
+    }
+    Ok(match bucket_default(ctx, bucket)? {
+        None => None,
+        Some(d) if d.algorithm == SseAlgorithm::Aes256 => Some(Asked::S3),
+        Some(d) if d.algorithm == SseAlgorithm::Kms => Some(Asked::Kms {
+            key_id: d.kms_key_id,
+            context: EncryptionContext::new(),
+            context_sent: false,
+            bucket_key: d.bucket_key_enabled,
+        }),
+        // Refused when set (PutBucketEncryption), so only a future format reaches here.
+        Some(d) => return Err(not_yet(&format!("the bucket's default encryption {}", d.algorithm.name()))),
+    })
+}
+
+/// How a new object's (or upload's) bytes are sealed: what is stored with it, and the
+/// key that seals them now.
+#[derive(Debug, Default)]
+pub struct Sealing {
+    /// Stored with the version or upload.
+    pub encryption: Option<Encryption>,
+    /// Seals the bytes.
+    pub key: Option<Arc<ChunkKey>>,
+    /// The context to echo (`x-amz-server-side-encryption-context`), when the caller
+    /// sent one.
+    pub echo_context: bool,
+}
+
+impl Sealing {
+    /// The ETag of an object of this sealing whose plaintext MD5 is `md5`: the MD5 for
+    /// SSE-S3 and unencrypted objects, an opaque value for SSE-KMS (as on S3, where an
+    /// SSE-KMS object's ETag is not the MD5 of its data, which would leak it).
+    pub fn etag(&self, md5: [u8; 16]) -> String {
+        match (&self.encryption, &self.key) {
+            (Some(Encryption::Kms(_)), Some(key)) => hex::encode(key.tag(b"etag", &md5)),
+            _ => hex::encode(md5),
+        }
+    }
+}
+
+/// The sealing of a new object or upload at `object` in `bucket`.
+pub async fn for_write(ctx: &Ctx<'_>, bucket: &str, object: &str) -> S3Result<Sealing> {
+    match asked(ctx, bucket)? {
+        None => Ok(Sealing::default()),
+        Some(Asked::S3) => Ok(Sealing { encryption: Some(Encryption::S3), key: Some(Arc::clone(&ctx.state.sse_s3)), echo_context: false }),
+        Some(Asked::Kms { key_id, context, context_sent, bucket_key }) => {
+            let account = key_account(ctx, bucket)?;
+            let kms = &ctx.state.kms;
+            let id = match &key_id {
+                Some(k) => kms.resolve(&account, k).map_err(kms_error)?,
+                None => kms.managed_key(&account, DEFAULT_KMS_ALIAS).await.map_err(kms_error)?,
+            };
+            let key_arn = kms.arn(&account, &id);
+            let context = full_context(context, bucket, object, bucket_key);
+            authorize_kms(ctx, "kms:GenerateDataKey", &key_arn, &context)?;
+            let (plain, wrapped) = kms.generate_data_key(&account, &id, 32, &context).await.map_err(kms_error)?;
+            let secret: [u8; 32] = plain.try_into().map_err(|_| S3Error::internal("a data key of another length"))?;
+            let encryption = KmsEncryption { key_arn, data_key: wrapped, context: context.into_iter().collect(), bucket_key };
+            Ok(Sealing {
+                encryption: Some(Encryption::Kms(encryption)),
+                key: Some(Arc::new(ChunkKey::from_secret(&secret))),
+                echo_context: context_sent,
+            })
+        }
+    }
+}
+
+/// The sealing of a copy of `src` to `object` in `bucket`, and whether it shares the
+/// source's data key (then the copy can share the source's blobs: a copy under the
+/// same key moves no data, it only wraps the data key again for its own context).
+pub async fn for_copy(ctx: &Ctx<'_>, bucket: &str, object: &str, src: &ObjectVersion) -> S3Result<(Sealing, bool)> {
+    let asked = asked(ctx, bucket)?;
+    match (&asked, &src.encryption) {
+        (Some(Asked::S3), Some(Encryption::S3)) => {
+            return Ok((Sealing { encryption: Some(Encryption::S3), key: Some(Arc::clone(&ctx.state.sse_s3)), echo_context: false }, true));
+        }
+        (None, None) => return Ok((Sealing::default(), true)),
+        (Some(Asked::Kms { key_id, context, context_sent, bucket_key }), Some(Encryption::Kms(source))) => {
+            let account = key_account(ctx, bucket)?;
+            let kms = &ctx.state.kms;
+            let id = match key_id {
+                Some(k) => kms.resolve(&account, k).map_err(kms_error)?,
+                None => kms.managed_key(&account, DEFAULT_KMS_ALIAS).await.map_err(kms_error)?,
+            };
+            let key_arn = kms.arn(&account, &id);
+            if key_arn == source.key_arn {
+                let secret = data_key(ctx, source)?;
+                let context = full_context(context.clone(), bucket, object, *bucket_key);
+                authorize_kms(ctx, "kms:GenerateDataKey", &key_arn, &context)?;
+                let wrapped = kms.wrap_data_key(&account, &id, &secret, &context).await.map_err(kms_error)?;
+                let encryption =
+                    KmsEncryption { key_arn, data_key: wrapped, context: context.into_iter().collect(), bucket_key: *bucket_key };
+                let sealing = Sealing {
+                    encryption: Some(Encryption::Kms(encryption)),
+                    key: Some(Arc::new(ChunkKey::from_secret(&secret))),
+                    echo_context: *context_sent,
+                };
+                return Ok((sealing, true));
+            }
+        }
+        _ => {}
+    }
+    Ok((for_write(ctx, bucket, object).await?, false))
+}
+
+/// The key that seals and opens bytes encrypted as `encryption` (`None`: stored as
+/// sent). For SSE-KMS the caller must be allowed `kms:Decrypt` on the key, which must
+/// be enabled (403 `KMS.DisabledException` otherwise, as S3 answers).
+pub fn key_for(ctx: &Ctx<'_>, encryption: Option<&Encryption>) -> S3Result<Option<Arc<ChunkKey>>> {
+    Ok(match encryption {
+        None => None,
+        Some(Encryption::S3) => Some(Arc::clone(&ctx.state.sse_s3)),
+        Some(Encryption::Kms(k)) => Some(Arc::new(ChunkKey::from_secret(&data_key(ctx, k)?))),
+    })
+}
+
+/// The key of a stored version's bytes ([`key_for`]).
+pub fn key_of(ctx: &Ctx<'_>, version: &ObjectVersion) -> S3Result<Option<Arc<ChunkKey>>> {
+    key_for(ctx, version.encryption.as_ref())
+}
+
+/// The plaintext data key of an SSE-KMS object, for a caller allowed `kms:Decrypt`.
+fn data_key(ctx: &Ctx<'_>, k: &KmsEncryption) -> S3Result<[u8; 32]> {
+    let context: EncryptionContext = k.context.iter().cloned().collect();
+    authorize_kms(ctx, "kms:Decrypt", &k.key_arn, &context)?;
+    let (plain, arn) = ctx.state.kms.decrypt(&k.data_key, &context).map_err(kms_error)?;
+    if arn != k.key_arn {
+        return Err(S3Error::internal("a data key wrapped by another KMS key than recorded"));
+    }
+    plain.try_into().map_err(|_| S3Error::internal("a data key of another length"))
+}
+
+/// The account whose KMS keys a bucket's objects use: the bucket owner's.
+fn key_account(ctx: &Ctx<'_>, bucket: &str) -> S3Result<String> {
+    match super::access::bucket_access(ctx, bucket)? {
+        Some(access) => Ok(access.owner.clone()),
+        None => Ok(ctx.account()?.to_owned()),
+    }
+}
+
+/// The caller's pairs plus `aws:s3:arn`: the object's ARN, or the bucket's with a
+/// Bucket Key.
+fn full_context(mut context: EncryptionContext, bucket: &str, object: &str, bucket_key: bool) -> EncryptionContext {
+    let arn = if bucket_key { format!("arn:aws:s3:::{bucket}") } else { format!("arn:aws:s3:::{bucket}/{object}") };
+    context.insert("aws:s3:arn".to_owned(), arn);
+    context
+}
+
+/// Whether the caller may use a KMS key for `action` (`kms:GenerateDataKey`,
+/// `kms:Decrypt`), by its identity policies, with the request's condition keys plus
+/// `kms:ViaService`, `kms:CallerAccount` and `kms:EncryptionContext:*`. Anonymous
+/// callers never may (as on S3: an SSE-KMS object cannot be read anonymously).
+fn authorize_kms(ctx: &Ctx<'_>, action: &str, key_arn: &str, encryption_context: &EncryptionContext) -> S3Result<()> {
+    let denied = |who: &str| {
+        S3Error::with_message(
+            S3ErrorCode::AccessDenied,
+            format!("User: {who} is not authorized to perform: {action} on resource: {key_arn}"),
+        )
+    };
+    let Some(p) = ctx.principal else { return Err(denied("anonymous")) };
+    let wanted = Wanted { principal: Some(&*p.condition_keys), resource: None };
+    let mut c = context(ctx, Some(p), &wanted, None);
+    c.insert("kms:ViaService", format!("s3.{}.amazonaws.com", ctx.state.config.server.region));
+    c.insert("kms:CallerAccount", p.account.clone());
+    for (k, v) in encryption_context {
+        c.insert(&format!("kms:EncryptionContext:{k}"), v.clone());
+        c.insert("kms:EncryptionContextKeys", k.clone());
+    }
+    let owner = key_arn.split(':').nth(4).filter(|a| !a.is_empty());
+    if p.is_allowed(action, key_arn, owner, &c, None) {
+        Ok(())
+    } else {
+        Err(denied(&p.arn))
+    }
+}
+
+/// A KMS failure as S3 reports it.
+fn kms_error(e: KmsError) -> S3Error {
+    let code = match e.code {
+        KmsErrorCode::NotFoundException => S3ErrorCode::KmsNotFound,
+        KmsErrorCode::DisabledException => S3ErrorCode::KmsDisabled,
+        KmsErrorCode::KMSInvalidStateException => S3ErrorCode::KmsInvalidState,
+        KmsErrorCode::AccessDeniedException => S3ErrorCode::AccessDenied,
+        KmsErrorCode::LimitExceededException => S3ErrorCode::SlowDown,
+        _ => {
+            tracing::error!(error = %e, "the KMS failed an SSE-KMS request");
+            return S3Error::internal(e.message);
+        }
+    };
+    S3Error::with_message(code, e.message)
+}
+
+/// The plaintext of an inline object's stored bytes (`key`: how they are sealed).
+/// Bytes that do not open are a 500, logged, never served.
+pub fn open_inline(key: Option<&Arc<ChunkKey>>, stored: &bytes::Bytes) -> S3Result<bytes::Bytes> {
+    match key {
+        None => Ok(stored.clone()),
+        Some(key) => key.open_all(stored).map(bytes::Bytes::from).map_err(|e| {
+            tracing::error!(error = %e, "an inline object's encrypted bytes did not open");
+            S3Error::internal("inline object bytes do not authenticate")
+        }),
+    }
+}
+
+/// Adds the headers that report `encryption` on a response (PUT, GET, HEAD, Copy,
+/// UploadPart, CreateMultipartUpload, Complete).
+pub fn put_headers(h: &mut hyper::HeaderMap, encryption: Option<&Encryption>) {
+    let Some(e) = encryption else { return };
+    headers::put(h, SSE, e.algorithm());
+    if let Encryption::Kms(k) = e {
+        headers::put(h, KMS_KEY, &k.key_arn);
+        if k.bucket_key {
+            headers::put(h, BUCKET_KEY, "true");
+        }
+    }
+}
+
+/// [`put_headers`] for a write's response, with the encryption context when the caller
+/// sent one (as S3 echoes it).
+pub fn put_write_headers(h: &mut hyper::HeaderMap, sealing: &Sealing) {
+    put_headers(h, sealing.encryption.as_ref());
+    if let (true, Some(Encryption::Kms(k))) = (sealing.echo_context, &sealing.encryption) {
+        let map: EncryptionContext = k.context.iter().cloned().collect();
+        let json = serde_json::to_string(&map).unwrap_or_default();
+        headers::put(h, CONTEXT, &base64::engine::general_purpose::STANDARD.encode(json));
+    }
+}
+
+/// The default encryption in force for `bucket`: its own configuration, else the
+/// server's `encryption.bucket_default`.
+pub fn bucket_default(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Option<DefaultEncryption>> {
+    if let Some(raw) = ctx.state.store.bucket_config(bucket, BUCKET_ENCRYPTION)? {
+        let text = String::from_utf8(raw).map_err(S3Error::internal)?;
+        return parse_configuration(text.as_bytes())
+            .map(Some)
+            .map_err(|e| S3Error::internal(format!("stored encryption configuration: {}", e.message)));
+    }
+    Ok((ctx.state.config.encryption.bucket_default == "AES256").then_some(DefaultEncryption {
+        algorithm: SseAlgorithm::Aes256,
+        kms_key_id: None,
+        bucket_key_enabled: false,
+    }))
+}
+
+/// `<ServerSideEncryptionConfiguration>`.
+#[derive(Serialize, Deserialize)]
+struct Configuration {
+    #[serde(rename = "@xmlns", default, skip_deserializing)]
+    xmlns: &'static str,
+    #[serde(rename = "Rule", default)]
+    rules: Vec<Rule>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Rule {
+    #[serde(rename = "ApplyServerSideEncryptionByDefault", default, skip_serializing_if = "Option::is_none")]
+    apply: Option<ApplyByDefault>,
+    #[serde(rename = "BucketKeyEnabled", default, skip_serializing_if = "Option::is_none")]
+    bucket_key_enabled: Option<bool>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ApplyByDefault {
+    #[serde(rename = "SSEAlgorithm")]
+    algorithm: String,
+    #[serde(rename = "KMSMasterKeyID", default, skip_serializing_if = "Option::is_none")]
+    kms_key_id: Option<String>,
+}
+
+/// Parses and validates a `ServerSideEncryptionConfiguration` (exactly one rule, as S3
+/// requires).
+fn parse_configuration(raw: &[u8]) -> S3Result<DefaultEncryption> {
+    let doc: Configuration = x::from_xml(raw, "ServerSideEncryptionConfiguration")?;
+    let [rule] = <[Rule; 1]>::try_from(doc.rules).map_err(|_| S3Error::new(S3ErrorCode::MalformedXML))?;
+    let apply = rule.apply.ok_or_else(|| S3Error::new(S3ErrorCode::MalformedXML))?;
+    let algorithm = SseAlgorithm::parse(apply.algorithm.trim()).ok_or_else(|| S3Error::new(S3ErrorCode::MalformedXML))?;
+    if algorithm == SseAlgorithm::Aes256 && apply.kms_key_id.is_some() {
+        return Err(invalid("a KMSMasterKeyID is allowed only if SSEAlgorithm is aws:kms or aws:kms:dsse."));
+    }
+    Ok(DefaultEncryption { algorithm, kms_key_id: apply.kms_key_id, bucket_key_enabled: rule.bucket_key_enabled.unwrap_or(false) })
+}
+
+fn configuration_xml(d: &DefaultEncryption) -> S3Result<String> {
+    let doc = Configuration {
+        xmlns: NS,
+        rules: vec![Rule {
+            apply: Some(ApplyByDefault { algorithm: d.algorithm.name().to_owned(), kms_key_id: d.kms_key_id.clone() }),
+            bucket_key_enabled: Some(d.bucket_key_enabled),
+        }],
+    };
+    x::to_xml("ServerSideEncryptionConfiguration", &doc)
+}
+
+/// PUT /bucket?encryption.
+pub async fn put_bucket_encryption(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
+    let bucket = ctx.existing_bucket()?;
+    let raw = super::document::read(ctx, body, false).await?;
+    let config = parse_configuration(&raw)?;
+    match config.algorithm {
+        SseAlgorithm::Aes256 => {}
+        SseAlgorithm::Kms => {
+            // A key named must exist in the bucket owner's account (S3 checks it on use;
+            // refusing it now saves every later write from failing).
+            if let Some(key) = &config.kms_key_id {
+                ctx.state.kms.resolve(&key_account(ctx, bucket)?, key).map_err(kms_error)?;
+            }
+        }
+        SseAlgorithm::KmsDsse => return Err(not_yet("default encryption with aws:kms:dsse")),
+    }
+    ctx.set_bucket_config(bucket, BUCKET_ENCRYPTION, Some(configuration_xml(&config)?.into_bytes())).await?;
+    Ok(empty(StatusCode::OK))
+}
+
+/// GET /bucket?encryption: the bucket's configuration, or the server default that
+/// applies to it; 404 ServerSideEncryptionConfigurationNotFoundError if neither.
+pub fn get_bucket_encryption(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let bucket = ctx.existing_bucket()?;
+    let config = bucket_default(ctx, bucket)?.ok_or_else(|| S3Error::new(S3ErrorCode::ServerSideEncryptionConfigurationNotFoundError))?;
+    Ok(xml(configuration_xml(&config)?))
+}
+
+/// DELETE /bucket?encryption: the bucket falls back to the server's default (SSE-S3
+/// unless the operator turned it off), as S3 resets it to SSE-S3.
+pub async fn delete_bucket_encryption(ctx: &Ctx<'_>) -> S3Result<Response> {
+    let bucket = ctx.existing_bucket()?;
+    ctx.set_bucket_config(bucket, BUCKET_ENCRYPTION, None).await?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configurations_parse_as_s3_defines_them() {
+        let doc = |inner: &str| {
+            format!("<ServerSideEncryptionConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">{inner}</ServerSideEncryptionConfiguration>")
+        };
+        let ok = parse_configuration(
+            doc(
+                "<Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule>",
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(ok, DefaultEncryption { algorithm: SseAlgorithm::Aes256, kms_key_id: None, bucket_key_enabled: false });
+        let kms = parse_configuration(doc("<Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>aws:kms</SSEAlgorithm><KMSMasterKeyID>alias/k</KMSMasterKeyID></ApplyServerSideEncryptionByDefault><BucketKeyEnabled>true</BucketKeyEnabled></Rule>").as_bytes()).unwrap();
+        assert_eq!(kms.kms_key_id.as_deref(), Some("alias/k"));
+        assert!(kms.bucket_key_enabled);
+        let code = |inner: &str| parse_configuration(doc(inner).as_bytes()).unwrap_err().code;
+        assert_eq!(code(""), S3ErrorCode::MalformedXML, "no rule");
+        assert_eq!(code("<Rule></Rule>"), S3ErrorCode::MalformedXML, "no default");
+        assert_eq!(
+            code("<Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>DES</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule>"),
+            S3ErrorCode::MalformedXML
+        );
+        assert_eq!(
+            code("<Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm><KMSMasterKeyID>k</KMSMasterKeyID></ApplyServerSideEncryptionByDefault></Rule>"),
+            S3ErrorCode::InvalidArgument
+        );
+        assert_eq!(code("<Rule><Foo/></Rule>"), S3ErrorCode::MalformedXML, "unknown element");
+        let round = configuration_xml(&ok).unwrap();
+        assert_eq!(parse_configuration(round.as_bytes()).unwrap(), ok);
+    }
+}
