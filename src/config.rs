@@ -52,6 +52,10 @@ pub struct EncryptionConfig {
     /// PutBucketEncryption, or DeleteBucketEncryption since): `"AES256"` (SSE-S3, as S3
     /// does for every bucket since 2023) or `"none"`.
     pub bucket_default: String,
+    /// Accept SSE-C (customer-provided keys) over plain HTTP. Off: S3 refuses them
+    /// without TLS, since the key crosses the network in the clear; turn on only for a
+    /// trusted network (or behind a TLS-terminating proxy).
+    pub sse_c_over_http: bool,
 }
 
 /// `[access]`.

@@ -732,3 +732,265 @@ async fn encrypted_objects_move_between_tiers_sealed() {
     assert_eq!(get(&s3, "tiered", "back", None).await.1, big);
     assert!(!on_disk(srv.dir.path(), b"TIER-MARKER"), "no plaintext in any tier");
 }
+
+/// (algorithm, key, key MD5) as the SDK takes them.
+fn customer(seed: u8) -> (String, String) {
+    let key = [seed; 32];
+    (b64(&key), b64(&<md5::Md5 as md5::Digest>::digest(key)))
+}
+
+#[tokio::test]
+async fn sse_c_customer_keys() {
+    let srv = TestServer::start_with(&[("encryption.sse_c_over_http", "true")]).await;
+    let s3 = srv.client();
+    s3.create_bucket().bucket("ssec").send().await.unwrap();
+    let ((k1, m1), (k2, m2)) = (customer(1), customer(2));
+    let mut body = data(2 * PLAIN_CHUNK + 99, 10);
+    body[300..320].copy_from_slice(b"SSE-C-MARKER-0000001");
+    let put = s3
+        .put_object()
+        .bucket("ssec")
+        .key("c")
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(&k1)
+        .sse_customer_key_md5(&m1)
+        .body(ByteStream::from(body.clone()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.sse_customer_algorithm(), Some("AES256"));
+    assert_eq!(put.sse_customer_key_md5(), Some(m1.as_str()));
+    assert_eq!(put.server_side_encryption(), None);
+    assert_ne!(put.e_tag().unwrap(), format!("\"{}\"", hex::encode(<md5::Md5 as md5::Digest>::digest(&body))), "not the MD5");
+    assert!(!on_disk(srv.dir.path(), b"SSE-C-MARKER"));
+    assert!(!on_disk(srv.dir.path(), &[1u8; 32]), "the customer key is never stored");
+
+    let got = s3
+        .get_object()
+        .bucket("ssec")
+        .key("c")
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(&k1)
+        .sse_customer_key_md5(&m1)
+        .range("bytes=65000-70000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.sse_customer_key_md5(), Some(m1.as_str()));
+    assert_eq!(got.body.collect().await.unwrap().into_bytes(), body[65_000..=70_000]);
+    let head = s3
+        .head_object()
+        .bucket("ssec")
+        .key("c")
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(&k1)
+        .sse_customer_key_md5(&m1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.content_length(), Some(i64::try_from(body.len()).unwrap()));
+
+    // Without the key, with another key, with a key for an object that has none.
+    assert_sdk_error(s3.get_object().bucket("ssec").key("c").send().await, 400, Some("InvalidRequest"));
+    assert_sdk_error(
+        s3.get_object()
+            .bucket("ssec")
+            .key("c")
+            .sse_customer_algorithm("AES256")
+            .sse_customer_key(&k2)
+            .sse_customer_key_md5(&m2)
+            .send()
+            .await,
+        403,
+        Some("AccessDenied"),
+    );
+    assert_eq!(common::error_info(&s3.head_object().bucket("ssec").key("c").send().await.unwrap_err()).status, 400);
+    let r = s3
+        .head_object()
+        .bucket("ssec")
+        .key("c")
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(&k2)
+        .sse_customer_key_md5(&m2)
+        .send()
+        .await;
+    assert_eq!(common::error_info(&r.unwrap_err()).status, 403);
+    s3.put_object().bucket("ssec").key("plain").body(ByteStream::from_static(b"sse-s3")).send().await.unwrap();
+    let r = s3
+        .get_object()
+        .bucket("ssec")
+        .key("plain")
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(&k1)
+        .sse_customer_key_md5(&m1)
+        .send()
+        .await;
+    assert_sdk_error(r, 400, Some("InvalidRequest"));
+
+    // Malformed keys.
+    let r = s3
+        .put_object()
+        .bucket("ssec")
+        .key("x")
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(&k1)
+        .sse_customer_key_md5(&m2)
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await;
+    assert_sdk_error(r, 400, Some("InvalidArgument"));
+    let short = b64(&[1u8; 16]);
+    let short_md5 = b64(&<md5::Md5 as md5::Digest>::digest([1u8; 16]));
+    let r = s3
+        .put_object()
+        .bucket("ssec")
+        .key("x")
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(&short)
+        .sse_customer_key_md5(&short_md5)
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await;
+    assert_sdk_error(r, 400, Some("InvalidArgument"));
+    let r = s3
+        .put_object()
+        .bucket("ssec")
+        .key("x")
+        .sse_customer_algorithm("AES128")
+        .sse_customer_key(&k1)
+        .sse_customer_key_md5(&m1)
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await;
+    assert_sdk_error(r, 400, Some("InvalidEncryptionAlgorithmError"));
+    assert!(s3.head_object().bucket("ssec").key("x").send().await.is_err());
+
+    // Multipart: every part brings the upload's key.
+    let create = s3
+        .create_multipart_upload()
+        .bucket("ssec")
+        .key("mp")
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(&k1)
+        .sse_customer_key_md5(&m1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(create.sse_customer_key_md5(), Some(m1.as_str()));
+    let id = create.upload_id().unwrap();
+    let part = data(5 << 20, 11);
+    let r = s3.upload_part().bucket("ssec").key("mp").upload_id(id).part_number(1).body(ByteStream::from(part.clone())).send().await;
+    assert_sdk_error(r, 400, Some("InvalidRequest"));
+    let r = s3
+        .upload_part()
+        .bucket("ssec")
+        .key("mp")
+        .upload_id(id)
+        .part_number(1)
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(&k2)
+        .sse_customer_key_md5(&m2)
+        .body(ByteStream::from(part.clone()))
+        .send()
+        .await;
+    assert_sdk_error(r, 403, Some("AccessDenied"));
+    let up = s3
+        .upload_part()
+        .bucket("ssec")
+        .key("mp")
+        .upload_id(id)
+        .part_number(1)
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(&k1)
+        .sse_customer_key_md5(&m1)
+        .body(ByteStream::from(part.clone()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(up.sse_customer_key_md5(), Some(m1.as_str()));
+    let copied = s3
+        .upload_part_copy()
+        .bucket("ssec")
+        .key("mp")
+        .upload_id(id)
+        .part_number(2)
+        .copy_source("ssec/c")
+        .copy_source_sse_customer_algorithm("AES256")
+        .copy_source_sse_customer_key(&k1)
+        .copy_source_sse_customer_key_md5(&m1)
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(&k1)
+        .sse_customer_key_md5(&m1)
+        .send()
+        .await
+        .unwrap();
+    let parts = CompletedMultipartUpload::builder()
+        .parts(CompletedPart::builder().part_number(1).e_tag(up.e_tag().unwrap()).build())
+        .parts(CompletedPart::builder().part_number(2).e_tag(copied.copy_part_result().unwrap().e_tag().unwrap()).build())
+        .build();
+    s3.complete_multipart_upload().bucket("ssec").key("mp").upload_id(id).multipart_upload(parts).send().await.unwrap();
+    let got = s3
+        .get_object()
+        .bucket("ssec")
+        .key("mp")
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(&k1)
+        .sse_customer_key_md5(&m1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.body.collect().await.unwrap().into_bytes(), [part, body.clone()].concat());
+
+    // Copies: to another customer key without moving data; to SSE-S3; a source without
+    // its key is refused.
+    let blobs = blob_files(srv.dir.path()).len();
+    s3.copy_object()
+        .bucket("ssec")
+        .key("c2")
+        .copy_source("ssec/c")
+        .copy_source_sse_customer_algorithm("AES256")
+        .copy_source_sse_customer_key(&k1)
+        .copy_source_sse_customer_key_md5(&m1)
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(&k2)
+        .sse_customer_key_md5(&m2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(blob_files(srv.dir.path()).len(), blobs, "the data key is re-wrapped, the data not moved");
+    let got = s3
+        .get_object()
+        .bucket("ssec")
+        .key("c2")
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(&k2)
+        .sse_customer_key_md5(&m2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.body.collect().await.unwrap().into_bytes(), body);
+    let r = s3
+        .get_object()
+        .bucket("ssec")
+        .key("c2")
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(&k1)
+        .sse_customer_key_md5(&m1)
+        .send()
+        .await;
+    assert_sdk_error(r, 403, Some("AccessDenied"));
+    assert_sdk_error(s3.copy_object().bucket("ssec").key("c3").copy_source("ssec/c").send().await, 400, Some("InvalidRequest"));
+    let to_s3 = s3
+        .copy_object()
+        .bucket("ssec")
+        .key("c3")
+        .copy_source("ssec/c")
+        .copy_source_sse_customer_algorithm("AES256")
+        .copy_source_sse_customer_key(&k1)
+        .copy_source_sse_customer_key_md5(&m1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(to_s3.server_side_encryption(), Some(&ServerSideEncryption::Aes256));
+    assert_eq!(get(&s3, "ssec", "c3", None).await.1, body);
+}

@@ -1,6 +1,6 @@
 //! HTTPS on the S3 listener (`server.tls_cert` / `server.tls_key`): signed requests over
 //! TLS with a certificate the test makes (rcgen, never committed), plain HTTP refused,
-//! `aws:SecureTransport` true in bucket policies, SSE-C no longer refused as insecure,
+//! `aws:SecureTransport` true in bucket policies, SSE-C served over TLS,
 //! and SIGHUP reloading the certificate for new connections while open ones go on.
 
 mod common;
@@ -129,8 +129,7 @@ async fn https_serves_signed_requests_and_plain_http_gets_no_answer() {
 }
 
 /// The user guide's HTTPS-only bucket policy (Deny when `aws:SecureTransport` is
-/// false) lets requests over TLS through; SSE-C over TLS is refused as not implemented
-/// (501), no longer as insecure (400).
+/// false) lets requests over TLS through; SSE-C works over TLS.
 #[tokio::test]
 async fn requests_over_tls_are_secure_transport() {
     let dir = tempfile::tempdir().unwrap();
@@ -148,13 +147,21 @@ async fn requests_over_tls_are_secure_transport() {
     send_tls(&host, &cert, &Request::new("PUT", "/tlsonly?policy").body(deny_tls).signed(&host)).await.assert_status(204);
     send_tls(&host, &cert, &Request::new("GET", "/tlsonly/k").signed(&host)).await.assert_error(403, "AccessDenied");
     send_tls(&host, &cert, &Request::new("DELETE", "/tlsonly?policy").signed(&host)).await.assert_status(204);
-    let sse_c = Request::new("PUT", "/tlsonly/c")
-        .header("x-amz-server-side-encryption-customer-algorithm", "AES256")
-        .header("x-amz-server-side-encryption-customer-key", "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=")
-        .header("x-amz-server-side-encryption-customer-key-md5", "Dsy4Fs/7l7SMUvzP0bXUWg==")
-        .body("c")
-        .signed(&host);
-    send_tls(&host, &cert, &sse_c).await.assert_error(501, "NotImplemented");
+    // SSE-C is served over TLS (plain HTTP refuses it: tests/fine_print.rs).
+    let key = b"01234567890123456789012345678901";
+    let key_md5 = common::raw::md5_b64(key);
+    let with_key = |req: Request| {
+        req.header("x-amz-server-side-encryption-customer-algorithm", "AES256")
+            .header("x-amz-server-side-encryption-customer-key", "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=")
+            .header("x-amz-server-side-encryption-customer-key-md5", &key_md5)
+    };
+    let put = send_tls(&host, &cert, &with_key(Request::new("PUT", "/tlsonly/c").body("customer-keyed")).signed(&host)).await;
+    put.assert_status(200);
+    assert_eq!(put.header("x-amz-server-side-encryption-customer-key-md5"), Some(key_md5.as_str()));
+    let got = send_tls(&host, &cert, &with_key(Request::new("GET", "/tlsonly/c")).signed(&host)).await;
+    got.assert_status(200);
+    assert_eq!(got.body, b"customer-keyed");
+    send_tls(&host, &cert, &Request::new("GET", "/tlsonly/c").signed(&host)).await.assert_error(400, "InvalidRequest");
     srv.server.stop().await;
 }
 

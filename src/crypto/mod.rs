@@ -2,8 +2,9 @@
 //! of encrypted blobs ([`chunks`]) and the keys that seal them.
 //!
 //! Must not import: hyper, http, `s3`, `store`, `meta` or `model`; it is a bottom layer
-//! beside `blob`, which calls it on the write and read paths. It knows no S3 header
-//! names and no key management: callers hand it a [`ChunkKey`].
+//! beside `blob`, which calls it on the write and read paths (it uses only the sealing
+//! primitives of `iam::secrets`). It knows no S3 header names and no key management:
+//! callers hand it a [`ChunkKey`]; [`customer`] protects SSE-C data keys.
 //!
 //! # The format, in one paragraph
 //!
@@ -24,5 +25,6 @@
 //! read with the wrong key fails, never returns wrong bytes).
 
 pub mod chunks;
+pub mod customer;
 
 pub use chunks::{ChunkKey, Sealer};

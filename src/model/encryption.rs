@@ -13,6 +13,23 @@ pub enum Encryption {
     /// SSE-KMS (`aws:kms`): sealed with a random data key per object (or upload),
     /// wrapped by a KMS key.
     Kms(KmsEncryption),
+    /// SSE-C: sealed with a random data key wrapped under the customer's key (which is
+    /// never stored) and the server's SSE-C secret.
+    Customer(CustomerEncryption),
+}
+
+/// An SSE-C object's protected data key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerEncryption {
+    /// Base64 MD5 of the customer's key, as the client sent it (echoed in
+    /// `x-amz-server-side-encryption-customer-key-MD5`).
+    pub key_md5: String,
+    /// Random salt of the check and the wrapping.
+    pub salt: Vec<u8>,
+    /// Salted MAC that recognizes the customer's key.
+    pub check: Vec<u8>,
+    /// The data key, wrapped.
+    pub wrapped: Vec<u8>,
 }
 
 /// An SSE-KMS object's data key and how it is wrapped.
@@ -34,7 +51,8 @@ impl Encryption {
     /// The `x-amz-server-side-encryption` value S3 shows for it.
     pub fn algorithm(&self) -> &'static str {
         match self {
-            Encryption::S3 => "AES256",
+            // SSE-C's algorithm is AES256 too (in its own `-customer-algorithm` header).
+            Encryption::S3 | Encryption::Customer(_) => "AES256",
             Encryption::Kms(_) => "aws:kms",
         }
     }

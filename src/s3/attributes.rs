@@ -167,6 +167,7 @@ pub fn get_object_attributes(ctx: &Ctx<'_>) -> S3Result<Response> {
     let max = number(ctx, "x-amz-max-parts", 1000)?.min(1000);
     let marker = number(ctx, "x-amz-part-number-marker", 0)?;
     let v = find_version(ctx, bucket, key)?;
+    super::encryption::check_read(ctx, &v)?;
     let checksum = want.checksum.then(|| v.checksums.first()).flatten().map(|(alg, raw)| {
         let mut c = ChecksumXml { kind: Some(v.checksum_type()), ..ChecksumXml::default() };
         c.set(*alg, v.checksum_value(raw));

@@ -117,7 +117,8 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
     let same_object = source.bucket == bucket && source.key == key && source.version_id.is_none();
     let retag = ctx.header("x-amz-tagging-directive").is_some_and(|d| d.eq_ignore_ascii_case("REPLACE"));
     let (sealing, shares_key) = super::encryption::for_copy(ctx, bucket, key, &src).await?;
-    let reencrypt = ctx.header("x-amz-server-side-encryption").is_some();
+    let reencrypt =
+        ctx.header("x-amz-server-side-encryption").is_some() || ctx.header("x-amz-server-side-encryption-customer-key").is_some();
     if same_object && !replace && !retag && !reencrypt && ctx.header("x-amz-storage-class").is_none() {
         return Err(S3Error::with_message(
             S3ErrorCode::InvalidRequest,
@@ -160,7 +161,7 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
     let (precondition, cause) = (|current: Option<&ObjectVersion>| condition.holds(current), ctx.cause(CauseKind::Copy));
     // Sealed another way than the source, the bytes are opened and resealed, and an
     // object that was not uploaded in parts gets the ETag of its new sealing.
-    let from_key = if shares_key { None } else { super::encryption::key_of(ctx, &src)? };
+    let from_key = if shares_key { None } else { super::encryption::key_of_source(ctx, &src)? };
     let to_key = sealing.key.clone();
     let same_sealing = shares_key;
     let new_etag = !shares_key && src.part_sizes.is_empty();

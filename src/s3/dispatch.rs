@@ -288,7 +288,7 @@ async fn dispatch(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Response> {
     // Authorization first: a caller learns nothing of what coffer would refuse for
     // reasons of its own until it is allowed to ask.
     if let Err(refused) = access::authorize(ctx)
-        .and_then(|()| protection::refuse_unoffered(ctx.headers(), ctx.secure))
+        .and_then(|()| protection::refuse_unoffered(ctx.headers()))
         .and_then(|()| encryption::refuse_misplaced(ctx))
         .and_then(|()| admit(ctx))
     {

@@ -10,9 +10,13 @@
 //!   or the bucket's with a Bucket Key) plus the caller's pairs. The caller needs
 //!   `kms:GenerateDataKey` to write and `kms:Decrypt` to read (and to upload parts), as
 //!   on S3; the key belongs to the bucket owner's account.
-//! - DSSE-KMS and SSE-C are refused (501 NotImplemented; SSE-C over plain HTTP 400)
-//!   until they are built, so that no client believes its data is protected as asked
-//!   when it is not.
+//! - SSE-C (`x-amz-server-side-encryption-customer-*`): a random data key per object
+//!   or upload, wrapped under the customer's key (never stored) and the server's SSE-C
+//!   secret ([`crate::crypto::customer`]); every read (GET, HEAD, a copy's source) and
+//!   every part must bring the key. Refused over plain HTTP (400 InvalidRequest, as S3)
+//!   unless `encryption.sse_c_over_http` is set for a trusted network.
+//! - DSSE-KMS is refused (501 NotImplemented): coffer does not apply a second layer, and
+//!   no client should believe it does.
 
 use std::sync::Arc;
 
@@ -46,6 +50,17 @@ const CONTEXT: &str = "x-amz-server-side-encryption-context";
 const KMS_ONLY: [&str; 2] = [KMS_KEY, CONTEXT];
 /// The bucket key flag.
 const BUCKET_KEY: &str = "x-amz-server-side-encryption-bucket-key-enabled";
+/// SSE-C request headers for the object, and for a copy's source.
+const CUSTOMER: [&str; 3] = [
+    "x-amz-server-side-encryption-customer-algorithm",
+    "x-amz-server-side-encryption-customer-key",
+    "x-amz-server-side-encryption-customer-key-md5",
+];
+const COPY_CUSTOMER: [&str; 3] = [
+    "x-amz-copy-source-server-side-encryption-customer-algorithm",
+    "x-amz-copy-source-server-side-encryption-customer-key",
+    "x-amz-copy-source-server-side-encryption-customer-key-md5",
+];
 /// The alias of the key SSE-KMS uses when none is named, as on S3.
 const DEFAULT_KMS_ALIAS: &str = "alias/aws/s3";
 
@@ -72,6 +87,13 @@ fn takes_sse_headers(endpoint: Endpoint) -> bool {
 /// that create objects or uploads (400 InvalidArgument, as S3 answers a GET that
 /// carries them). UploadPart checks its header against the upload's encryption.
 pub fn refuse_misplaced(ctx: &Ctx<'_>) -> S3Result<()> {
+    let sse_c = CUSTOMER.iter().chain(&COPY_CUSTOMER).any(|h| ctx.headers().contains_key(*h));
+    if sse_c && !ctx.secure && !ctx.state.config.encryption.sse_c_over_http {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.",
+        ));
+    }
     let endpoint = ctx.route.endpoint;
     if takes_sse_headers(endpoint) || matches!(endpoint, Endpoint::UploadPart | Endpoint::UploadPartCopy) {
         return Ok(());
@@ -86,6 +108,12 @@ pub fn refuse_misplaced(ctx: &Ctx<'_>) -> S3Result<()> {
 /// UploadPart and UploadPartCopy take their encryption from the upload; an SSE header
 /// that asks for another is refused (400 InvalidArgument) rather than ignored.
 pub fn check_part_headers(ctx: &Ctx<'_>, upload: Option<&Encryption>) -> S3Result<()> {
+    if customer_key(ctx, false)?.is_some() && !matches!(upload, Some(Encryption::Customer(_))) {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "The encryption parameters are not applicable to this multipart upload.",
+        ));
+    }
     if let Some(name) = KMS_ONLY.iter().find(|h| ctx.headers().contains_key(**h)) {
         return Err(invalid(format!("{name} header is not supported for this operation: parts are encrypted as their upload.")));
     }
@@ -97,9 +125,58 @@ pub fn check_part_headers(ctx: &Ctx<'_>, upload: Option<&Encryption>) -> S3Resul
     }
 }
 
+/// A customer-provided key, checked against its MD5.
+#[derive(Clone, PartialEq, Eq)]
+struct CustomerKey {
+    /// The key.
+    key: [u8; 32],
+    /// Its MD5, base64, as sent.
+    md5: String,
+}
+
+impl std::fmt::Debug for CustomerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CustomerKey(md5 {})", self.md5)
+    }
+}
+
+/// The SSE-C key of the request (`copy_source`: of the copy's source), if it sends one:
+/// all three headers, algorithm AES256, a 256-bit key whose MD5 matches.
+fn customer_key(ctx: &Ctx<'_>, copy_source: bool) -> S3Result<Option<CustomerKey>> {
+    let [alg, key, md5] = if copy_source { COPY_CUSTOMER } else { CUSTOMER };
+    let (alg, key, md5) = (ctx.header(alg), ctx.header(key), ctx.header(md5));
+    if alg.is_none() && key.is_none() && md5.is_none() {
+        return Ok(None);
+    }
+    let (Some(alg), Some(key), Some(md5)) = (alg, key, md5) else {
+        return Err(invalid(
+            "Requests specifying Server Side Encryption with Customer provided keys must provide the algorithm, the key and its MD5.",
+        ));
+    };
+    if alg.trim() != "AES256" {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidEncryptionAlgorithmError,
+            "The encryption request you specified is not valid. The valid value is AES256.",
+        ));
+    }
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let key: [u8; 32] = b64
+        .decode(key.trim())
+        .ok()
+        .and_then(|k| k.try_into().ok())
+        .ok_or_else(|| invalid("The secret key was invalid for the specified algorithm."))?;
+    let digest: [u8; 16] = <md5::Md5 as md5::Digest>::digest(key).into();
+    if b64.decode(md5.trim()).ok().as_deref() != Some(&digest[..]) {
+        return Err(invalid("The calculated MD5 hash of the key did not match the hash that was provided."));
+    }
+    Ok(Some(CustomerKey { key, md5: b64.encode(digest) }))
+}
+
 /// What a write asks for, before any key exists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Asked {
+    /// SSE-C.
+    Customer(CustomerKey),
     /// SSE-S3.
     S3,
     /// SSE-KMS.
@@ -118,6 +195,12 @@ enum Asked {
 /// What a write's headers ask for, if anything. KMS headers without `aws:kms`, and
 /// unknown algorithms, are 400 InvalidArgument; DSSE-KMS is refused (501).
 fn asked_by_headers(ctx: &Ctx<'_>) -> S3Result<Option<Asked>> {
+    if let Some(customer) = customer_key(ctx, false)? {
+        if let Some(name) = std::iter::once(SSE).chain(KMS_ONLY).find(|h| ctx.headers().contains_key(*h)) {
+            return Err(invalid(format!("{name} cannot be combined with a customer-provided key (SSE-C).")));
+        }
+        return Ok(Some(Asked::Customer(customer)));
+    }
     let kms_header = KMS_ONLY.iter().find(|h| ctx.headers().contains_key(**h));
     let bucket_key = match ctx.header(BUCKET_KEY).map(str::trim) {
         None => false,
@@ -202,11 +285,11 @@ pub struct Sealing {
 
 impl Sealing {
     /// The ETag of an object of this sealing whose plaintext MD5 is `md5`: the MD5 for
-    /// SSE-S3 and unencrypted objects, an opaque value for SSE-KMS (as on S3, where an
-    /// SSE-KMS object's ETag is not the MD5 of its data, which would leak it).
+    /// SSE-S3 and unencrypted objects, an opaque value for SSE-KMS and SSE-C (as on S3,
+    /// where such an object's ETag is not the MD5 of its data, which would leak it).
     pub fn etag(&self, md5: [u8; 16]) -> String {
         match (&self.encryption, &self.key) {
-            (Some(Encryption::Kms(_)), Some(key)) => hex::encode(key.tag(b"etag", &md5)),
+            (Some(Encryption::Kms(_) | Encryption::Customer(_)), Some(key)) => hex::encode(key.tag(b"etag", &md5)),
             _ => hex::encode(md5),
         }
     }
@@ -216,6 +299,7 @@ impl Sealing {
 pub async fn for_write(ctx: &Ctx<'_>, bucket: &str, object: &str) -> S3Result<Sealing> {
     match asked(ctx, bucket)? {
         None => Ok(Sealing::default()),
+        Some(Asked::Customer(customer)) => Ok(customer_sealing(ctx, &customer, &crate::crypto::customer::random_data_key())),
         Some(Asked::S3) => Ok(Sealing { encryption: Some(Encryption::S3), key: Some(Arc::clone(&ctx.state.sse_s3)), echo_context: false }),
         Some(Asked::Kms { key_id, context, context_sent, bucket_key }) => {
             let account = key_account(ctx, bucket)?;
@@ -239,6 +323,18 @@ pub async fn for_write(ctx: &Ctx<'_>, bucket: &str, object: &str) -> S3Result<Se
     }
 }
 
+/// The sealing of `data_key` protected by a customer's key.
+fn customer_sealing(ctx: &Ctx<'_>, customer: &CustomerKey, data_key: &[u8; 32]) -> Sealing {
+    let p = ctx.state.sse_c.protect(&customer.key, data_key);
+    let encryption =
+        crate::model::encryption::CustomerEncryption { key_md5: customer.md5.clone(), salt: p.salt, check: p.check, wrapped: p.wrapped };
+    Sealing {
+        encryption: Some(Encryption::Customer(encryption)),
+        key: Some(Arc::new(ChunkKey::from_secret(data_key))),
+        echo_context: false,
+    }
+}
+
 /// The sealing of a copy of `src` to `object` in `bucket`, and whether it shares the
 /// source's data key (then the copy can share the source's blobs: a copy under the
 /// same key moves no data, it only wraps the data key again for its own context).
@@ -249,6 +345,11 @@ pub async fn for_copy(ctx: &Ctx<'_>, bucket: &str, object: &str, src: &ObjectVer
             return Ok((Sealing { encryption: Some(Encryption::S3), key: Some(Arc::clone(&ctx.state.sse_s3)), echo_context: false }, true));
         }
         (None, None) => return Ok((Sealing::default(), true)),
+        (Some(Asked::Customer(customer)), Some(Encryption::Customer(source))) => {
+            // The data key is wrapped again for the copy's key: no data moves.
+            let secret = customer_data_key(ctx, source, true)?;
+            return Ok((customer_sealing(ctx, customer, &secret), true));
+        }
         (Some(Asked::Kms { key_id, context, context_sent, bucket_key }), Some(Encryption::Kms(source))) => {
             let account = key_account(ctx, bucket)?;
             let kms = &ctx.state.kms;
@@ -278,19 +379,80 @@ pub async fn for_copy(ctx: &Ctx<'_>, bucket: &str, object: &str, src: &ObjectVer
 }
 
 /// The key that seals and opens bytes encrypted as `encryption` (`None`: stored as
-/// sent). For SSE-KMS the caller must be allowed `kms:Decrypt` on the key, which must
-/// be enabled (403 `KMS.DisabledException` otherwise, as S3 answers).
+/// sent), for the object the request addresses (SSE-C: with the request's key). For
+/// SSE-KMS the caller must be allowed `kms:Decrypt` on the key, which must be enabled
+/// (403 `KMS.DisabledException` otherwise, as S3 answers).
 pub fn key_for(ctx: &Ctx<'_>, encryption: Option<&Encryption>) -> S3Result<Option<Arc<ChunkKey>>> {
+    key_with(ctx, encryption, false)
+}
+
+/// [`key_for`] of a stored version addressed by the request.
+pub fn key_of(ctx: &Ctx<'_>, version: &ObjectVersion) -> S3Result<Option<Arc<ChunkKey>>> {
+    key_with(ctx, version.encryption.as_ref(), false)
+}
+
+/// [`key_for`] of a copy's source (SSE-C: with the `x-amz-copy-source-…-customer-*`
+/// key).
+pub fn key_of_source(ctx: &Ctx<'_>, version: &ObjectVersion) -> S3Result<Option<Arc<ChunkKey>>> {
+    key_with(ctx, version.encryption.as_ref(), true)
+}
+
+fn key_with(ctx: &Ctx<'_>, encryption: Option<&Encryption>, copy_source: bool) -> S3Result<Option<Arc<ChunkKey>>> {
     Ok(match encryption {
         None => None,
         Some(Encryption::S3) => Some(Arc::clone(&ctx.state.sse_s3)),
         Some(Encryption::Kms(k)) => Some(Arc::new(ChunkKey::from_secret(&data_key(ctx, k)?))),
+        Some(Encryption::Customer(c)) => Some(Arc::new(ChunkKey::from_secret(&customer_data_key(ctx, c, copy_source)?))),
     })
 }
 
-/// The key of a stored version's bytes ([`key_for`]).
-pub fn key_of(ctx: &Ctx<'_>, version: &ObjectVersion) -> S3Result<Option<Arc<ChunkKey>>> {
-    key_for(ctx, version.encryption.as_ref())
+/// Checks the request's SSE-C key against a stored version (GET, HEAD and
+/// GetObjectAttributes must bring it; the key of an object stored without SSE-C is
+/// refused), without opening anything.
+pub fn check_read(ctx: &Ctx<'_>, version: &ObjectVersion) -> S3Result<()> {
+    let sent = customer_key(ctx, false)?;
+    match (&version.encryption, sent) {
+        (Some(Encryption::Customer(c)), Some(key)) => {
+            if ctx.state.sse_c.matches(&key.key, &protected(c)) {
+                Ok(())
+            } else {
+                Err(wrong_customer_key())
+            }
+        }
+        (Some(Encryption::Customer(_)), None) => Err(customer_key_needed()),
+        (_, Some(_)) => {
+            Err(S3Error::with_message(S3ErrorCode::InvalidRequest, "The encryption parameters are not applicable to this object."))
+        }
+        (_, None) => Ok(()),
+    }
+}
+
+fn customer_key_needed() -> S3Error {
+    S3Error::with_message(
+        S3ErrorCode::InvalidRequest,
+        "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.",
+    )
+}
+
+fn wrong_customer_key() -> S3Error {
+    S3Error::with_message(S3ErrorCode::AccessDenied, "The customer-provided key does not match the one the object was stored with.")
+}
+
+fn protected(c: &crate::model::encryption::CustomerEncryption) -> crate::crypto::customer::Protected {
+    crate::crypto::customer::Protected { salt: c.salt.clone(), check: c.check.clone(), wrapped: c.wrapped.clone() }
+}
+
+/// The data key of an SSE-C object or upload, opened with the request's key (or the
+/// copy source's).
+fn customer_data_key(ctx: &Ctx<'_>, c: &crate::model::encryption::CustomerEncryption, copy_source: bool) -> S3Result<[u8; 32]> {
+    let key = customer_key(ctx, copy_source)?.ok_or_else(customer_key_needed)?;
+    ctx.state.sse_c.open(&key.key, &protected(c)).map_err(|e| match e {
+        crate::crypto::customer::OpenError::WrongKey => wrong_customer_key(),
+        crate::crypto::customer::OpenError::Damaged => {
+            tracing::error!("an SSE-C data key does not open with the right customer key: damaged");
+            S3Error::internal("SSE-C data key damaged")
+        }
+    })
 }
 
 /// The plaintext data key of an SSE-KMS object, for a caller allowed `kms:Decrypt`.
@@ -380,6 +542,11 @@ pub fn open_inline(key: Option<&Arc<ChunkKey>>, stored: &bytes::Bytes) -> S3Resu
 /// UploadPart, CreateMultipartUpload, Complete).
 pub fn put_headers(h: &mut hyper::HeaderMap, encryption: Option<&Encryption>) {
     let Some(e) = encryption else { return };
+    if let Encryption::Customer(c) = e {
+        headers::put(h, CUSTOMER[0], "AES256");
+        headers::put(h, "x-amz-server-side-encryption-customer-key-MD5", &c.key_md5);
+        return;
+    }
     headers::put(h, SSE, e.algorithm());
     if let Encryption::Kms(k) = e {
         headers::put(h, KMS_KEY, &k.key_arn);

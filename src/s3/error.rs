@@ -62,6 +62,7 @@ codes! {
     InvalidArgument => StatusCode::BAD_REQUEST, "Invalid Argument";
     InvalidBucketAclWithObjectOwnership => StatusCode::BAD_REQUEST, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting.";
     InvalidBucketName => StatusCode::BAD_REQUEST, "The specified bucket is not valid.";
+    InvalidEncryptionAlgorithmError => StatusCode::BAD_REQUEST, "The encryption request that you specified is not valid.";
     InvalidDigest => StatusCode::BAD_REQUEST, "The Content-MD5 you specified is not valid.";
     InvalidToken => StatusCode::BAD_REQUEST, "The provided token is malformed or otherwise invalid.";
     ExpiredToken => StatusCode::BAD_REQUEST, "The provided token has expired.";

@@ -80,6 +80,9 @@ pub struct AppState {
     pub kms: Arc<crate::kms::LocalKms>,
     /// The SSE-S3 key (derived from the server key): seals SSE-S3 objects.
     pub sse_s3: Arc<crate::crypto::ChunkKey>,
+    /// Protects SSE-C objects' data keys together with the customers' keys (derived
+    /// from the server key).
+    pub sse_c: Arc<crate::crypto::customer::CustomerKeys>,
 }
 
 impl AppState {

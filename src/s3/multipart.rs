@@ -281,7 +281,7 @@ pub async fn upload_part_copy(ctx: &Ctx<'_>) -> S3Result<Response> {
     let pieces = if len == 0 { Vec::new() } else { slice_manifest(&src.manifest, range) };
     let store = &ctx.state.store;
     let alg = part_algorithm(&upload);
-    let from_key = super::encryption::key_of(ctx, &src)?;
+    let from_key = super::encryption::key_of_source(ctx, &src)?;
     let to_key = super::encryption::key_for(ctx, upload.encryption.as_ref())?;
     let (md5, checksums, manifest, mut staged) = if let Some(data) = lease.inline().filter(|_| len > 0) {
         // A source stored inline: parts are always blobs, so its range becomes one.

@@ -39,6 +39,7 @@ pub fn get_object(ctx: &Ctx<'_>, head_only: bool) -> S3Result<Response> {
         ));
     }
     let (version, lease) = leased_version(ctx, bucket, key, !head_only)?;
+    super::encryption::check_read(ctx, &version)?;
     match check_read(ctx.headers(), &version) {
         Verdict::Proceed => {}
         Verdict::Failed => return Err(S3Error::new(S3ErrorCode::PreconditionFailed)),

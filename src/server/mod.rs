@@ -94,7 +94,21 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<AppState, Start
         Some(Arc::new(tls::Tls::load(config.server.tls_cert.as_ref(), config.server.tls_key.as_ref())?))
     };
     let sse_s3 = Arc::new(crate::crypto::ChunkKey::from_secret(&master.derive_secret("sse-s3 object chunks")));
-    Ok(AppState { config, store, iam, web_identity, clock, delivery: Arc::default(), buffers, access: Arc::default(), tls, kms, sse_s3 })
+    let sse_c = Arc::new(crate::crypto::customer::CustomerKeys::from_secret(&master.derive_secret("sse-c data keys")));
+    Ok(AppState {
+        config,
+        store,
+        iam,
+        web_identity,
+        clock,
+        delivery: Arc::default(),
+        buffers,
+        access: Arc::default(),
+        tls,
+        kms,
+        sse_s3,
+        sse_c,
+    })
 }
 
 /// Binds the admin listener (`admin.listen`), if it is on. A failure is logged, not
