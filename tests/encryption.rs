@@ -573,6 +573,8 @@ async fn sse_kms_with_the_built_in_kms() {
         .await
         .unwrap();
     assert_eq!(up.server_side_encryption(), Some(&ServerSideEncryption::AwsKms));
+    let part_md5 = format!("\"{}\"", hex::encode(<md5::Md5 as md5::Digest>::digest(&part)));
+    assert_ne!(up.e_tag().unwrap(), part_md5, "an SSE-KMS part's ETag is not its MD5");
     let done =
         CompletedMultipartUpload::builder().parts(CompletedPart::builder().part_number(1).e_tag(up.e_tag().unwrap()).build()).build();
     let complete = s3.complete_multipart_upload().bucket("kms-bkt").key("mp").upload_id(id).multipart_upload(done).send().await.unwrap();
@@ -644,6 +646,40 @@ async fn sse_kms_needs_the_callers_right_to_use_the_key() {
         .await
         .unwrap();
     assert_eq!(get(&s3, "kms-auth", "b", None).await.1, b"b");
+
+    // Checksums derive from the plaintext: HEAD shows them only to key users.
+    let r = alice.head_object().bucket("kms-auth").key("k").checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled).send().await;
+    assert_eq!(common::error_info(&r.unwrap_err()).status, 403);
+    let head = bob.head_object().bucket("kms-auth").key("k").checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled).send().await.unwrap();
+    assert!(head.checksum_crc64_nvme().is_some() || head.checksum_crc32().is_some());
+
+    // The managed alias/aws/s3 key (a bucket default without a key id) is usable by the
+    // account's principals through S3, as its key policy allows on AWS, and its state
+    // cannot be changed.
+    let kms_default = ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::AwsKms).build().unwrap();
+    let config = ServerSideEncryptionConfiguration::builder()
+        .rules(ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(kms_default).build())
+        .build()
+        .unwrap();
+    s3.create_bucket().bucket("kms-managed").send().await.unwrap();
+    assert!(kms.list_aliases().send().await.unwrap().aliases().iter().all(|a| a.alias_name() != Some("alias/aws/s3")));
+    // Someone outside the account (here: anonymous, where a policy lets anyone write)
+    // is refused before any key is made.
+    s3.delete_public_access_block().bucket("kms-managed").send().await.unwrap();
+    let public_write = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::kms-managed/*"}]}"#;
+    s3.put_bucket_policy().bucket("kms-managed").policy(public_write).send().await.unwrap();
+    let host = srv.host();
+    let anon = Req::new("PUT", "/kms-managed/anon").header("x-amz-server-side-encryption", "aws:kms").body("x").send(&host).await;
+    anon.assert_error(403, "AccessDenied");
+    assert!(kms.list_aliases().send().await.unwrap().aliases().iter().all(|a| a.alias_name() != Some("alias/aws/s3")), "no key made");
+    s3.put_bucket_encryption().bucket("kms-managed").server_side_encryption_configuration(config).send().await.unwrap();
+    let put = alice.put_object().bucket("kms-managed").key("m").body(ByteStream::from_static(b"managed")).send().await.unwrap();
+    assert_eq!(put.server_side_encryption(), Some(&ServerSideEncryption::AwsKms));
+    assert_eq!(get(&alice, "kms-managed", "m", None).await.1, b"managed");
+    let managed = kms.describe_key().key_id("alias/aws/s3").send().await.unwrap().key_metadata().unwrap().key_id().to_owned();
+    assert!(kms.disable_key().key_id(&managed).send().await.is_err(), "the managed key cannot be disabled");
+    assert!(kms.schedule_key_deletion().key_id(&managed).send().await.is_err(), "nor deleted");
+    assert_eq!(get(&s3, "kms-managed", "m", None).await.1, b"managed");
 
     // Anonymous readers never get SSE-KMS objects, even where the bucket is public.
     let public = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::kms-auth/*"}]}"#;

@@ -107,8 +107,20 @@ impl ChunkKey {
         out
     }
 
+    /// Opens stored chunk `index` in place: on success the plaintext is
+    /// `stored[NONCE_LEN..NONCE_LEN + n]` for the returned `n`; `None` as [`Self::open`].
+    pub fn open_in_place(&self, index: u64, last: bool, stored: &mut [u8]) -> Option<usize> {
+        if stored.len() < OVERHEAD || stored.len() > STORED_CHUNK {
+            return None;
+        }
+        let (nonce, sealed) = stored.split_at_mut(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+        self.aead.open_in_place(nonce, Aad::from(associated(index, last)), sealed).ok().map(|plain| plain.len())
+    }
+
     /// The whole plaintext of a sealed blob held in memory (an object stored inline).
     pub fn open_all(&self, stored: &[u8]) -> io::Result<Vec<u8>> {
+        plain_len(stored.len() as u64).ok_or_else(damaged)?;
         let count = chunk_count_stored(stored.len() as u64).ok_or_else(damaged)?;
         let mut plain = Vec::with_capacity(stored.len());
         for (index, chunk) in (0u64..).zip(stored.chunks(STORED_CHUNK)) {
@@ -150,9 +162,10 @@ fn chunk_count_stored(stored: u64) -> Option<u64> {
     (last >= OVERHEAD as u64).then_some(count)
 }
 
-/// Plaintext bytes of a sealed blob of `stored` bytes; `None` if impossible.
+/// Plaintext bytes of a sealed blob of `stored` bytes; `None` if no plaintext length
+/// seals to exactly that many bytes.
 pub fn plain_len(stored: u64) -> Option<u64> {
-    chunk_count_stored(stored).map(|count| stored - count * OVERHEAD as u64)
+    chunk_count_stored(stored).map(|count| stored - count * OVERHEAD as u64).filter(|&plain| sealed_len(plain) == stored)
 }
 
 /// Seals a stream of plaintext: whole chunks go out as soon as it is known that more
@@ -290,13 +303,13 @@ impl Opening {
                 None => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "encrypted blob ended early")),
             }
         }
-        let chunk = self.buf.split_to(want);
-        let plain = self.key.open(self.index, self.index + 1 == self.count, &chunk).ok_or_else(damaged)?;
+        let mut chunk = self.buf.split_to(want);
+        let plain_len = self.key.open_in_place(self.index, self.index + 1 == self.count, &mut chunk).ok_or_else(damaged)?;
         self.index += 1;
-        let from = std::mem::take(&mut self.skip).min(plain.len());
-        let take = usize::try_from(self.remaining).unwrap_or(usize::MAX).min(plain.len() - from);
+        let from = std::mem::take(&mut self.skip).min(plain_len);
+        let take = usize::try_from(self.remaining).unwrap_or(usize::MAX).min(plain_len - from);
         self.remaining -= take as u64;
-        Ok(Bytes::from(plain).slice(from..from + take))
+        Ok(chunk.freeze().slice(NONCE_LEN + from..NONCE_LEN + from + take))
     }
 }
 
@@ -338,6 +351,7 @@ mod tests {
         }
         assert_eq!(plain_len(5), None);
         assert_eq!(plain_len(STORED_CHUNK as u64 + 3), None);
+        assert_eq!(plain_len((STORED_CHUNK + OVERHEAD) as u64), None, "a last chunk of no plaintext after a full one");
     }
 
     #[test]

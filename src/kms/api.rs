@@ -163,12 +163,16 @@ pub async fn run(kms: &LocalKms, caller: &Principal, base: Context, operation: &
         "EnableKey" | "DisableKey" => {
             let id = kms.resolve(account, p.required("KeyId")?)?;
             allow(&format!("kms:{operation}"), &kms.arn(account, &id))?;
+            if operation == "DisableKey" {
+                not_managed(kms, account, &id)?;
+            }
             kms.set_enabled(account, &id, operation == "EnableKey").await?;
             Ok(json!({}))
         }
         "EnableKeyRotation" | "DisableKeyRotation" => {
             let id = kms.resolve(account, p.required("KeyId")?)?;
             allow(&format!("kms:{operation}"), &kms.arn(account, &id))?;
+            not_managed(kms, account, &id)?;
             let period = if operation == "EnableKeyRotation" {
                 let days = p.u64("RotationPeriodInDays")?.unwrap_or(365);
                 if !(90..=2560).contains(&days) {
@@ -197,6 +201,7 @@ pub async fn run(kms: &LocalKms, caller: &Principal, base: Context, operation: &
             let id = kms.resolve(account, p.required("KeyId")?)?;
             let arn = kms.arn(account, &id);
             allow("kms:RotateKeyOnDemand", &arn)?;
+            not_managed(kms, account, &id)?;
             kms.rotate(account, &id).await?;
             Ok(json!({ "KeyId": arn }))
         }
@@ -204,6 +209,7 @@ pub async fn run(kms: &LocalKms, caller: &Principal, base: Context, operation: &
             let id = kms.resolve(account, p.required("KeyId")?)?;
             let arn = kms.arn(account, &id);
             allow("kms:ScheduleKeyDeletion", &arn)?;
+            not_managed(kms, account, &id)?;
             let days = p.u64("PendingWindowInDays")?.unwrap_or(30);
             if !(7..=30).contains(&days) {
                 return Err(validation("PendingWindowInDays must be between 7 and 30"));
@@ -298,6 +304,19 @@ fn request_context(mut ctx: Context, caller: &Principal, p: &Params<'_>) -> KmsR
         ctx.insert("kms:EncryptionAlgorithm", algorithm);
     }
     Ok(ctx)
+}
+
+/// Refuses changing the state of a key coffer manages for a service (`alias/aws/s3`,
+/// which SSE-KMS uses by default), as AWS refuses it for AWS managed keys: disabling or
+/// deleting it would make every object under it unreadable.
+fn not_managed(kms: &LocalKms, account: &str, id: &str) -> KmsResult<()> {
+    if kms.account(account).aliases.iter().any(|(name, target)| name.starts_with("alias/aws/") && target == id) {
+        return Err(KmsError::new(
+            KmsErrorCode::UnsupportedOperationException,
+            format!("{} is a managed key (alias/aws/...): its state cannot be changed.", kms.arn(account, id)),
+        ));
+    }
+    Ok(())
 }
 
 /// The identity policies (and, for an account root, its own account) decide; coffer has

@@ -168,6 +168,9 @@ pub fn get_object_attributes(ctx: &Ctx<'_>) -> S3Result<Response> {
     let marker = number(ctx, "x-amz-part-number-marker", 0)?;
     let v = find_version(ctx, bucket, key)?;
     super::encryption::check_read(ctx, &v)?;
+    if want.checksum || want.parts {
+        super::encryption::check_kms_decrypt(ctx, v.encryption.as_ref())?;
+    }
     let checksum = want.checksum.then(|| v.checksums.first()).flatten().map(|(alg, raw)| {
         let mut c = ChecksumXml { kind: Some(v.checksum_type()), ..ChecksumXml::default() };
         c.set(*alg, v.checksum_value(raw));

@@ -202,12 +202,21 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
             // Encrypted another way: the bytes stream through once, opened and resealed.
             let how =
                 super::multipart::Rewrite { from: &src.storage_class, from_key: from_key.as_ref(), to: &version.storage_class, to_key };
-            let mut staged = super::multipart::copy_pieces(ctx, how, &src.manifest, Vec::new()).await?;
-            if new_etag {
-                version.etag = sealing.etag(staged.md5);
+            if src.size == 0 {
+                // No bytes, so no blob: only the ETag follows the new sealing.
+                if new_etag {
+                    version.etag = sealing.etag(<md5::Md5 as md5::Digest>::digest([]).into());
+                }
+                version.manifest = Vec::new();
+                store.put_object(bucket, key, version, &mut [], &precondition, &cause).await
+            } else {
+                let mut staged = super::multipart::copy_pieces(ctx, how, &src.manifest, Vec::new()).await?;
+                if new_etag {
+                    version.etag = sealing.etag(staged.md5);
+                }
+                version.manifest = vec![crate::model::ManifestEntry::whole(&staged)];
+                store.put_object(bucket, key, version, std::slice::from_mut(&mut staged), &precondition, &cause).await
             }
-            version.manifest = if src.size == 0 { Vec::new() } else { vec![crate::model::ManifestEntry::whole(&staged)] };
-            store.put_object(bucket, key, version, std::slice::from_mut(&mut staged), &precondition, &cause).await
         }
     }
     .map_err(super::conditional::conflict_at_commit)?;

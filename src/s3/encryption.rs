@@ -302,18 +302,12 @@ pub async fn for_write(ctx: &Ctx<'_>, bucket: &str, object: &str) -> S3Result<Se
         Some(Asked::Customer(customer)) => Ok(customer_sealing(ctx, &customer, &crate::crypto::customer::random_data_key())),
         Some(Asked::S3) => Ok(Sealing { encryption: Some(Encryption::S3), key: Some(Arc::clone(&ctx.state.sse_s3)), echo_context: false }),
         Some(Asked::Kms { key_id, context, context_sent, bucket_key }) => {
-            let account = key_account(ctx, bucket)?;
-            let kms = &ctx.state.kms;
-            let id = match &key_id {
-                Some(k) => kms.resolve(&account, k).map_err(kms_error)?,
-                None => kms.managed_key(&account, DEFAULT_KMS_ALIAS).await.map_err(kms_error)?,
-            };
-            let key_arn = kms.arn(&account, &id);
+            let key = kms_key(ctx, bucket, key_id.as_deref()).await?;
             let context = full_context(context, bucket, object, bucket_key);
-            authorize_kms(ctx, "kms:GenerateDataKey", &key_arn, &context)?;
-            let (plain, wrapped) = kms.generate_data_key(&account, &id, 32, &context).await.map_err(kms_error)?;
+            authorize_kms(ctx, "kms:GenerateDataKey", &key, &context)?;
+            let (plain, wrapped) = ctx.state.kms.generate_data_key(&key.account, &key.id, 32, &context).await.map_err(kms_error)?;
             let secret: [u8; 32] = plain.try_into().map_err(|_| S3Error::internal("a data key of another length"))?;
-            let encryption = KmsEncryption { key_arn, data_key: wrapped, context: context.into_iter().collect(), bucket_key };
+            let encryption = KmsEncryption { key_arn: key.arn(ctx), data_key: wrapped, context: context.into_iter().collect(), bucket_key };
             Ok(Sealing {
                 encryption: Some(Encryption::Kms(encryption)),
                 key: Some(Arc::new(ChunkKey::from_secret(&secret))),
@@ -321,6 +315,60 @@ pub async fn for_write(ctx: &Ctx<'_>, bucket: &str, object: &str) -> S3Result<Se
             })
         }
     }
+}
+
+/// A KMS key of the bucket owner's account, as SSE-KMS uses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct KmsKeyRef {
+    /// The owning account.
+    account: String,
+    /// The key id.
+    id: String,
+    /// Whether it is the account's `alias/aws/s3` key, which (as its key policy on AWS
+    /// allows) every principal of the account may use through S3 unless denied.
+    managed: bool,
+}
+
+impl KmsKeyRef {
+    /// Its ARN, in the server's current region.
+    fn arn(&self, ctx: &Ctx<'_>) -> String {
+        ctx.state.kms.arn(&self.account, &self.id)
+    }
+
+    /// The key a stored ARN names (whatever region it was recorded in: an operator may
+    /// correct `server.region`, and key material is bound to account and id only).
+    fn of_arn(ctx: &Ctx<'_>, arn: &str) -> S3Result<Self> {
+        let mut parts = arn.splitn(6, ':');
+        let account = parts.nth(4).unwrap_or_default();
+        let id = parts.next().and_then(|r| r.strip_prefix("key/")).unwrap_or_default();
+        if account.is_empty() || id.is_empty() {
+            return Err(S3Error::internal("a stored KMS key ARN that names no key"));
+        }
+        let managed = ctx.state.kms.account(account).aliases.get(DEFAULT_KMS_ALIAS).is_some_and(|m| m == id);
+        Ok(Self { account: account.to_owned(), id: id.to_owned(), managed })
+    }
+}
+
+/// The key a write names (`None`: the owner's `alias/aws/s3`, made on first use). Only
+/// principals of the bucket owner's account can use its keys (coffer has no key
+/// policies to share one), so anyone else is refused before any key is looked up or
+/// made: they learn nothing of which keys exist, and cannot make one.
+async fn kms_key(ctx: &Ctx<'_>, bucket: &str, key_id: Option<&str>) -> S3Result<KmsKeyRef> {
+    let account = key_account(ctx, bucket)?;
+    let caller = ctx.principal.map(|p| p.account.as_str());
+    if caller != Some(account.as_str()) {
+        return Err(S3Error::with_message(
+            S3ErrorCode::AccessDenied,
+            "SSE-KMS uses the bucket owner's KMS keys, which only principals of that account may use.",
+        ));
+    }
+    let kms = &ctx.state.kms;
+    let id = match key_id {
+        Some(k) => kms.resolve(&account, k).map_err(kms_error)?,
+        None => kms.managed_key(&account, DEFAULT_KMS_ALIAS).await.map_err(kms_error)?,
+    };
+    let managed = kms.account(&account).aliases.get(DEFAULT_KMS_ALIAS).is_some_and(|m| *m == id);
+    Ok(KmsKeyRef { account, id, managed })
 }
 
 /// The sealing of `data_key` protected by a customer's key.
@@ -332,6 +380,17 @@ fn customer_sealing(ctx: &Ctx<'_>, customer: &CustomerKey, data_key: &[u8; 32]) 
         encryption: Some(Encryption::Customer(encryption)),
         key: Some(Arc::new(ChunkKey::from_secret(data_key))),
         echo_context: false,
+    }
+}
+
+/// What a part of an upload sealed as `encryption` (with `key`) records as its MD5 and
+/// shows as its ETag: the MD5 of its bytes, or for SSE-KMS and SSE-C an opaque value
+/// (keyed by the data key), so that neither the parts' ETags nor the object's
+/// multipart ETag built from them reveal an MD5 of the plaintext.
+pub fn part_tag(encryption: Option<&Encryption>, key: Option<&Arc<ChunkKey>>, md5: [u8; 16]) -> [u8; 16] {
+    match (encryption, key) {
+        (Some(Encryption::Kms(_) | Encryption::Customer(_)), Some(key)) => key.tag(b"part etag", &md5),
+        _ => md5,
     }
 }
 
@@ -351,20 +410,19 @@ pub async fn for_copy(ctx: &Ctx<'_>, bucket: &str, object: &str, src: &ObjectVer
             return Ok((customer_sealing(ctx, customer, &secret), true));
         }
         (Some(Asked::Kms { key_id, context, context_sent, bucket_key }), Some(Encryption::Kms(source))) => {
-            let account = key_account(ctx, bucket)?;
-            let kms = &ctx.state.kms;
-            let id = match key_id {
-                Some(k) => kms.resolve(&account, k).map_err(kms_error)?,
-                None => kms.managed_key(&account, DEFAULT_KMS_ALIAS).await.map_err(kms_error)?,
-            };
-            let key_arn = kms.arn(&account, &id);
-            if key_arn == source.key_arn {
+            let key = kms_key(ctx, bucket, key_id.as_deref()).await?;
+            let source_key = KmsKeyRef::of_arn(ctx, &source.key_arn)?;
+            if (&key.account, &key.id) == (&source_key.account, &source_key.id) {
                 let secret = data_key(ctx, source)?;
                 let context = full_context(context.clone(), bucket, object, *bucket_key);
-                authorize_kms(ctx, "kms:GenerateDataKey", &key_arn, &context)?;
-                let wrapped = kms.wrap_data_key(&account, &id, &secret, &context).await.map_err(kms_error)?;
-                let encryption =
-                    KmsEncryption { key_arn, data_key: wrapped, context: context.into_iter().collect(), bucket_key: *bucket_key };
+                authorize_kms(ctx, "kms:GenerateDataKey", &key, &context)?;
+                let wrapped = ctx.state.kms.wrap_data_key(&key.account, &key.id, &secret, &context).await.map_err(kms_error)?;
+                let encryption = KmsEncryption {
+                    key_arn: key.arn(ctx),
+                    data_key: wrapped,
+                    context: context.into_iter().collect(),
+                    bucket_key: *bucket_key,
+                };
                 let sealing = Sealing {
                     encryption: Some(Encryption::Kms(encryption)),
                     key: Some(Arc::new(ChunkKey::from_secret(&secret))),
@@ -458,12 +516,24 @@ fn customer_data_key(ctx: &Ctx<'_>, c: &crate::model::encryption::CustomerEncryp
 /// The plaintext data key of an SSE-KMS object, for a caller allowed `kms:Decrypt`.
 fn data_key(ctx: &Ctx<'_>, k: &KmsEncryption) -> S3Result<[u8; 32]> {
     let context: EncryptionContext = k.context.iter().cloned().collect();
-    authorize_kms(ctx, "kms:Decrypt", &k.key_arn, &context)?;
+    let key = KmsKeyRef::of_arn(ctx, &k.key_arn)?;
+    authorize_kms(ctx, "kms:Decrypt", &key, &context)?;
     let (plain, arn) = ctx.state.kms.decrypt(&k.data_key, &context).map_err(kms_error)?;
-    if arn != k.key_arn {
+    if arn != key.arn(ctx) {
         return Err(S3Error::internal("a data key wrapped by another KMS key than recorded"));
     }
     plain.try_into().map_err(|_| S3Error::internal("a data key of another length"))
+}
+
+/// Checks that the caller may decrypt an SSE-KMS object (`kms:Decrypt`) without
+/// opening it: what S3 asks before showing what derives from the plaintext (its
+/// checksums) or completing an upload.
+pub fn check_kms_decrypt(ctx: &Ctx<'_>, encryption: Option<&Encryption>) -> S3Result<()> {
+    if let Some(Encryption::Kms(k)) = encryption {
+        let context: EncryptionContext = k.context.iter().cloned().collect();
+        authorize_kms(ctx, "kms:Decrypt", &KmsKeyRef::of_arn(ctx, &k.key_arn)?, &context)?;
+    }
+    Ok(())
 }
 
 /// The account whose KMS keys a bucket's objects use: the bucket owner's.
@@ -486,7 +556,8 @@ fn full_context(mut context: EncryptionContext, bucket: &str, object: &str, buck
 /// `kms:Decrypt`), by its identity policies, with the request's condition keys plus
 /// `kms:ViaService`, `kms:CallerAccount` and `kms:EncryptionContext:*`. Anonymous
 /// callers never may (as on S3: an SSE-KMS object cannot be read anonymously).
-fn authorize_kms(ctx: &Ctx<'_>, action: &str, key_arn: &str, encryption_context: &EncryptionContext) -> S3Result<()> {
+fn authorize_kms(ctx: &Ctx<'_>, action: &str, key: &KmsKeyRef, encryption_context: &EncryptionContext) -> S3Result<()> {
+    let key_arn = key.arn(ctx);
     let denied = |who: &str| {
         S3Error::with_message(
             S3ErrorCode::AccessDenied,
@@ -502,8 +573,9 @@ fn authorize_kms(ctx: &Ctx<'_>, action: &str, key_arn: &str, encryption_context:
         c.insert(&format!("kms:EncryptionContext:{k}"), v.clone());
         c.insert("kms:EncryptionContextKeys", k.clone());
     }
-    let owner = key_arn.split(':').nth(4).filter(|a| !a.is_empty());
-    if p.is_allowed(action, key_arn, owner, &c, None) {
+    // The managed key's policy (as on AWS) allows its account's principals through S3.
+    let resource = if key.managed { crate::iam::policy::Outcome::Allow } else { crate::iam::policy::Outcome::NotApplicable };
+    if p.is_allowed_with(action, &key_arn, Some(&key.account), &c, resource) {
         Ok(())
     } else {
         Err(denied(&p.arn))
@@ -513,11 +585,12 @@ fn authorize_kms(ctx: &Ctx<'_>, action: &str, key_arn: &str, encryption_context:
 /// A KMS failure as S3 reports it.
 fn kms_error(e: KmsError) -> S3Error {
     let code = match e.code {
-        KmsErrorCode::NotFoundException => S3ErrorCode::KmsNotFound,
+        // A key whose deletion date has passed no longer opens its data keys either.
+        KmsErrorCode::NotFoundException | KmsErrorCode::InvalidCiphertextException => S3ErrorCode::KmsNotFound,
         KmsErrorCode::DisabledException => S3ErrorCode::KmsDisabled,
         KmsErrorCode::KMSInvalidStateException => S3ErrorCode::KmsInvalidState,
         KmsErrorCode::AccessDeniedException => S3ErrorCode::AccessDenied,
-        KmsErrorCode::LimitExceededException => S3ErrorCode::SlowDown,
+        KmsErrorCode::LimitExceededException => S3ErrorCode::KmsLimitExceeded,
         _ => {
             tracing::error!(error = %e, "the KMS failed an SSE-KMS request");
             return S3Error::internal(e.message);

@@ -47,6 +47,7 @@ codes! {
     KmsDisabled as "KMS.DisabledException" => StatusCode::FORBIDDEN, "The KMS key that protects the object is disabled.";
     KmsInvalidState as "KMS.KMSInvalidStateException" => StatusCode::FORBIDDEN, "The KMS key that protects the object is not in a state that allows its use.";
     KmsNotFound as "KMS.NotFoundException" => StatusCode::BAD_REQUEST, "The KMS key does not exist.";
+    KmsLimitExceeded as "KMS.LimitExceededException" => StatusCode::BAD_REQUEST, "A KMS quota was reached.";
     AuthorizationHeaderMalformed => StatusCode::BAD_REQUEST, "The authorization header is malformed.";
     AuthorizationQueryParametersError => StatusCode::BAD_REQUEST, "The authorization query parameters are malformed.";
     BadDigest => StatusCode::BAD_REQUEST, "The Content-MD5 or checksum value that you specified did not match what the server received.";

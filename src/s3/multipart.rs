@@ -150,10 +150,8 @@ pub async fn upload_part(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respo
     }
     let digests = DeclaredDigests::from_request(ctx)?;
     super::encryption::check_part_headers(ctx, upload.encryption.as_ref())?;
-    let how = WriteAs {
-        algorithms: digests.algorithms_with(Some(part_algorithm(&upload))),
-        seal: super::encryption::key_for(ctx, upload.encryption.as_ref())?,
-    };
+    let seal = super::encryption::key_for(ctx, upload.encryption.as_ref())?;
+    let how = WriteAs { algorithms: digests.algorithms_with(Some(part_algorithm(&upload))), seal: seal.clone() };
     let mut staged = stage_body(ctx, &mut body, &upload.storage_class, how, MAX_PART_SIZE).await?;
     if declared_length(ctx)?.is_some_and(|n| n != staged.len) {
         return Err(S3Error::new(S3ErrorCode::IncompleteBody));
@@ -162,7 +160,7 @@ pub async fn upload_part(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respo
     let part = PartRecord {
         part_number: number,
         size: staged.len,
-        md5: staged.md5,
+        md5: super::encryption::part_tag(upload.encryption.as_ref(), seal.as_ref(), staged.md5),
         last_modified_ms: to_ms((ctx.state.clock)()),
         manifest: vec![crate::model::ManifestEntry::whole(&staged)],
         checksums: staged.checksums.clone(),
@@ -283,6 +281,7 @@ pub async fn upload_part_copy(ctx: &Ctx<'_>) -> S3Result<Response> {
     let alg = part_algorithm(&upload);
     let from_key = super::encryption::key_of_source(ctx, &src)?;
     let to_key = super::encryption::key_for(ctx, upload.encryption.as_ref())?;
+    let tag_key = to_key.clone();
     let (md5, checksums, manifest, mut staged) = if let Some(data) = lease.inline().filter(|_| len > 0) {
         // A source stored inline: parts are always blobs, so its range becomes one.
         let bytes = range.slice(&super::encryption::open_inline(from_key.as_ref(), data)?);
@@ -304,6 +303,7 @@ pub async fn upload_part_copy(ctx: &Ctx<'_>) -> S3Result<Response> {
         (staged.md5, staged.checksums.clone(), manifest, vec![staged])
     };
     let now = to_ms((ctx.state.clock)());
+    let md5 = super::encryption::part_tag(upload.encryption.as_ref(), tag_key.as_ref(), md5);
     let part = PartRecord { part_number: number, size: len, md5, last_modified_ms: now, manifest, checksums };
     ctx.state.store.put_part(bucket, key, &upload.upload_id, part.clone(), &mut staged).await?;
     let shown = upload.checksum.map(|(a, _)| a);

@@ -75,6 +75,12 @@ pub fn get_object(ctx: &Ctx<'_>, head_only: bool) -> S3Result<Response> {
     let served = range.unwrap_or(whole);
     let length = if version.size == 0 { 0 } else { served.len() };
 
+    // What derives from an SSE-KMS object's plaintext (its bytes, even none, and its
+    // checksums) needs kms:Decrypt, as on S3; its size and headers do not.
+    let checksums = whole_checksums(ctx, range.is_none(), &version);
+    if !head_only || checksums {
+        super::encryption::check_kms_decrypt(ctx, version.encryption.as_ref())?;
+    }
     let mut r = if head_only || length == 0 { empty(StatusCode::OK) } else { stream_body(ctx, bucket, key, &version, served, lease)? };
     if range.is_some() {
         *r.status_mut() = StatusCode::PARTIAL_CONTENT;
@@ -178,7 +184,9 @@ fn stream_body(
     let blobs = ctx.state.store.blobs_for(&version.storage_class).clone();
     let pieces = slice_manifest(&version.manifest, range);
     for p in &pieces {
-        let found = blobs.len(&p.hash);
+        // A sealed blob holds more than its plaintext: compare the plaintext it holds.
+        let found =
+            blobs.len(&p.hash).map(|stored| if seal.is_some() { crate::crypto::chunks::plain_len(stored).unwrap_or(0) } else { stored });
         if !found.as_ref().is_ok_and(|&len| len >= p.offset + p.len) {
             blobs.health().missing.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             tracing::error!(bucket, key, version = %version.version_id, blob = %p.hash, found = ?found.map_err(|e| e.to_string()), "blob of an object is missing or truncated");
@@ -194,6 +202,11 @@ fn stream_body(
         .inspect_err(move |e| tracing::error!(%bucket, %key, error = %e, "GET body aborted: the object's bytes could not be read intact"));
     let body = BodyExt::boxed(StreamBody::new(bytes.map_ok(Frame::data)));
     Ok(hyper::Response::new(body))
+}
+
+/// Whether the response shows the object's checksums: asked for, and a whole read.
+fn whole_checksums(ctx: &Ctx<'_>, whole: bool, version: &ObjectVersion) -> bool {
+    whole && ctx.header("x-amz-checksum-mode").is_some_and(|m| m.eq_ignore_ascii_case("ENABLED")) && !version.checksums.is_empty()
 }
 
 fn write_object_headers(ctx: &Ctx<'_>, version: &ObjectVersion, whole: bool, h: &mut hyper::HeaderMap) {
@@ -230,7 +243,7 @@ fn write_object_headers(ctx: &Ctx<'_>, version: &ObjectVersion, whole: bool, h: 
     }
     super::encryption::put_headers(h, version.encryption.as_ref());
     // Checksums describe the whole object, so S3 returns them only for whole reads.
-    if whole && ctx.header("x-amz-checksum-mode").is_some_and(|m| m.eq_ignore_ascii_case("ENABLED")) && !version.checksums.is_empty() {
+    if whole_checksums(ctx, whole, version) {
         for (alg, value) in &version.checksums {
             headers::put(h, alg.header_name(), &version.checksum_value(value));
         }
