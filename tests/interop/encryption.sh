@@ -9,11 +9,16 @@
 # - bucket default encryption (put/get/delete-bucket-encryption) with aws:kms, then the
 #   server default (AES256) once it is deleted;
 # - a disabled KMS key makes its objects unreadable (KMS.DisabledException) until enabled;
-# - the plaintext of objects of every mode never reaches coffer's data directory;
 # - boto3: put/get with SSE-KMS and SSE-C, an SSE-C multipart upload_file/download_file,
-#   copy_object from SSE-C to SSE-S3 and to SSE-KMS with CopySourceSSECustomer*;
-# - rclone (s3 remotes of provider Other configured by environment) copying a tree up and
-#   back with server_side_encryption AES256, aws:kms + sse_kms_key_id, and SSE-C.
+#   copy_object from SSE-C to SSE-S3, to SSE-KMS and to another customer key with
+#   CopySourceSSECustomer*;
+# - rclone (s3 remotes of provider Other configured by environment, --ca-cert) copying a
+#   tree up (multipart) and back with server_side_encryption AES256, aws:kms +
+#   sse_kms_key_id, and SSE-C (sse_customer_key_base64), into a bucket whose own default
+#   differs, so that head-object shows rclone's headers were sent;
+# - a marker uploaded in every mode by every tool is nowhere in the data directory (grep
+#   -r), while a control object stored unencrypted (after a restart with
+#   encryption.bucket_default = none) is found by the same grep.
 source "$(dirname "$0")/lib.sh"
 
 command -v aws >/dev/null 2>&1 || python3 -m pip install --quiet awscli || fail "installing awscli"
