@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use coffer::blob::{Blobs, ChecksumAlgorithm, Checksummer, FsBlobStore, HashRequest};
+use coffer::crypto::ChunkKey;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use md5::Digest as _;
 use rand::RngCore;
@@ -38,6 +39,16 @@ fn writer_pipeline(c: &mut Criterion) {
         ("md5", HashRequest::default()),
         ("md5+crc32c", HashRequest { checksums: vec![ChecksumAlgorithm::Crc32c], sha256: false, ..Default::default() }),
         ("md5+sha256", HashRequest { checksums: vec![], sha256: true, ..Default::default() }),
+        // SSE: sealed before the file (the file worker's extra cost).
+        (
+            "md5+crc64nvme+sealed",
+            HashRequest {
+                checksums: vec![ChecksumAlgorithm::Crc64Nvme],
+                seal: Some(Arc::new(ChunkKey::from_secret(&[7; 32]))),
+                ..Default::default()
+            },
+        ),
+        ("md5+crc64nvme", HashRequest { checksums: vec![ChecksumAlgorithm::Crc64Nvme], ..Default::default() }),
     ];
     for (name, req) in requests {
         group.bench_with_input(BenchmarkId::new("64MiB_in_1MiB_chunks", name), &req, |b, req| {
@@ -62,6 +73,11 @@ fn single_hashes(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(INPUT as u64));
     group.bench_function("md5", |b| b.iter(|| black_box(md5::Md5::digest(black_box(&data)))));
     group.bench_function("blake3", |b| b.iter(|| black_box(blake3::hash(black_box(&data)))));
+    // Sealing alone (synthetic nonce + AES-256-GCM), and opening.
+    let key = ChunkKey::from_secret(&[7; 32]);
+    group.bench_function("seal", |b| b.iter(|| black_box(key.seal_all(black_box(&data)))));
+    let sealed = key.seal_all(&data);
+    group.bench_function("open", |b| b.iter(|| black_box(key.open_all(black_box(&sealed)).unwrap())));
     for alg in [ChecksumAlgorithm::Crc32c, ChecksumAlgorithm::Crc64Nvme, ChecksumAlgorithm::Sha256] {
         group.bench_function(alg.s3_name().to_lowercase(), |b| b.iter(|| black_box(Checksummer::digest(alg, black_box(&data)))));
     }
