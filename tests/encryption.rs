@@ -135,7 +135,7 @@ async fn bucket_default_encryption_api() {
     let head = s3.head_object().bucket("bkt").key("plain").send().await.unwrap();
     assert_eq!(head.server_side_encryption(), None);
 
-    // A KMS key that does not exist, DSSE-KMS (not offered) and bad documents are errors.
+    // A KMS key that does not exist and bad documents are errors.
     let kms = s3
         .put_bucket_encryption()
         .bucket("bkt")
@@ -143,13 +143,6 @@ async fn bucket_default_encryption_api() {
         .send()
         .await;
     assert_sdk_error(kms, 400, Some("KMS.NotFoundException"));
-    let dsse = s3
-        .put_bucket_encryption()
-        .bucket("bkt")
-        .server_side_encryption_configuration(rule(ServerSideEncryption::AwsKmsDsse, None))
-        .send()
-        .await;
-    assert_sdk_error(dsse, 501, Some("NotImplemented"));
     let host = srv.host();
     let bad = Req::new("PUT", "/bkt?encryption")
         .body("<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>DES</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>")
@@ -200,18 +193,6 @@ async fn request_headers_are_honoured_or_refused() {
     assert_eq!(put.server_side_encryption(), Some(&ServerSideEncryption::Aes256));
     assert!(!on_disk(srv.dir.path(), b"asked for AES256"));
     assert_eq!(get(&s3, "hdr", "asked", None).await.1, b"asked for AES256");
-
-    // DSSE-KMS: not offered, so refused; nothing stored.
-    let r = s3
-        .put_object()
-        .bucket("hdr")
-        .key("kms")
-        .server_side_encryption(ServerSideEncryption::AwsKmsDsse)
-        .body(ByteStream::from_static(b"x"))
-        .send()
-        .await;
-    assert_sdk_error(r, 501, Some("NotImplemented"));
-    assert!(s3.head_object().bucket("hdr").key("kms").send().await.is_err());
 
     let host = srv.host();
     let send = |method: &'static str, target: &'static str, headers: &'static [(&'static str, &'static str)]| {
@@ -382,6 +363,14 @@ async fn damage_and_the_wrong_server_key_are_errors_never_wrong_bytes() {
     }
 }
 
+/// Stored bytes of a DSSE-KMS blob of `plain` bytes: 64 KiB chunks, two layers of
+/// 28 bytes each.
+fn dual_sealed_len(plain: usize) -> u64 {
+    let chunk = 65_536 - 56;
+    let chunks = plain.div_ceil(chunk).max(1);
+    (plain + chunks * 56) as u64
+}
+
 /// An IAM user of the default account with inline policy `policy`; its S3 client.
 async fn user_s3(srv: &TestServer, name: &str, policy: &str) -> aws_sdk_s3::Client {
     let iam = common::identity::iam_client(&srv.endpoint, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, None);
@@ -469,6 +458,43 @@ async fn sse_kms_with_the_built_in_kms() {
     let aliases = kms.list_aliases().send().await.unwrap();
     let managed = aliases.aliases().iter().find(|a| a.alias_name() == Some("alias/aws/s3")).expect("alias/aws/s3 created");
     assert!(put.ssekms_key_id().unwrap().ends_with(managed.target_key_id().unwrap()));
+
+    // DSSE-KMS: two data keys, every chunk sealed twice; reported as aws:kms:dsse.
+    let put = s3
+        .put_object()
+        .bucket("kms-bkt")
+        .key("dsse")
+        .server_side_encryption(ServerSideEncryption::AwsKmsDsse)
+        .ssekms_key_id(&key_id)
+        .body(ByteStream::from(body.clone()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.server_side_encryption(), Some(&ServerSideEncryption::AwsKmsDsse));
+    assert_eq!(put.ssekms_key_id(), Some(key_arn.as_str()));
+    let out = s3.get_object().bucket("kms-bkt").key("dsse").range("bytes=65400-131100").send().await.unwrap();
+    assert_eq!(out.server_side_encryption(), Some(&ServerSideEncryption::AwsKmsDsse));
+    assert_eq!(out.body.collect().await.unwrap().into_bytes(), body[65_400..=131_100]);
+    assert_eq!(get(&s3, "kms-bkt", "dsse", None).await.1, body);
+    let dsse_blob = blob_files(srv.dir.path())
+        .into_iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .filter(|&n| n == dual_sealed_len(body.len()))
+        .count();
+    assert_eq!(dsse_blob, 1, "the blob has two layers' overhead per chunk");
+    // A copy to single-layer SSE-KMS under the same key re-encrypts (another layout).
+    let copy = s3
+        .copy_object()
+        .bucket("kms-bkt")
+        .key("dsse-to-kms")
+        .copy_source("kms-bkt/dsse")
+        .server_side_encryption(ServerSideEncryption::AwsKms)
+        .ssekms_key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(copy.server_side_encryption(), Some(&ServerSideEncryption::AwsKms));
+    assert_eq!(get(&s3, "kms-bkt", "dsse-to-kms", None).await.1, body);
 
     // Errors: an unknown key, a context that is not base64 JSON.
     let r = s3

@@ -16,8 +16,8 @@ use aws_sdk_s3::operation::complete_multipart_upload::builders::CompleteMultipar
 use aws_sdk_s3::primitives::{ByteStream, DateTime};
 use aws_sdk_s3::types::{
     BucketCannedAcl, BucketVersioningStatus, ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart, Delete, GetObjectAttributesParts,
-    ObjectAttributes, ObjectCannedAcl, ObjectIdentifier, ObjectLockLegalHoldStatus, ObjectLockMode, ObjectOwnership, ServerSideEncryption,
-    StorageClass, Tag, Tagging, VersioningConfiguration,
+    ObjectAttributes, ObjectCannedAcl, ObjectIdentifier, ObjectLockLegalHoldStatus, ObjectLockMode, ObjectOwnership, StorageClass, Tag,
+    Tagging, VersioningConfiguration,
 };
 use aws_sdk_s3::Client;
 use base64::Engine as _;
@@ -258,33 +258,14 @@ async fn plus_in_a_list_prefix_is_a_space() {
 // 2. Encryption and object-lock headers
 // ---------------------------------------------------------------------------------
 
-/// DSSE-KMS and object lock are not implemented: 501 NotImplemented and nothing stored,
-/// rather than an unprotected object the client believes protected. SSE-C over plain
-/// HTTP is 400 InvalidRequest, as S3 answers. (SSE-S3 and SSE-KMS: tests/encryption.rs.)
+/// Object lock is not implemented: 501 NotImplemented and nothing stored, rather than
+/// an unprotected object the client believes protected. SSE-C over plain HTTP is 400
+/// InvalidRequest, as S3 answers. (Server-side encryption: tests/encryption.rs.)
 #[tokio::test]
 async fn protection_headers_are_refused_and_store_nothing() {
     let (srv, s3, host) = server().await;
     let body = || ByteStream::from_static(b"secret");
-
-    let r = s3.put_object().bucket("bkt").key("sse").server_side_encryption(ServerSideEncryption::AwsKmsDsse).body(body()).send().await;
-    assert_sdk_error(r, 501, Some("NotImplemented"));
-    assert!(!exists(&s3, "sse").await);
-
-    let r = s3.create_multipart_upload().bucket("bkt").key("sse-mp").server_side_encryption(ServerSideEncryption::AwsKmsDsse).send().await;
-    assert_sdk_error(r, 501, Some("NotImplemented"));
-    assert!(s3.list_multipart_uploads().bucket("bkt").send().await.unwrap().uploads().is_empty());
-
     put(&s3, "plain", b"plain bytes").await;
-    let r = s3
-        .copy_object()
-        .bucket("bkt")
-        .key("sse-copy")
-        .copy_source("bkt/plain")
-        .server_side_encryption(ServerSideEncryption::AwsKmsDsse)
-        .send()
-        .await;
-    assert_sdk_error(r, 501, Some("NotImplemented"));
-    assert!(!exists(&s3, "sse-copy").await);
 
     let until = DateTime::from(SystemTime::now() + Duration::from_secs(86_400));
     let r = s3

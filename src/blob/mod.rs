@@ -233,8 +233,9 @@ impl Blobs {
     ) -> impl Stream<Item = io::Result<Bytes>> + Send + Sync + 'static {
         use crate::crypto::chunks;
         // A stat: the plaintext length follows from the stored one.
-        let plain_total = self.len(hash).map_or(0, |stored| chunks::plain_len(stored).unwrap_or(0));
-        let range = chunks::stored_range(plain_total, offset, len).unwrap_or(chunks::StoredRange { offset, len, first_chunk: 0, skip: 0 });
+        let g = key.geometry();
+        let plain_total = self.len(hash).map_or(0, |stored| g.plain_len(stored).unwrap_or(0));
+        let range = g.stored_range(plain_total, offset, len).unwrap_or(chunks::StoredRange { offset, len, first_chunk: 0, skip: 0 });
         let stored: chunks::StoredStream = Box::pin(self.read(hash, range.offset, range.len));
         chunks::open_stream(Arc::clone(key), stored, plain_total, offset, len)
     }

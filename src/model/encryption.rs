@@ -10,8 +10,8 @@ pub enum Encryption {
     /// SSE-S3 (`AES256`): sealed with the server's SSE-S3 key, derived from the server
     /// key; convergent, so identical bytes still deduplicate.
     S3,
-    /// SSE-KMS (`aws:kms`): sealed with a random data key per object (or upload),
-    /// wrapped by a KMS key.
+    /// SSE-KMS (`aws:kms`) and DSSE-KMS (`aws:kms:dsse`): sealed with a random data key
+    /// per object (or upload; two for DSSE, one per layer), wrapped by a KMS key.
     Kms(KmsEncryption),
     /// SSE-C: sealed with a random data key wrapped under the customer's key (which is
     /// never stored) and the server's SSE-C secret.
@@ -45,6 +45,8 @@ pub struct KmsEncryption {
     /// Whether the caller asked for an S3 Bucket Key (the context then names the
     /// bucket, not the object).
     pub bucket_key: bool,
+    /// DSSE-KMS (`aws:kms:dsse`): the data key is two 32-byte keys, one per layer.
+    pub dual: bool,
 }
 
 impl Encryption {
@@ -53,6 +55,7 @@ impl Encryption {
         match self {
             // SSE-C's algorithm is AES256 too (in its own `-customer-algorithm` header).
             Encryption::S3 | Encryption::Customer(_) => "AES256",
+            Encryption::Kms(k) if k.dual => "aws:kms:dsse",
             Encryption::Kms(_) => "aws:kms",
         }
     }

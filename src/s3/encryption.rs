@@ -15,8 +15,8 @@
 //!   secret ([`crate::crypto::customer`]); every read (GET, HEAD, a copy's source) and
 //!   every part must bring the key. Refused over plain HTTP (400 InvalidRequest, as S3)
 //!   unless `encryption.sse_c_over_http` is set for a trusted network.
-//! - DSSE-KMS is refused (501 NotImplemented): coffer does not apply a second layer, and
-//!   no client should believe it does.
+//! - DSSE-KMS (`aws:kms:dsse`): as SSE-KMS with two data keys, and every chunk sealed
+//!   twice (two independent AES-256-GCM layers, [`ChunkKey::dual`]).
 
 use std::sync::Arc;
 
@@ -66,15 +66,6 @@ const DEFAULT_KMS_ALIAS: &str = "alias/aws/s3";
 
 fn invalid(message: impl Into<String>) -> S3Error {
     S3Error::with_message(S3ErrorCode::InvalidArgument, message)
-}
-
-fn not_yet(what: &str) -> S3Error {
-    S3Error::with_message(
-        S3ErrorCode::NotImplemented,
-        format!(
-            "coffer does not support {what} yet; the request was refused rather than stored without it (SSE-S3 and SSE-KMS are supported)."
-        ),
-    )
 }
 
 /// Whether `endpoint` takes the SSE request headers (the writes that create an object
@@ -189,6 +180,8 @@ enum Asked {
         context_sent: bool,
         /// An S3 Bucket Key.
         bucket_key: bool,
+        /// DSSE-KMS: two layers.
+        dual: bool,
     },
 }
 
@@ -224,16 +217,18 @@ fn asked_by_headers(ctx: &Ctx<'_>) -> S3Result<Option<Asked>> {
             // The bucket key is an SSE-KMS cost optimization; with SSE-S3 it changes nothing.
             Ok(Some(Asked::S3))
         }
-        Some(SseAlgorithm::Kms) => {
+        Some(alg @ (SseAlgorithm::Kms | SseAlgorithm::KmsDsse)) => {
             let key_id = ctx.header(KMS_KEY).map(|k| k.trim().to_owned());
             if key_id.as_deref() == Some("") {
                 return Err(invalid(format!("{KMS_KEY} must not be empty")));
             }
             let raw = ctx.header(CONTEXT);
             let context = raw.map(parse_context).transpose()?.unwrap_or_default();
-            Ok(Some(Asked::Kms { key_id, context, context_sent: raw.is_some(), bucket_key }))
+            let dual = alg == SseAlgorithm::KmsDsse;
+            // S3 Bucket Keys are not used with DSSE-KMS (as on S3); the flag asks for no
+            // protection, only for fewer KMS calls.
+            Ok(Some(Asked::Kms { key_id, context, context_sent: raw.is_some(), bucket_key: bucket_key && !dual, dual }))
         }
-        Some(SseAlgorithm::KmsDsse) => Err(not_yet("dual-layer server-side encryption with KMS keys (DSSE-KMS)")),
         None => Err(invalid(format!("The encryption method specified is not supported: {value}"))),
     }
 }
@@ -259,14 +254,16 @@ fn asked(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Option<Asked>> {
     Ok(match bucket_default(ctx, bucket)? {
         None => None,
         Some(d) if d.algorithm == SseAlgorithm::Aes256 => Some(Asked::S3),
-        Some(d) if d.algorithm == SseAlgorithm::Kms => Some(Asked::Kms {
-            key_id: d.kms_key_id,
-            context: EncryptionContext::new(),
-            context_sent: false,
-            bucket_key: d.bucket_key_enabled,
-        }),
-        // Refused when set (PutBucketEncryption), so only a future format reaches here.
-        Some(d) => return Err(not_yet(&format!("the bucket's default encryption {}", d.algorithm.name()))),
+        Some(d) => {
+            let dual = d.algorithm == SseAlgorithm::KmsDsse;
+            Some(Asked::Kms {
+                key_id: d.kms_key_id,
+                context: EncryptionContext::new(),
+                context_sent: false,
+                bucket_key: d.bucket_key_enabled && !dual,
+                dual,
+            })
+        }
     })
 }
 
@@ -301,18 +298,16 @@ pub async fn for_write(ctx: &Ctx<'_>, bucket: &str, object: &str) -> S3Result<Se
         None => Ok(Sealing::default()),
         Some(Asked::Customer(customer)) => Ok(customer_sealing(ctx, &customer, &crate::crypto::customer::random_data_key())),
         Some(Asked::S3) => Ok(Sealing { encryption: Some(Encryption::S3), key: Some(Arc::clone(&ctx.state.sse_s3)), echo_context: false }),
-        Some(Asked::Kms { key_id, context, context_sent, bucket_key }) => {
+        Some(Asked::Kms { key_id, context, context_sent, bucket_key, dual }) => {
             let key = kms_key(ctx, bucket, key_id.as_deref()).await?;
             let context = full_context(context, bucket, object, bucket_key);
             authorize_kms(ctx, "kms:GenerateDataKey", &key, &context)?;
-            let (plain, wrapped) = ctx.state.kms.generate_data_key(&key.account, &key.id, 32, &context).await.map_err(kms_error)?;
-            let secret: [u8; 32] = plain.try_into().map_err(|_| S3Error::internal("a data key of another length"))?;
-            let encryption = KmsEncryption { key_arn: key.arn(ctx), data_key: wrapped, context: context.into_iter().collect(), bucket_key };
-            Ok(Sealing {
-                encryption: Some(Encryption::Kms(encryption)),
-                key: Some(Arc::new(ChunkKey::from_secret(&secret))),
-                echo_context: context_sent,
-            })
+            let bytes = if dual { 64 } else { 32 };
+            let (plain, wrapped) = ctx.state.kms.generate_data_key(&key.account, &key.id, bytes, &context).await.map_err(kms_error)?;
+            let chunk_key = chunk_key_of(&plain, dual)?;
+            let encryption =
+                KmsEncryption { key_arn: key.arn(ctx), data_key: wrapped, context: context.into_iter().collect(), bucket_key, dual };
+            Ok(Sealing { encryption: Some(Encryption::Kms(encryption)), key: Some(Arc::new(chunk_key)), echo_context: context_sent })
         }
     }
 }
@@ -409,10 +404,10 @@ pub async fn for_copy(ctx: &Ctx<'_>, bucket: &str, object: &str, src: &ObjectVer
             let secret = customer_data_key(ctx, source, true)?;
             return Ok((customer_sealing(ctx, customer, &secret), true));
         }
-        (Some(Asked::Kms { key_id, context, context_sent, bucket_key }), Some(Encryption::Kms(source))) => {
+        (Some(Asked::Kms { key_id, context, context_sent, bucket_key, dual }), Some(Encryption::Kms(source))) => {
             let key = kms_key(ctx, bucket, key_id.as_deref()).await?;
             let source_key = KmsKeyRef::of_arn(ctx, &source.key_arn)?;
-            if (&key.account, &key.id) == (&source_key.account, &source_key.id) {
+            if (&key.account, &key.id) == (&source_key.account, &source_key.id) && *dual == source.dual {
                 let secret = data_key(ctx, source)?;
                 let context = full_context(context.clone(), bucket, object, *bucket_key);
                 authorize_kms(ctx, "kms:GenerateDataKey", &key, &context)?;
@@ -422,10 +417,11 @@ pub async fn for_copy(ctx: &Ctx<'_>, bucket: &str, object: &str, src: &ObjectVer
                     data_key: wrapped,
                     context: context.into_iter().collect(),
                     bucket_key: *bucket_key,
+                    dual: *dual,
                 };
                 let sealing = Sealing {
                     encryption: Some(Encryption::Kms(encryption)),
-                    key: Some(Arc::new(ChunkKey::from_secret(&secret))),
+                    key: Some(Arc::new(chunk_key_of(&secret, *dual)?)),
                     echo_context: *context_sent,
                 };
                 return Ok((sealing, true));
@@ -459,7 +455,7 @@ fn key_with(ctx: &Ctx<'_>, encryption: Option<&Encryption>, copy_source: bool) -
     Ok(match encryption {
         None => None,
         Some(Encryption::S3) => Some(Arc::clone(&ctx.state.sse_s3)),
-        Some(Encryption::Kms(k)) => Some(Arc::new(ChunkKey::from_secret(&data_key(ctx, k)?))),
+        Some(Encryption::Kms(k)) => Some(Arc::new(chunk_key_of(&data_key(ctx, k)?, k.dual)?)),
         Some(Encryption::Customer(c)) => Some(Arc::new(ChunkKey::from_secret(&customer_data_key(ctx, c, copy_source)?))),
     })
 }
@@ -513,8 +509,20 @@ fn customer_data_key(ctx: &Ctx<'_>, c: &crate::model::encryption::CustomerEncryp
     })
 }
 
-/// The plaintext data key of an SSE-KMS object, for a caller allowed `kms:Decrypt`.
-fn data_key(ctx: &Ctx<'_>, k: &KmsEncryption) -> S3Result<[u8; 32]> {
+/// The chunk key of a KMS data key: one layer, or two for DSSE-KMS (64 bytes).
+fn chunk_key_of(plain: &[u8], dual: bool) -> S3Result<ChunkKey> {
+    let wrong = || S3Error::internal("a data key of another length");
+    if dual {
+        let (outer, inner) = plain.split_at_checked(32).ok_or_else(wrong)?;
+        Ok(ChunkKey::dual(outer.try_into().map_err(|_| wrong())?, inner.try_into().map_err(|_| wrong())?))
+    } else {
+        Ok(ChunkKey::from_secret(plain.try_into().map_err(|_| wrong())?))
+    }
+}
+
+/// The plaintext data key of an SSE-KMS object (64 bytes for DSSE-KMS), for a caller
+/// allowed `kms:Decrypt`.
+fn data_key(ctx: &Ctx<'_>, k: &KmsEncryption) -> S3Result<Vec<u8>> {
     let context: EncryptionContext = k.context.iter().cloned().collect();
     let key = KmsKeyRef::of_arn(ctx, &k.key_arn)?;
     authorize_kms(ctx, "kms:Decrypt", &key, &context)?;
@@ -522,7 +530,7 @@ fn data_key(ctx: &Ctx<'_>, k: &KmsEncryption) -> S3Result<[u8; 32]> {
     if arn != key.arn(ctx) {
         return Err(S3Error::internal("a data key wrapped by another KMS key than recorded"));
     }
-    plain.try_into().map_err(|_| S3Error::internal("a data key of another length"))
+    Ok(plain)
 }
 
 /// Checks that the caller may decrypt an SSE-KMS object (`kms:Decrypt`) without
@@ -712,14 +720,13 @@ pub async fn put_bucket_encryption(ctx: &Ctx<'_>, body: RequestBody) -> S3Result
     let config = parse_configuration(&raw)?;
     match config.algorithm {
         SseAlgorithm::Aes256 => {}
-        SseAlgorithm::Kms => {
+        SseAlgorithm::Kms | SseAlgorithm::KmsDsse => {
             // A key named must exist in the bucket owner's account (S3 checks it on use;
             // refusing it now saves every later write from failing).
             if let Some(key) = &config.kms_key_id {
                 ctx.state.kms.resolve(&key_account(ctx, bucket)?, key).map_err(kms_error)?;
             }
         }
-        SseAlgorithm::KmsDsse => return Err(not_yet("default encryption with aws:kms:dsse")),
     }
     ctx.set_bucket_config(bucket, BUCKET_ENCRYPTION, Some(configuration_xml(&config)?.into_bytes())).await?;
     Ok(empty(StatusCode::OK))
