@@ -673,6 +673,20 @@ async fn sse_kms_needs_the_callers_right_to_use_the_key() {
         .unwrap();
     assert_eq!(get(&s3, "kms-auth", "b", None).await.1, b"b");
 
+    // An SSE-KMS upload's parts (and their checksums) need kms:Decrypt to list.
+    let up = s3
+        .create_multipart_upload()
+        .bucket("kms-auth")
+        .key("mp")
+        .server_side_encryption(ServerSideEncryption::AwsKms)
+        .ssekms_key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    let r = alice.list_parts().bucket("kms-auth").key("mp").upload_id(up.upload_id().unwrap()).send().await;
+    assert_sdk_error(r, 403, Some("AccessDenied"));
+    assert!(bob.list_parts().bucket("kms-auth").key("mp").upload_id(up.upload_id().unwrap()).send().await.is_ok());
+
     // Checksums derive from the plaintext: HEAD shows them only to key users.
     let r = alice.head_object().bucket("kms-auth").key("k").checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled).send().await;
     assert_eq!(common::error_info(&r.unwrap_err()).status, 403);
@@ -705,6 +719,7 @@ async fn sse_kms_needs_the_callers_right_to_use_the_key() {
     let managed = kms.describe_key().key_id("alias/aws/s3").send().await.unwrap().key_metadata().unwrap().key_id().to_owned();
     assert!(kms.disable_key().key_id(&managed).send().await.is_err(), "the managed key cannot be disabled");
     assert!(kms.schedule_key_deletion().key_id(&managed).send().await.is_err(), "nor deleted");
+    assert!(kms.delete_alias().alias_name("alias/aws/s3").send().await.is_err(), "nor its alias removed");
     assert_eq!(get(&s3, "kms-managed", "m", None).await.1, b"managed");
 
     // Anonymous readers never get SSE-KMS objects, even where the bucket is public.
@@ -1019,7 +1034,7 @@ async fn sse_c_customer_keys() {
         .send()
         .await
         .unwrap();
-    assert_eq!(blob_files(srv.dir.path()).len(), blobs, "the data key is re-wrapped, the data not moved");
+    assert_eq!(blob_files(srv.dir.path()).len(), blobs + 1, "another key: a fresh data key, the bytes re-encrypted");
     let got = s3
         .get_object()
         .bucket("ssec")
@@ -1041,6 +1056,32 @@ async fn sse_c_customer_keys() {
         .send()
         .await;
     assert_sdk_error(r, 403, Some("AccessDenied"));
+    let blobs = blob_files(srv.dir.path()).len();
+    s3.copy_object()
+        .bucket("ssec")
+        .key("c-same")
+        .copy_source("ssec/c")
+        .copy_source_sse_customer_algorithm("AES256")
+        .copy_source_sse_customer_key(&k1)
+        .copy_source_sse_customer_key_md5(&m1)
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(&k1)
+        .sse_customer_key_md5(&m1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(blob_files(srv.dir.path()).len(), blobs, "the same key: the data is not moved");
+    let got = s3
+        .get_object()
+        .bucket("ssec")
+        .key("c-same")
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(&k1)
+        .sse_customer_key_md5(&m1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.body.collect().await.unwrap().into_bytes(), body);
     assert_sdk_error(s3.copy_object().bucket("ssec").key("c3").copy_source("ssec/c").send().await, 400, Some("InvalidRequest"));
     let to_s3 = s3
         .copy_object()

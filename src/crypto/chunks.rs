@@ -25,6 +25,17 @@ pub const PLAIN_CHUNK: usize = STORED_CHUNK - OVERHEAD;
 /// never be taken for this one.
 const FORMAT: &[u8; 8] = b"coffer1\0";
 
+/// What a layer is for (its keys are derived apart for each).
+#[derive(Clone, Copy)]
+enum Role {
+    /// The only layer.
+    Single,
+    /// The outer layer of a dual key.
+    Outer,
+    /// The inner layer of a dual key.
+    Inner,
+}
+
 /// One layer of sealing: AES-256-GCM with synthetic nonces.
 struct Layer {
     /// AES-256-GCM.
@@ -34,13 +45,14 @@ struct Layer {
 }
 
 impl Layer {
-    /// The layer for a 32-byte secret; `inner` derives it apart (the inner layer of a
-    /// dual-layer key never shares keys with an outer one, even for equal secrets).
-    fn new(secret: &[u8; 32], inner: bool) -> Self {
-        let (cipher, nonce) = if inner {
-            ("coffer 2026 sse inner chunk cipher key", "coffer 2026 sse inner chunk nonce key")
-        } else {
-            ("coffer 2026 sse chunk cipher key", "coffer 2026 sse chunk nonce key")
+    /// The layer for a 32-byte secret, derived apart for each `role`: a layer of a
+    /// dual-layer key never shares keys with a single-layer one (or with the other
+    /// layer), even for equal secrets.
+    fn new(secret: &[u8; 32], role: Role) -> Self {
+        let (cipher, nonce) = match role {
+            Role::Single => ("coffer 2026 sse chunk cipher key", "coffer 2026 sse chunk nonce key"),
+            Role::Outer => ("coffer 2026 sse outer chunk cipher key", "coffer 2026 sse outer chunk nonce key"),
+            Role::Inner => ("coffer 2026 sse inner chunk cipher key", "coffer 2026 sse inner chunk nonce key"),
         };
         let cipher = blake3::derive_key(cipher, secret);
         let nonce_key = blake3::derive_key(nonce, secret);
@@ -106,14 +118,14 @@ impl ChunkKey {
     /// The key for a 32-byte secret (an object's data key, or the server's SSE-S3
     /// secret). The cipher key and the nonce key are derived apart from it.
     pub fn from_secret(secret: &[u8; 32]) -> Self {
-        Self { layers: vec![Layer::new(secret, false)], geometry: Geometry::layers(1) }
+        Self { layers: vec![Layer::new(secret, Role::Single)], geometry: Geometry::layers(1) }
     }
 
     /// A dual-layer key (DSSE-KMS): each chunk is sealed with the `inner` secret's
     /// layer, then that sealed chunk with the `outer` secret's, two independent
     /// AES-256-GCM encryptions under separate data keys.
     pub fn dual(outer: &[u8; 32], inner: &[u8; 32]) -> Self {
-        Self { layers: vec![Layer::new(outer, false), Layer::new(inner, true)], geometry: Geometry::layers(2) }
+        Self { layers: vec![Layer::new(outer, Role::Outer), Layer::new(inner, Role::Inner)], geometry: Geometry::layers(2) }
     }
 
     /// The layout of this key's chunks.
@@ -517,9 +529,10 @@ mod tests {
             let got = read(&k, &sealed, n as u64, offset, len, 5000).await.unwrap();
             assert_eq!(got, d[offset as usize..(offset + len) as usize]);
         }
-        // One layer's key alone yields at most the other layer's ciphertext, never the
-        // plaintext; the layers swapped open nothing.
-        assert_ne!(ChunkKey::from_secret(&outer).open_all(&sealed).ok(), Some(d.clone()));
+        // A single-layer key of either secret opens nothing (the layers' keys are
+        // derived apart); nor do the layers swapped.
+        assert!(ChunkKey::from_secret(&outer).open_all(&sealed).is_err());
+        assert!(ChunkKey::from_secret(&[2u8; 32]).open_all(&sealed).is_err());
         assert!(ChunkKey::dual(&[2u8; 32], &outer).open_all(&sealed).is_err());
         let mut bad = sealed.clone();
         bad[100] ^= 4;

@@ -154,6 +154,14 @@ pub async fn run(kms: &LocalKms, caller: &Principal, base: Context, operation: &
         }
         "DeleteAlias" => {
             let name = p.required("AliasName")?;
+            if name.starts_with("alias/aws/") {
+                // As AWS: a managed key's alias stays (without it the key would lose its
+                // protection from being disabled or deleted).
+                return Err(KmsError::new(
+                    KmsErrorCode::NotFoundException,
+                    format!("Alias {name} is reserved for a managed key and cannot be deleted."),
+                ));
+            }
             allow("kms:DeleteAlias", &kms.alias_arn(account, name))?;
             let current = kms.alias_target(account, name)?;
             allow("kms:DeleteAlias", &kms.arn(account, &current))?;

@@ -18,12 +18,11 @@ pub enum Encryption {
     Customer(CustomerEncryption),
 }
 
-/// An SSE-C object's protected data key.
+/// An SSE-C object's protected data key. Nothing of the customer's key is stored but a
+/// salted MAC under a server key (not even its MD5, which would let anyone with the
+/// metadata test guesses offline): responses echo the MD5 the request brings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerEncryption {
-    /// Base64 MD5 of the customer's key, as the client sent it (echoed in
-    /// `x-amz-server-side-encryption-customer-key-MD5`).
-    pub key_md5: String,
     /// Random salt of the check and the wrapping.
     pub salt: Vec<u8>,
     /// Salted MAC that recognizes the customer's key.

@@ -231,7 +231,7 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
     if stored.version_id != NULL_VERSION {
         headers::put(r.headers_mut(), "x-amz-version-id", &stored.version_id);
     }
-    super::encryption::put_write_headers(r.headers_mut(), &sealing);
+    super::encryption::put_write_headers(ctx, r.headers_mut(), &sealing);
     Ok(r)
 }
 

@@ -369,8 +369,7 @@ async fn kms_key(ctx: &Ctx<'_>, bucket: &str, key_id: Option<&str>) -> S3Result<
 /// The sealing of `data_key` protected by a customer's key.
 fn customer_sealing(ctx: &Ctx<'_>, customer: &CustomerKey, data_key: &[u8; 32]) -> Sealing {
     let p = ctx.state.sse_c.protect(&customer.key, data_key);
-    let encryption =
-        crate::model::encryption::CustomerEncryption { key_md5: customer.md5.clone(), salt: p.salt, check: p.check, wrapped: p.wrapped };
+    let encryption = crate::model::encryption::CustomerEncryption { salt: p.salt, check: p.check, wrapped: p.wrapped };
     Sealing {
         encryption: Some(Encryption::Customer(encryption)),
         key: Some(Arc::new(ChunkKey::from_secret(data_key))),
@@ -399,8 +398,13 @@ pub async fn for_copy(ctx: &Ctx<'_>, bucket: &str, object: &str, src: &ObjectVer
             return Ok((Sealing { encryption: Some(Encryption::S3), key: Some(Arc::clone(&ctx.state.sse_s3)), echo_context: false }, true));
         }
         (None, None) => return Ok((Sealing::default(), true)),
-        (Some(Asked::Customer(customer)), Some(Encryption::Customer(source))) => {
-            // The data key is wrapped again for the copy's key: no data moves.
+        // Under the same customer key the copy shares the data key (wrapped again with a
+        // fresh salt): no data moves. Under another key it gets a fresh data key and the
+        // bytes are re-encrypted, so that the old key (a compromised one, say) opens
+        // nothing of the copy.
+        (Some(Asked::Customer(customer)), Some(Encryption::Customer(source)))
+            if ctx.state.sse_c.matches(&customer.key, &protected(source)) =>
+        {
             let secret = customer_data_key(ctx, source, true)?;
             return Ok((customer_sealing(ctx, customer, &secret), true));
         }
@@ -582,7 +586,11 @@ fn authorize_kms(ctx: &Ctx<'_>, action: &str, key: &KmsKeyRef, encryption_contex
         c.insert("kms:EncryptionContextKeys", k.clone());
     }
     // The managed key's policy (as on AWS) allows its account's principals through S3.
-    let resource = if key.managed { crate::iam::policy::Outcome::Allow } else { crate::iam::policy::Outcome::NotApplicable };
+    let resource = if key.managed && p.account == key.account {
+        crate::iam::policy::Outcome::Allow
+    } else {
+        crate::iam::policy::Outcome::NotApplicable
+    };
     if p.is_allowed_with(action, &key_arn, Some(&key.account), &c, resource) {
         Ok(())
     } else {
@@ -620,12 +628,17 @@ pub fn open_inline(key: Option<&Arc<ChunkKey>>, stored: &bytes::Bytes) -> S3Resu
 }
 
 /// Adds the headers that report `encryption` on a response (PUT, GET, HEAD, Copy,
-/// UploadPart, CreateMultipartUpload, Complete).
-pub fn put_headers(h: &mut hyper::HeaderMap, encryption: Option<&Encryption>) {
+/// UploadPart, CreateMultipartUpload, Complete). For SSE-C the key's MD5 is echoed
+/// from the request when it carries the object's key (coffer does not store it).
+pub fn put_headers(ctx: &Ctx<'_>, h: &mut hyper::HeaderMap, encryption: Option<&Encryption>) {
     let Some(e) = encryption else { return };
     if let Encryption::Customer(c) = e {
         headers::put(h, CUSTOMER[0], "AES256");
-        headers::put(h, "x-amz-server-side-encryption-customer-key-MD5", &c.key_md5);
+        if let Ok(Some(key)) = customer_key(ctx, false) {
+            if ctx.state.sse_c.matches(&key.key, &protected(c)) {
+                headers::put(h, "x-amz-server-side-encryption-customer-key-MD5", &key.md5);
+            }
+        }
         return;
     }
     headers::put(h, SSE, e.algorithm());
@@ -639,12 +652,24 @@ pub fn put_headers(h: &mut hyper::HeaderMap, encryption: Option<&Encryption>) {
 
 /// [`put_headers`] for a write's response, with the encryption context when the caller
 /// sent one (as S3 echoes it).
-pub fn put_write_headers(h: &mut hyper::HeaderMap, sealing: &Sealing) {
-    put_headers(h, sealing.encryption.as_ref());
+pub fn put_write_headers(ctx: &Ctx<'_>, h: &mut hyper::HeaderMap, sealing: &Sealing) {
+    put_headers(ctx, h, sealing.encryption.as_ref());
     if let (true, Some(Encryption::Kms(k))) = (sealing.echo_context, &sealing.encryption) {
         let map: EncryptionContext = k.context.iter().cloned().collect();
         let json = serde_json::to_string(&map).unwrap_or_default();
         headers::put(h, CONTEXT, &base64::engine::general_purpose::STANDARD.encode(json));
+    }
+}
+
+/// Whether the caller may see what derives from the plaintext of bytes encrypted as
+/// `encryption` (checksums of parts and objects): SSE-KMS needs `kms:Decrypt` (else
+/// 403, as S3 answers ListParts); SSE-C the object's key in the request (else the
+/// digests are left out); anything else, yes.
+pub fn may_see_digests(ctx: &Ctx<'_>, encryption: Option<&Encryption>) -> S3Result<bool> {
+    match encryption {
+        Some(Encryption::Kms(_)) => check_kms_decrypt(ctx, encryption).map(|()| true),
+        Some(Encryption::Customer(c)) => Ok(customer_key(ctx, false)?.is_some_and(|k| ctx.state.sse_c.matches(&k.key, &protected(c)))),
+        _ => Ok(true),
     }
 }
 

@@ -129,7 +129,7 @@ pub async fn create_upload(ctx: &Ctx<'_>) -> S3Result<Response> {
         headers::put(r.headers_mut(), "x-amz-checksum-algorithm", alg.s3_name());
         headers::put(r.headers_mut(), "x-amz-checksum-type", kind.s3_name());
     }
-    super::encryption::put_write_headers(r.headers_mut(), &sealing);
+    super::encryption::put_write_headers(ctx, r.headers_mut(), &sealing);
     Ok(r)
 }
 
@@ -172,7 +172,7 @@ pub async fn upload_part(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respo
     for (alg, value) in part.checksums.iter().filter(|(a, _)| shown.contains(a)) {
         headers::put(r.headers_mut(), alg.header_name(), &checksum_to_base64(value));
     }
-    super::encryption::put_headers(r.headers_mut(), upload.encryption.as_ref());
+    super::encryption::put_headers(ctx, r.headers_mut(), upload.encryption.as_ref());
     Ok(r)
 }
 
@@ -318,7 +318,7 @@ pub async fn upload_part_copy(ctx: &Ctx<'_>) -> S3Result<Response> {
     if src.version_id != NULL_VERSION {
         headers::put(r.headers_mut(), "x-amz-copy-source-version-id", &src.version_id);
     }
-    super::encryption::put_headers(r.headers_mut(), upload.encryption.as_ref());
+    super::encryption::put_headers(ctx, r.headers_mut(), upload.encryption.as_ref());
     Ok(r)
 }
 
@@ -349,6 +349,8 @@ pub fn list_parts(ctx: &Ctx<'_>) -> S3Result<Response> {
         None => 0,
         Some(m) => m.parse::<u32>().map_err(|_| S3Error::with_message(S3ErrorCode::InvalidArgument, "Invalid part-number-marker"))?,
     };
+    // Checksums derive from the plaintext: shown to a caller who may read it.
+    let digests = super::encryption::may_see_digests(ctx, upload.encryption.as_ref())?;
     let mut parts = ctx.state.store.list_parts(&upload.upload_id, marker, max + 1)?;
     let truncated = parts.len() > max;
     parts.truncate(max);
@@ -371,7 +373,7 @@ pub fn list_parts(ctx: &Ctx<'_>) -> S3Result<Response> {
                 checksums: p
                     .checksums
                     .iter()
-                    .filter(|(a, _)| upload.checksum.is_some_and(|(u, _)| u == *a))
+                    .filter(|(a, _)| digests && upload.checksum.is_some_and(|(u, _)| u == *a))
                     .map(|(a, v)| (format!("Checksum{}", a.s3_name()), checksum_to_base64(v)))
                     .collect(),
             })

@@ -262,6 +262,9 @@ pub async fn complete_upload(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respo
         )
         .await?;
     let v = &outcome.version;
+    // Checksums derive from the plaintext: shown to a caller who may read it (an SSE-C
+    // upload's completion need not bring the key; without it they are left out).
+    let shown: &[_] = if super::encryption::may_see_digests(ctx, v.encryption.as_ref())? { &v.checksums } else { &[] };
     let host = ctx.header("host").unwrap_or("localhost");
     let result = mx::CompleteMultipartUploadResult {
         xmlns: NS,
@@ -269,13 +272,13 @@ pub async fn complete_upload(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respo
         bucket: bucket.to_owned(),
         key: key.to_owned(),
         etag: v.quoted_etag(),
-        checksums: v.checksums.iter().map(|(a, raw)| (format!("Checksum{}", a.s3_name()), v.checksum_value(raw))).collect(),
-        checksum_type: (!v.checksums.is_empty()).then(|| v.checksum_type()),
+        checksums: shown.iter().map(|(a, raw)| (format!("Checksum{}", a.s3_name()), v.checksum_value(raw))).collect(),
+        checksum_type: (!shown.is_empty()).then(|| v.checksum_type()),
     };
     let mut r = xml(x::to_xml("CompleteMultipartUploadResult", &result)?);
     if v.version_id != NULL_VERSION {
         headers::put(r.headers_mut(), "x-amz-version-id", &v.version_id);
     }
-    super::encryption::put_headers(r.headers_mut(), v.encryption.as_ref());
+    super::encryption::put_headers(ctx, r.headers_mut(), v.encryption.as_ref());
     Ok(r)
 }

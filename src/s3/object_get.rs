@@ -185,8 +185,7 @@ fn stream_body(
     let pieces = slice_manifest(&version.manifest, range);
     for p in &pieces {
         // A sealed blob holds more than its plaintext: compare the plaintext it holds.
-        let found =
-            blobs.len(&p.hash).map(|stored| if seal.is_some() { crate::crypto::chunks::plain_len(stored).unwrap_or(0) } else { stored });
+        let found = blobs.len(&p.hash).map(|stored| seal.as_ref().map_or(stored, |k| k.geometry().plain_len(stored).unwrap_or(0)));
         if !found.as_ref().is_ok_and(|&len| len >= p.offset + p.len) {
             blobs.health().missing.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             tracing::error!(bucket, key, version = %version.version_id, blob = %p.hash, found = ?found.map_err(|e| e.to_string()), "blob of an object is missing or truncated");
@@ -241,7 +240,7 @@ fn write_object_headers(ctx: &Ctx<'_>, version: &ObjectVersion, whole: bool, h: 
     if version.version_id != NULL_VERSION {
         headers::put(h, "x-amz-version-id", &version.version_id);
     }
-    super::encryption::put_headers(h, version.encryption.as_ref());
+    super::encryption::put_headers(ctx, h, version.encryption.as_ref());
     // Checksums describe the whole object, so S3 returns them only for whole reads.
     if whole_checksums(ctx, whole, version) {
         for (alg, value) in &version.checksums {

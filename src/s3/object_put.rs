@@ -261,7 +261,7 @@ pub async fn put_object(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respon
     if stored.version_id != NULL_VERSION {
         headers::put(h, "x-amz-version-id", &stored.version_id);
     }
-    super::encryption::put_write_headers(h, &sealing);
+    super::encryption::put_write_headers(ctx, h, &sealing);
     super::lifecycle::expiration_header(ctx, bucket, key, &stored, h);
     Ok(r)
 }
