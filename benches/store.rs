@@ -59,6 +59,8 @@ fn version(i: u64, manifest: bool) -> ObjectVersion {
         manifest: if manifest { vec![ManifestEntry { hash: BlobHash::of(&i.to_le_bytes()), offset: 0, len: 4096 }] } else { vec![] },
         acl: None,
         encryption: None,
+        retention: None,
+        legal_hold: false,
     }
 }
 

@@ -255,12 +255,13 @@ async fn plus_in_a_list_prefix_is_a_space() {
 }
 
 // ---------------------------------------------------------------------------------
-// 2. Encryption and object-lock headers
+// 2. Protection headers where the bucket offers none
 // ---------------------------------------------------------------------------------
 
-/// Object lock is not implemented: 501 NotImplemented and nothing stored, rather than
-/// an unprotected object the client believes protected. SSE-C over plain HTTP is 400
-/// InvalidRequest, as S3 answers. (Server-side encryption: tests/encryption.rs.)
+/// Lock headers on a bucket without Object Lock are refused (400 InvalidRequest, as
+/// S3), and nothing is stored, rather than an unprotected object the client believes
+/// protected. SSE-C over plain HTTP is 400 InvalidRequest, as S3 answers. (Server-side
+/// encryption: tests/encryption.rs; Object Lock: tests/object_lock.rs.)
 #[tokio::test]
 async fn protection_headers_are_refused_and_store_nothing() {
     let (srv, s3, host) = server().await;
@@ -277,16 +278,11 @@ async fn protection_headers_are_refused_and_store_nothing() {
         .body(body())
         .send()
         .await;
-    assert_sdk_error(r, 501, Some("NotImplemented"));
+    assert_sdk_error(r, 400, Some("InvalidRequest"));
     let r =
         s3.put_object().bucket("bkt").key("locked").object_lock_legal_hold_status(ObjectLockLegalHoldStatus::On).body(body()).send().await;
-    assert_sdk_error(r, 501, Some("NotImplemented"));
+    assert_sdk_error(r, 400, Some("InvalidRequest"));
     assert!(!exists(&s3, "locked").await);
-
-    let r = s3.create_bucket().bucket("locked-bucket").object_lock_enabled_for_bucket(true).send().await;
-    assert_sdk_error(r, 501, Some("NotImplemented"));
-    let e = s3.head_bucket().bucket("locked-bucket").send().await.unwrap_err();
-    assert_eq!(error_info(&e).status, 404, "{e:?}");
 
     // SSE-C without TLS, on PutObject and on GetObject.
     let customer_key = [7u8; 32];

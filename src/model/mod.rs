@@ -8,6 +8,7 @@ pub mod bucket;
 pub mod encryption;
 pub mod event;
 pub mod lifecycle;
+pub mod lock;
 pub mod multipart;
 pub mod notification;
 pub mod object;

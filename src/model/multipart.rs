@@ -65,6 +65,10 @@ pub struct UploadRecord {
     pub acl: Option<super::acl::Acl>,
     /// How the parts (and so the completed object) are encrypted.
     pub encryption: Option<super::encryption::Encryption>,
+    /// Object Lock retention the completed object gets.
+    pub retention: Option<super::lock::Retention>,
+    /// Legal hold of the completed object.
+    pub legal_hold: bool,
 }
 
 /// One uploaded part (schema v1).

@@ -43,7 +43,8 @@ pub struct ContentHeaders {
 }
 
 /// One version of an object (or a delete marker), as stored (schema v4; v1 lacked
-/// `part_checksums`, v2 `acl`, v3 `encryption`, see [`super::stored`]).
+/// `part_checksums`, v2 `acl`, v3 `encryption`, `retention` and `legal_hold`, see
+/// [`super::stored`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObjectVersion {
     /// `null` for unversioned writes, else an opaque unique id.
@@ -88,6 +89,10 @@ pub struct ObjectVersion {
     /// version, manifest offsets and lengths count plaintext bytes, and inline bytes
     /// are stored sealed.
     pub encryption: Option<super::encryption::Encryption>,
+    /// Object Lock retention, if any.
+    pub retention: Option<super::lock::Retention>,
+    /// Whether a legal hold is on.
+    pub legal_hold: bool,
 }
 
 impl ObjectVersion {
@@ -143,6 +148,8 @@ impl ObjectVersion {
             manifest: vec![],
             acl: None,
             encryption: None,
+            retention: None,
+            legal_hold: false,
         }
     }
 

@@ -135,6 +135,8 @@ pub mod v1 {
                 owner: u.owner,
                 acl: None,
                 encryption: None,
+                retention: None,
+                legal_hold: false,
             }
         }
     }
@@ -159,6 +161,8 @@ pub mod v1 {
                 manifest: v.manifest,
                 acl: None,
                 encryption: None,
+                retention: None,
+                legal_hold: false,
             }
         }
     }
@@ -212,6 +216,8 @@ pub mod v2 {
                 manifest: v.manifest,
                 acl: None,
                 encryption: None,
+                retention: None,
+                legal_hold: false,
             }
         }
     }
@@ -268,6 +274,8 @@ pub mod v3 {
                 manifest: v.manifest,
                 acl: v.acl,
                 encryption: None,
+                retention: None,
+                legal_hold: false,
             }
         }
     }
@@ -302,6 +310,8 @@ pub mod v3 {
                 owner: u.owner,
                 acl: u.acl,
                 encryption: None,
+                retention: None,
+                legal_hold: false,
             }
         }
     }

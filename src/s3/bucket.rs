@@ -97,14 +97,19 @@ pub async fn create_bucket(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respons
     }
     let account = ctx.account()?;
     let (ownership, acl) = super::acl::for_new_bucket(ctx, &ctx.owner()?.id)?;
+    // Object Lock at creation turns versioning on for good, with no default retention.
+    let lock = super::object_lock::requested_at_creation(ctx)?;
     let record = BucketRecord {
         created_ms: to_ms((ctx.state.clock)()),
         region: region.clone(),
-        versioning: Versioning::Unversioned,
+        versioning: if lock { Versioning::Enabled } else { Versioning::Unversioned },
         owner: account.to_owned(),
     };
     let default_account = ctx.state.iam.default_account();
     let mut configs = crate::bucket_access::new_bucket_configs(ownership);
+    if lock {
+        configs.push((super::object_lock::LOCK_CONFIG, super::object_lock::encode(&crate::model::lock::LockConfig { default: None })));
+    }
     if let Some(acl) = acl {
         configs.push((crate::bucket_access::names::ACL, crate::model::stored::encode(&acl)));
     }
@@ -161,6 +166,7 @@ pub async fn put_bucket_versioning(ctx: &Ctx<'_>, body: RequestBody) -> S3Result
         Some("Suspended") => Versioning::Suspended,
         _ => return Err(S3Error::with_message(S3ErrorCode::MalformedXML, "VersioningConfiguration Status must be Enabled or Suspended.")),
     };
+    super::object_lock::check_versioning_change(ctx, name, state)?;
     ctx.state.store.set_versioning(name, state).await?;
     Ok(empty(StatusCode::OK))
 }

@@ -116,6 +116,9 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
     // Copying an older version over its own key is how users restore it: allowed.
     let same_object = source.bucket == bucket && source.key == key && source.version_id.is_none();
     let retag = ctx.header("x-amz-tagging-directive").is_some_and(|d| d.eq_ignore_ascii_case("REPLACE"));
+    // A copy gets the lock the request (or the target bucket's default) asks for, never
+    // the source's, as on S3.
+    let (retention, legal_hold) = super::object_lock::for_write(ctx, bucket, false)?;
     let (sealing, shares_key) = super::encryption::for_copy(ctx, bucket, key, &src).await?;
     let reencrypt =
         ctx.header("x-amz-server-side-encryption").is_some() || ctx.header("x-amz-server-side-encryption-customer-key").is_some();
@@ -157,6 +160,8 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
         manifest: src.manifest.clone(),
         acl,
         encryption: sealing.encryption.clone(),
+        retention,
+        legal_hold,
     };
     let (precondition, cause) = (|current: Option<&ObjectVersion>| condition.holds(current), ctx.cause(CauseKind::Copy));
     // Sealed another way than the source, the bytes are opened and resealed, and an

@@ -48,8 +48,13 @@ async fn delete_one(
     let store = &ctx.state.store;
     let now = to_ms((ctx.state.clock)());
     let cause = ctx.cause(CauseKind::Delete);
+    // Only the removal of a version can meet Object Lock (a delete marker always goes in).
+    let bypass = version_id.is_some() && super::object_lock::bypass(ctx, bucket, key, version_id)?;
     if !condition.is_set() {
-        return Ok(store.delete_object(bucket, key, version_id, now, &cause).await?);
+        return store
+            .delete_object_if(bucket, key, version_id, now, DeleteGuard::None, bypass, &cause)
+            .await
+            .map_err(super::object_lock::locked);
     }
     let target = match version_id {
         Some(id) => store.version(bucket, key, id)?,
@@ -57,7 +62,13 @@ async fn delete_one(
     };
     condition.check(target.as_ref())?;
     let holds = |v: Option<&ObjectVersion>| condition.holds(v);
-    store.delete_object_if(bucket, key, version_id, now, DeleteGuard::Target(&holds), &cause).await.map_err(conflict_at_commit)
+    store.delete_object_if(bucket, key, version_id, now, DeleteGuard::Target(&holds), bypass, &cause).await.map_err(|e| {
+        if matches!(e, crate::store::StoreError::ObjectLocked) {
+            super::object_lock::locked(e)
+        } else {
+            conflict_at_commit(e)
+        }
+    })
 }
 
 /// POST /bucket?delete.

@@ -15,7 +15,7 @@ use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::router::{self, Endpoint, Route, RouteInput};
 use super::{
     access, acl, attributes, bucket, bucket_access, copy, delete, encryption, headers, lifecycle, list, multipart, multipart_complete,
-    notification, object_get, object_put, protection, stats, tagging, versions, AppState, Response,
+    notification, object_get, object_lock, object_put, protection, stats, tagging, versions, AppState, Response,
 };
 use crate::auth::{self, Authenticated};
 use crate::model::bucket::validate_name;
@@ -265,6 +265,9 @@ fn admit(ctx: &Ctx<'_>) -> S3Result<()> {
         | Endpoint::PutObjectTagging
         | Endpoint::PutBucketTagging
         | Endpoint::PutBucketEncryption
+        | Endpoint::PutObjectLockConfiguration
+        | Endpoint::PutObjectRetention
+        | Endpoint::PutObjectLegalHold
         | Endpoint::PutBucketLifecycleConfiguration
         | Endpoint::PutBucketNotificationConfiguration
         | Endpoint::PutBucketPolicy
@@ -332,6 +335,12 @@ async fn dispatch(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Response> {
         Endpoint::PutBucketTagging => tagging::put_bucket_tagging(ctx, body).await,
         Endpoint::GetBucketTagging => tagging::get_bucket_tagging(ctx),
         Endpoint::DeleteBucketTagging => tagging::delete_bucket_tagging(ctx).await,
+        Endpoint::PutObjectLockConfiguration => object_lock::put_configuration(ctx, body).await,
+        Endpoint::GetObjectLockConfiguration => object_lock::get_configuration(ctx),
+        Endpoint::PutObjectRetention => object_lock::put_retention(ctx, body).await,
+        Endpoint::GetObjectRetention => object_lock::get_retention(ctx),
+        Endpoint::PutObjectLegalHold => object_lock::put_legal_hold(ctx, body).await,
+        Endpoint::GetObjectLegalHold => object_lock::get_legal_hold(ctx),
         Endpoint::PutBucketEncryption => encryption::put_bucket_encryption(ctx, body).await,
         Endpoint::GetBucketEncryption => encryption::get_bucket_encryption(ctx),
         Endpoint::DeleteBucketEncryption => encryption::delete_bucket_encryption(ctx).await,

@@ -73,6 +73,9 @@ codes! {
     InvalidTag => StatusCode::BAD_REQUEST, "The tag provided was not a valid tag.";
     NoSuchTagSet => StatusCode::NOT_FOUND, "There is no tag set associated with the bucket.";
     NoSuchLifecycleConfiguration => StatusCode::NOT_FOUND, "The lifecycle configuration does not exist.";
+    ObjectLockConfigurationNotFoundError => StatusCode::NOT_FOUND, "Object Lock configuration does not exist for this bucket";
+    NoSuchObjectLockConfiguration => StatusCode::NOT_FOUND, "The specified object does not have a ObjectLock configuration";
+    InvalidBucketState => StatusCode::CONFLICT, "The request is not valid with the current state of the bucket.";
     ServerSideEncryptionConfigurationNotFoundError => StatusCode::NOT_FOUND, "The server side encryption configuration was not found";
     InvalidStorageClass => StatusCode::BAD_REQUEST, "The storage class you specified is not valid.";
     KeyTooLongError => StatusCode::BAD_REQUEST, "Your key is too long.";

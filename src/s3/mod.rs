@@ -27,6 +27,7 @@ mod multipart_complete;
 mod multipart_xml;
 mod notification;
 mod object_get;
+mod object_lock;
 mod object_put;
 mod protection;
 pub mod router;

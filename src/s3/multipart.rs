@@ -107,6 +107,7 @@ pub async fn create_upload(ctx: &Ctx<'_>) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
     let key = ctx.key()?;
     let checksum = requested_checksum(ctx)?;
+    let (retention, legal_hold) = super::object_lock::for_write(ctx, bucket, false)?;
     let sealing = super::encryption::for_write(ctx, bucket, key).await?;
     let record = UploadRecord {
         upload_id: String::new(),
@@ -120,6 +121,8 @@ pub async fn create_upload(ctx: &Ctx<'_>) -> S3Result<Response> {
         owner: initiator_id(ctx),
         acl: super::acl::for_new_object_in(ctx, bucket)?,
         encryption: sealing.encryption.clone(),
+        retention,
+        legal_hold,
     };
     let record = ctx.state.store.create_upload(bucket, record).await?;
     let result =

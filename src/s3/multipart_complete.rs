@@ -148,6 +148,8 @@ fn plan_version(
         manifest: plan.manifest,
         acl: upload.acl.clone(),
         encryption: upload.encryption.clone(),
+        retention: upload.retention,
+        legal_hold: upload.legal_hold,
     };
     check_object_checksums(upload, &version, &req.object_checksums)?;
     Ok(version)

@@ -241,6 +241,7 @@ fn write_object_headers(ctx: &Ctx<'_>, version: &ObjectVersion, whole: bool, h: 
         headers::put(h, "x-amz-version-id", &version.version_id);
     }
     super::encryption::put_headers(ctx, h, version.encryption.as_ref());
+    super::object_lock::put_headers(h, version);
     // Checksums describe the whole object, so S3 returns them only for whole reads.
     if whole_checksums(ctx, whole, version) {
         for (alg, value) in &version.checksums {

@@ -205,6 +205,7 @@ pub async fn put_object(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respon
     let content = headers::content_headers(ctx.headers());
     let user_metadata = headers::user_metadata(ctx.headers())?;
     let storage_class = headers::storage_class(ctx.headers(), |c| ctx.state.store.has_storage_class(c))?;
+    let (retention, legal_hold) = super::object_lock::for_write(ctx, bucket, true)?;
     let sealing = super::encryption::for_write(ctx, bucket, key).await?;
     // Answer a failed precondition before reading the body (Expect: 100-continue
     // clients then never send it); it is checked again atomically at commit.
@@ -239,6 +240,8 @@ pub async fn put_object(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respon
         manifest: vec![],
         acl,
         encryption: sealing.encryption.clone(),
+        retention,
+        legal_hold,
     };
     let (precondition, cause) = (|current: Option<&ObjectVersion>| condition.holds(current), ctx.cause(CauseKind::Put));
     let stored = match written {

@@ -1,23 +1,15 @@
-//! Requests that ask for protection coffer does not give yet — Object Lock — and
-//! appends and website redirects are refused before any handler runs, so that no
-//! client believes its data is locked as asked when it is not. Pure function of the
-//! request headers. (ACLs are `super::acl`'s, which applies or refuses them per the
-//! bucket's Object Ownership; server-side encryption, and the refusal of what of it is
-//! not offered, is `super::encryption`'s.)
+//! Requests that ask for what coffer does not do yet — appends and website redirects —
+//! are refused before any handler runs, so that no client believes it was done. Pure
+//! function of the request headers. (ACLs are `super::acl`'s, which applies or refuses
+//! them per the bucket's Object Ownership; server-side encryption is
+//! `super::encryption`'s, Object Lock `super::object_lock`'s.)
 
 use hyper::header::HeaderMap;
 
 use super::error::{S3Error, S3ErrorCode, S3Result};
 
-/// Headers asking for per-version retention or a legal hold.
-const OBJECT_LOCK: &[&str] = &["x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold"];
-
-/// Refuses a request that asks for Object Lock, an append or a website redirect: 501
-/// NotImplemented.
+/// Refuses a request that asks for an append or a website redirect: 501 NotImplemented.
 pub fn refuse_unoffered(headers: &HeaderMap) -> S3Result<()> {
-    if let Some(name) = OBJECT_LOCK.iter().find(|n| headers.contains_key(**n)) {
-        return Err(not_implemented(name, "Object Lock"));
-    }
     if headers.contains_key("x-amz-write-offset-bytes") {
         return Err(not_implemented("x-amz-write-offset-bytes", "appending to objects"));
     }
@@ -25,11 +17,6 @@ pub fn refuse_unoffered(headers: &HeaderMap) -> S3Result<()> {
     // would leave the client believing the redirect exists.
     if headers.contains_key("x-amz-website-redirect-location") {
         return Err(not_implemented("x-amz-website-redirect-location", "website redirects"));
-    }
-    // CreateBucket sends `x-amz-bucket-object-lock-enabled: false` for an ordinary bucket.
-    let lock_bucket = headers.get("x-amz-bucket-object-lock-enabled").is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"false"));
-    if lock_bucket {
-        return Err(not_implemented("x-amz-bucket-object-lock-enabled", "Object Lock"));
     }
     Ok(())
 }
@@ -61,10 +48,9 @@ mod tests {
         // Encryption is `super::encryption`'s.
         assert_eq!(code(&[("x-amz-server-side-encryption", "aws:kms")]), None);
         assert_eq!(code(&[("x-amz-server-side-encryption-customer-algorithm", "AES256")]), None);
-        assert_eq!(code(&[("x-amz-object-lock-mode", "GOVERNANCE")]), Some(S3ErrorCode::NotImplemented));
-        assert_eq!(code(&[("x-amz-object-lock-legal-hold", "ON")]), Some(S3ErrorCode::NotImplemented));
-        assert_eq!(code(&[("x-amz-bucket-object-lock-enabled", "true")]), Some(S3ErrorCode::NotImplemented));
-        assert_eq!(code(&[("x-amz-bucket-object-lock-enabled", "False")]), None);
+        // Object Lock is `super::object_lock`'s.
+        assert_eq!(code(&[("x-amz-object-lock-mode", "GOVERNANCE")]), None);
+        assert_eq!(code(&[("x-amz-bucket-object-lock-enabled", "true")]), None);
         assert_eq!(code(&[("x-amz-write-offset-bytes", "0")]), Some(S3ErrorCode::NotImplemented));
         assert_eq!(code(&[("x-amz-website-redirect-location", "/other")]), Some(S3ErrorCode::NotImplemented));
     }

@@ -57,6 +57,18 @@ pub enum Endpoint {
     ListParts,
     /// GET /bucket?uploads
     ListMultipartUploads,
+    /// PUT /bucket?object-lock
+    PutObjectLockConfiguration,
+    /// GET /bucket?object-lock
+    GetObjectLockConfiguration,
+    /// PUT /bucket/key?retention
+    PutObjectRetention,
+    /// GET /bucket/key?retention
+    GetObjectRetention,
+    /// PUT /bucket/key?legal-hold
+    PutObjectLegalHold,
+    /// GET /bucket/key?legal-hold
+    GetObjectLegalHold,
     /// PUT /bucket?encryption
     PutBucketEncryption,
     /// GET /bucket?encryption
@@ -154,7 +166,6 @@ const BUCKET_NOT_YET: &[(&str, &str)] = &[
     ("website", "BucketWebsite"),
     ("logging", "BucketLogging"),
     ("replication", "BucketReplication"),
-    ("object-lock", "ObjectLockConfiguration"),
     ("accelerate", "BucketAccelerateConfiguration"),
     ("requestPayment", "BucketRequestPayment"),
     ("analytics", "BucketAnalyticsConfiguration"),
@@ -166,14 +177,8 @@ const BUCKET_NOT_YET: &[(&str, &str)] = &[
 ];
 
 /// Object sub-resources recognised but not implemented.
-const OBJECT_NOT_YET: &[(&str, &str)] = &[
-    ("retention", "ObjectRetention"),
-    ("legal-hold", "ObjectLegalHold"),
-    ("restore", "RestoreObject"),
-    ("select", "SelectObjectContent"),
-    ("torrent", "ObjectTorrent"),
-    ("renameObject", "RenameObject"),
-];
+const OBJECT_NOT_YET: &[(&str, &str)] =
+    &[("restore", "RestoreObject"), ("select", "SelectObjectContent"), ("torrent", "ObjectTorrent"), ("renameObject", "RenameObject")];
 
 fn has(query: &[(String, String)], name: &str) -> bool {
     query.iter().any(|(k, _)| k == name)
@@ -236,6 +241,13 @@ fn bucket_endpoint(method: &Method, query: &[(String, String)]) -> Result<Endpoi
     let m = method.clone();
     if m == Method::GET && has(query, "location") {
         return Ok(Endpoint::GetBucketLocation);
+    }
+    if has(query, "object-lock") {
+        return match m {
+            Method::PUT => Ok(Endpoint::PutObjectLockConfiguration),
+            Method::GET => Ok(Endpoint::GetObjectLockConfiguration),
+            _ => Err(not_allowed()),
+        };
     }
     if has(query, "encryption") {
         return match m {
@@ -309,6 +321,20 @@ fn object_endpoint(method: &Method, query: &[(String, String)], copy_source: boo
             Method::POST => Ok(Endpoint::CompleteMultipartUpload),
             Method::DELETE => Ok(Endpoint::AbortMultipartUpload),
             Method::GET => Ok(Endpoint::ListParts),
+            _ => Err(not_allowed()),
+        };
+    }
+    if has(query, "retention") {
+        return match *method {
+            Method::PUT => Ok(Endpoint::PutObjectRetention),
+            Method::GET => Ok(Endpoint::GetObjectRetention),
+            _ => Err(not_allowed()),
+        };
+    }
+    if has(query, "legal-hold") {
+        return match *method {
+            Method::PUT => Ok(Endpoint::PutObjectLegalHold),
+            Method::GET => Ok(Endpoint::GetObjectLegalHold),
             _ => Err(not_allowed()),
         };
     }

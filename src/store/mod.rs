@@ -20,6 +20,7 @@ mod audit;
 mod collector;
 mod identity;
 mod lease;
+mod lock;
 pub mod multipart;
 mod outbox;
 mod scrub;
@@ -92,6 +93,10 @@ pub enum StoreError {
     /// A write precondition did not hold at commit time.
     #[error("precondition failed")]
     PreconditionFailed,
+    /// The version is protected by Object Lock (retention or legal hold) and may not be
+    /// removed or have its protection weakened now.
+    #[error("protected by object lock")]
+    ObjectLocked,
     /// A storage tier that holds objects is no longer configured, or a declared tier's
     /// class already has objects in the main blob directory.
     #[error("storage.tiers: {0}")]
@@ -176,6 +181,10 @@ pub struct Store {
     outbox_signal: tokio::sync::Notify,
     /// The in-process event bus: every applied change, in commit order.
     bus: tokio::sync::broadcast::Sender<Arc<crate::model::event::OutboxEntry>>,
+    /// The Object Lock clock's high-water mark (see `lock.rs`); `i64::MIN` until loaded.
+    lock_clock: std::sync::atomic::AtomicI64,
+    /// The high-water mark last saved.
+    lock_clock_saved: std::sync::atomic::AtomicI64,
 }
 
 /// Blobs being published by in-flight writes or streamed by reads → number of pins.
@@ -273,6 +282,8 @@ impl Store {
             deferred: Mutex::new(std::collections::HashSet::new()),
             seq: AtomicU64::new(seq),
             outbox_signal: tokio::sync::Notify::new(),
+            lock_clock: std::sync::atomic::AtomicI64::new(i64::MIN),
+            lock_clock_saved: std::sync::atomic::AtomicI64::new(i64::MIN),
             bus: tokio::sync::broadcast::channel(BUS_CAPACITY).0,
         })
     }

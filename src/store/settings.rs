@@ -66,7 +66,11 @@ impl Store {
         cause: &Cause,
         now_ms: i64,
     ) -> StoreResult<String> {
-        self.modify_version(bucket, key, version_id, cause, now_ms, |v| v.tags = tags).await
+        self.modify_version(bucket, key, version_id, cause, now_ms, |v| {
+            v.tags = tags;
+            Ok(())
+        })
+        .await
     }
 
     /// Replaces the owner and ACL of one version (the current one if `version_id` is
@@ -80,19 +84,23 @@ impl Store {
         cause: &Cause,
         now_ms: i64,
     ) -> StoreResult<String> {
-        self.modify_version(bucket, key, version_id, cause, now_ms, |v| v.acl = acl).await
+        self.modify_version(bucket, key, version_id, cause, now_ms, |v| {
+            v.acl = acl;
+            Ok(())
+        })
+        .await
     }
 
     /// Changes one version's attributes (not its bytes) in place, publishing the
     /// cause's event.
-    async fn modify_version(
+    pub(super) async fn modify_version(
         &self,
         bucket: &str,
         key: &str,
         version_id: Option<&str>,
         cause: &Cause,
         now_ms: i64,
-        change: impl FnOnce(&mut crate::model::ObjectVersion),
+        change: impl FnOnce(&mut crate::model::ObjectVersion) -> StoreResult<()>,
     ) -> StoreResult<String> {
         let id = {
             let _guard = self.locked();
@@ -105,7 +113,7 @@ impl Store {
             if version.delete_marker {
                 return Err(StoreError::MethodNotAllowed);
             }
-            change(&mut version);
+            change(&mut version)?;
             let encoded = stored::encode_version(&version);
             let mut batch = Batch::new();
             batch.put(keys::version(bucket, key, version.seq), encoded.clone());

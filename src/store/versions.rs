@@ -90,11 +90,14 @@ impl Store {
         now_ms: i64,
         cause: &Cause,
     ) -> StoreResult<DeleteOutcome> {
-        self.delete_object_if(bucket, key, version_id, now_ms, DeleteGuard::None, cause).await
+        self.delete_object_if(bucket, key, version_id, now_ms, DeleteGuard::None, false, cause).await
     }
 
     /// [`Store::delete_object`], but only if `guard` holds at commit; fails with
-    /// `PreconditionFailed` otherwise.
+    /// `PreconditionFailed` otherwise. A version protected by Object Lock is never
+    /// removed (`ObjectLocked`), but GOVERNANCE retention with `bypass_governance`;
+    /// adding a delete marker is always allowed, as S3.
+    #[allow(clippy::too_many_arguments)]
     pub async fn delete_object_if(
         &self,
         bucket: &str,
@@ -102,6 +105,7 @@ impl Store {
         version_id: Option<&str>,
         now_ms: i64,
         guard: DeleteGuard<'_>,
+        bypass_governance: bool,
         cause: &Cause,
     ) -> StoreResult<DeleteOutcome> {
         let (outcome, freed) = {
@@ -125,7 +129,7 @@ impl Store {
             let mut refs = RefDelta::default();
             // The version removed or the marker created: what the event describes.
             let (outcome, affected) = match (version_id, record.versioning) {
-                (Some(id), _) => self.remove_version(bucket, key, id, &mut batch, &mut refs)?,
+                (Some(id), _) => self.remove_version(bucket, key, id, now_ms, bypass_governance, &mut batch, &mut refs)?,
                 (None, Versioning::Unversioned) => {
                     let current = self.current(bucket, key)?;
                     if current.is_some() {
@@ -160,17 +164,21 @@ impl Store {
 
     /// Adds the permanent removal of one version to `batch`. A version id that names
     /// nothing is not an error (S3 answers 204).
+    #[allow(clippy::too_many_arguments)]
     fn remove_version(
         &self,
         bucket: &str,
         key: &str,
         id: &str,
+        now_ms: i64,
+        bypass_governance: bool,
         batch: &mut Batch,
         refs: &mut RefDelta,
     ) -> StoreResult<(DeleteOutcome, Option<ObjectVersion>)> {
         let Some(version) = self.version(bucket, key, id)? else {
             return Ok((DeleteOutcome { version_id: Some(id.to_owned()), delete_marker: false }, None));
         };
+        self.may_remove(&version, now_ms, bypass_governance)?;
         self.remove_version_record(bucket, key, &version, batch, refs);
         let is_current = self.current(bucket, key)?.is_some_and(|c| c.seq == version.seq);
         if is_current {
@@ -223,5 +231,7 @@ fn delete_marker(now_ms: i64) -> ObjectVersion {
         manifest: Vec::new(),
         acl: None,
         encryption: None,
+        retention: None,
+        legal_hold: false,
     }
 }

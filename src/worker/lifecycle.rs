@@ -43,6 +43,9 @@ pub struct PassStats {
     /// Actions that failed (logged each; retried next pass). One object's trouble
     /// (a damaged blob, say) does not stop the rest of the pass.
     pub failed: u64,
+    /// Removals skipped because Object Lock protects the version (retried each pass,
+    /// done once its retention ends or its legal hold is lifted).
+    pub locked: u64,
 }
 
 /// Timing of the worker.
@@ -229,7 +232,7 @@ async fn apply(store: &Store, bucket: &str, actions: Vec<Action>, now: i64, stat
     for action in actions {
         let result = match &action {
             Action::ExpireCurrent { key, seq } => {
-                store.delete_object_if(bucket, key, None, now, DeleteGuard::CurrentSeq(*seq), &LIFECYCLE_CAUSE).await.map(|_| ())
+                store.delete_object_if(bucket, key, None, now, DeleteGuard::CurrentSeq(*seq), false, &LIFECYCLE_CAUSE).await.map(|_| ())
             }
             Action::Remove { key, version_id } => {
                 store.delete_object(bucket, key, Some(version_id), now, &LIFECYCLE_CAUSE).await.map(|_| ())
@@ -246,6 +249,8 @@ async fn apply(store: &Store, bucket: &str, actions: Vec<Action>, now: i64, stat
             (Ok(()), Action::Transition { .. }) => stats.transitioned += 1,
             // Overwritten or deleted since it was evaluated: nothing to do.
             (Err(StoreError::PreconditionFailed | StoreError::NoSuchBucket | StoreError::NoSuchVersion | StoreError::NoSuchKey), _) => {}
+            // Protected by Object Lock: kept; a later pass removes it once free.
+            (Err(StoreError::ObjectLocked), _) => stats.locked += 1,
             (Err(e), action) => {
                 stats.failed += 1;
                 tracing::warn!(%bucket, key = action.key(), error = %e, "lifecycle action failed; retried next pass");
