@@ -172,6 +172,13 @@ fn scrub_offline(config: &Config) -> ExitCode {
             for (class, blob) in &a.missing {
                 println!("  missing {class} blob {blob}");
             }
+            // Object Lock: what no one can delete yet, and until when.
+            println!("object lock: {} protected versions", a.locked.len());
+            for l in &a.locked {
+                let until = l.retention.map(|r| format!("{} until {}", r.mode.name(), coffer::s3::headers::iso8601(r.until_ms)));
+                let hold = if l.legal_hold { " legal hold" } else { "" };
+                println!("  locked {}/{} version {}: {}{hold}", l.bucket, l.key, l.version_id, until.unwrap_or_default());
+            }
             a.missing.is_empty() && a.miscounted.is_empty() && a.inline_missing.is_empty()
         }
         Err(e) => {

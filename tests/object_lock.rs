@@ -410,4 +410,16 @@ async fn multipart_and_copies_take_the_lock_they_ask_for() {
         .unwrap();
     s3.abort_multipart_upload().bucket("mpl").key("abort").upload_id(up.upload_id().unwrap()).send().await.unwrap();
     srv.server.stop().await;
+
+    // The offline audit reports what is locked, and until when.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_coffer"))
+        .args(["scrub", "--offline", "--storage.path", srv.dir.path().to_str().unwrap()])
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("object lock: 2 protected versions"), "{text}");
+    assert!(text.contains(&format!("locked mpl/big version {v}: COMPLIANCE until")) && text.contains("legal hold"), "{text}");
+    assert!(text.contains(&format!("locked mpl/copy2 version {copy2}: GOVERNANCE until")), "{text}");
 }

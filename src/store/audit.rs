@@ -24,6 +24,24 @@ pub struct AuditReport {
     pub inline_missing: Vec<Vec<u8>>,
     /// Inline byte records (keys) that no inline version owns.
     pub inline_stray: Vec<Vec<u8>>,
+    /// Versions protected by Object Lock (a retention not yet past, by the lock clock,
+    /// or a legal hold): not a fault, reported so an operator sees what is locked.
+    pub locked: Vec<LockedVersion>,
+}
+
+/// One version under Object Lock, as the audit reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockedVersion {
+    /// Bucket.
+    pub bucket: String,
+    /// Object key.
+    pub key: String,
+    /// Version id.
+    pub version_id: String,
+    /// Its retention, if in force.
+    pub retention: Option<crate::model::lock::Retention>,
+    /// Whether a legal hold is on.
+    pub legal_hold: bool,
 }
 
 impl AuditReport {
@@ -59,8 +77,22 @@ impl Store {
         let mut counts: BTreeMap<TierBlob, u64> = BTreeMap::new();
         let mut report = AuditReport::default();
         let mut inline_seqs = BTreeSet::new();
+        let lock_now = self.lock_now(0)?;
         scan_kind(self.meta.as_ref(), b'V', |k, v| {
             let version = stored::decode_version(v)?;
+            let retention = version.retention.filter(|r| r.until_ms > lock_now);
+            if retention.is_some() || version.legal_hold {
+                // Version keys are `V` + bucket + 0 + the escaped object key + ...
+                let bucket = k.get(1..).and_then(|r| r.split(|b| *b == 0).next()).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or("");
+                let key = keys::decode_version(bucket, k).map(|(o, _)| o).unwrap_or_default();
+                report.locked.push(LockedVersion {
+                    bucket: bucket.to_owned(),
+                    key,
+                    version_id: version.version_id.clone(),
+                    retention,
+                    legal_hold: version.legal_hold,
+                });
+            }
             if version.is_inline() {
                 inline_seqs.insert(version.seq);
                 if self.meta.get(&keys::inline(version.seq))?.is_none() {
