@@ -1,7 +1,7 @@
 //! Object Lock through the SDK: lock-enabled buckets, retention in both modes, legal
 //! holds, the governance bypass and its permission, default retention, deletes refused
 //! per version and per DeleteObjects entry, lifecycle skipping protected versions, and
-//! the lock clock that never goes back.
+//! the lock clocks (neither a clock set back nor one set forward unlocks anything).
 
 mod common;
 
@@ -343,6 +343,28 @@ async fn the_lock_clock_never_goes_back() {
     let until = head.object_lock_retain_until_date().unwrap().secs();
     let real_now = real() / 1000;
     assert!(until > real_now + 86_400 + 5 * 60, "counted from the highest time seen (10 minutes ahead), not the clock set back: {until}");
+    srv.server.stop().await;
+}
+
+#[tokio::test]
+async fn a_clock_set_forward_unlocks_nothing() {
+    let real = || i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis()).unwrap();
+    let offset = Arc::new(AtomicI64::new(0));
+    let clock_offset = Arc::clone(&offset);
+    let clock: coffer::s3::Clock = Arc::new(move || {
+        let ms = real() + clock_offset.load(Ordering::SeqCst);
+        UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap())
+    });
+    let srv = TestServer::start_with_clock(clock).await;
+    let s3 = srv.client();
+    locked_bucket(&s3, "jump").await;
+    // Locked for 3 more minutes; then the clock jumps 10 minutes ahead (within SigV4's
+    // skew): the version stays locked, since only really elapsed time counts.
+    let id = put(&s3, "jump", "k", Some(ObjectLockMode::Compliance), Some(in_secs(180))).await;
+    offset.store(10 * 60_000, Ordering::SeqCst);
+    assert_eq!(delete_version(&s3, "jump", "k", &id, false).await.unwrap_err_ok().status, 403, "the jump does not unlock it");
+    let short = put(&s3, "jump", "s", Some(ObjectLockMode::Compliance), Some(in_secs(660))).await;
+    assert_eq!(delete_version(&s3, "jump", "s", &short, false).await.unwrap_err_ok().status, 403);
     srv.server.stop().await;
 }
 

@@ -119,8 +119,10 @@ pub async fn create_bucket(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respons
             return Err(S3Error::new(S3ErrorCode::BucketAlreadyExists))
         }
         // S3's legacy behaviour in us-east-1: creating a bucket you own succeeds and
-        // leaves it untouched; every other region answers BucketAlreadyOwnedByYou.
-        Err(StoreError::BucketExists { .. }) if region == "us-east-1" => {}
+        // leaves it untouched; every other region answers BucketAlreadyOwnedByYou. Not
+        // when it asks for Object Lock the bucket does not have: a 200 would let the
+        // client believe its objects will be locked.
+        Err(StoreError::BucketExists { .. }) if region == "us-east-1" && (!lock || super::object_lock::config(ctx, name)?.is_some()) => {}
         Err(e) => return Err(e.into()),
     }
     let mut r = empty(StatusCode::OK);

@@ -215,6 +215,13 @@ impl From<StoreError> for S3Error {
             }
             StoreError::Io(e) => S3Error::from_io(e),
             StoreError::DiskFull(why) => S3Error::with_message(S3ErrorCode::InsufficientStorage, why),
+            StoreError::InvalidBucketState => S3Error::with_message(
+                S3ErrorCode::InvalidBucketState,
+                "Object Lock needs versioning Enabled: versioning cannot be suspended while it is on, nor it turned on without.",
+            ),
+            StoreError::ObjectLocked => {
+                S3Error::with_message(S3ErrorCode::AccessDenied, "Access Denied because object protected by object lock.")
+            }
             other => S3Error::internal(other),
         }
     }

@@ -94,6 +94,7 @@ pub fn get_object(ctx: &Ctx<'_>, head_only: bool) -> S3Result<Response> {
         headers::put(h, "x-amz-mp-parts-count", &version.part_sizes.len().to_string());
     }
     write_object_headers(ctx, &version, range.is_none(), h);
+    super::object_lock::put_headers(ctx, bucket, key, &version, h)?;
     super::lifecycle::expiration_header(ctx, bucket, key, &version, h);
     Ok(r)
 }
@@ -241,7 +242,6 @@ fn write_object_headers(ctx: &Ctx<'_>, version: &ObjectVersion, whole: bool, h: 
         headers::put(h, "x-amz-version-id", &version.version_id);
     }
     super::encryption::put_headers(ctx, h, version.encryption.as_ref());
-    super::object_lock::put_headers(h, version);
     // Checksums describe the whole object, so S3 returns them only for whole reads.
     if whole_checksums(ctx, whole, version) {
         for (alg, value) in &version.checksums {

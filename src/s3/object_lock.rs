@@ -21,7 +21,7 @@ use crate::model::{stored, ObjectVersion, Versioning};
 use crate::store::StoreError;
 
 /// The bucket configuration document holding the lock configuration.
-pub const LOCK_CONFIG: &str = "object-lock";
+pub const LOCK_CONFIG: &str = crate::store::OBJECT_LOCK_CONFIG;
 
 const MODE: &str = "x-amz-object-lock-mode";
 const UNTIL: &str = "x-amz-object-lock-retain-until-date";
@@ -51,7 +51,9 @@ pub fn encode(config: &LockConfig) -> Vec<u8> {
 
 /// Whether CreateBucket asks for Object Lock (`x-amz-bucket-object-lock-enabled: true`).
 pub fn requested_at_creation(ctx: &Ctx<'_>) -> S3Result<bool> {
-    match ctx.header("x-amz-bucket-object-lock-enabled").map(str::trim) {
+    const NAME: &str = "x-amz-bucket-object-lock-enabled";
+    match ctx.header(NAME).map(str::trim) {
+        None if ctx.headers().contains_key(NAME) => Err(invalid("x-amz-bucket-object-lock-enabled must be true or false")),
         None => Ok(false),
         Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
         Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
@@ -76,13 +78,17 @@ pub fn check_versioning_change(ctx: &Ctx<'_>, bucket: &str, state: Versioning) -
 /// in the future, or an unknown value are 400 InvalidArgument. `digest_required`:
 /// PutObject must then carry Content-MD5 or a checksum, as S3 requires.
 pub fn for_write(ctx: &Ctx<'_>, bucket: &str, digest_required: bool) -> S3Result<(Option<Retention>, bool)> {
+    // A value that is not text is refused, never taken for an absent header.
+    if [MODE, UNTIL, HOLD].iter().any(|h| ctx.headers().contains_key(*h) && ctx.header(h).is_none()) {
+        return Err(invalid("Object Lock headers must be text."));
+    }
     let (mode, until, hold) = (ctx.header(MODE), ctx.header(UNTIL), ctx.header(HOLD));
     let asked = mode.is_some() || until.is_some() || hold.is_some();
     let Some(config) = config(ctx, bucket)? else {
         return if asked { Err(missing_configuration()) } else { Ok((None, false)) };
     };
-    // The lock clock: a default retention is counted from a time that never goes back.
-    let now = ctx.state.store.lock_now(to_ms((ctx.state.clock)()))?;
+    // The issuing clock: a default retention is counted from a time that never goes back.
+    let now = ctx.state.store.lock_issuing_now(to_ms((ctx.state.clock)()))?;
     let retention = match (mode, until) {
         (None, None) => config.default.map(|d| d.retention_from(now)),
         (Some(mode), Some(until)) => {
@@ -113,18 +119,26 @@ pub fn for_write(ctx: &Ctx<'_>, bucket: &str, digest_required: bool) -> S3Result
 fn parse_date(value: &str) -> S3Result<i64> {
     let t = time::OffsetDateTime::parse(value.trim(), &time::format_description::well_known::Rfc3339)
         .map_err(|_| invalid("The retain until date is not a valid ISO 8601 date."))?;
+    if t.year() > 9999 {
+        return Err(invalid("The retain until date is out of range."));
+    }
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).map_err(|_| invalid("The retain until date is out of range."))
 }
 
-/// Adds the lock headers of a version to a GET/HEAD response.
-pub fn put_headers(h: &mut hyper::HeaderMap, version: &ObjectVersion) {
+/// Adds the lock headers of a version to a GET/HEAD response, each only for a caller
+/// allowed to read it (`s3:GetObjectRetention`, `s3:GetObjectLegalHold`), as S3.
+pub fn put_headers(ctx: &Ctx<'_>, bucket: &str, key: &str, version: &ObjectVersion, h: &mut hyper::HeaderMap) -> S3Result<()> {
+    let may = |action: &str| super::access::allowed(ctx, action, bucket, key, Some(&version.version_id), None);
     if let Some(r) = version.retention {
-        headers::put(h, MODE, r.mode.name());
-        headers::put(h, UNTIL, &iso8601(r.until_ms));
+        if may("s3:GetObjectRetention")? {
+            headers::put(h, MODE, r.mode.name());
+            headers::put(h, UNTIL, &iso8601(r.until_ms));
+        }
     }
-    if version.legal_hold {
+    if version.legal_hold && may("s3:GetObjectLegalHold")? {
         headers::put(h, HOLD, "ON");
     }
+    Ok(())
 }
 
 /// Whether the request asks to bypass GOVERNANCE retention and may: the header, and
@@ -245,13 +259,14 @@ pub async fn put_configuration(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Res
     let raw = super::document::read(ctx, body, true).await?;
     let config = parse_configuration(&raw)?;
     let record = ctx.state.store.bucket(bucket)?.ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchBucket))?;
-    if record.versioning != Versioning::Enabled {
-        return Err(S3Error::with_message(
+    // Checked again under the store's lock, with the bucket's incarnation.
+    ctx.state.store.set_object_lock(bucket, record.created_ms, encode(&config)).await.map_err(|e| match e {
+        StoreError::InvalidBucketState => S3Error::with_message(
             S3ErrorCode::InvalidBucketState,
             "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration",
-        ));
-    }
-    ctx.set_bucket_config(bucket, LOCK_CONFIG, Some(encode(&config))).await?;
+        ),
+        other => other.into(),
+    })?;
     Ok(empty(StatusCode::OK))
 }
 
@@ -284,8 +299,9 @@ pub async fn put_retention(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respons
         }),
         _ => return Err(S3Error::with_message(S3ErrorCode::MalformedXML, "A Retention has both Mode and RetainUntilDate, or neither.")),
     };
-    let now = to_ms((ctx.state.clock)());
-    if retention.is_some_and(|r| r.until_ms <= ctx.state.store.lock_now(now).unwrap_or(now)) {
+    let wall = to_ms((ctx.state.clock)());
+    let issuing = ctx.state.store.lock_issuing_now(wall)?;
+    if retention.is_some_and(|r| r.until_ms <= issuing) {
         return Err(invalid("The retain until date must be in the future!"));
     }
     let version_id = ctx.param("versionId");
@@ -293,7 +309,7 @@ pub async fn put_retention(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respons
     let id = ctx
         .state
         .store
-        .set_retention(bucket, key, version_id, retention, bypass, &ctx.cause(CauseKind::RetentionPut), now)
+        .set_retention(bucket, key, version_id, retention, bypass, &ctx.cause(CauseKind::RetentionPut), wall)
         .await
         .map_err(locked)?;
     Ok(with_version(empty(StatusCode::OK), &id))

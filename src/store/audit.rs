@@ -77,7 +77,9 @@ impl Store {
         let mut counts: BTreeMap<TierBlob, u64> = BTreeMap::new();
         let mut report = AuditReport::default();
         let mut inline_seqs = BTreeSet::new();
-        let lock_now = self.lock_now(0)?;
+        let wall = i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis()))
+            .unwrap_or(i64::MAX);
+        let lock_now = self.lock_removal_now(wall)?;
         scan_kind(self.meta.as_ref(), b'V', |k, v| {
             let version = stored::decode_version(v)?;
             let retention = version.retention.filter(|r| r.until_ms > lock_now);

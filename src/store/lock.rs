@@ -1,55 +1,128 @@
-//! Object Lock in the store: the clock retention is judged by, and the checks made
+//! Object Lock in the store: the clocks retention is judged by, and the checks made
 //! under the commit lock, where nothing can change between the check and the removal.
 //!
-//! # The lock clock
+//! # The lock clocks
 //!
-//! Retention dates are compared with the server's clock, which an operator (or NTP, or
-//! a VM restored from a snapshot) can set back. A clock set back must not unlock
-//! anything early, so the time used is the highest ever seen: a high-water mark kept in
-//! memory and saved in the metadata store whenever it has moved on by a second or more
-//! (with the next commit's flush). After a restart with a clock set back, retention is
-//! judged by the saved mark, at most about a second behind the latest time the server
-//! showed before, until the clock catches up.
+//! Retention dates are compared with time, and the server's wall clock can jump either
+//! way (an operator, NTP, a VM restored from a snapshot). Neither jump may unlock
+//! anything early, so coffer keeps two clocks, both saved in the metadata store (with
+//! the next commit's flush, at most every second):
+//!
+//! - the **removal clock** decides whether a retention has ended: the wall clock, but
+//!   never ahead of the last saved removal time plus the time that has really elapsed
+//!   since (measured with the monotonic clock). A wall clock set forward therefore ends
+//!   nothing early; one set back makes retention last longer, never shorter. Time the
+//!   server is down is not counted: each restart lengthens retention by its downtime.
+//! - the **issuing clock** starts new retention (a bucket's default, counted from
+//!   "now") and checks that a requested date is in the future: the highest wall time
+//!   ever seen, so a clock set back never makes a default retention end sooner.
 
-use std::sync::atomic::Ordering;
+use std::sync::PoisonError;
+use std::time::Instant;
 
 use super::{Store, StoreError, StoreResult};
 use crate::model::lock::{protection, retention_change, Change, Protection, Retention};
 use crate::model::ObjectVersion;
 
-/// The worker-progress record holding the lock clock's high-water mark.
+/// The bucket configuration document holding a bucket's Object Lock configuration:
+/// while it exists, the bucket's versioning stays Enabled.
+pub const OBJECT_LOCK_CONFIG: &str = "object-lock";
+
+/// The record holding the saved clocks: removal time then issuing time, ms, big-endian.
 const LOCK_CLOCK: &str = "object-lock-clock";
 
-/// How far the mark moves before it is saved again.
+/// How far a clock moves before it is saved again.
 const SAVE_EVERY_MS: i64 = 1_000;
 
+/// The clocks' state (see the module docs).
+#[derive(Debug)]
+pub(super) struct LockClock {
+    /// The removal time when loaded (or first seen), and when that was.
+    removal_base: (i64, Instant),
+    /// The highest wall time seen.
+    issuing: i64,
+    /// The values last saved.
+    saved: (i64, i64),
+}
+
+impl LockClock {
+    fn removal(&self, wall_ms: i64) -> i64 {
+        let elapsed = i64::try_from(self.removal_base.1.elapsed().as_millis()).unwrap_or(i64::MAX);
+        wall_ms.min(self.removal_base.0.saturating_add(elapsed))
+    }
+}
+
 impl Store {
-    /// The time Object Lock judges retention by: `now_ms`, or the highest time seen
-    /// before if that is later (see the module docs).
-    pub fn lock_now(&self, now_ms: i64) -> StoreResult<i64> {
-        if self.lock_clock.load(Ordering::Acquire) == i64::MIN {
+    /// Runs `f` on the clocks, loading them first, and saves them if they moved on.
+    fn with_lock_clock<T>(&self, wall_ms: i64, f: impl FnOnce(&mut LockClock) -> T) -> StoreResult<T> {
+        let mut guard = self.lock_clock.lock().unwrap_or_else(PoisonError::into_inner);
+        if guard.is_none() {
             let saved = match self.worker_progress(LOCK_CLOCK)? {
-                Some(raw) => i64::from_be_bytes(raw.as_slice().try_into().map_err(|_| super::corrupt("lock clock"))?),
-                None => i64::MIN + 1,
+                Some(raw) if raw.len() == 16 => {
+                    let removal = i64::from_be_bytes(raw[..8].try_into().map_err(|_| super::corrupt("lock clock"))?);
+                    let issuing = i64::from_be_bytes(raw[8..].try_into().map_err(|_| super::corrupt("lock clock"))?);
+                    Some((removal, issuing))
+                }
+                Some(_) => return Err(super::corrupt("lock clock")),
+                None => None,
             };
-            let _ = self.lock_clock.compare_exchange(i64::MIN, saved, Ordering::AcqRel, Ordering::Acquire);
-            self.lock_clock_saved.fetch_max(saved, Ordering::AcqRel);
+            let (removal, issuing) = saved.unwrap_or((wall_ms, wall_ms));
+            if removal > wall_ms.saturating_add(60_000) || wall_ms > removal.saturating_add(86_400_000) {
+                tracing::warn!(wall_ms, lock_removal_ms = removal, "the wall clock and the Object Lock clock disagree: retention is judged by the Object Lock clock (see docs/security.md)");
+            }
+            *guard = Some(LockClock { removal_base: (removal, Instant::now()), issuing, saved: saved.unwrap_or((i64::MIN, i64::MIN)) });
         }
-        let high = self.lock_clock.fetch_max(now_ms, Ordering::AcqRel).max(now_ms);
-        let saved = self.lock_clock_saved.load(Ordering::Acquire);
-        if high >= saved.saturating_add(SAVE_EVERY_MS)
-            && self.lock_clock_saved.compare_exchange(saved, high, Ordering::AcqRel, Ordering::Acquire).is_ok()
+        let clock = guard.as_mut().ok_or_else(|| super::corrupt("lock clock"))?;
+        clock.issuing = clock.issuing.max(wall_ms);
+        let out = f(clock);
+        let now = (clock.removal(wall_ms), clock.issuing);
+        if now.0 >= clock.saved.0.saturating_add(SAVE_EVERY_MS) || now.1 >= clock.saved.1.saturating_add(SAVE_EVERY_MS) {
+            let mut raw = now.0.to_be_bytes().to_vec();
+            raw.extend_from_slice(&now.1.to_be_bytes());
+            self.set_worker_progress(LOCK_CLOCK, Some(raw))?;
+            clock.saved = now;
+        }
+        Ok(out)
+    }
+
+    /// The time that decides whether a retention has ended (see the module docs).
+    pub fn lock_removal_now(&self, wall_ms: i64) -> StoreResult<i64> {
+        self.with_lock_clock(wall_ms, |c| c.removal(wall_ms))
+    }
+
+    /// The time new retention is counted from, and requested dates are checked against.
+    pub fn lock_issuing_now(&self, wall_ms: i64) -> StoreResult<i64> {
+        self.with_lock_clock(wall_ms, |c| c.issuing)
+    }
+
+    /// Turns Object Lock on for a bucket (or replaces its configuration), if its
+    /// versioning is Enabled: checked under the commit lock, so that a concurrent
+    /// PutBucketVersioning cannot suspend it in between.
+    pub async fn set_object_lock(&self, bucket: &str, created_ms: i64, config: Vec<u8>) -> StoreResult<()> {
         {
-            self.set_worker_progress(LOCK_CLOCK, Some(high.to_be_bytes().to_vec()))?;
+            let _guard = self.locked();
+            let record = self.bucket(bucket)?.ok_or(StoreError::NoSuchBucket)?;
+            if record.created_ms != created_ms {
+                return Err(StoreError::NoSuchBucket);
+            }
+            if record.versioning != crate::model::Versioning::Enabled {
+                return Err(StoreError::InvalidBucketState);
+            }
+            let mut batch = super::Batch::new();
+            batch.put(crate::meta::keys::bucket_config(bucket, OBJECT_LOCK_CONFIG), config);
+            self.apply(&batch)?;
         }
-        Ok(high)
+        self.durable().await
     }
 
     /// Whether `version` may be removed now (`bypass`: the caller sent
     /// `x-amz-bypass-governance-retention: true` and may use it). Called under the
     /// commit lock.
     pub(super) fn may_remove(&self, version: &ObjectVersion, now_ms: i64, bypass: bool) -> StoreResult<()> {
-        match protection(version.retention, version.legal_hold, self.lock_now(now_ms)?) {
+        if version.retention.is_none() && !version.legal_hold {
+            return Ok(());
+        }
+        match protection(version.retention, version.legal_hold, self.lock_removal_now(now_ms)?) {
             Protection::None => Ok(()),
             Protection::Governance if bypass => Ok(()),
             Protection::Governance | Protection::Absolute => Err(StoreError::ObjectLocked),
@@ -70,7 +143,7 @@ impl Store {
         cause: &crate::model::event::Cause,
         now_ms: i64,
     ) -> StoreResult<String> {
-        let lock_now = self.lock_now(now_ms)?;
+        let lock_now = self.lock_removal_now(now_ms)?;
         self.modify_version(bucket, key, version_id, cause, now_ms, |v| match retention_change(v.retention, retention, lock_now) {
             Change::Allowed => {
                 v.retention = retention;

@@ -33,6 +33,7 @@ mod versions;
 
 pub use audit::AuditReport;
 pub use lease::ReadLease;
+pub use lock::OBJECT_LOCK_CONFIG;
 pub use multipart::{CompleteOutcome, UploadListing};
 pub use outbox::RULES as NOTIFICATION_RULES;
 pub use scrub::{PassEnd, ScrubReport};
@@ -97,6 +98,10 @@ pub enum StoreError {
     /// removed or have its protection weakened now.
     #[error("protected by object lock")]
     ObjectLocked,
+    /// The change does not fit the bucket's state (suspending versioning with Object
+    /// Lock on; turning Object Lock on without versioning).
+    #[error("invalid bucket state")]
+    InvalidBucketState,
     /// A storage tier that holds objects is no longer configured, or a declared tier's
     /// class already has objects in the main blob directory.
     #[error("storage.tiers: {0}")]
@@ -181,10 +186,8 @@ pub struct Store {
     outbox_signal: tokio::sync::Notify,
     /// The in-process event bus: every applied change, in commit order.
     bus: tokio::sync::broadcast::Sender<Arc<crate::model::event::OutboxEntry>>,
-    /// The Object Lock clock's high-water mark (see `lock.rs`); `i64::MIN` until loaded.
-    lock_clock: std::sync::atomic::AtomicI64,
-    /// The high-water mark last saved.
-    lock_clock_saved: std::sync::atomic::AtomicI64,
+    /// The Object Lock clocks (see `lock.rs`), loaded on first use.
+    lock_clock: Mutex<Option<lock::LockClock>>,
 }
 
 /// Blobs being published by in-flight writes or streamed by reads → number of pins.
@@ -282,8 +285,7 @@ impl Store {
             deferred: Mutex::new(std::collections::HashSet::new()),
             seq: AtomicU64::new(seq),
             outbox_signal: tokio::sync::Notify::new(),
-            lock_clock: std::sync::atomic::AtomicI64::new(i64::MIN),
-            lock_clock_saved: std::sync::atomic::AtomicI64::new(i64::MIN),
+            lock_clock: Mutex::new(None),
             bus: tokio::sync::broadcast::channel(BUS_CAPACITY).0,
         })
     }
@@ -685,6 +687,11 @@ impl Store {
         for (_, v) in self.meta.scan(&start, Some(&end), usize::MAX)? {
             let old = stored::decode_version(&v)?;
             if old.version_id == NULL_VERSION {
+                // A null version under Object Lock (written before versioning, or given
+                // retention since) is never replaced or removed early either.
+                let wall = i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis()))
+                    .unwrap_or(i64::MAX);
+                self.may_remove(&old, wall, false)?;
                 self.remove_version_record(bucket, key, &old, batch, refs);
             }
         }

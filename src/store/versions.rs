@@ -49,6 +49,9 @@ impl Store {
         {
             let _guard = self.locked();
             let mut record = self.bucket(bucket)?.ok_or(StoreError::NoSuchBucket)?;
+            if state != Versioning::Enabled && self.bucket_config(bucket, super::OBJECT_LOCK_CONFIG)?.is_some() {
+                return Err(StoreError::InvalidBucketState);
+            }
             record.versioning = state;
             let mut batch = Batch::new();
             batch.put(keys::bucket(bucket), stored::encode_bucket(&record));
