@@ -445,3 +445,33 @@ async fn multipart_and_copies_take_the_lock_they_ask_for() {
     assert!(text.contains(&format!("locked mpl/big version {v}: COMPLIANCE until")) && text.contains("legal hold"), "{text}");
     assert!(text.contains(&format!("locked mpl/copy2 version {copy2}: GOVERNANCE until")), "{text}");
 }
+
+#[tokio::test]
+async fn a_kms_key_protecting_locked_versions_cannot_be_deleted() {
+    let srv = TestServer::start().await;
+    let s3 = srv.client();
+    let kms = common::identity::kms_client(&srv.endpoint, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, None);
+    locked_bucket(&s3, "kmslock").await;
+    let key = kms.create_key().send().await.unwrap().key_metadata().unwrap().key_id().to_owned();
+    let id = s3
+        .put_object()
+        .bucket("kmslock")
+        .key("k")
+        .server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::AwsKms)
+        .ssekms_key_id(&key)
+        .object_lock_mode(ObjectLockMode::Governance)
+        .object_lock_retain_until_date(in_secs(3600))
+        .body(ByteStream::from_static(b"locked and encrypted"))
+        .send()
+        .await
+        .unwrap()
+        .version_id()
+        .unwrap()
+        .to_owned();
+    let r = kms.schedule_key_deletion().key_id(&key).pending_window_in_days(7).send().await;
+    assert!(r.is_err_and(|e| format!("{e:?}").contains("KMSInvalidStateException")), "deleting the key would destroy locked data");
+    // Once the version is free (here: governance bypassed and removed), the key can go.
+    delete_version(&s3, "kmslock", "k", &id, true).await.unwrap();
+    kms.schedule_key_deletion().key_id(&key).pending_window_in_days(7).send().await.unwrap();
+    srv.server.stop().await;
+}

@@ -218,6 +218,7 @@ pub async fn run(kms: &LocalKms, caller: &Principal, base: Context, operation: &
             let arn = kms.arn(account, &id);
             allow("kms:ScheduleKeyDeletion", &arn)?;
             not_managed(kms, account, &id)?;
+            kms.check_not_protecting_locked_data(account, &id)?;
             let days = p.u64("PendingWindowInDays")?.unwrap_or(30);
             if !(7..=30).contains(&days) {
                 return Err(validation("PendingWindowInDays must be between 7 and 30"));

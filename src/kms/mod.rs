@@ -179,6 +179,20 @@ impl LocalKms {
         deleted(key, self.now_ms())
     }
 
+    /// Refuses to let a key go while it protects versions under Object Lock (their bytes
+    /// would be lost with it, which no key holder may do early):
+    /// KMSInvalidStateException.
+    pub fn check_not_protecting_locked_data(&self, account: &str, id: &str) -> KmsResult<()> {
+        let locked = self.store.locked_versions_under_kms_key(account, id).map_err(internal)?;
+        if locked > 0 {
+            return Err(KmsError::new(
+                KmsErrorCode::KMSInvalidStateException,
+                format!("{} protects {locked} object version(s) under Object Lock retention or legal hold; it cannot be scheduled for deletion until they are free.", self.arn(account, id)),
+            ));
+        }
+        Ok(())
+    }
+
     /// The ARN of a key of `account`.
     pub fn arn(&self, account: &str, id: &str) -> String {
         key_arn(&self.region, account, id)

@@ -56,7 +56,7 @@ impl AuditReport {
 }
 
 /// Every record of one kind (single-byte key prefix), with its key, decoded by `f`.
-fn scan_kind(meta: &dyn MetaStore, kind: u8, mut f: impl FnMut(&[u8], &[u8]) -> StoreResult<()>) -> StoreResult<()> {
+pub(super) fn scan_kind(meta: &dyn MetaStore, kind: u8, mut f: impl FnMut(&[u8], &[u8]) -> StoreResult<()>) -> StoreResult<()> {
     let mut start = vec![kind];
     let end = vec![kind + 1];
     loop {

@@ -95,6 +95,28 @@ impl Store {
         self.with_lock_clock(wall_ms, |c| c.issuing)
     }
 
+    /// How many versions under Object Lock protection now (retention in force or a legal
+    /// hold) are SSE-KMS objects whose data key is wrapped by key `key_id` of `account`:
+    /// deleting that key would destroy them. Walks every version record: O(objects), for
+    /// the rare ScheduleKeyDeletion.
+    pub fn locked_versions_under_kms_key(&self, account: &str, key_id: &str) -> StoreResult<u64> {
+        let wall = i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis()))
+            .unwrap_or(i64::MAX);
+        let now = self.lock_removal_now(wall)?;
+        let suffix = format!(":{account}:key/{key_id}");
+        let mut count = 0;
+        super::audit::scan_kind(self.meta.as_ref(), b'V', |_, v| {
+            let version = crate::model::stored::decode_version(v)?;
+            let under_key =
+                matches!(&version.encryption, Some(crate::model::encryption::Encryption::Kms(k)) if k.key_arn.ends_with(&suffix));
+            if under_key && protection(version.retention, version.legal_hold, now) != Protection::None {
+                count += 1;
+            }
+            Ok(())
+        })?;
+        Ok(count)
+    }
+
     /// Turns Object Lock on for a bucket (or replaces its configuration), if its
     /// versioning is Enabled: checked under the commit lock, so that a concurrent
     /// PutBucketVersioning cannot suspend it in between.
