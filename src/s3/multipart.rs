@@ -152,6 +152,13 @@ pub async fn upload_part(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respo
         return Err(S3Error::new(S3ErrorCode::EntityTooLarge));
     }
     let digests = DeclaredDigests::from_request(ctx)?;
+    if (upload.retention.is_some() || upload.legal_hold) && digests.is_empty() {
+        // As S3: parts of an object under Object Lock carry an integrity check.
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Part requests with Object Lock parameters",
+        ));
+    }
     super::encryption::check_part_headers(ctx, upload.encryption.as_ref())?;
     let seal = super::encryption::key_for(ctx, upload.encryption.as_ref())?;
     let how = WriteAs { algorithms: digests.algorithms_with(Some(part_algorithm(&upload))), seal: seal.clone() };
