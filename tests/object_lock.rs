@@ -214,6 +214,34 @@ async fn retention_modes_legal_hold_and_bypass() {
         .unwrap();
     delete_version(&s3, "lock", "g", &g, true).await.unwrap();
 
+    // Setting retention or a hold with a write needs their own actions, as on S3.
+    iam.create_user().user_name("writer").send().await.unwrap();
+    let put_only = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:PutObject","s3:GetObject"],"Resource":"*"}]}"#;
+    iam.put_user_policy().user_name("writer").policy_name("p").policy_document(put_only).send().await.unwrap();
+    let key = iam.create_access_key().user_name("writer").send().await.unwrap();
+    let key = key.access_key().unwrap();
+    let writer = common::client_for(&srv.endpoint, key.access_key_id(), key.secret_access_key());
+    let r = writer
+        .put_object()
+        .bucket("lock")
+        .key("w")
+        .object_lock_mode(ObjectLockMode::Compliance)
+        .object_lock_retain_until_date(in_secs(3600))
+        .body(ByteStream::from_static(b"w"))
+        .send()
+        .await;
+    assert_sdk_error(r, 403, Some("AccessDenied"));
+    let r = writer
+        .put_object()
+        .bucket("lock")
+        .key("w")
+        .object_lock_legal_hold_status(ObjectLockLegalHoldStatus::On)
+        .body(ByteStream::from_static(b"w"))
+        .send()
+        .await;
+    assert_sdk_error(r, 403, Some("AccessDenied"));
+    writer.put_object().bucket("lock").key("w").body(ByteStream::from_static(b"w")).send().await.unwrap();
+
     // Legal hold: no delete whatever the retention, until it is lifted.
     let h = s3
         .put_object()

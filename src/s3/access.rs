@@ -118,6 +118,13 @@ pub fn header_needs(ctx: &Ctx<'_>) -> Vec<(&'static str, Target)> {
             if replaces_tags && ctx.header("x-amz-tagging").is_some_and(|t| !t.is_empty()) {
                 out.push(("s3:PutObjectTagging", Target::Object));
             }
+            // As S3: setting retention or a legal hold with the write needs their actions.
+            if ctx.headers().contains_key("x-amz-object-lock-mode") || ctx.headers().contains_key("x-amz-object-lock-retain-until-date") {
+                out.push(("s3:PutObjectRetention", Target::Object));
+            }
+            if ctx.headers().contains_key("x-amz-object-lock-legal-hold") {
+                out.push(("s3:PutObjectLegalHold", Target::Object));
+            }
         }
         Endpoint::CreateBucket => {
             if sets_acl {
@@ -125,6 +132,9 @@ pub fn header_needs(ctx: &Ctx<'_>) -> Vec<(&'static str, Target)> {
             }
             if ctx.header("x-amz-object-ownership").is_some() {
                 out.push(("s3:PutBucketOwnershipControls", Target::Bucket));
+            }
+            if ctx.header("x-amz-bucket-object-lock-enabled").is_some_and(|v| v.trim().eq_ignore_ascii_case("true")) {
+                out.push(("s3:PutBucketObjectLockConfiguration", Target::Bucket));
             }
         }
         _ => {}

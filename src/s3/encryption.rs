@@ -537,6 +537,23 @@ fn data_key(ctx: &Ctx<'_>, k: &KmsEncryption) -> S3Result<Vec<u8>> {
     Ok(plain)
 }
 
+/// Refuses new Object Lock protection (retention, a legal hold, a completed locked
+/// upload) for data under a KMS key pending deletion: the key would take the data with
+/// it, which locked data must outlive. 403 KMS.KMSInvalidStateException.
+pub fn check_kms_key_lasting(ctx: &Ctx<'_>, encryption: Option<&Encryption>) -> S3Result<()> {
+    if let Some(Encryption::Kms(k)) = encryption {
+        let key = KmsKeyRef::of_arn(ctx, &k.key_arn)?;
+        let record = ctx.state.kms.key(&key.account, &key.id).map_err(kms_error)?;
+        if record.state == crate::kms::model::KeyState::PendingDeletion || ctx.state.kms.is_deleted(&record) {
+            return Err(S3Error::with_message(
+                S3ErrorCode::KmsInvalidState,
+                format!("{} is pending deletion: nothing under it can be locked.", key.arn(ctx)),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checks that the caller may decrypt an SSE-KMS object (`kms:Decrypt`) without
 /// opening it: what S3 asks before showing what derives from the plaintext (its
 /// checksums) or completing an upload.

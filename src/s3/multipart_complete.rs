@@ -236,6 +236,9 @@ pub async fn complete_upload(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respo
     // As on S3, completing an SSE-KMS upload needs kms:Decrypt on its key.
     if let Some(upload) = ctx.state.store.upload(bucket, key, id)? {
         super::encryption::check_kms_decrypt(ctx, upload.encryption.as_ref())?;
+        if upload.retention.is_some() || upload.legal_hold {
+            super::encryption::check_kms_key_lasting(ctx, upload.encryption.as_ref())?;
+        }
     }
     let raw = body.collect(ctx.state.config.limits.max_xml_size).await?;
     let request: mx::CompleteMultipartUpload = x::from_xml(&raw, "CompleteMultipartUpload")?;

@@ -305,6 +305,9 @@ pub async fn put_retention(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respons
         return Err(invalid("The retain until date must be in the future!"));
     }
     let version_id = ctx.param("versionId");
+    if retention.is_some() {
+        super::encryption::check_kms_key_lasting(ctx, super::object_get::find_version(ctx, bucket, key)?.encryption.as_ref())?;
+    }
     let bypass = bypass(ctx, bucket, key, version_id)?;
     let id = ctx
         .state
@@ -339,6 +342,9 @@ pub async fn put_legal_hold(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Respon
         "OFF" => false,
         _ => return Err(S3Error::with_message(S3ErrorCode::MalformedXML, "Legal Hold Status must be either of 'ON' or 'OFF'")),
     };
+    if on {
+        super::encryption::check_kms_key_lasting(ctx, super::object_get::find_version(ctx, bucket, key)?.encryption.as_ref())?;
+    }
     let now = to_ms((ctx.state.clock)());
     let id = ctx
         .state

@@ -5,17 +5,18 @@
 //!
 //! Retention dates are compared with time, and the server's wall clock can jump either
 //! way (an operator, NTP, a VM restored from a snapshot). Neither jump may unlock
-//! anything early, so coffer keeps two clocks, both saved in the metadata store (with
-//! the next commit's flush, at most every second):
+//! anything early, so retention is judged by the **removal clock**: the wall clock, but
+//! never ahead of the last saved removal time plus the time that has really elapsed
+//! since (measured with the monotonic clock). It is saved in the metadata store (with
+//! the next commit's flush, at most every second). A wall clock set forward therefore
+//! ends nothing early, and one set back makes retention last longer, never shorter. Time
+//! the server is down is not counted: each restart lengthens retention by its downtime.
 //!
-//! - the **removal clock** decides whether a retention has ended: the wall clock, but
-//!   never ahead of the last saved removal time plus the time that has really elapsed
-//!   since (measured with the monotonic clock). A wall clock set forward therefore ends
-//!   nothing early; one set back makes retention last longer, never shorter. Time the
-//!   server is down is not counted: each restart lengthens retention by its downtime.
-//! - the **issuing clock** starts new retention (a bucket's default, counted from
-//!   "now") and checks that a requested date is in the future: the highest wall time
-//!   ever seen, so a clock set back never makes a default retention end sooner.
+//! New retention (a bucket's default, counted from "now") starts at, and requested
+//! dates must be later than, the **issuing time**: the later of the wall clock and the
+//! saved removal time plus the time elapsed since. So a clock set back never makes a
+//! new default retention end sooner, and a clock that was briefly far ahead while the
+//! server ran leaves nothing behind.
 
 use std::sync::PoisonError;
 use std::time::Instant;
@@ -28,58 +29,62 @@ use crate::model::ObjectVersion;
 /// while it exists, the bucket's versioning stays Enabled.
 pub const OBJECT_LOCK_CONFIG: &str = "object-lock";
 
-/// The record holding the saved clocks: removal time then issuing time, ms, big-endian.
+/// The record holding the saved removal time: ms, big-endian (8 bytes; records of an
+/// earlier development build held 16, the removal time first).
 const LOCK_CLOCK: &str = "object-lock-clock";
 
-/// How far a clock moves before it is saved again.
+/// How far the clock moves before it is saved again.
 const SAVE_EVERY_MS: i64 = 1_000;
 
-/// The clocks' state (see the module docs).
+/// The removal clock's state (see the module docs).
 #[derive(Debug)]
 pub(super) struct LockClock {
     /// The removal time when loaded (or first seen), and when that was.
-    removal_base: (i64, Instant),
-    /// The highest wall time seen.
-    issuing: i64,
-    /// The values last saved.
-    saved: (i64, i64),
+    base: (i64, Instant),
+    /// The value last saved.
+    saved: i64,
 }
 
 impl LockClock {
+    /// The saved removal time plus the time really elapsed since it was loaded.
+    fn elapsed_base(&self) -> i64 {
+        let elapsed = i64::try_from(self.base.1.elapsed().as_millis()).unwrap_or(i64::MAX);
+        self.base.0.saturating_add(elapsed)
+    }
+
     fn removal(&self, wall_ms: i64) -> i64 {
-        let elapsed = i64::try_from(self.removal_base.1.elapsed().as_millis()).unwrap_or(i64::MAX);
-        wall_ms.min(self.removal_base.0.saturating_add(elapsed))
+        wall_ms.min(self.elapsed_base())
+    }
+
+    fn issuing(&self, wall_ms: i64) -> i64 {
+        wall_ms.max(self.elapsed_base())
     }
 }
 
 impl Store {
-    /// Runs `f` on the clocks, loading them first, and saves them if they moved on.
-    fn with_lock_clock<T>(&self, wall_ms: i64, f: impl FnOnce(&mut LockClock) -> T) -> StoreResult<T> {
+    /// Runs `f` on the clock, loading it first, and saves it if it moved on.
+    fn with_lock_clock<T>(&self, wall_ms: i64, f: impl FnOnce(&LockClock) -> T) -> StoreResult<T> {
         let mut guard = self.lock_clock.lock().unwrap_or_else(PoisonError::into_inner);
         if guard.is_none() {
             let saved = match self.worker_progress(LOCK_CLOCK)? {
-                Some(raw) if raw.len() == 16 => {
-                    let removal = i64::from_be_bytes(raw[..8].try_into().map_err(|_| super::corrupt("lock clock"))?);
-                    let issuing = i64::from_be_bytes(raw[8..].try_into().map_err(|_| super::corrupt("lock clock"))?);
-                    Some((removal, issuing))
+                Some(raw) if raw.len() >= 8 => raw[..8].try_into().ok().map(i64::from_be_bytes),
+                Some(_) => {
+                    tracing::error!("the saved Object Lock clock is unreadable; starting it from the wall clock");
+                    None
                 }
-                Some(_) => return Err(super::corrupt("lock clock")),
                 None => None,
             };
-            let (removal, issuing) = saved.unwrap_or((wall_ms, wall_ms));
-            if removal > wall_ms.saturating_add(60_000) || wall_ms > removal.saturating_add(86_400_000) {
-                tracing::warn!(wall_ms, lock_removal_ms = removal, "the wall clock and the Object Lock clock disagree: retention is judged by the Object Lock clock (see docs/security.md)");
+            let base = saved.unwrap_or(wall_ms);
+            if base > wall_ms.saturating_add(60_000) || wall_ms > base.saturating_add(86_400_000) {
+                tracing::warn!(wall_ms, lock_removal_ms = base, "the wall clock and the Object Lock removal clock disagree: retention is judged by the removal clock (see docs/security.md, Object Lock)");
             }
-            *guard = Some(LockClock { removal_base: (removal, Instant::now()), issuing, saved: saved.unwrap_or((i64::MIN, i64::MIN)) });
+            *guard = Some(LockClock { base: (base, Instant::now()), saved: saved.unwrap_or(i64::MIN) });
         }
         let clock = guard.as_mut().ok_or_else(|| super::corrupt("lock clock"))?;
-        clock.issuing = clock.issuing.max(wall_ms);
         let out = f(clock);
-        let now = (clock.removal(wall_ms), clock.issuing);
-        if now.0 >= clock.saved.0.saturating_add(SAVE_EVERY_MS) || now.1 >= clock.saved.1.saturating_add(SAVE_EVERY_MS) {
-            let mut raw = now.0.to_be_bytes().to_vec();
-            raw.extend_from_slice(&now.1.to_be_bytes());
-            self.set_worker_progress(LOCK_CLOCK, Some(raw))?;
+        let now = clock.removal(wall_ms);
+        if now >= clock.saved.saturating_add(SAVE_EVERY_MS) {
+            self.set_worker_progress(LOCK_CLOCK, Some(now.to_be_bytes().to_vec()))?;
             clock.saved = now;
         }
         Ok(out)
@@ -92,7 +97,7 @@ impl Store {
 
     /// The time new retention is counted from, and requested dates are checked against.
     pub fn lock_issuing_now(&self, wall_ms: i64) -> StoreResult<i64> {
-        self.with_lock_clock(wall_ms, |c| c.issuing)
+        self.with_lock_clock(wall_ms, |c| c.issuing(wall_ms))
     }
 
     /// How many versions under Object Lock protection now (retention in force or a legal
