@@ -10,8 +10,8 @@
 #  (c) "Restrict access to HTTPS requests" (aws:SecureTransport false -> Deny): every
 #      plain-HTTP request refused, the owner's included, yet the owner's root can still
 #      read and delete the policy (PutBucketPolicy API reference: the root is never locked
-#      out); then the SSE-S3 page's deny-unencrypted-uploads policy (coffer has no SSE
-#      yet and answers an SSE request 501, so only the refusal can be shown).
+#      out); then the SSE-S3 page's deny-unencrypted-uploads policy (an upload without
+#      the header refused, one with --sse AES256 stored encrypted).
 source "$(dirname "$0")/lib.sh"
 
 command -v aws >/dev/null 2>&1 || python3 -m pip install --quiet awscli || fail "installing awscli"
@@ -143,7 +143,7 @@ run owner-get-after aws s3 cp s3://locked/index.html back.html
 cmp index.html back.html || fail "GET after the policy's removal returned other bytes"
 
 # Deny unencrypted uploads (SSE-S3 page): the unencrypted PUT is refused; a PUT asking
-# for SSE-S3 passes the policy and meets coffer's 501 (no SSE yet), not AccessDenied.
+# for SSE-S3 passes the policy and is stored encrypted.
 cat >sse-only.json <<'JSON'
 {
   "Version": "2012-10-17",
@@ -170,7 +170,9 @@ cat >sse-only.json <<'JSON'
 JSON
 run put-sse-policy aws s3api put-bucket-policy --bucket locked --policy file://sse-only.json
 expect_denied unencrypted-put aws s3 cp index.html s3://locked/plain.html
-expect_error sse-put NotImplemented aws s3 cp index.html s3://locked/sse.html --sse AES256
+run sse-put aws s3 cp index.html s3://locked/sse.html --sse AES256
+sse=$(aws s3api head-object --bucket locked --key sse.html --query ServerSideEncryption --output text) || fail "head of the SSE-S3 upload"
+[ "$sse" = AES256 ] || fail "the upload asking for SSE-S3 reports $sse"
 run get-still-allowed aws s3 cp s3://locked/index.html back2.html
 [ "$ACCOUNT" != "$T2_ID" ] || fail "the second account has the first one's id"
 echo "bucket_access interop: OK"
