@@ -77,8 +77,10 @@ pub fn get_object(ctx: &Ctx<'_>, head_only: bool) -> S3Result<Response> {
 
     // What derives from an SSE-KMS object's plaintext (its bytes, even none, and its
     // checksums) needs kms:Decrypt, as on S3; its size and headers do not.
-    let checksums = whole_checksums(ctx, range.is_none(), &version);
-    if !head_only || checksums {
+    // A GET that streams bytes is authorized by opening them (`stream_body`); the rest
+    // (a HEAD showing checksums, an empty GET) is checked here.
+    let streams = !head_only && length > 0;
+    if !streams && (!head_only || whole_checksums(ctx, range.is_none(), &version)) {
         super::encryption::check_kms_decrypt(ctx, version.encryption.as_ref())?;
     }
     let mut r = if head_only || length == 0 { empty(StatusCode::OK) } else { stream_body(ctx, bucket, key, &version, served, lease)? };

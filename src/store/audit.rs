@@ -77,8 +77,7 @@ impl Store {
         let mut counts: BTreeMap<TierBlob, u64> = BTreeMap::new();
         let mut report = AuditReport::default();
         let mut inline_seqs = BTreeSet::new();
-        let wall = i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis()))
-            .unwrap_or(i64::MAX);
+        let wall = super::scrub::now_ms();
         let lock_now = self.lock_removal_now(wall)?;
         scan_kind(self.meta.as_ref(), b'V', |k, v| {
             let version = stored::decode_version(v)?;

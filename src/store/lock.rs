@@ -105,8 +105,7 @@ impl Store {
     /// deleting that key would destroy them. Walks every version record: O(objects), for
     /// the rare ScheduleKeyDeletion.
     pub fn locked_versions_under_kms_key(&self, account: &str, key_id: &str) -> StoreResult<u64> {
-        let wall = i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis()))
-            .unwrap_or(i64::MAX);
+        let wall = super::scrub::now_ms();
         let now = self.lock_removal_now(wall)?;
         let suffix = format!(":{account}:key/{key_id}");
         let mut count = 0;

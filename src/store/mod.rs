@@ -689,8 +689,7 @@ impl Store {
             if old.version_id == NULL_VERSION {
                 // A null version under Object Lock (written before versioning, or given
                 // retention since) is never replaced or removed early either.
-                let wall = i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis()))
-                    .unwrap_or(i64::MAX);
+                let wall = scrub::now_ms();
                 self.may_remove(&old, wall, false)?;
                 self.remove_version_record(bucket, key, &old, batch, refs);
             }

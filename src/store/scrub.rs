@@ -55,7 +55,8 @@ pub enum PassEnd {
     Stopped,
 }
 
-fn now_ms() -> i64 {
+/// The wall clock, ms since the Unix epoch (for store work that has no request clock).
+pub(super) fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 

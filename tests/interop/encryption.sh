@@ -27,15 +27,7 @@ apt_install rclone rclone
 py_venv boto3 "$BOTO3_PKGS"
 cd "$WORK"
 
-# A CA and a server certificate it signs (SAN IP:127.0.0.1, as clients check).
-openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj "/CN=coffer test CA" >/dev/null 2>&1 || fail "CA"
-openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=127.0.0.1" >/dev/null 2>&1 || fail "CSR"
-printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >san.ext
-openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 -extfile san.ext >/dev/null 2>&1 || fail "sign"
-
-start_server --server.tls_cert "$WORK/server.crt" --server.tls_key "$WORK/server.key"
-grep -q "listening on https://" "$WORK/server.log" || sleep 0.5
-HTTPS="https://127.0.0.1:$PORT"
+start_tls_server
 DATA="$WORK/data" # the --storage.path start_server gives the server
 [ -d "$DATA" ] || fail "no data directory at $DATA"
 aws() { command aws --endpoint-url "$HTTPS" --ca-bundle "$WORK/ca.crt" "$@"; }

@@ -106,6 +106,22 @@ interop_install_all() {
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# start_tls_server [ARGS...]: a throwaway openssl CA ($WORK/ca.crt) and a server
+# certificate it signs (SAN IP:127.0.0.1, as clients check), then start_server with
+# TLS on; sets HTTPS to the server's https:// address.
+start_tls_server() {
+  apt_install openssl openssl
+  (cd "$WORK" &&
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj "/CN=coffer test CA" >/dev/null 2>&1 &&
+    openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=127.0.0.1" >/dev/null 2>&1 &&
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >san.ext &&
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 -extfile san.ext >/dev/null 2>&1) ||
+    fail "making the test CA and server certificate"
+  start_server --server.tls_cert "$WORK/server.crt" --server.tls_key "$WORK/server.key" "$@"
+  grep -q "listening on https://" "$WORK/server.log" || sleep 0.5
+  HTTPS="https://127.0.0.1:$PORT"
+}
+
 start_server() {
   if [ ! -x "$BIN" ] || [ -n "${INTEROP_REBUILD:-}" ]; then
     (cd "$ROOT" && cargo build --release --quiet) || fail "cargo build --release"
