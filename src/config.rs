@@ -42,6 +42,26 @@ pub struct Config {
     pub access: AccessConfig,
     /// Encryption at rest.
     pub encryption: EncryptionConfig,
+    /// The server-wide default CORS rule.
+    pub cors: CorsConfig,
+    /// The website-only listener.
+    pub website: WebsiteConfig,
+}
+
+/// `[cors]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorsConfig {
+    /// Origins of the default rule for buckets without CORS rules (empty: none).
+    pub default_allowed_origins: Vec<String>,
+}
+
+/// `[website]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebsiteConfig {
+    /// Address of a website-only listener ("" = none).
+    pub listen: String,
 }
 
 /// `[encryption]`.
@@ -229,6 +249,8 @@ pub struct ServerConfig {
     pub region: String,
     /// Virtual-host domain; empty disables virtual-hosted-style addressing.
     pub domain: String,
+    /// Website endpoint domain (`<bucket>.<website_domain>`); empty: none.
+    pub website_domain: String,
     /// Connection limit.
     pub max_connections: usize,
     /// PEM certificate chain for HTTPS ("" = plain HTTP).
@@ -399,6 +421,11 @@ impl Config {
         }
         if self.server.max_connections == 0 {
             return Err(ConfigError("server.max_connections: must be at least 1".into()));
+        }
+        if !self.server.website_domain.is_empty() && self.server.website_domain.eq_ignore_ascii_case(&self.server.domain) {
+            return Err(ConfigError(
+                "server.website_domain: must differ from server.domain (a Host would name both a REST and a website bucket)".into(),
+            ));
         }
         if self.server.tls_cert.is_empty() != self.server.tls_key.is_empty() {
             return Err(ConfigError("server.tls_cert and server.tls_key: set both (HTTPS) or neither (plain HTTP)".into()));

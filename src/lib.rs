@@ -14,6 +14,7 @@
 //! | [`iam`] | accounts, IAM users, groups, roles and policies, STS sessions: the policy language ([`iam::policy`], pure), the stored records, the in-memory directory every request reads, the server key and sealed secrets, the IAM and STS query APIs (`POST /`), and the authorization decision ([`iam::Principal::is_allowed`]) |
 //! | [`kms`] | the built-in KMS: symmetric keys per account (material sealed by the server key, versions kept across rotations), aliases, the AWS KMS JSON API (`kms::api`), the `Kms` trait SSE-KMS will use |
 //! | [`auth`] | SigV4 (header, presigned, aws-chunked streaming with chunk and trailer signatures), SigV2, credentials; which headers must be signed (`docs/security.md`) |
+//! | [`website`] | the static website endpoint (`<bucket>.<server.website_domain>`, `website.listen`): anonymous GET/HEAD of a bucket with a website configuration, index documents, redirects, HTML error pages and the error document; objects are read through the S3 layer's GetObject |
 //! | [`worker`] | background tasks: lifecycle, event delivery, the scrubber |
 //! | [`store`] | buckets and object versions over `meta` + `blob`: the commit protocol, reference counts, the blob collector, rollback of unflushed writes, the disk-space reserve, scrub passes |
 //! | [`model`] | domain types and pure logic: bucket rules, `ObjectVersion` + manifest, byte ranges, Object Lock rules (`lock`), stored encodings |
@@ -42,4 +43,5 @@ pub mod model;
 pub mod s3;
 pub mod server;
 pub mod store;
+pub mod website;
 pub mod worker;

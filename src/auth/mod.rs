@@ -8,6 +8,7 @@
 //! - `sigv4`: `Authorization: AWS4-HMAC-SHA256 ...`, request time, scope.
 //! - `presigned`: SigV4 query-string (presigned URL) authentication.
 //! - `sigv2`: legacy SigV2 header and query authentication.
+//! - `post_form`: browser form uploads (POST Object): the signed policy document.
 //! - `chunked`: the streaming aws-chunked decoder (chunk/trailer signatures).
 //! - `body`: the body wrapper returned by [`decode_body`].
 //!
@@ -23,6 +24,7 @@ mod canonical;
 mod chunked;
 mod credentials;
 mod error;
+mod post_form;
 mod presigned;
 mod sigv2;
 mod sigv4;
@@ -40,6 +42,7 @@ use http::request::Parts;
 
 pub use credentials::{Credentials, Identity, KeySource, Keyring, SecretKey};
 pub use error::AuthError;
+pub use post_form::authenticate_post;
 pub use sigv4::{authenticate_query_api, ChunkSigner};
 
 use body::{ProcessedBody, Processor};
@@ -63,6 +66,13 @@ pub struct Authenticated {
     pub service: String,
 }
 
+impl Authenticated {
+    /// An anonymous request: no credentials, its body passed through as sent.
+    pub fn anonymous() -> Self {
+        Self { access_key: None, payload: PayloadMode::Unsigned, method: AuthMethod::Anonymous, identity: None, service: "s3".to_owned() }
+    }
+}
+
 /// The authentication mechanism a request used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AuthMethod {
@@ -76,6 +86,10 @@ pub enum AuthMethod {
     HeaderV2,
     /// SigV2 presigned URL.
     PresignedV2,
+    /// A browser form (POST Object) whose policy is signed with SigV4.
+    PostPolicyV4,
+    /// A browser form whose policy is signed with SigV2.
+    PostPolicyV2,
 }
 
 /// How the request body is protected, from `x-amz-content-sha256`.

@@ -152,7 +152,7 @@ fn string_to_sign_with(head: &Parts, date_line: &[u8], virtual_bucket: Option<&s
 }
 
 /// base64(HMAC-SHA1(secret, data)).
-fn sign(secret: &str, data: &[u8]) -> Result<String, AuthError> {
+pub(crate) fn sign(secret: &str, data: &[u8]) -> Result<String, AuthError> {
     let mut mac = <Hmac<Sha1> as KeyInit>::new_from_slice(secret.as_bytes()).map_err(|_| AuthError::SignatureDoesNotMatch)?;
     mac.update(data);
     Ok(base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()))

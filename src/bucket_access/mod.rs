@@ -18,7 +18,9 @@ use crate::iam::directory::Directory;
 use crate::iam::policy::{Policy, PolicyKind};
 use crate::iam::principal::{owner_account, ConditionKeys};
 use crate::model::acl::Acl;
+use crate::model::cors::{self, CorsConfiguration};
 use crate::model::stored;
+use crate::model::website::{self, WebsiteConfiguration};
 use crate::store::{Store, StoreResult};
 use settings::{Ownership, PublicAccessBlock};
 
@@ -74,6 +76,10 @@ pub struct BucketAccess {
     pub public_block: Option<PublicAccessBlock>,
     /// The bucket ACL; `None` is the owner's full control alone.
     pub acl: Option<Acl>,
+    /// The bucket's CORS rules, if any (answered to browsers, not part of authorization).
+    pub cors: Option<CorsConfiguration>,
+    /// The bucket's website configuration, if any (what its website endpoint serves).
+    pub website: Option<WebsiteConfiguration>,
 }
 
 impl BucketAccess {
@@ -133,7 +139,27 @@ impl AccessCache {
         let ownership = decoded(names::OWNERSHIP)?.map(|raw| stored::decode::<Ownership>(&raw)).transpose()?;
         let public_block = decoded(names::PUBLIC_ACCESS_BLOCK)?.map(|raw| stored::decode::<PublicAccessBlock>(&raw)).transpose()?;
         let acl = decoded(names::ACL)?.map(|raw| stored::decode::<Acl>(&raw)).transpose()?;
-        let access = Arc::new(BucketAccess { created_ms: record.created_ms, owner, owner_canonical, policy, ownership, public_block, acl });
+        // Stored only after they validated; one a newer parser refuses is dropped (with an
+        // error logged): no CORS grant, no website, which fails closed.
+        let cors = decoded(cors::DOCUMENT)?.and_then(|raw| {
+            cors::parse_stored(&raw).map_err(|e| tracing::error!(bucket, error = ?e, "a stored CORS configuration no longer parses")).ok()
+        });
+        let website = decoded(website::DOCUMENT)?.and_then(|raw| {
+            website::parse_stored(&raw)
+                .map_err(|e| tracing::error!(bucket, error = ?e, "a stored website configuration no longer parses"))
+                .ok()
+        });
+        let access = Arc::new(BucketAccess {
+            created_ms: record.created_ms,
+            owner,
+            owner_canonical,
+            policy,
+            ownership,
+            public_block,
+            acl,
+            cors,
+            website,
+        });
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         if self.generation.load(Ordering::Acquire) == generation {
             entries.insert(bucket.to_owned(), (generation, Arc::clone(&access)));

@@ -42,6 +42,9 @@ pub enum CauseKind {
     RetentionPut,
     /// PutObjectLegalHold.
     LegalHoldPut,
+    /// POST Object (a browser form upload). Last: stored outbox entries name kinds by
+    /// position.
+    Post,
 }
 
 impl CauseKind {
@@ -50,6 +53,7 @@ impl CauseKind {
     pub fn event_name(self, marker: bool) -> &'static str {
         match (self, marker) {
             (Self::Put, _) => "s3:ObjectCreated:Put",
+            (Self::Post, _) => "s3:ObjectCreated:Post",
             (Self::Copy, _) => "s3:ObjectCreated:Copy",
             (Self::CompleteMultipartUpload, _) => "s3:ObjectCreated:CompleteMultipartUpload",
             (Self::Delete, false) => "s3:ObjectRemoved:Delete",

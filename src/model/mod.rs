@@ -5,6 +5,7 @@
 
 pub mod acl;
 pub mod bucket;
+pub mod cors;
 pub mod encryption;
 pub mod event;
 pub mod lifecycle;
@@ -15,6 +16,7 @@ pub mod object;
 pub mod range;
 pub mod stored;
 pub mod tags;
+pub mod website;
 pub mod xmldoc;
 
 pub use bucket::{BucketRecord, Versioning};

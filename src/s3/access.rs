@@ -48,8 +48,16 @@ pub fn needs(endpoint: Endpoint, versioned: bool) -> &'static [(&'static str, Ta
         // DeleteObjects: each key is checked by the handler (s3:DeleteObject /
         // s3:DeleteObjectVersion). Stats: server-wide counters, the server administrator
         // only (see `authorize`). NotYet: answered NotImplemented whoever asks.
-        (E::DeleteObjects | E::Stats | E::NotYet(_), _) => &[],
-        (E::PutObject | E::CreateMultipartUpload | E::UploadPart | E::CompleteMultipartUpload, _) => &[("s3:PutObject", Object)],
+        // Preflight: answered from the CORS rules, unauthenticated, as S3.
+        (E::DeleteObjects | E::Stats | E::NotYet(_) | E::Preflight, _) => &[],
+        (E::PutBucketCors | E::DeleteBucketCors, _) => &[("s3:PutBucketCORS", Bucket)],
+        (E::GetBucketCors, _) => &[("s3:GetBucketCORS", Bucket)],
+        (E::PutBucketWebsite, _) => &[("s3:PutBucketWebsite", Bucket)],
+        (E::GetBucketWebsite, _) => &[("s3:GetBucketWebsite", Bucket)],
+        (E::DeleteBucketWebsite, _) => &[("s3:DeleteBucketWebsite", Bucket)],
+        (E::PostObject | E::PutObject | E::CreateMultipartUpload | E::UploadPart | E::CompleteMultipartUpload, _) => {
+            &[("s3:PutObject", Object)]
+        }
         (E::CopyObject | E::UploadPartCopy, false) => &[("s3:PutObject", Object), ("s3:GetObject", CopySource)],
         (E::CopyObject | E::UploadPartCopy, true) => &[("s3:PutObject", Object), ("s3:GetObjectVersion", CopySource)],
         (E::GetObject | E::HeadObject, false) => &[("s3:GetObject", Object)],
@@ -109,7 +117,7 @@ pub fn header_needs(ctx: &Ctx<'_>) -> Vec<(&'static str, Target)> {
         || GRANTS.iter().any(|g| ctx.header(g).is_some());
     let mut out = Vec::new();
     match ctx.route.endpoint {
-        Endpoint::PutObject | Endpoint::CopyObject | Endpoint::CreateMultipartUpload => {
+        Endpoint::PutObject | Endpoint::PostObject | Endpoint::CopyObject | Endpoint::CreateMultipartUpload => {
             if sets_acl {
                 out.push(("s3:PutObjectAcl", Target::Object));
             }

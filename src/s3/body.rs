@@ -22,7 +22,7 @@ use crate::auth::{AuthError, TrailerSlot};
 /// A decoded request body.
 pub struct RequestBody {
     /// The bytes, in order; an `Err` means the upload must not be stored.
-    stream: Pin<Box<dyn Stream<Item = Result<Bytes, AuthError>> + Send>>,
+    stream: Pin<Box<dyn Stream<Item = S3Result<Bytes>> + Send>>,
     /// Trailing headers of an aws-chunked body, filled when the stream ends.
     pub trailers: Option<TrailerSlot>,
     /// Where [`Self::collect`] reserves its memory, and the decoded length the client
@@ -33,7 +33,12 @@ pub struct RequestBody {
 impl RequestBody {
     /// Wraps a decoded stream.
     pub fn new(stream: Pin<Box<dyn Stream<Item = Result<Bytes, AuthError>> + Send>>, trailers: Option<TrailerSlot>) -> Self {
-        Self { stream, trailers, budget: None }
+        Self { stream: Box::pin(stream.map(|r| r.map_err(S3Error::from))), trailers, budget: None }
+    }
+
+    /// A body made by the S3 layer itself (the file of a browser form).
+    pub fn from_parts(stream: Pin<Box<dyn Stream<Item = S3Result<Bytes>> + Send>>) -> Self {
+        Self { stream, trailers: None, budget: None }
     }
 
     /// Makes [`Self::collect`] reserve its memory from `budget`; `declared` is the
@@ -51,7 +56,7 @@ impl RequestBody {
 
     /// The next chunk, `None` at a clean end.
     pub async fn next(&mut self) -> Option<S3Result<Bytes>> {
-        self.stream.next().await.map(|r| r.map_err(S3Error::from))
+        self.stream.next().await
     }
 
     /// Reads the whole body, refusing more than `limit` bytes (for small XML bodies

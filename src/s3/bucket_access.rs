@@ -20,7 +20,8 @@ use crate::model::stored;
 /// S3's limit on the size of a bucket policy.
 const MAX_POLICY_BYTES: usize = 20 * 1024;
 
-fn existing<'a>(ctx: &'a Ctx<'_>) -> S3Result<(&'a str, Arc<BucketAccess>)> {
+/// The request's bucket, which must exist, and its settings.
+pub(super) fn existing<'a>(ctx: &'a Ctx<'_>) -> S3Result<(&'a str, Arc<BucketAccess>)> {
     let bucket = ctx.bucket()?;
     let access = access::bucket_access(ctx, bucket)?.ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchBucket))?;
     Ok((bucket, access))

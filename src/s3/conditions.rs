@@ -124,6 +124,8 @@ fn signature_keys(ctx: &Ctx<'_>, keys: &Wanted<'_>, now: std::time::SystemTime, 
         AuthMethod::PresignedV4 => ("AWS4-HMAC-SHA256", "REST-QUERY-STRING"),
         AuthMethod::HeaderV2 => ("AWS", "REST-HEADER"),
         AuthMethod::PresignedV2 => ("AWS", "REST-QUERY-STRING"),
+        AuthMethod::PostPolicyV4 => ("AWS4-HMAC-SHA256", "POST"),
+        AuthMethod::PostPolicyV2 => ("AWS", "POST"),
         AuthMethod::Anonymous => return,
     };
     if keys.wants("s3:signatureversion") {

@@ -14,8 +14,9 @@ use super::body::RequestBody;
 use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::router::{self, Endpoint, Route, RouteInput};
 use super::{
-    access, acl, attributes, bucket, bucket_access, copy, delete, encryption, headers, lifecycle, list, multipart, multipart_complete,
-    notification, object_get, object_lock, object_put, protection, stats, tagging, versions, AppState, Response,
+    access, acl, attributes, bucket, bucket_access, copy, cors, delete, encryption, headers, lifecycle, list, multipart,
+    multipart_complete, notification, object_get, object_lock, object_put, post_object, protection, stats, tagging, versions, website,
+    AppState, Response,
 };
 use crate::auth::{self, Authenticated};
 use crate::model::bucket::validate_name;
@@ -179,10 +180,18 @@ impl Ctx<'_> {
 pub async fn handle(state: &AppState, req: hyper::Request<Incoming>, request_id: &str, peer: SocketAddr) -> Response {
     let (parts, body) = req.into_parts();
     let mut principal = Principal(None);
-    let mut response = match handle_request(state, &parts, body, request_id, peer, &mut principal).await {
+    let mut bucket = None;
+    let mut response = match handle_request(state, &parts, body, request_id, peer, &mut principal, &mut bucket).await {
         Ok(response) => response,
         Err(e) => error_response(&e, &parts, request_id),
     };
+    // A browser's cross-origin request (not the preflight, answered from the rules
+    // already) gets its CORS headers, success or not.
+    if let (Some(bucket), Some(origin)) = (bucket, headers::get(&parts.headers, "origin")) {
+        if parts.method != Method::OPTIONS {
+            cors::decorate(state, &bucket, origin, &parts.method, &mut response);
+        }
+    }
     response.extensions_mut().insert(principal);
     response
 }
@@ -200,6 +209,7 @@ async fn handle_request(
     request_id: &str,
     peer: SocketAddr,
     principal: &mut Principal,
+    bucket: &mut Option<String>,
 ) -> S3Result<Response> {
     let query = router::parse_query(parts.uri.query());
     let route = router::route(&RouteInput {
@@ -210,16 +220,24 @@ async fn handle_request(
         domain: &state.config.server.domain,
         copy_source: parts.headers.contains_key("x-amz-copy-source"),
     })?;
+    bucket.clone_from(&route.bucket);
     let region = &state.config.server.region;
     let virtual_bucket = route.bucket.as_deref().filter(|_| route.virtual_host);
     let now = (state.clock)();
-    let auth = auth::authenticate_with(parts, state.iam.as_ref(), region, now, virtual_bucket).map_err(|e| {
-        let mut e = S3Error::from(e);
-        if e.code == S3ErrorCode::AuthorizationHeaderMalformed {
-            e.elements.push(("Region", region.clone()));
-        }
-        e
-    })?;
+    // A CORS preflight is answered from the bucket's rules alone, as S3 does: a browser
+    // sends it, without credentials, to the URL of the request it prepares, whose
+    // presigned query parameters sign that request, not this one.
+    let auth = if route.endpoint == Endpoint::Preflight {
+        Authenticated::anonymous()
+    } else {
+        auth::authenticate_with(parts, state.iam.as_ref(), region, now, virtual_bucket).map_err(|e| {
+            let mut e = S3Error::from(e);
+            if e.code == S3ErrorCode::AuthorizationHeaderMalformed {
+                e.elements.push(("Region", region.clone()));
+            }
+            e
+        })?
+    };
     // Anonymous requests go on: a bucket policy or an ACL may let them in.
     let caller = crate::iam::principal_of(auth.identity.as_ref());
     if let Some(caller) = &caller {
@@ -256,7 +274,7 @@ async fn handle_request(
 /// add no bytes, and let a user finish or free what is stored) always pass.
 fn admit(ctx: &Ctx<'_>) -> S3Result<()> {
     let adds = match ctx.route.endpoint {
-        Endpoint::PutObject | Endpoint::UploadPart | Endpoint::CopyObject | Endpoint::UploadPartCopy => {
+        Endpoint::PutObject | Endpoint::PostObject | Endpoint::UploadPart | Endpoint::CopyObject | Endpoint::UploadPartCopy => {
             ctx.header("content-length").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
         }
         Endpoint::CreateBucket
@@ -274,7 +292,9 @@ fn admit(ctx: &Ctx<'_>) -> S3Result<()> {
         | Endpoint::PutBucketAcl
         | Endpoint::PutObjectAcl
         | Endpoint::PutBucketOwnershipControls
-        | Endpoint::PutPublicAccessBlock => 0,
+        | Endpoint::PutPublicAccessBlock
+        | Endpoint::PutBucketCors
+        | Endpoint::PutBucketWebsite => 0,
         _ => return Ok(()),
     };
     // The tier the bytes go to, if the request names a class (parts and copies of an
@@ -287,7 +307,10 @@ fn admit(ctx: &Ctx<'_>) -> S3Result<()> {
 /// client still sending gets the error instead of a reset connection.
 const DRAIN_LIMIT: u64 = 64 << 20;
 
-async fn dispatch(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Response> {
+/// The checks every operation passes before its handler: authorization, then what
+/// coffer refuses of its own accord, then the disk reserve. On refusal the body (up to
+/// [`DRAIN_LIMIT`]) is read and dropped first.
+pub async fn admissible(ctx: &Ctx<'_>, body: &mut RequestBody) -> S3Result<()> {
     // Authorization first: a caller learns nothing of what coffer would refuse for
     // reasons of its own until it is allowed to ask.
     if let Err(refused) = access::authorize(ctx)
@@ -304,6 +327,16 @@ async fn dispatch(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Response> {
         }
         return Err(refused);
     }
+    Ok(())
+}
+
+async fn dispatch(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Response> {
+    // A browser form is authenticated by its own fields and authorized for the key one
+    // of them names: both are known only once the form is read (`post_object`).
+    if ctx.route.endpoint == Endpoint::PostObject {
+        return post_object::post_object(ctx, body).await;
+    }
+    admissible(ctx, &mut body).await?;
     match ctx.route.endpoint {
         Endpoint::ListBuckets => bucket::list_buckets(ctx),
         Endpoint::CreateBucket => bucket::create_bucket(ctx, body).await,
@@ -363,6 +396,14 @@ async fn dispatch(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Response> {
         Endpoint::GetBucketAcl => acl::get_bucket_acl(ctx),
         Endpoint::PutObjectAcl => acl::put_object_acl(ctx, body).await,
         Endpoint::GetObjectAcl => acl::get_object_acl(ctx),
+        Endpoint::PutBucketCors => cors::put_cors(ctx, body).await,
+        Endpoint::GetBucketCors => cors::get_cors(ctx),
+        Endpoint::DeleteBucketCors => cors::delete_cors(ctx).await,
+        Endpoint::Preflight => cors::preflight(ctx),
+        Endpoint::PutBucketWebsite => website::put_website(ctx, body).await,
+        Endpoint::GetBucketWebsite => website::get_website(ctx),
+        Endpoint::DeleteBucketWebsite => website::delete_website(ctx).await,
+        Endpoint::PostObject => Err(S3Error::with_message(S3ErrorCode::InternalError, "POST Object is dispatched before authorization")),
         Endpoint::Stats => stats::stats(ctx),
         Endpoint::NotYet(name) => {
             Err(S3Error::with_message(S3ErrorCode::NotImplemented, format!("{name} is not implemented by coffer yet")))

@@ -44,6 +44,14 @@ macro_rules! codes {
 codes! {
     AccessControlListNotSupported => StatusCode::BAD_REQUEST, "The bucket does not allow ACLs.";
     AccessDenied => StatusCode::FORBIDDEN, "Access Denied";
+    AccessForbidden => StatusCode::FORBIDDEN, "CORSResponse: This CORS request is not allowed.";
+    BadRequest => StatusCode::BAD_REQUEST, "Bad Request";
+    NoSuchCORSConfiguration => StatusCode::NOT_FOUND, "The CORS configuration does not exist";
+    NoSuchWebsiteConfiguration => StatusCode::NOT_FOUND, "The specified bucket does not have a website configuration";
+    InvalidPolicyDocument => StatusCode::BAD_REQUEST, "The content of the form does not meet the conditions specified in the policy document.";
+    MalformedPOSTRequest => StatusCode::BAD_REQUEST, "The body of your POST request is not well-formed multipart/form-data.";
+    IncorrectNumberOfFilesInPostRequest => StatusCode::BAD_REQUEST, "POST requires exactly one file upload per request.";
+    MaxPostPreDataLengthExceededError => StatusCode::BAD_REQUEST, "Your POST request fields preceding the upload file were too large.";
     KmsDisabled as "KMS.DisabledException" => StatusCode::FORBIDDEN, "The KMS key that protects the object is disabled.";
     KmsInvalidState as "KMS.KMSInvalidStateException" => StatusCode::FORBIDDEN, "The KMS key that protects the object is not in a state that allows its use.";
     KmsNotFound as "KMS.NotFoundException" => StatusCode::BAD_REQUEST, "The KMS key does not exist.";

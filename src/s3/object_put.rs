@@ -188,11 +188,65 @@ async fn feed(ctx: &Ctx<'_>, body: &mut RequestBody, class: &str, how: WriteAs, 
 }
 
 /// PUT /bucket/key.
-pub async fn put_object(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Response> {
+pub async fn put_object(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
+    let declared = declared_length(ctx)?;
+    let put = store_object(ctx, body, Source { declared, min_size: 0, max_size: None, kind: CauseKind::Put }).await?;
+    let mut r = empty(StatusCode::OK);
+    put.headers(ctx, r.headers_mut());
+    Ok(r)
+}
+
+/// Where a new object's bytes come from, and their bounds.
+pub struct Source {
+    /// The length the client announced, which the body must have.
+    pub declared: Option<u64>,
+    /// The fewest bytes allowed (EntityTooSmall below).
+    pub min_size: u64,
+    /// The most bytes allowed, below `limits.max_object_size` (EntityTooLarge above).
+    pub max_size: Option<u64>,
+    /// The event it publishes.
+    pub kind: CauseKind,
+}
+
+/// A stored new object.
+pub struct Stored {
+    /// The bucket.
+    pub bucket: String,
+    /// The key.
+    pub key: String,
+    /// The version as committed.
+    pub version: ObjectVersion,
+    /// How it is encrypted.
+    pub sealing: super::encryption::Sealing,
+}
+
+impl Stored {
+    /// The response headers of a write: ETag, checksums, version id, encryption, expiration.
+    pub fn headers(&self, ctx: &Ctx<'_>, h: &mut hyper::HeaderMap) {
+        let stored = &self.version;
+        headers::put(h, "etag", &stored.quoted_etag());
+        for (alg, value) in &stored.checksums {
+            headers::put(h, alg.header_name(), &checksum_to_base64(value));
+        }
+        if !stored.checksums.is_empty() {
+            headers::put(h, "x-amz-checksum-type", "FULL_OBJECT");
+        }
+        if stored.version_id != NULL_VERSION {
+            headers::put(h, "x-amz-version-id", &stored.version_id);
+        }
+        super::encryption::put_write_headers(ctx, h, &self.sealing);
+        super::lifecycle::expiration_header(ctx, &self.bucket, &self.key, stored, h);
+    }
+}
+
+/// Stores `body` as a new version of the request's key, with what the request's headers
+/// ask for (metadata, ACL, tags, storage class, encryption, Object Lock, preconditions,
+/// digests): PutObject, and POST Object with its form fields as headers.
+pub async fn store_object(ctx: &Ctx<'_>, mut body: RequestBody, source: Source) -> S3Result<Stored> {
     let bucket = ctx.existing_bucket()?;
     let key = ctx.key()?;
-    let max = ctx.state.config.limits.max_object_size;
-    let declared = declared_length(ctx)?;
+    let max = source.max_size.map_or(ctx.state.config.limits.max_object_size, |m| m.min(ctx.state.config.limits.max_object_size));
+    let declared = source.declared;
     if declared.is_some_and(|n| n > max) {
         return Err(S3Error::with_message(
             S3ErrorCode::EntityTooLarge,
@@ -220,6 +274,12 @@ pub async fn put_object(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respon
     if declared.is_some_and(|n| n != written.len()) {
         return Err(S3Error::new(S3ErrorCode::IncompleteBody));
     }
+    if written.len() < source.min_size {
+        return Err(S3Error::with_message(
+            S3ErrorCode::EntityTooSmall,
+            format!("Your proposed upload is smaller than the minimum allowed size of {} bytes.", source.min_size),
+        ));
+    }
     digests.verify(written.md5(), written.checksums(), body.trailers.as_ref())?;
 
     let mut version = ObjectVersion {
@@ -243,7 +303,7 @@ pub async fn put_object(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respon
         retention,
         legal_hold,
     };
-    let (precondition, cause) = (|current: Option<&ObjectVersion>| condition.holds(current), ctx.cause(CauseKind::Put));
+    let (precondition, cause) = (|current: Option<&ObjectVersion>| condition.holds(current), ctx.cause(source.kind));
     let stored = match written {
         Written::Inline(inline) => store.put_inline(bucket, key, version, &inline.data, &precondition, &cause).await,
         Written::Staged(mut staged) => {
@@ -252,21 +312,7 @@ pub async fn put_object(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Respon
         }
     }
     .map_err(conflict_at_commit)?;
-    let mut r = empty(StatusCode::OK);
-    let h = r.headers_mut();
-    headers::put(h, "etag", &stored.quoted_etag());
-    for (alg, value) in &stored.checksums {
-        headers::put(h, alg.header_name(), &checksum_to_base64(value));
-    }
-    if !stored.checksums.is_empty() {
-        headers::put(h, "x-amz-checksum-type", "FULL_OBJECT");
-    }
-    if stored.version_id != NULL_VERSION {
-        headers::put(h, "x-amz-version-id", &stored.version_id);
-    }
-    super::encryption::put_write_headers(ctx, h, &sealing);
-    super::lifecycle::expiration_header(ctx, bucket, key, &stored, h);
-    Ok(r)
+    Ok(Stored { bucket: bucket.to_owned(), key: key.to_owned(), version: stored, sealing })
 }
 
 /// Answers a write precondition against the key as it is now, before any body is

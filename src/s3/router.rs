@@ -125,6 +125,22 @@ pub enum Endpoint {
     GetPublicAccessBlock,
     /// DELETE /bucket?publicAccessBlock
     DeletePublicAccessBlock,
+    /// PUT /bucket?cors
+    PutBucketCors,
+    /// GET /bucket?cors
+    GetBucketCors,
+    /// DELETE /bucket?cors
+    DeleteBucketCors,
+    /// OPTIONS /bucket[/key]: a CORS preflight.
+    Preflight,
+    /// PUT /bucket?website
+    PutBucketWebsite,
+    /// GET /bucket?website
+    GetBucketWebsite,
+    /// DELETE /bucket?website
+    DeleteBucketWebsite,
+    /// POST /bucket with a multipart/form-data body (browser form upload).
+    PostObject,
     /// GET /?coffer-stats — coffer's own operational counters (JSON).
     Stats,
     /// A recognised S3 operation coffer does not implement yet (its name).
@@ -162,8 +178,6 @@ pub struct RouteInput<'a> {
 
 /// Bucket sub-resources recognised but not implemented, by query name and method.
 const BUCKET_NOT_YET: &[(&str, &str)] = &[
-    ("cors", "BucketCors"),
-    ("website", "BucketWebsite"),
     ("logging", "BucketLogging"),
     ("replication", "BucketReplication"),
     ("accelerate", "BucketAccelerateConfiguration"),
@@ -257,6 +271,25 @@ fn bucket_endpoint(method: &Method, query: &[(String, String)]) -> Result<Endpoi
             _ => Err(not_allowed()),
         };
     }
+    if m == Method::OPTIONS {
+        return Ok(Endpoint::Preflight);
+    }
+    if has(query, "cors") {
+        return match m {
+            Method::PUT => Ok(Endpoint::PutBucketCors),
+            Method::GET => Ok(Endpoint::GetBucketCors),
+            Method::DELETE => Ok(Endpoint::DeleteBucketCors),
+            _ => Err(not_allowed()),
+        };
+    }
+    if has(query, "website") {
+        return match m {
+            Method::PUT => Ok(Endpoint::PutBucketWebsite),
+            Method::GET => Ok(Endpoint::GetBucketWebsite),
+            Method::DELETE => Ok(Endpoint::DeleteBucketWebsite),
+            _ => Err(not_allowed()),
+        };
+    }
     if has(query, "tagging") {
         return match m {
             Method::PUT => Ok(Endpoint::PutBucketTagging),
@@ -308,12 +341,15 @@ fn bucket_endpoint(method: &Method, query: &[(String, String)]) -> Result<Endpoi
         Method::DELETE => Ok(Endpoint::DeleteBucket),
         Method::GET if query.iter().any(|(k, v)| k == "list-type" && v == "2") => Ok(Endpoint::ListObjectsV2),
         Method::GET => Ok(Endpoint::ListObjects),
-        Method::POST => Ok(Endpoint::NotYet("PostObject")),
+        Method::POST => Ok(Endpoint::PostObject),
         _ => Err(not_allowed()),
     }
 }
 
 fn object_endpoint(method: &Method, query: &[(String, String)], copy_source: bool) -> Result<Endpoint, S3Error> {
+    if *method == Method::OPTIONS {
+        return Ok(Endpoint::Preflight);
+    }
     if has(query, "uploadId") {
         return match *method {
             Method::PUT if copy_source => Ok(Endpoint::UploadPartCopy),
@@ -368,7 +404,6 @@ fn object_endpoint(method: &Method, query: &[(String, String)], copy_source: boo
         Method::GET => Ok(Endpoint::GetObject),
         Method::HEAD => Ok(Endpoint::HeadObject),
         Method::DELETE => Ok(Endpoint::DeleteObject),
-        Method::POST => Ok(Endpoint::NotYet("PostObject")),
         _ => Err(not_allowed()),
     }
 }

@@ -157,43 +157,25 @@ pub async fn run(listener: TcpListener, admin: Option<TcpListener>, state: Arc<A
     let registry = Registry::new(Limits::from_config(&state.config));
     let refusals = Arc::new(tokio::sync::Semaphore::new(MAX_REFUSALS));
     let (stop_conns, conns_stopping) = watch::channel(false);
-    tokio::pin!(shutdown);
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    // Out of file descriptors and similar: back off instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
+    let website = bind_website(&state.config).await.map(|l| {
+        let mut stopping = conns_stopping.clone();
+        let stopped = async move {
+            while !*stopping.borrow() {
+                if stopping.changed().await.is_err() {
+                    return;
                 }
-            },
-            () = &mut shutdown => break,
-        };
-        // Without TCP_NODELAY small responses stall ~40 ms on Nagle + delayed ACK.
-        let _ = stream.set_nodelay(true);
-        match registry.admit(peer.ip()) {
-            Ok(guard) => {
-                tokio::spawn(serve_connection(Arc::clone(&state), stream, peer, guard, conns_stopping.clone()));
             }
-            // A TLS client cannot read a plain-HTTP answer: it is simply closed.
-            Err(_) if state.tls.is_some() => drop(stream),
-            Err(refusal) => match Arc::clone(&refusals).try_acquire_owned() {
-                Ok(permit) => {
-                    tokio::spawn(async move {
-                        refuse(stream, peer, refusal).await;
-                        drop(permit);
-                    });
-                }
-                // Refusing costs a descriptor and a task for up to two seconds: past
-                // this many at once, connections are simply dropped.
-                Err(_) => drop(stream),
-            },
-        }
-    }
+        };
+        let accepting = Accepting { state: Arc::clone(&state), registry: Arc::clone(&registry), refusals: Arc::clone(&refusals) };
+        tokio::spawn(accepting.run(l, conns_stopping.clone(), true, stopped))
+    });
+    let accepting = Accepting { state: Arc::clone(&state), registry: Arc::clone(&registry), refusals };
+    accepting.run(listener, conns_stopping.clone(), false, shutdown).await;
     tracing::info!("shutting down: draining connections");
     let _ = stop_conns.send(true);
+    if let Some(website) = website {
+        let _ = website.await;
+    }
     let _ = stop_workers.send(true);
     let _ = lifecycle.await;
     let _ = delivery.await;
@@ -206,6 +188,75 @@ pub async fn run(listener: TcpListener, admin: Option<TcpListener>, state: Arc<A
     }
     if tokio::time::timeout(DRAIN_TIMEOUT, registry.closed()).await.is_err() {
         tracing::warn!(open = registry.open(), "some connections did not finish within the drain timeout");
+    }
+}
+
+/// What an accept loop shares with the others.
+struct Accepting {
+    state: Arc<AppState>,
+    registry: Arc<Registry>,
+    refusals: Arc<tokio::sync::Semaphore>,
+}
+
+impl Accepting {
+    /// Accepts connections on `listener` until `shutdown`, each admitted by the shared
+    /// registry (one connection limit for every listener). `website`: a website-only
+    /// listener, whose every request is a website request.
+    async fn run(self, listener: TcpListener, conns_stopping: watch::Receiver<bool>, website: bool, shutdown: impl Future<Output = ()>) {
+        let Self { state, registry, refusals } = self;
+        tokio::pin!(shutdown);
+        loop {
+            let (stream, peer) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        // Out of file descriptors and similar: back off instead of spinning.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            // Without TCP_NODELAY small responses stall ~40 ms on Nagle + delayed ACK.
+            let _ = stream.set_nodelay(true);
+            match registry.admit(peer.ip()) {
+                Ok(guard) => {
+                    tokio::spawn(serve_connection(Arc::clone(&state), stream, peer, guard, conns_stopping.clone(), website));
+                }
+                // A TLS client cannot read a plain-HTTP answer: it is simply closed.
+                Err(_) if state.tls.is_some() && !website => drop(stream),
+                Err(refusal) => match Arc::clone(&refusals).try_acquire_owned() {
+                    Ok(permit) => {
+                        tokio::spawn(async move {
+                            refuse(stream, peer, refusal).await;
+                            drop(permit);
+                        });
+                    }
+                    // Refusing costs a descriptor and a task for up to two seconds: past
+                    // this many at once, connections are simply dropped.
+                    Err(_) => drop(stream),
+                },
+            }
+        }
+    }
+}
+
+/// Binds `website.listen`, if set (plain HTTP, as S3's website endpoints); a failure is
+/// logged and the S3 listener serves on without it.
+pub async fn bind_website(config: &Config) -> Option<TcpListener> {
+    if config.website.listen.is_empty() {
+        return None;
+    }
+    match TcpListener::bind(&config.website.listen).await {
+        Ok(l) => {
+            tracing::info!(address = %l.local_addr().map_or_else(|_| config.website.listen.clone(), |a| a.to_string()), "website listener on http://");
+            Some(l)
+        }
+        Err(e) => {
+            tracing::error!(address = %config.website.listen, error = %e, "the website listener could not bind: no website-only endpoint");
+            None
+        }
     }
 }
 
@@ -231,11 +282,18 @@ async fn save_key_use(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
 /// Serves one admitted connection until it ends, its watchdog closes it, or the
 /// server shuts down; over TLS when the listener has a certificate (a handshake that
 /// does not finish within the head timeout closes the connection).
-async fn serve_connection(state: Arc<AppState>, stream: TcpStream, peer: SocketAddr, guard: ConnGuard, stopping: watch::Receiver<bool>) {
+async fn serve_connection(
+    state: Arc<AppState>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    guard: ConnGuard,
+    stopping: watch::Receiver<bool>,
+    website: bool,
+) {
     let activity = Arc::clone(&guard.activity);
     let watched = io::WatchedIo::new(stream, Arc::clone(&activity));
-    match state.tls.clone() {
-        None => serve_http(state, watched, peer, guard, stopping, false).await,
+    match state.tls.clone().filter(|_| !website) {
+        None => serve_http(state, watched, peer, guard, stopping, Transport { secure: false, website }).await,
         Some(tls) => {
             // The handshake is watched like a request head: a client too slow for the
             // head timeout, or a connection evicted at the connection limit, is closed.
@@ -249,7 +307,7 @@ async fn serve_connection(state: Arc<AppState>, stream: TcpStream, peer: SocketA
                 }
             };
             match outcome {
-                Ok(Ok(stream)) => serve_http(state, stream, peer, guard, stopping, true).await,
+                Ok(Ok(stream)) => serve_http(state, stream, peer, guard, stopping, Transport { secure: true, website }).await,
                 Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                 Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
             }
@@ -257,14 +315,23 @@ async fn serve_connection(state: Arc<AppState>, stream: TcpStream, peer: SocketA
     }
 }
 
-/// HTTP/1.1 on an established connection (plain or TLS: `secure`).
+/// What a connection came through.
+#[derive(Clone, Copy)]
+struct Transport {
+    /// TLS.
+    secure: bool,
+    /// The website-only listener.
+    website: bool,
+}
+
+/// HTTP/1.1 on an established connection (plain or TLS).
 async fn serve_http<S>(
     state: Arc<AppState>,
     stream: S,
     peer: SocketAddr,
     guard: ConnGuard,
     mut stopping: watch::Receiver<bool>,
-    secure: bool,
+    transport: Transport,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -274,10 +341,10 @@ async fn serve_http<S>(
         let activity = Arc::clone(&activity);
         service_fn(move |mut req: hyper::Request<Incoming>| {
             let (state, activity) = (Arc::clone(&state), Arc::clone(&activity));
-            if secure {
+            if transport.secure {
                 req.extensions_mut().insert(dispatch::SecureTransport);
             }
-            async move { Ok::<_, Infallible>(serve(state, req, peer, activity).await) }
+            async move { Ok::<_, Infallible>(serve(state, req, peer, activity, transport.website).await) }
         })
     };
     let io = TokioIo::new(stream);
@@ -435,12 +502,14 @@ fn delivery_worker(state: &AppState) -> crate::worker::delivery::Delivery {
     }
 }
 
-/// One request: id, dispatch, common headers, log line.
+/// One request: id, dispatch, common headers, log line. `website_listener`: it came
+/// through `website.listen`, where every request is a website request.
 async fn serve(
     state: Arc<AppState>,
     req: hyper::Request<Incoming>,
     peer: SocketAddr,
     activity: Arc<Activity>,
+    website_listener: bool,
 ) -> hyper::Response<TrackedBody> {
     activity.request_started();
     let started = Instant::now();
@@ -457,7 +526,11 @@ async fn serve(
         let request_id = request_id.clone();
         tokio::spawn(async move {
             let (parts, body) = req.into_parts();
-            if kms_api::is_kms_api(&parts) {
+            if let Some(bucket) = crate::website::bucket_for(&parts, &state.config, website_listener) {
+                crate::website::handle(&state, &parts, &bucket, &request_id, peer)
+            } else if website_listener {
+                crate::website::no_host(&parts, &request_id)
+            } else if kms_api::is_kms_api(&parts) {
                 kms_api::handle(&state, parts, body, &request_id, peer).await
             } else if query_api::is_query_api(&parts, &state.config.server.domain) {
                 query_api::handle(&state, parts, body, &request_id, peer).await

@@ -92,6 +92,35 @@ node_deps() {
   [ -d "$dir/node_modules/@aws-sdk/lib-storage" ] && [ -d "$dir/node_modules/@aws-sdk/client-s3" ] && return 0
   (cd "$dir" && npm ci --no-audit --no-fund --silent) || fail "npm ci in $dir"
 }
+# browser_deps: Debian's chromium (apt; /usr/bin/chromium) and playwright-core (npm ci
+# from tests/interop/browser/package-lock.json; it never downloads a browser) for
+# browser.sh. Returns 1 with the reason on stderr instead of failing, so that browser.sh
+# can skip loudly outside CI (under CI=true the caller fails).
+CHROMIUM=/usr/bin/chromium
+browser_deps() {
+  local dir="$ROOT/tests/interop/browser" want have
+  if [ ! -x "$CHROMIUM" ]; then
+    if [ -z "$APT_UPDATED" ]; then
+      apt-get update -qq >/dev/null || { echo "browser_deps: apt-get update failed" >&2; return 1; }
+      APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || { echo "browser_deps: apt-get install chromium failed" >&2; return 1; }
+    [ -x "$CHROMIUM" ] || { echo "browser_deps: chromium installed but $CHROMIUM is missing" >&2; return 1; }
+  fi
+  for want in node:nodejs npm:npm; do
+    command -v "${want%%:*}" >/dev/null 2>&1 && continue
+    if [ -z "$APT_UPDATED" ]; then
+      apt-get update -qq >/dev/null || { echo "browser_deps: apt-get update failed" >&2; return 1; }
+      APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${want#*:}" >/dev/null || { echo "browser_deps: apt-get install ${want#*:} failed" >&2; return 1; }
+  done
+  # Installed already at the locked version: nothing to do.
+  want=$(node -e 'console.log(require(process.argv[1]).packages["node_modules/playwright-core"].version)' "$dir/package-lock.json" 2>/dev/null) || want=locked
+  have=$(node -e 'console.log(require(process.argv[1]).version)' "$dir/node_modules/playwright-core/package.json" 2>/dev/null) || have=none
+  [ "$want" = "$have" ] && return 0
+  (cd "$dir" && npm ci --no-audit --no-fund --silent) || { echo "browser_deps: npm ci in $dir failed" >&2; return 1; }
+}
 # Everything every interop script needs, for .ci/run (each script also installs its own).
 interop_install_all() {
   local t
@@ -102,6 +131,7 @@ interop_install_all() {
   py_venv opendal "$OPENDAL_PKGS"
   py_venv s3fs "$S3FS_PKGS"
   node_deps
+  browser_deps || fail "installing Chromium and playwright-core for browser.sh"
 }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

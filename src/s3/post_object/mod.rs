@@ -1,0 +1,202 @@
+//! POST Object: a browser uploads a file straight to a bucket with an HTML form
+//! (`multipart/form-data` to `POST /bucket`). The form authenticates itself (a signed
+//! policy document, `auth::authenticate_post`), its policy binds every other field
+//! (`policy`), and the file streams into the store like a PutObject body, never held
+//! whole (`form`). Its fields become the headers of the equivalent PutObject, so that
+//! authorization, ACLs, tags, metadata, encryption and Object Lock are decided by the
+//! same code as for PutObject.
+
+mod form;
+mod policy;
+
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::{Method, StatusCode};
+
+use super::body::RequestBody;
+use super::dispatch::{admissible, empty, Ctx};
+use super::error::{S3Error, S3ErrorCode, S3Result};
+use super::object_put::{store_object, Source};
+use super::router::Route;
+use super::{headers, Response};
+use crate::model::event::CauseKind;
+use form::FormReader;
+use policy::{Policy, PolicyError};
+
+/// Form fields that are protocol, not object headers.
+const NOT_HEADERS: [&str; 6] =
+    ["x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature", "x-amz-security-token", "x-amz-content-sha256"];
+
+/// Form fields copied to the equivalent PutObject's headers as they are.
+const CONTENT_FIELDS: [&str; 7] =
+    ["cache-control", "content-type", "content-disposition", "content-encoding", "content-language", "expires", "content-md5"];
+
+/// POST /bucket with a `multipart/form-data` body.
+pub async fn post_object(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
+    let bucket = ctx.bucket()?.to_owned();
+    let boundary = form::boundary(ctx.header("content-type").unwrap_or_default()).ok_or_else(|| {
+        let mut e = S3Error::with_message(S3ErrorCode::PreconditionFailed, "Bucket POST must be of the enclosure-type multipart/form-data");
+        e.elements.push(("Condition", "Bucket POST must be of the enclosure-type multipart/form-data".to_owned()));
+        e
+    })?;
+    let mut reader = FormReader::new(body, &boundary);
+    let (fields, file) = reader.read_fields().await?;
+    let field = |name: &str| fields.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
+
+    let state = ctx.state;
+    let now = (state.clock)();
+    let auth = crate::auth::authenticate_post(&field, state.iam.as_ref(), &state.config.server.region, now)?;
+    let principal = crate::iam::principal_of(auth.identity.as_ref());
+    if let Some(p) = &principal {
+        crate::iam::Iam::record_use(p, "s3", now);
+    }
+    let key = field("key").ok_or_else(|| {
+        let mut e = S3Error::with_message(
+            S3ErrorCode::InvalidArgument,
+            "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.",
+        );
+        e.elements.push(("ArgumentName", "key".to_owned()));
+        e
+    })?;
+    let key = key.replace("${filename}", &file.filename);
+    if key.is_empty() {
+        return Err(S3Error::with_message(S3ErrorCode::InvalidArgument, "User key must have a length greater than 0."));
+    }
+    let range = match field("policy") {
+        Some(text) => {
+            let policy = Policy::parse(&text).map_err(policy_error)?;
+            // Conditions see the key as sent (with `${filename}`), as S3's do.
+            policy.check(&fields, &bucket, now).map_err(policy_error)?;
+            policy.length_range()
+        }
+        None => None,
+    };
+
+    let parts = as_put_request(ctx, &fields)?;
+    let route = Route { endpoint: ctx.route.endpoint, bucket: Some(bucket.clone()), key: Some(key), virtual_host: ctx.route.virtual_host };
+    let post = Ctx {
+        state,
+        parts: &parts,
+        query: ctx.query,
+        route: &route,
+        auth: &auth,
+        principal: principal.as_deref(),
+        request_id: ctx.request_id,
+        peer: ctx.peer,
+        secure: ctx.secure,
+        authorized_bucket: std::sync::OnceLock::new(),
+    };
+    let mut file_body = file_stream(reader);
+    admissible(&post, &mut file_body).await?;
+    let (min_size, max_size) = range.map_or((0, None), |(min, max)| (min, Some(max)));
+    let stored = store_object(&post, file_body, Source { declared: None, min_size, max_size, kind: CauseKind::Post })
+        .await
+        .map_err(|e| if e.code == S3ErrorCode::EntityTooLarge && max_size.is_some() { too_large(max_size) } else { e })?;
+    respond(&post, &fields, &stored)
+}
+
+fn policy_error(e: PolicyError) -> S3Error {
+    match e {
+        PolicyError::Invalid(m) => S3Error::with_message(S3ErrorCode::InvalidPolicyDocument, m),
+        PolicyError::Denied(m) => S3Error::with_message(S3ErrorCode::AccessDenied, m),
+    }
+}
+
+fn too_large(max: Option<u64>) -> S3Error {
+    let mut e = S3Error::with_message(S3ErrorCode::EntityTooLarge, "Your proposed upload exceeds the maximum allowed size");
+    if let Some(max) = max {
+        e.elements.push(("MaxSizeAllowed", max.to_string()));
+    }
+    e
+}
+
+/// The request head of the PutObject the form amounts to: its fields as headers.
+fn as_put_request(ctx: &Ctx<'_>, fields: &[(String, String)]) -> S3Result<hyper::http::request::Parts> {
+    let (mut parts, ()) =
+        hyper::Request::builder().method(Method::POST).uri(ctx.parts.uri.clone()).body(()).map_err(S3Error::internal)?.into_parts();
+    parts.extensions = ctx.parts.extensions.clone();
+    let h = &mut parts.headers;
+    if let Some(host) = ctx.parts.headers.get("host") {
+        h.insert("host", host.clone());
+    }
+    for (name, value) in fields {
+        let header = match name.as_str() {
+            "acl" => "x-amz-acl".to_owned(),
+            "tagging" => {
+                let tags = super::tagging::form_field_as_header(value)?;
+                h.insert("x-amz-tagging", HeaderValue::from_str(&tags).map_err(|_| S3Error::new(S3ErrorCode::InvalidTag))?);
+                continue;
+            }
+            n if CONTENT_FIELDS.contains(&n) => n.to_owned(),
+            n if n.starts_with("x-amz-") && !NOT_HEADERS.contains(&n) => n.to_owned(),
+            _ => continue,
+        };
+        let invalid =
+            || S3Error::with_message(S3ErrorCode::InvalidArgument, format!("The form field {name} has a value no header can carry."));
+        let header = HeaderName::from_bytes(header.as_bytes()).map_err(|_| invalid())?;
+        h.insert(header, HeaderValue::from_str(value).map_err(|_| invalid())?);
+    }
+    Ok(parts)
+}
+
+/// The file part as a request body.
+fn file_stream(reader: FormReader) -> RequestBody {
+    let stream = futures_util::stream::unfold(reader, |mut reader| async move { reader.next_file_chunk().await.map(|c| (c, reader)) });
+    RequestBody::from_parts(Box::pin(stream))
+}
+
+/// S3's answer to a form: a 303 to `success_action_redirect` (with bucket, key and ETag),
+/// else `success_action_status` 200, 201 (with a PostResponse document) or 204.
+fn respond(ctx: &Ctx<'_>, fields: &[(String, String)], stored: &super::object_put::Stored) -> S3Result<Response> {
+    let field = |name: &str| fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+    let etag = stored.version.quoted_etag();
+    let host = ctx.header("host").unwrap_or("localhost");
+    let scheme = if ctx.secure { "https" } else { "http" };
+    let object_path = crate::model::website::encode_path(&stored.key);
+    let location = if ctx.route.virtual_host {
+        format!("{scheme}://{host}/{object_path}")
+    } else {
+        format!("{scheme}://{host}/{}/{object_path}", stored.bucket)
+    };
+    let redirect = field("success_action_redirect")
+        .or_else(|| field("redirect"))
+        .filter(|r| r.parse::<hyper::Uri>().is_ok_and(|u| u.scheme().is_some()));
+    let mut r = if let Some(target) = redirect {
+        const Q: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+        let enc = |s: &str| percent_encoding::utf8_percent_encode(s, Q).to_string();
+        let sep = if target.contains('?') { '&' } else { '?' };
+        let to = format!("{target}{sep}bucket={}&key={}&etag={}", enc(&stored.bucket), enc(&stored.key), enc(&etag));
+        let mut r = empty(StatusCode::SEE_OTHER);
+        headers::put(r.headers_mut(), "location", &to);
+        r
+    } else {
+        match field("success_action_status") {
+            Some("200") => empty(StatusCode::OK),
+            Some("201") => {
+                let doc =
+                    PostResponse { location: location.clone(), bucket: stored.bucket.clone(), key: stored.key.clone(), etag: etag.clone() };
+                let mut r = super::dispatch::xml(super::xml::to_xml("PostResponse", &doc)?);
+                *r.status_mut() = StatusCode::CREATED;
+                r
+            }
+            _ => empty(StatusCode::NO_CONTENT),
+        }
+    };
+    stored.headers(ctx, r.headers_mut());
+    if !r.headers().contains_key("location") {
+        headers::put(r.headers_mut(), "location", &location);
+    }
+    Ok(r)
+}
+
+/// `<PostResponse>`.
+#[derive(serde::Serialize)]
+struct PostResponse {
+    #[serde(rename = "Location")]
+    location: String,
+    #[serde(rename = "Bucket")]
+    bucket: String,
+    #[serde(rename = "Key")]
+    key: String,
+    #[serde(rename = "ETag")]
+    etag: String,
+}
