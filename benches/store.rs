@@ -61,6 +61,7 @@ fn version(i: u64, manifest: bool) -> ObjectVersion {
         encryption: None,
         retention: None,
         legal_hold: false,
+        website_redirect: None,
     }
 }
 

@@ -422,9 +422,11 @@ impl Config {
         if self.server.max_connections == 0 {
             return Err(ConfigError("server.max_connections: must be at least 1".into()));
         }
-        if !self.server.website_domain.is_empty() && self.server.website_domain.eq_ignore_ascii_case(&self.server.domain) {
+        let (rest, web) = (self.server.domain.to_ascii_lowercase(), self.server.website_domain.to_ascii_lowercase());
+        let under = |a: &str, b: &str| a == b || a.ends_with(&format!(".{b}"));
+        if !web.is_empty() && !rest.is_empty() && (under(&rest, &web) || under(&web, &rest)) {
             return Err(ConfigError(
-                "server.website_domain: must differ from server.domain (a Host would name both a REST and a website bucket)".into(),
+                "server.website_domain: must not be server.domain, nor a domain under it or above it (a Host would name both a REST and a website bucket)".into(),
             ));
         }
         if self.server.tls_cert.is_empty() != self.server.tls_key.is_empty() {
@@ -604,6 +606,17 @@ mod tests {
             &[kv("server.listen", "0.0.0.0:9000"), kv("auth.access_key", "me"), kv("auth.secret_key", "long-secret")],
         );
         assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn website_and_rest_domains_never_overlap() {
+        let with = |rest: &str, web: &str| Config::from_toml(DEFAULT_TOML, &[kv("server.domain", rest), kv("server.website_domain", web)]);
+        assert!(with("s3.example.com", "web.example.com").is_ok());
+        assert!(with("", "website.localhost").is_ok());
+        for (rest, web) in [("example.com", "example.com"), ("s3.example.com", "example.com"), ("example.com", "web.example.com")] {
+            let e = with(rest, web).unwrap_err();
+            assert!(e.0.contains("server.website_domain"), "{rest} / {web}: {}", e.0);
+        }
     }
 
     #[test]

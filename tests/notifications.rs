@@ -162,10 +162,19 @@ async fn every_change_reaches_the_webhook_in_s3_format() {
         .await
         .unwrap();
     s3.delete_object().bucket("events").key("img/a b.jpg").send().await.unwrap();
-    rx.wait_for(5).await;
+    let posted = common::raw::signed_form("events", "img/form", b"from a form").send(&srv.host()).await;
+    assert_eq!(posted.status, 204, "{}", posted.text());
+    rx.wait_for(6).await;
     assert_eq!(
         rx.names(),
-        vec!["TestEvent", "ObjectCreated:Put", "ObjectCreated:Copy", "ObjectCreated:CompleteMultipartUpload", "ObjectRemoved:Delete"]
+        vec![
+            "TestEvent",
+            "ObjectCreated:Put",
+            "ObjectCreated:Copy",
+            "ObjectCreated:CompleteMultipartUpload",
+            "ObjectRemoved:Delete",
+            "ObjectCreated:Post"
+        ]
     );
     let put = rx.got.lock().unwrap()[1].clone();
     let r = &put["Records"][0];

@@ -232,6 +232,28 @@ async fn anonymous_forms_need_a_bucket_policy_that_lets_anyone_put() {
     assert_eq!(r.status, 204, "{}", r.text());
     let r = Form::anonymous(&[("key", "elsewhere.txt")], b"hi").post(&server, "dropbox").await;
     r.assert_error(403, "AccessDenied");
+    // Conditions on the browser's request apply to its form: aws:Referer here.
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::dropbox/site/*","Condition":{"StringLike":{"aws:Referer":"https://app.test/*"}}}]}"#;
+    s3.put_bucket_policy().bucket("dropbox").policy(policy).send().await.unwrap();
+    let boundary = "b0und";
+    let form = Form::anonymous(&[("key", "site/r.txt")], b"r").body(boundary);
+    let post = |referer: Option<&str>| {
+        let mut r = Request::new("POST", "/dropbox").header("content-type", &format!("multipart/form-data; boundary={boundary}"));
+        if let Some(v) = referer {
+            r = r.header("referer", v);
+        }
+        r.body(form.clone())
+    };
+    assert_eq!(post(Some("https://app.test/upload")).send(&server.host()).await.status, 204);
+    post(None).send(&server.host()).await.assert_error(403, "AccessDenied");
+    // The URL's query does not speak for the form.
+    let r = Request::new("POST", "/dropbox?versionId=x&X-Amz-Date=20300101T000000Z")
+        .header("content-type", &format!("multipart/form-data; boundary={boundary}"))
+        .header("referer", "https://app.test/upload")
+        .body(form.clone())
+        .send(&server.host())
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text());
     // A form that asks for an ACL needs s3:PutObjectAcl too, which the policy does not give.
     let r = Form::anonymous(&[("key", "incoming/acl.txt"), ("acl", "public-read")], b"hi").post(&server, "dropbox").await;
     assert_eq!(r.status / 100, 4, "{}", r.text());
@@ -430,6 +452,21 @@ async fn a_public_bucket_is_served_as_a_website() {
     assert_eq!((r.status, r.text().as_str()), (404, "<h1>Custom not found</h1>"));
     let r = web_get(&server, host, "/old/page.html").await;
     assert_eq!((r.status, r.header("location")), (301, Some("http://site.website.test/new/page.html")));
+    // Per-object redirects: stored, returned on HEAD, honoured by the website endpoint.
+    s3.put_object()
+        .bucket("site")
+        .key("moved.html")
+        .website_redirect_location("/new/page.html")
+        .body(ByteStream::from_static(b"old"))
+        .send()
+        .await
+        .unwrap();
+    let head = s3.head_object().bucket("site").key("moved.html").send().await.unwrap();
+    assert_eq!(head.website_redirect_location(), Some("/new/page.html"));
+    let r = web_get(&server, host, "/moved.html").await;
+    assert_eq!((r.status, r.header("location")), (301, Some("/new/page.html")));
+    let e = s3.put_object().bucket("site").key("bad").website_redirect_location("ftp://x").body(ByteStream::from_static(b"x")).send().await;
+    assert_eq!(error_info(&e.unwrap_err()).code.as_deref(), Some("InvalidRedirectLocation"));
     let r = Request::new("HEAD", "/").header("host", host).send(&server.host()).await;
     assert_eq!(r.status, 200);
     let r = Request::new("PUT", "/x").header("host", host).body("x").send(&server.host()).await;

@@ -37,7 +37,8 @@ impl ChecksumType {
     }
 }
 
-/// An upload in progress (schema v2; v1 lacked `acl`).
+/// An upload in progress (schema v4; v1 lacked `acl`, v2 `encryption`, `retention` and
+/// `legal_hold`, v3 `website_redirect`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadRecord {
     /// The upload id.
@@ -69,6 +70,9 @@ pub struct UploadRecord {
     pub retention: Option<super::lock::Retention>,
     /// Legal hold of the completed object.
     pub legal_hold: bool,
+    /// The completed object's website redirect (see
+    /// [`super::ObjectVersion::website_redirect`]).
+    pub website_redirect: Option<String>,
 }
 
 /// One uploaded part (schema v1).

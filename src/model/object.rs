@@ -42,9 +42,9 @@ pub struct ContentHeaders {
     pub expires: Option<String>,
 }
 
-/// One version of an object (or a delete marker), as stored (schema v4; v1 lacked
-/// `part_checksums`, v2 `acl`, v3 `encryption`, `retention` and `legal_hold`, see
-/// [`super::stored`]).
+/// One version of an object (or a delete marker), as stored (schema v5; v1 lacked
+/// `part_checksums`, v2 `acl`, v3 `encryption`, `retention` and `legal_hold`, v4
+/// `website_redirect`, see [`super::stored`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObjectVersion {
     /// `null` for unversioned writes, else an opaque unique id.
@@ -93,6 +93,9 @@ pub struct ObjectVersion {
     pub retention: Option<super::lock::Retention>,
     /// Whether a legal hold is on.
     pub legal_hold: bool,
+    /// Where the website endpoint redirects requests for this object
+    /// (`x-amz-website-redirect-location`: a path in the bucket, or an http(s) URL).
+    pub website_redirect: Option<String>,
 }
 
 impl ObjectVersion {
@@ -150,6 +153,7 @@ impl ObjectVersion {
             encryption: None,
             retention: None,
             legal_hold: false,
+            website_redirect: None,
         }
     }
 

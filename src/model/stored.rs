@@ -10,6 +10,10 @@
 //! | object version | 2 | `part_checksums` added (v1 records decode with none) |
 //! | object version | 3 | `acl` added (v1 and v2 records decode with none: the default ACL) |
 //! | upload | 2 | `acl` added (v1 records decode with none) |
+//! | object version | 4 | `encryption`, `retention`, `legal_hold` added (earlier records decode unencrypted, unlocked) |
+//! | upload | 3 | `encryption`, `retention`, `legal_hold` added |
+//! | object version | 5 | `website_redirect` added (earlier records decode with none) |
+//! | upload | 4 | `website_redirect` added |
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -49,7 +53,7 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
 }
 
 /// Schema of object version records.
-pub const VERSION_SCHEMA: u8 = 4;
+pub const VERSION_SCHEMA: u8 = 5;
 
 /// Encodes an object version (schema [`VERSION_SCHEMA`]).
 pub fn encode_version(v: &ObjectVersion) -> Vec<u8> {
@@ -58,10 +62,14 @@ pub fn encode_version(v: &ObjectVersion) -> Vec<u8> {
     out
 }
 
-/// Decodes an object version of schema 1, 2, 3 or 4.
+/// Decodes an object version of schema 1 to 5.
 pub fn decode_version(bytes: &[u8]) -> Result<ObjectVersion, DecodeError> {
     match bytes.split_first() {
         Some((&VERSION_SCHEMA, rest)) => postcard::from_bytes(rest).map_err(|e| DecodeError::Malformed(e.to_string())),
+        Some((&4, rest)) => {
+            let v: v4::ObjectVersion = postcard::from_bytes(rest).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+            Ok(v.into())
+        }
         Some((&3, rest)) => {
             let v: v3::ObjectVersion = postcard::from_bytes(rest).map_err(|e| DecodeError::Malformed(e.to_string()))?;
             Ok(v.into())
@@ -137,6 +145,7 @@ pub mod v1 {
                 encryption: None,
                 retention: None,
                 legal_hold: false,
+                website_redirect: None,
             }
         }
     }
@@ -163,6 +172,7 @@ pub mod v1 {
                 encryption: None,
                 retention: None,
                 legal_hold: false,
+                website_redirect: None,
             }
         }
     }
@@ -218,6 +228,7 @@ pub mod v2 {
                 encryption: None,
                 retention: None,
                 legal_hold: false,
+                website_redirect: None,
             }
         }
     }
@@ -276,6 +287,7 @@ pub mod v3 {
                 encryption: None,
                 retention: None,
                 legal_hold: false,
+                website_redirect: None,
             }
         }
     }
@@ -312,13 +324,118 @@ pub mod v3 {
                 encryption: None,
                 retention: None,
                 legal_hold: false,
+                website_redirect: None,
+            }
+        }
+    }
+}
+
+/// Object versions as schema 4 stored them (no `website_redirect`), and upload records
+/// as schema 3 stored them (likewise).
+pub mod v4 {
+    use serde::{Deserialize, Serialize};
+
+    use crate::blob::ChecksumAlgorithm;
+    use crate::model::acl::Acl;
+    use crate::model::encryption::Encryption;
+    use crate::model::lock::Retention;
+    use crate::model::{ContentHeaders, ManifestEntry};
+
+    /// An object version of schema 4.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[allow(missing_docs)]
+    pub struct ObjectVersion {
+        pub version_id: String,
+        pub seq: u64,
+        pub delete_marker: bool,
+        pub size: u64,
+        pub etag: String,
+        pub last_modified_ms: i64,
+        pub headers: ContentHeaders,
+        pub user_metadata: Vec<(String, String)>,
+        pub checksums: Vec<(ChecksumAlgorithm, Vec<u8>)>,
+        pub storage_class: String,
+        pub tags: Vec<(String, String)>,
+        pub part_sizes: Vec<u64>,
+        pub composite_checksum: bool,
+        pub part_checksums: Vec<Vec<u8>>,
+        pub manifest: Vec<ManifestEntry>,
+        pub acl: Option<Acl>,
+        pub encryption: Option<Encryption>,
+        pub retention: Option<Retention>,
+        pub legal_hold: bool,
+    }
+
+    impl From<ObjectVersion> for super::ObjectVersion {
+        fn from(v: ObjectVersion) -> Self {
+            Self {
+                version_id: v.version_id,
+                seq: v.seq,
+                delete_marker: v.delete_marker,
+                size: v.size,
+                etag: v.etag,
+                last_modified_ms: v.last_modified_ms,
+                headers: v.headers,
+                user_metadata: v.user_metadata,
+                checksums: v.checksums,
+                storage_class: v.storage_class,
+                tags: v.tags,
+                part_sizes: v.part_sizes,
+                composite_checksum: v.composite_checksum,
+                part_checksums: v.part_checksums,
+                manifest: v.manifest,
+                acl: v.acl,
+                encryption: v.encryption,
+                retention: v.retention,
+                legal_hold: v.legal_hold,
+                website_redirect: None,
+            }
+        }
+    }
+
+    /// An upload record of schema 3.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[allow(missing_docs)]
+    pub struct UploadRecord {
+        pub upload_id: String,
+        pub key: String,
+        pub initiated_ms: i64,
+        pub headers: ContentHeaders,
+        pub user_metadata: Vec<(String, String)>,
+        pub storage_class: String,
+        pub checksum: Option<(ChecksumAlgorithm, crate::model::multipart::ChecksumType)>,
+        pub tags: Vec<(String, String)>,
+        pub owner: String,
+        pub acl: Option<Acl>,
+        pub encryption: Option<Encryption>,
+        pub retention: Option<Retention>,
+        pub legal_hold: bool,
+    }
+
+    impl From<UploadRecord> for crate::model::multipart::UploadRecord {
+        fn from(u: UploadRecord) -> Self {
+            Self {
+                upload_id: u.upload_id,
+                key: u.key,
+                initiated_ms: u.initiated_ms,
+                headers: u.headers,
+                user_metadata: u.user_metadata,
+                storage_class: u.storage_class,
+                checksum: u.checksum,
+                tags: u.tags,
+                owner: u.owner,
+                acl: u.acl,
+                encryption: u.encryption,
+                retention: u.retention,
+                legal_hold: u.legal_hold,
+                website_redirect: None,
             }
         }
     }
 }
 
 /// Schema of upload records.
-pub const UPLOAD_SCHEMA: u8 = 3;
+pub const UPLOAD_SCHEMA: u8 = 4;
 
 /// Encodes an upload record (schema [`UPLOAD_SCHEMA`]).
 pub fn encode_upload(u: &UploadRecord) -> Vec<u8> {
@@ -327,10 +444,14 @@ pub fn encode_upload(u: &UploadRecord) -> Vec<u8> {
     out
 }
 
-/// Decodes an upload record of schema 1, 2 or 3.
+/// Decodes an upload record of schema 1 to 4.
 pub fn decode_upload(bytes: &[u8]) -> Result<UploadRecord, DecodeError> {
     match bytes.split_first() {
         Some((&UPLOAD_SCHEMA, rest)) => postcard::from_bytes(rest).map_err(|e| DecodeError::Malformed(e.to_string())),
+        Some((&3, rest)) => {
+            let u: v4::UploadRecord = postcard::from_bytes(rest).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+            Ok(u.into())
+        }
         Some((&2, rest)) => {
             let u: v3::UploadRecord = postcard::from_bytes(rest).map_err(|e| DecodeError::Malformed(e.to_string()))?;
             Ok(u.into())
@@ -394,9 +515,66 @@ mod tests {
         assert_eq!((migrated.seq, migrated.part_sizes.clone(), migrated.part_checksums.clone()), (7, vec![1, 2], vec![]));
         let current = ObjectVersion { part_checksums: vec![vec![9]], ..migrated };
         let bytes = encode_version(&current);
-        assert_eq!(bytes[0], 4);
+        assert_eq!(bytes[0], VERSION_SCHEMA);
         assert_eq!(decode_version(&bytes).unwrap(), current);
-        assert!(matches!(decode_version(&[5, 0]), Err(DecodeError::UnknownSchema(5))));
+        assert!(matches!(decode_version(&[6, 0]), Err(DecodeError::UnknownSchema(6))));
+    }
+
+    /// A schema-4 version record (before `website_redirect`) decodes with none, keeping
+    /// its lock and encryption; a schema-3 upload record likewise.
+    #[test]
+    fn version_v4_and_upload_v3_records_migrate() {
+        let current = ObjectVersion {
+            encryption: Some(crate::model::encryption::Encryption::S3),
+            legal_hold: true,
+            ..ObjectVersion::empty_for_test(7)
+        };
+        let old = v4::ObjectVersion {
+            version_id: current.version_id.clone(),
+            seq: current.seq,
+            delete_marker: false,
+            size: 0,
+            etag: current.etag.clone(),
+            last_modified_ms: current.last_modified_ms,
+            headers: current.headers.clone(),
+            user_metadata: vec![],
+            checksums: vec![],
+            storage_class: current.storage_class.clone(),
+            tags: vec![],
+            part_sizes: vec![],
+            composite_checksum: false,
+            part_checksums: vec![],
+            manifest: vec![],
+            acl: None,
+            encryption: current.encryption.clone(),
+            retention: None,
+            legal_hold: true,
+        };
+        let mut bytes = vec![4];
+        bytes.extend(postcard::to_stdvec(&old).unwrap());
+        assert_eq!(decode_version(&bytes).unwrap(), current);
+        let redirected = ObjectVersion { website_redirect: Some("/elsewhere".into()), ..current };
+        assert_eq!(decode_version(&encode_version(&redirected)).unwrap(), redirected);
+
+        let upload = v4::UploadRecord {
+            upload_id: "u".into(),
+            key: "k".into(),
+            initiated_ms: 1,
+            headers: crate::model::ContentHeaders::default(),
+            user_metadata: vec![],
+            storage_class: "STANDARD".into(),
+            checksum: None,
+            tags: vec![],
+            owner: "o".into(),
+            acl: None,
+            encryption: None,
+            retention: None,
+            legal_hold: true,
+        };
+        let mut bytes = vec![3];
+        bytes.extend(postcard::to_stdvec(&upload).unwrap());
+        let migrated = decode_upload(&bytes).unwrap();
+        assert_eq!((migrated.legal_hold, migrated.website_redirect.as_ref()), (true, None));
     }
 
     /// A schema-3 version record (before `encryption`) decodes as stored as sent, and a

@@ -237,7 +237,7 @@ impl WebsiteConfiguration {
     pub fn redirect_before(&self, path: &str, origin: Origin<'_>) -> Option<RedirectTo> {
         if let Some(all) = &self.redirect_all {
             let protocol = all.protocol.as_deref().unwrap_or(origin.protocol);
-            return Some(RedirectTo { status: 301, location: format!("{protocol}://{}/{path}", all.host_name) });
+            return Some(RedirectTo { status: 301, location: format!("{protocol}://{}/{}", all.host_name, encode_path(path)) });
         }
         let rule = self.rules().find(|r| match &r.condition {
             None => true,
@@ -332,7 +332,7 @@ mod tests {
     fn redirect_all() {
         let doc = "<WebsiteConfiguration><RedirectAllRequestsTo><HostName>example.com</HostName><Protocol>https</Protocol></RedirectAllRequestsTo></WebsiteConfiguration>";
         let c = parse_submitted(doc.as_bytes()).unwrap();
-        assert_eq!(c.redirect_before("a b/c", ORIGIN).unwrap().location, "https://example.com/a b/c");
+        assert_eq!(c.redirect_before("a b/c?#", ORIGIN).unwrap().location, "https://example.com/a%20b/c%3F%23");
     }
 
     #[test]

@@ -122,7 +122,8 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
     let (sealing, shares_key) = super::encryption::for_copy(ctx, bucket, key, &src).await?;
     let reencrypt =
         ctx.header("x-amz-server-side-encryption").is_some() || ctx.header("x-amz-server-side-encryption-customer-key").is_some();
-    if same_object && !replace && !retag && !reencrypt && ctx.header("x-amz-storage-class").is_none() {
+    let redirect = ctx.header("x-amz-website-redirect-location").is_some();
+    if same_object && !replace && !retag && !reencrypt && !redirect && ctx.header("x-amz-storage-class").is_none() {
         return Err(S3Error::with_message(
             S3ErrorCode::InvalidRequest,
             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
@@ -162,6 +163,8 @@ pub async fn copy_object(ctx: &Ctx<'_>) -> S3Result<Response> {
         encryption: sealing.encryption.clone(),
         retention,
         legal_hold,
+        // As S3: never copied from the source, only set by this request's header.
+        website_redirect: headers::website_redirect(ctx.headers())?,
     };
     let (precondition, cause) = (|current: Option<&ObjectVersion>| condition.holds(current), ctx.cause(CauseKind::Copy));
     // Sealed another way than the source, the bytes are opened and resealed, and an

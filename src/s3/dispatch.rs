@@ -192,7 +192,10 @@ pub async fn handle(state: &AppState, req: hyper::Request<Incoming>, request_id:
             cors::decorate(state, &bucket, origin, &parts.method, &mut response);
         }
     }
-    response.extensions_mut().insert(principal);
+    // A browser form sets who signed it (its fields, not the request's head, carry it).
+    if response.extensions().get::<Principal>().is_none() {
+        response.extensions_mut().insert(principal);
+    }
     response
 }
 
@@ -305,7 +308,7 @@ fn admit(ctx: &Ctx<'_>) -> S3Result<()> {
 
 /// Bodies up to this size are read and dropped before a refusal is answered, so that a
 /// client still sending gets the error instead of a reset connection.
-const DRAIN_LIMIT: u64 = 64 << 20;
+pub const DRAIN_LIMIT: u64 = 64 << 20;
 
 /// The checks every operation passes before its handler: authorization, then what
 /// coffer refuses of its own accord, then the disk reserve. On refusal the body (up to

@@ -76,6 +76,7 @@ codes! {
     InvalidToken => StatusCode::BAD_REQUEST, "The provided token is malformed or otherwise invalid.";
     ExpiredToken => StatusCode::BAD_REQUEST, "The provided token has expired.";
     InvalidLocationConstraint => StatusCode::BAD_REQUEST, "The specified location constraint is not valid.";
+    InvalidRedirectLocation => StatusCode::BAD_REQUEST, "The website redirect location must have a prefix of 'http://' or 'https://' or '/'.";
     InvalidRange => StatusCode::RANGE_NOT_SATISFIABLE, "The requested range is not satisfiable";
     InvalidRequest => StatusCode::BAD_REQUEST, "Invalid Request";
     InvalidTag => StatusCode::BAD_REQUEST, "The tag provided was not a valid tag.";

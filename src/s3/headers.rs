@@ -70,6 +70,21 @@ fn strip_aws_chunked(value: &str) -> Option<String> {
     (!rest.is_empty()).then(|| rest.to_owned())
 }
 
+/// The `x-amz-website-redirect-location` of a write, checked as S3 does: a path in the
+/// bucket (`/…`) or an `http://` / `https://` URL, at most 2 KB; else 400
+/// InvalidRedirectLocation.
+pub fn website_redirect(headers: &HeaderMap) -> S3Result<Option<String>> {
+    let Some(value) = get(headers, "x-amz-website-redirect-location") else { return Ok(None) };
+    let ok = (value.starts_with('/') || value.starts_with("http://") || value.starts_with("https://")) && value.len() <= 2048;
+    if !ok {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRedirectLocation,
+            "The website redirect location must have a prefix of 'http://' or 'https://' or '/'.",
+        ));
+    }
+    Ok(Some(value.to_owned()))
+}
+
 /// Reads `x-amz-meta-*` headers (lowercase names without the prefix), RFC 2047
 /// encoded-words decoded, enforcing S3's 2 KB limit. A value that is not UTF-8 or an
 /// empty name is refused (400 InvalidArgument), never rewritten.

@@ -123,6 +123,7 @@ pub async fn create_upload(ctx: &Ctx<'_>) -> S3Result<Response> {
         encryption: sealing.encryption.clone(),
         retention,
         legal_hold,
+        website_redirect: headers::website_redirect(ctx.headers())?,
     };
     let record = ctx.state.store.create_upload(bucket, record).await?;
     let result =

@@ -150,6 +150,7 @@ fn plan_version(
         encryption: upload.encryption.clone(),
         retention: upload.retention,
         legal_hold: upload.legal_hold,
+        website_redirect: upload.website_redirect.clone(),
     };
     check_object_checksums(upload, &version, &req.object_checksums)?;
     Ok(version)

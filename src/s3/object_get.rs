@@ -240,6 +240,9 @@ fn write_object_headers(ctx: &Ctx<'_>, version: &ObjectVersion, whole: bool, h: 
     if version.storage_class != "STANDARD" {
         headers::put(h, "x-amz-storage-class", &version.storage_class);
     }
+    if let Some(to) = &version.website_redirect {
+        headers::put(h, "x-amz-website-redirect-location", to);
+    }
     if version.version_id != NULL_VERSION {
         headers::put(h, "x-amz-version-id", &version.version_id);
     }

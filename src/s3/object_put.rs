@@ -302,6 +302,7 @@ pub async fn store_object(ctx: &Ctx<'_>, mut body: RequestBody, source: Source) 
         encryption: sealing.encryption.clone(),
         retention,
         legal_hold,
+        website_redirect: headers::website_redirect(ctx.headers())?,
     };
     let (precondition, cause) = (|current: Option<&ObjectVersion>| condition.holds(current), ctx.cause(source.kind));
     let stored = match written {

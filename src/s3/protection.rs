@@ -1,5 +1,5 @@
-//! Requests that ask for what coffer does not do yet — appends and website redirects —
-//! are refused before any handler runs, so that no client believes it was done. Pure
+//! Requests that ask for what coffer does not do yet — appends — are refused before any
+//! handler runs, so that no client believes it was done. Pure
 //! function of the request headers. (ACLs are `super::acl`'s, which applies or refuses
 //! them per the bucket's Object Ownership; server-side encryption is
 //! `super::encryption`'s, Object Lock `super::object_lock`'s.)
@@ -8,15 +8,10 @@ use hyper::header::HeaderMap;
 
 use super::error::{S3Error, S3ErrorCode, S3Result};
 
-/// Refuses a request that asks for an append or a website redirect: 501 NotImplemented.
+/// Refuses a request that asks for an append: 501 NotImplemented.
 pub fn refuse_unoffered(headers: &HeaderMap) -> S3Result<()> {
     if headers.contains_key("x-amz-write-offset-bytes") {
         return Err(not_implemented("x-amz-write-offset-bytes", "appending to objects"));
-    }
-    // Stored and served by S3's website endpoint; coffer has none yet, and dropping it
-    // would leave the client believing the redirect exists.
-    if headers.contains_key("x-amz-website-redirect-location") {
-        return Err(not_implemented("x-amz-website-redirect-location", "website redirects"));
     }
     Ok(())
 }
@@ -52,6 +47,7 @@ mod tests {
         assert_eq!(code(&[("x-amz-object-lock-mode", "GOVERNANCE")]), None);
         assert_eq!(code(&[("x-amz-bucket-object-lock-enabled", "true")]), None);
         assert_eq!(code(&[("x-amz-write-offset-bytes", "0")]), Some(S3ErrorCode::NotImplemented));
-        assert_eq!(code(&[("x-amz-website-redirect-location", "/other")]), Some(S3ErrorCode::NotImplemented));
+        // Stored with the object and honoured by the website endpoint.
+        assert_eq!(code(&[("x-amz-website-redirect-location", "/other")]), None);
     }
 }

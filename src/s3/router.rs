@@ -230,14 +230,19 @@ fn virtual_host_bucket(host: Option<&str>, domain: &str) -> Option<String> {
     if domain.is_empty() {
         return None;
     }
-    let host = host?;
-    // Strip a port, but not from a bracketed IPv6 literal.
-    let host = match host.rsplit_once(':') {
-        Some((h, port)) if !h.ends_with(']') && port.bytes().all(|b| b.is_ascii_digit()) => h,
-        _ => host,
-    };
+    let host = without_port(host?);
     let bucket = host.strip_suffix(domain)?.strip_suffix('.')?;
     (!bucket.is_empty()).then(|| bucket.to_ascii_lowercase())
+}
+
+/// A Host header without its port (`[::1]:9000` → `[::1]`, `a.b:80` → `a.b`).
+pub fn without_port(host: &str) -> &str {
+    match host.rsplit_once(':') {
+        // A name or IPv4 address with a port, or a bracketed IPv6 literal with one; a
+        // bare IPv6 literal's colons are not a port.
+        Some((h, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && (!h.contains(':') || h.ends_with(']')) => h,
+        _ => host,
+    }
 }
 
 fn not_allowed() -> S3Error {

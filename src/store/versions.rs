@@ -236,5 +236,6 @@ fn delete_marker(now_ms: i64) -> ObjectVersion {
         encryption: None,
         retention: None,
         legal_hold: false,
+        website_redirect: None,
     }
 }

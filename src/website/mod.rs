@@ -27,12 +27,7 @@ use crate::s3::{headers, AppState, Response};
 /// `<bucket>.<website_domain>`, or — on the website-only listener — any other Host,
 /// which names the bucket whole (a bucket named after its domain).
 pub fn bucket_for(parts: &Parts, config: &Config, website_listener: bool) -> Option<String> {
-    let host = headers::get(&parts.headers, "host")?;
-    let host = match host.rsplit_once(':') {
-        Some((h, port)) if !h.ends_with(']') && port.bytes().all(|b| b.is_ascii_digit()) => h,
-        _ => host,
-    }
-    .to_ascii_lowercase();
+    let host = crate::s3::router::without_port(headers::get(&parts.headers, "host")?).to_ascii_lowercase();
     let domain = config.server.website_domain.to_ascii_lowercase();
     if !domain.is_empty() {
         if let Some(bucket) = host.strip_suffix(domain.as_str()).and_then(|b| b.strip_suffix('.')).filter(|b| !b.is_empty()) {
@@ -57,7 +52,11 @@ fn serve(state: &AppState, parts: &Parts, bucket: &str, request_id: &str, peer: 
     if parts.method != Method::GET && parts.method != Method::HEAD {
         return Err(S3Error::new(S3ErrorCode::MethodNotAllowed));
     }
-    let access = state.access.get(&state.store, &state.iam.directory(), bucket)?;
+    // A Host that cannot name a bucket names none (no lookup).
+    let access = match crate::model::bucket::validate_name(bucket) {
+        Ok(()) => state.access.get(&state.store, &state.iam.directory(), bucket)?,
+        Err(_) => None,
+    };
     let config = access.as_ref().ok_or_else(|| named(S3ErrorCode::NoSuchBucket, "BucketName", bucket))?.website.clone();
     let config = config.ok_or_else(|| named(S3ErrorCode::NoSuchWebsiteConfiguration, "BucketName", bucket))?;
     let path = percent_encoding::percent_decode_str(parts.uri.path())
@@ -72,7 +71,11 @@ fn serve(state: &AppState, parts: &Parts, bucket: &str, request_id: &str, peer: 
     let fetch = Fetch { state, parts, bucket, request_id, peer };
     let key = config.key_for(&path);
     let failure = match fetch.object(&key, true) {
-        Ok(r) => return Ok(r),
+        // An object with `x-amz-website-redirect-location` is a redirect, not a page.
+        Ok(r) => match r.headers().get("x-amz-website-redirect-location").and_then(|v| v.to_str().ok()) {
+            Some(to) => return Ok(redirect(&RedirectTo { status: 301, location: to.to_owned() })),
+            None => return Ok(r),
+        },
         Err(e) => e,
     };
     // `dir` names the folder `dir/` when `dir/<index>` exists: S3 sends the browser there.
@@ -154,7 +157,9 @@ impl Fetch<'_> {
     /// read: no credentials, no `x-amz-*` header, no query; with `as_requested` false,
     /// also without range and preconditions.
     fn anonymous_head(&self, as_requested: bool) -> Result<Parts, S3Error> {
-        const KEPT: [&str; 6] = ["host", "range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since"];
+        // What policy conditions read of the caller, then what shapes the answer.
+        const KEPT: [&str; 8] =
+            ["host", "referer", "user-agent", "range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since"];
         let (mut parts, ()) = hyper::Request::builder()
             .method(self.parts.method.clone())
             .uri(self.parts.uri.path())
@@ -162,7 +167,7 @@ impl Fetch<'_> {
             .map_err(S3Error::internal)?
             .into_parts();
         parts.extensions = self.parts.extensions.clone();
-        for name in KEPT.iter().take(if as_requested { KEPT.len() } else { 1 }) {
+        for name in KEPT.iter().take(if as_requested { KEPT.len() } else { 3 }) {
             if let Some(v) = self.parts.headers.get(*name) {
                 parts.headers.insert(*name, v.clone());
             }

@@ -459,3 +459,37 @@ pub fn unsigned_trailer_body(data: &[u8], chunk_size: usize, trailer_name: &str,
     out.extend_from_slice(format!("0\r\n{trailer_name}:{trailer_value}\r\n\r\n").as_bytes());
     out
 }
+
+/// A browser form upload (POST Object) of `file` to `bucket`/`key`: a policy naming
+/// exactly that bucket and key, valid for an hour, signed with SigV4 by the default
+/// credentials.
+pub fn signed_form(bucket: &str, key: &str, file: &[u8]) -> Request {
+    use base64::Engine as _;
+    let now = SystemTime::now();
+    let t = time::OffsetDateTime::from(now);
+    let date = format!("{:04}{:02}{:02}T{:02}{:02}{:02}Z", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute(), t.second());
+    let expiration = (t + time::Duration::hours(1)).format(&time::format_description::well_known::Rfc3339).unwrap();
+    let credential = format!("{DEFAULT_ACCESS_KEY}/{}/{REGION}/s3/aws4_request", &date[..8]);
+    let policy = serde_json::json!({"expiration": expiration, "conditions": [
+        {"bucket": bucket}, {"key": key}, {"x-amz-algorithm": "AWS4-HMAC-SHA256"}, {"x-amz-credential": credential}, {"x-amz-date": date}
+    ]});
+    let policy = base64::engine::general_purpose::STANDARD.encode(policy.to_string());
+    let signing = v4::generate_signing_key(DEFAULT_SECRET_KEY, now, REGION, "s3");
+    let signature = v4::calculate_signature(signing.as_ref(), policy.as_bytes());
+    let boundary = "coffer-form-boundary";
+    let mut body = Vec::new();
+    for (name, value) in [
+        ("key", key),
+        ("x-amz-algorithm", "AWS4-HMAC-SHA256"),
+        ("x-amz-credential", &credential),
+        ("x-amz-date", &date),
+        ("policy", &policy),
+        ("x-amz-signature", &signature),
+    ] {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+    }
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n\r\n").as_bytes());
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    Request::new("POST", &format!("/{bucket}")).header("content-type", &format!("multipart/form-data; boundary={boundary}")).body(body)
+}

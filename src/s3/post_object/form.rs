@@ -60,6 +60,16 @@ pub struct FormReader {
     buf: BytesMut,
     ended: bool,
     file_done: bool,
+    /// Bytes consumed before the file's content (boundaries, part headers, fields).
+    before_file: usize,
+}
+
+/// Where a search for the next boundary stands.
+enum Search {
+    /// A boundary starts at this offset of the buffer.
+    At(usize),
+    /// None in the buffer yet: read more (and search from where this search stopped).
+    More,
 }
 
 impl FormReader {
@@ -70,7 +80,7 @@ impl FormReader {
         // The first delimiter has no CRLF before it: start with one.
         let mut buf = BytesMut::with_capacity(16 * 1024);
         buf.extend_from_slice(b"\r\n");
-        Self { body, delimiter: Finder::new(&delimiter).into_owned(), delimiter_len, buf, ended: false, file_done: false }
+        Self { body, delimiter: Finder::new(&delimiter).into_owned(), delimiter_len, buf, ended: false, file_done: false, before_file: 0 }
     }
 
     /// Reads more of the body into the buffer; `false` at its end.
@@ -87,20 +97,61 @@ impl FormReader {
         }
     }
 
+    /// The next boundary at or after `*from`: a delimiter followed by `--`, CRLF or
+    /// transport padding (a delimiter followed by anything else is content). `*from`
+    /// moves past what has been ruled out, so that a search resumed after more bytes
+    /// arrive never scans the same bytes twice (a body trickled in tiny chunks costs
+    /// linear time, not quadratic).
+    fn search(&self, from: &mut usize) -> Search {
+        loop {
+            let Some(i) = self.delimiter.find(&self.buf[*from..]).map(|i| i + *from) else {
+                *from = (*from).max(self.buf.len().saturating_sub(self.delimiter_len - 1));
+                return Search::More;
+            };
+            let after = i + self.delimiter_len;
+            match self.buf.get(after..after + 2) {
+                None => {
+                    *from = i;
+                    return Search::More;
+                }
+                Some(b"--" | b"\r\n" | [b' ' | b'\t', _]) => return Search::At(i),
+                Some(_) => *from = i + 1,
+            }
+        }
+    }
+
+    /// Counts `n` bytes consumed before the file against S3's limit.
+    fn consumed(&mut self, n: usize) -> S3Result<()> {
+        self.before_file += n;
+        if self.before_file > MAX_FIELDS_BYTES {
+            return Err(S3Error::new(S3ErrorCode::MaxPostPreDataLengthExceededError));
+        }
+        Ok(())
+    }
+
+    /// Whether the bytes buffered before the file already exceed what the limit leaves.
+    fn over_limit(&self) -> bool {
+        self.before_file + self.buf.len() > MAX_FIELDS_BYTES + self.delimiter_len + 4
+    }
+
     /// Reads the fields up to the `file` part (whose headers are consumed); the file's
     /// content then comes from [`Self::next_file_chunk`].
     pub async fn read_fields(&mut self) -> S3Result<(Fields, FileInfo)> {
         let mut fields = Fields::new();
-        let mut total = 0usize;
         // Skip any preamble up to the first delimiter.
+        let mut from = 0;
         let start = loop {
-            if let Some(i) = self.delimiter.find(&self.buf) {
+            if let Search::At(i) = self.search(&mut from) {
                 break i;
             }
-            if self.buf.len() > MAX_PART_HEADERS || !self.fill().await? {
+            if self.over_limit() {
+                return Err(S3Error::new(S3ErrorCode::MaxPostPreDataLengthExceededError));
+            }
+            if !self.fill().await? {
                 return Err(malformed("no opening boundary"));
             }
         };
+        self.consumed((start + self.delimiter_len).saturating_sub(2))?;
         self.buf.advance(start + self.delimiter_len);
         loop {
             // After a delimiter: "--" closes the form, else CRLF opens a part.
@@ -121,23 +172,21 @@ impl FormReader {
             if name == "file" {
                 return Ok((fields, FileInfo { filename: filename.unwrap_or_default(), content_type }));
             }
+            let mut from = 0;
             let value = loop {
-                if let Some(i) = self.delimiter.find(&self.buf) {
+                if let Search::At(i) = self.search(&mut from) {
+                    self.consumed(i + self.delimiter_len)?;
                     let value = self.buf.split_to(i);
                     self.buf.advance(self.delimiter_len);
                     break value;
                 }
-                if total + self.buf.len() > MAX_FIELDS_BYTES + self.delimiter_len {
+                if self.over_limit() {
                     return Err(S3Error::new(S3ErrorCode::MaxPostPreDataLengthExceededError));
                 }
                 if !self.fill().await? {
                     return Err(malformed("the body ends inside a field"));
                 }
             };
-            total += name.len() + value.len();
-            if total > MAX_FIELDS_BYTES {
-                return Err(S3Error::new(S3ErrorCode::MaxPostPreDataLengthExceededError));
-            }
             let value = String::from_utf8(value.to_vec()).map_err(|_| malformed("a field is not UTF-8"))?;
             if fields.iter().any(|(n, _)| *n == name) {
                 return Err(S3Error::with_message(S3ErrorCode::InvalidArgument, format!("The form field {name} appears more than once.")));
@@ -148,17 +197,20 @@ impl FormReader {
 
     /// The header block of the part that starts at the buffer (its CRLF first).
     async fn part_headers(&mut self) -> S3Result<String> {
+        let mut from = 0;
         let end = loop {
-            if let Some(i) = memchr::memmem::find(&self.buf, b"\r\n\r\n") {
-                break i;
+            if let Some(i) = memchr::memmem::find(&self.buf[from..], b"\r\n\r\n") {
+                break from + i;
             }
-            if self.buf.len() > MAX_PART_HEADERS {
+            from = self.buf.len().saturating_sub(3);
+            if self.buf.len() > MAX_PART_HEADERS || self.over_limit() {
                 return Err(malformed("a part's headers are too long"));
             }
             if !self.fill().await? {
                 return Err(malformed("the body ends inside a part's headers"));
             }
         };
+        self.consumed(end + 4)?;
         let block = self.buf.split_to(end + 4);
         let text = std::str::from_utf8(&block).map_err(|_| malformed("a part's headers are not UTF-8"))?;
         Ok(text.to_owned())
@@ -170,23 +222,35 @@ impl FormReader {
         if self.file_done {
             return None;
         }
+        let mut from = 0;
         loop {
-            if let Some(i) = self.delimiter.find(&self.buf) {
+            if let Search::At(i) = self.search(&mut from) {
                 self.file_done = true;
                 let chunk = self.buf.split_to(i).freeze();
                 self.buf.advance(self.delimiter_len);
                 return if chunk.is_empty() { None } else { Some(Ok(chunk)) };
             }
-            // Everything but a possible start of the delimiter is file content.
-            let keep = self.delimiter_len - 1;
-            if self.buf.len() > keep + 64 * 1024 {
-                let n = self.buf.len() - keep;
-                return Some(Ok(self.buf.split_to(n).freeze()));
+            // Everything before where a boundary could still begin is file content.
+            if from > 64 * 1024 {
+                return Some(Ok(self.buf.split_to(from).freeze()));
             }
             match self.fill().await {
                 Ok(true) => {}
                 Ok(false) => return Some(Err(malformed("the body ends inside the file"))),
                 Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+
+    /// Reads and drops the rest of the body, up to `limit` bytes, without parsing it: a
+    /// refused form is answered after its upload rather than by a reset connection.
+    pub async fn drain(&mut self, limit: u64) {
+        let mut seen = 0u64;
+        self.buf.clear();
+        while seen < limit && !self.ended {
+            match self.body.next().await {
+                Some(Ok(chunk)) => seen += chunk.len() as u64,
+                _ => return,
             }
         }
     }
@@ -267,7 +331,7 @@ mod tests {
     const FORM: &[u8] = b"preamble\r\n--XyZ\r\nContent-Disposition: form-data; name=\"Key\"\r\n\r\nuser/${filename}\r\n--XyZ\r\n\
 Content-Disposition: form-data; name=\"x-amz-meta-a\"\r\n\r\nsemi;colon\r\n--XyZ\r\n\
 Content-Disposition: form-data; name=\"file\"; filename=\"a \\\"b\\\".txt\"\r\nContent-Type: text/plain\r\n\r\n\
-line one\r\n--XyY not a boundary\r\n--XyZ\r\nContent-Disposition: form-data; name=\"after\"\r\n\r\nignored\r\n--XyZ--\r\n";
+line one\r\n--XyZZ not a boundary\r\n--XyZ\r\nContent-Disposition: form-data; name=\"after\"\r\n\r\nignored\r\n--XyZ--\r\n";
 
     #[tokio::test]
     async fn fields_then_the_file_at_every_split() {
@@ -280,8 +344,17 @@ line one\r\n--XyY not a boundary\r\n--XyZ\r\nContent-Disposition: form-data; nam
                 vec![("key".to_owned(), "user/${filename}".to_owned()), ("x-amz-meta-a".to_owned(), "semi;colon".to_owned())]
             );
             assert_eq!(file, FileInfo { filename: "a \"b\".txt".into(), content_type: Some("text/plain".into()) });
-            assert_eq!(file_of(&mut reader).await.unwrap(), b"line one\r\n--XyY not a boundary", "split at {split}");
+            assert_eq!(file_of(&mut reader).await.unwrap(), b"line one\r\n--XyZZ not a boundary", "split at {split}");
         }
+    }
+
+    #[tokio::test]
+    async fn a_form_trickled_byte_by_byte_reads_the_same() {
+        let bytes: Vec<&'static [u8]> = FORM.chunks(1).collect();
+        let mut reader = FormReader::new(body_of(bytes), "XyZ");
+        let (fields, _) = reader.read_fields().await.unwrap();
+        assert_eq!(fields.len(), 2);
+        assert_eq!(file_of(&mut reader).await.unwrap(), b"line one\r\n--XyZZ not a boundary");
     }
 
     #[tokio::test]

@@ -13,7 +13,7 @@ use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Method, StatusCode};
 
 use super::body::RequestBody;
-use super::dispatch::{admissible, empty, Ctx};
+use super::dispatch::{admissible, empty, Ctx, DRAIN_LIMIT};
 use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::object_put::{store_object, Source};
 use super::router::Route;
@@ -22,9 +22,14 @@ use crate::model::event::CauseKind;
 use form::FormReader;
 use policy::{Policy, PolicyError};
 
-/// Form fields that are protocol, not object headers.
-const NOT_HEADERS: [&str; 6] =
-    ["x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature", "x-amz-security-token", "x-amz-content-sha256"];
+/// Form fields that are protocol, not object headers (`x-amz-date` is kept: it dates
+/// the signature, for `s3:signatureAge`).
+const NOT_HEADERS: [&str; 5] = ["x-amz-algorithm", "x-amz-credential", "x-amz-signature", "x-amz-security-token", "x-amz-content-sha256"];
+
+/// Headers of the browser's request itself that the equivalent PutObject keeps: what
+/// policy conditions read of the caller (`aws:Referer`, `aws:UserAgent`), its origin,
+/// and its length (an upper bound of the file's, for the disk reserve).
+const REQUEST_HEADERS: [&str; 5] = ["host", "referer", "user-agent", "origin", "content-length"];
 
 /// Form fields copied to the equivalent PutObject's headers as they are.
 const CONTENT_FIELDS: [&str; 7] =
@@ -39,9 +44,57 @@ pub async fn post_object(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response>
         e
     })?;
     let mut reader = FormReader::new(body, &boundary);
+    let form = match read_form(ctx, &bucket, &mut reader).await {
+        Ok(form) => form,
+        Err(e) => {
+            // A browser still sending its file gets the answer, not a reset connection.
+            reader.drain(DRAIN_LIMIT).await;
+            return Err(e);
+        }
+    };
+    let Form { fields, key, auth, principal, range } = form;
+    let parts = as_put_request(ctx, &fields)?;
+    let route = Route { endpoint: ctx.route.endpoint, bucket: Some(bucket.clone()), key: Some(key), virtual_host: ctx.route.virtual_host };
+    let post = Ctx {
+        state: ctx.state,
+        parts: &parts,
+        // The form is the request: none of the URL's query parameters (a `versionId`,
+        // an `X-Amz-Date`) may speak for it in authorization.
+        query: &[],
+        route: &route,
+        auth: &auth,
+        principal: principal.as_deref(),
+        request_id: ctx.request_id,
+        peer: ctx.peer,
+        secure: ctx.secure,
+        authorized_bucket: std::sync::OnceLock::new(),
+    };
+    let mut file_body = file_stream(reader);
+    admissible(&post, &mut file_body).await?;
+    let (min_size, max_size) = range.map_or((0, None), |(min, max)| (min, Some(max)));
+    let stored = store_object(&post, file_body, Source { declared: None, min_size, max_size, kind: CauseKind::Post })
+        .await
+        .map_err(|e| if e.code == S3ErrorCode::EntityTooLarge && max_size.is_some() { too_large(max_size) } else { e })?;
+    let mut r = respond(&post, &fields, &stored)?;
+    // The request log and the connection policy see who signed the form.
+    r.extensions_mut().insert(super::dispatch::Principal(principal.map(|p| p.arn.clone())));
+    Ok(r)
+}
+
+/// A form read and checked up to its file: its fields, the key it names, who signed it,
+/// and the file size its policy allows.
+struct Form {
+    fields: form::Fields,
+    key: String,
+    auth: crate::auth::Authenticated,
+    principal: Option<std::sync::Arc<crate::iam::Principal>>,
+    range: Option<(u64, u64)>,
+}
+
+/// Reads the fields, authenticates the form and checks it against its policy.
+async fn read_form(ctx: &Ctx<'_>, bucket: &str, reader: &mut FormReader) -> S3Result<Form> {
     let (fields, file) = reader.read_fields().await?;
     let field = |name: &str| fields.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
-
     let state = ctx.state;
     let now = (state.clock)();
     let auth = crate::auth::authenticate_post(&field, state.iam.as_ref(), &state.config.server.region, now)?;
@@ -65,33 +118,12 @@ pub async fn post_object(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response>
         Some(text) => {
             let policy = Policy::parse(&text).map_err(policy_error)?;
             // Conditions see the key as sent (with `${filename}`), as S3's do.
-            policy.check(&fields, &bucket, now).map_err(policy_error)?;
+            policy.check(&fields, bucket, now).map_err(policy_error)?;
             policy.length_range()
         }
         None => None,
     };
-
-    let parts = as_put_request(ctx, &fields)?;
-    let route = Route { endpoint: ctx.route.endpoint, bucket: Some(bucket.clone()), key: Some(key), virtual_host: ctx.route.virtual_host };
-    let post = Ctx {
-        state,
-        parts: &parts,
-        query: ctx.query,
-        route: &route,
-        auth: &auth,
-        principal: principal.as_deref(),
-        request_id: ctx.request_id,
-        peer: ctx.peer,
-        secure: ctx.secure,
-        authorized_bucket: std::sync::OnceLock::new(),
-    };
-    let mut file_body = file_stream(reader);
-    admissible(&post, &mut file_body).await?;
-    let (min_size, max_size) = range.map_or((0, None), |(min, max)| (min, Some(max)));
-    let stored = store_object(&post, file_body, Source { declared: None, min_size, max_size, kind: CauseKind::Post })
-        .await
-        .map_err(|e| if e.code == S3ErrorCode::EntityTooLarge && max_size.is_some() { too_large(max_size) } else { e })?;
-    respond(&post, &fields, &stored)
+    Ok(Form { fields, key, auth, principal, range })
 }
 
 fn policy_error(e: PolicyError) -> S3Error {
@@ -115,8 +147,10 @@ fn as_put_request(ctx: &Ctx<'_>, fields: &[(String, String)]) -> S3Result<hyper:
         hyper::Request::builder().method(Method::POST).uri(ctx.parts.uri.clone()).body(()).map_err(S3Error::internal)?.into_parts();
     parts.extensions = ctx.parts.extensions.clone();
     let h = &mut parts.headers;
-    if let Some(host) = ctx.parts.headers.get("host") {
-        h.insert("host", host.clone());
+    for name in REQUEST_HEADERS {
+        if let Some(value) = ctx.parts.headers.get(name) {
+            h.insert(name, value.clone());
+        }
     }
     for (name, value) in fields {
         let header = match name.as_str() {
