@@ -7,8 +7,9 @@
 //! - SigV2: `AWSAccessKeyId`, `signature` = base64 HMAC-SHA1 of the policy.
 //! - Neither: anonymous (a bucket policy may allow it).
 //!
-//! `x-amz-security-token` carries a session token. The request time is not checked
-//! against the clock: the policy's `expiration` bounds the form's life, as on S3.
+//! `x-amz-security-token` carries a session token. The form's date may be old (the
+//! policy's `expiration` bounds the form's life, as on S3) but not more than 15 minutes
+//! ahead of the clock.
 
 use std::time::SystemTime;
 
@@ -53,6 +54,11 @@ pub fn authenticate_post(
             .ok_or_else(|| AuthError::InvalidArgument("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"".into()))?;
         if !amz_date.starts_with(scope.date) {
             return Err(AuthError::InvalidArgument("Invalid credential date. Date is not the same as X-Amz-Date.".into()));
+        }
+        // The past is the policy's expiration's to bound; a date ahead of the clock would
+        // make `s3:signatureAge` unknowable (and the condition on it silent).
+        if time.duration_since(now).is_ok_and(|ahead| ahead > super::sigv4::MAX_SKEW) {
+            return Err(AuthError::RequestTimeTooSkewed);
         }
         let creds = keys.lookup(scope.access_key, token.as_deref(), now)?;
         let computed = SigningKey::derive(creds.secret_key.expose(), time, region).sign(policy.as_bytes());
@@ -128,6 +134,9 @@ mod tests {
             ("X-Amz-Signature", "8afdbf4008c03f22c2cd3cdb72e4afbb1f6a588f3255ac628749a66d7f09699e"),
         ];
         assert!(matches!(authenticate_post(&lookup(tampered), &keys(), "us-east-1", now), Err(AuthError::SignatureDoesNotMatch)));
+        // Signed a day ahead of the clock: refused (its signature age would be unknowable).
+        let day_before = now - Duration::from_secs(86_400);
+        assert!(matches!(authenticate_post(&lookup(fields), &keys(), "us-east-1", day_before), Err(AuthError::RequestTimeTooSkewed)));
         let wrong_region = authenticate_post(&lookup(fields), &keys(), "eu-west-1", now).unwrap_err();
         assert_eq!(wrong_region.s3_code(), "InvalidArgument");
     }

@@ -134,7 +134,9 @@ fn signature_keys(ctx: &Ctx<'_>, keys: &Wanted<'_>, now: std::time::SystemTime, 
     if keys.wants("s3:authType") {
         c.insert("s3:authType", auth_type);
     }
-    if let Some(age) = keys.wants("s3:signatureAge").then(|| signature_age_ms(ctx, now)).flatten() {
+    // A SigV2 form signs no date: whatever `x-amz-date` field it has dates nothing.
+    let dated = ctx.auth.method != AuthMethod::PostPolicyV2;
+    if let Some(age) = (dated && keys.wants("s3:signatureAge")).then(|| signature_age_ms(ctx, now)).flatten() {
         c.insert("s3:signatureAge", age.to_string());
     }
 }

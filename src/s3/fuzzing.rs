@@ -4,6 +4,7 @@
 //!
 //! Input layout: the targets that need several strings split the bytes on `\n`.
 
+use std::future::Future as _;
 use std::pin::pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
@@ -103,6 +104,84 @@ pub fn aws_chunked(data: &[u8]) {
     drain(decoded);
 }
 
+/// What a browser sends: the first byte picks the parser, the rest is its input.
+/// 0: a `multipart/form-data` body (boundary `XyZ`, arriving in pieces whose size is the
+/// second byte) read as POST Object reads it; 1: a POST policy (base64 of the second
+/// line) checked against `name=value` fields on the following lines; 2: a CORS
+/// configuration, then a preflight (`origin\nmethod\nheaders` after a NUL); 3: a website
+/// configuration, then the decisions for the path after a NUL.
+pub fn browser(data: &[u8]) {
+    let Some((&kind, rest)) = data.split_first() else { return };
+    match kind % 4 {
+        0 => form_body(rest),
+        1 => {
+            let l = lines(rest, 2);
+            let fields: Vec<(String, String)> =
+                l[2..].iter().filter_map(|f| f.split_once('=')).map(|(k, v)| (k.to_ascii_lowercase(), v.to_owned())).collect();
+            if let Ok(policy) = super::post_object::policy::Policy::parse(&l[1]) {
+                let _ = policy.check(&fields, &l[0], SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+                let _ = policy.length_range();
+            }
+        }
+        2 => {
+            let (doc, probe) = split_nul(rest);
+            if let Ok(cors) = crate::model::cors::parse_submitted(doc) {
+                let l = lines(probe, 3);
+                let _ = cors.preflight(&l[0], &l[1], &crate::model::cors::request_headers(&l[2]));
+                let _ = cors.actual(&l[0], &l[1]);
+            }
+        }
+        _ => {
+            let (doc, probe) = split_nul(rest);
+            if let Ok(site) = crate::model::website::parse_submitted(doc) {
+                let path = String::from_utf8_lossy(probe);
+                let origin = crate::model::website::Origin { protocol: "http", host: "site.example" };
+                let _ = site.key_for(&path);
+                let _ = site.redirect_before(&path, origin);
+                let _ = site.redirect_on_error(&path, 404, origin);
+            }
+        }
+    }
+}
+
+fn split_nul(data: &[u8]) -> (&[u8], &[u8]) {
+    match data.iter().position(|b| *b == 0) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &[]),
+    }
+}
+
+/// A form body through the POST Object reader: fields, then the file to its end. The
+/// body in pieces of the size the first byte gives must read exactly as the body in one
+/// piece (a boundary split across pieces is still found, content never cut).
+fn form_body(data: &[u8]) {
+    let Some((&piece, body)) = data.split_first() else { return };
+    let piece = usize::from(piece).max(1);
+    assert_eq!(read_form(body, piece), read_form(body, body.len().max(1)), "pieces of {piece}");
+}
+
+/// What the form reader makes of `body` arriving in pieces of `piece` bytes: the
+/// fields and the file, or the error code.
+fn read_form(body: &[u8], piece: usize) -> Option<Result<(super::post_object::form::Fields, Vec<u8>), super::error::S3ErrorCode>> {
+    let pieces: Vec<Result<Bytes, auth::AuthError>> = body.chunks(piece).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+    let body = super::body::RequestBody::new(Box::pin(stream::iter(pieces)), None);
+    let read = async move {
+        let mut reader = super::post_object::form::FormReader::new(body, "XyZ");
+        let (fields, _) = reader.read_fields().await.map_err(|e| e.code)?;
+        let mut file = Vec::new();
+        while let Some(chunk) = reader.next_file_chunk().await {
+            file.extend_from_slice(&chunk.map_err(|e| e.code)?);
+        }
+        Ok((fields, file))
+    };
+    // Every piece is ready at once: one poll runs the reader to its end.
+    let mut read = pin!(read);
+    match read.as_mut().poll(&mut Context::from_waker(futures_util::task::noop_waker_ref())) {
+        Poll::Ready(outcome) => Some(outcome),
+        Poll::Pending => None,
+    }
+}
+
 /// Polls a stream that never waits to its end.
 fn drain<S: Stream>(s: S) {
     let mut s = pin!(s);
@@ -120,8 +199,14 @@ mod tests {
     #[test]
     fn entry_points_accept_any_bytes() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
-        let targets: [(&str, Target); 5] =
-            [("route", route), ("xml", xml_document), ("headers", headers), ("auth", authenticate), ("aws_chunked", aws_chunked)];
+        let targets: [(&str, Target); 6] = [
+            ("route", route),
+            ("xml", xml_document),
+            ("headers", headers),
+            ("auth", authenticate),
+            ("aws_chunked", aws_chunked),
+            ("browser", browser),
+        ];
         for (name, target) in targets {
             let mut seeds = 0;
             for entry in std::fs::read_dir(root.join(name)).expect("a seed corpus per target").flatten() {

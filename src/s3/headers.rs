@@ -75,7 +75,9 @@ fn strip_aws_chunked(value: &str) -> Option<String> {
 /// InvalidRedirectLocation.
 pub fn website_redirect(headers: &HeaderMap) -> S3Result<Option<String>> {
     let Some(value) = get(headers, "x-amz-website-redirect-location") else { return Ok(None) };
-    let ok = (value.starts_with('/') || value.starts_with("http://") || value.starts_with("https://")) && value.len() <= 2048;
+    // `//host` and `/\host` are read by browsers as another host, not a path.
+    let path = value.starts_with('/') && !value.starts_with("//") && !value.starts_with("/\\");
+    let ok = (path || value.starts_with("http://") || value.starts_with("https://")) && value.len() <= 2048;
     if !ok {
         return Err(S3Error::with_message(
             S3ErrorCode::InvalidRedirectLocation,

@@ -259,6 +259,8 @@ pub async fn store_object(ctx: &Ctx<'_>, mut body: RequestBody, source: Source) 
     let content = headers::content_headers(ctx.headers());
     let user_metadata = headers::user_metadata(ctx.headers())?;
     let storage_class = headers::storage_class(ctx.headers(), |c| ctx.state.store.has_storage_class(c))?;
+    let website_redirect = headers::website_redirect(ctx.headers())?;
+    let tags = super::tagging::header_tags(ctx)?;
     let (retention, legal_hold) = super::object_lock::for_write(ctx, bucket, true)?;
     let sealing = super::encryption::for_write(ctx, bucket, key).await?;
     // Answer a failed precondition before reading the body (Expect: 100-continue
@@ -293,7 +295,7 @@ pub async fn store_object(ctx: &Ctx<'_>, mut body: RequestBody, source: Source) 
         user_metadata,
         checksums: written.checksums().to_vec(),
         storage_class,
-        tags: super::tagging::header_tags(ctx)?,
+        tags,
         part_sizes: vec![],
         composite_checksum: false,
         part_checksums: vec![],
@@ -302,7 +304,7 @@ pub async fn store_object(ctx: &Ctx<'_>, mut body: RequestBody, source: Source) 
         encryption: sealing.encryption.clone(),
         retention,
         legal_hold,
-        website_redirect: headers::website_redirect(ctx.headers())?,
+        website_redirect,
     };
     let (precondition, cause) = (|current: Option<&ObjectVersion>| condition.holds(current), ctx.cause(source.kind));
     let stored = match written {

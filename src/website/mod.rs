@@ -28,6 +28,8 @@ use crate::s3::{headers, AppState, Response};
 /// which names the bucket whole (a bucket named after its domain).
 pub fn bucket_for(parts: &Parts, config: &Config, website_listener: bool) -> Option<String> {
     let host = crate::s3::router::without_port(headers::get(&parts.headers, "host")?).to_ascii_lowercase();
+    // A fully qualified name (`www.example.com.`) is the same host.
+    let host = host.strip_suffix('.').map_or(host.clone(), str::to_owned);
     let domain = config.server.website_domain.to_ascii_lowercase();
     if !domain.is_empty() {
         if let Some(bucket) = host.strip_suffix(domain.as_str()).and_then(|b| b.strip_suffix('.')).filter(|b| !b.is_empty()) {
@@ -70,17 +72,23 @@ fn serve(state: &AppState, parts: &Parts, bucket: &str, request_id: &str, peer: 
     }
     let fetch = Fetch { state, parts, bucket, request_id, peer };
     let key = config.key_for(&path);
+    // An object with `x-amz-website-redirect-location` is a redirect, not a page: seen
+    // on its metadata (a HEAD, whatever the request's range or preconditions), before
+    // any byte is read.
+    if let Some(to) = fetch.head(&key).ok().and_then(|r| headers::get(r.headers(), "x-amz-website-redirect-location").map(str::to_owned)) {
+        return Ok(redirect(&RedirectTo { status: 301, location: to }));
+    }
     let failure = match fetch.object(&key, true) {
-        // An object with `x-amz-website-redirect-location` is a redirect, not a page.
-        Ok(r) => match r.headers().get("x-amz-website-redirect-location").and_then(|v| v.to_str().ok()) {
-            Some(to) => return Ok(redirect(&RedirectTo { status: 301, location: to.to_owned() })),
-            None => return Ok(r),
-        },
+        Ok(r) => return Ok(r),
         Err(e) => e,
     };
     // `dir` names the folder `dir/` when `dir/<index>` exists: S3 sends the browser there.
-    if failure.code == S3ErrorCode::NoSuchKey && key == path && !path.is_empty() && fetch.exists(&config.key_for(&format!("{path}/"))) {
-        return Ok(redirect(&RedirectTo { status: 302, location: format!("/{}/", crate::model::website::encode_path(&path)) }));
+    if failure.code == S3ErrorCode::NoSuchKey && key == path && !path.is_empty() && fetch.head(&config.key_for(&format!("{path}/"))).is_ok()
+    {
+        // A path that begins with `/` (a key that does) must not make `//host/`.
+        let encoded = crate::model::website::encode_path(&path);
+        let encoded = encoded.strip_prefix('/').map_or(encoded.clone(), |rest| format!("%2F{rest}"));
+        return Ok(redirect(&RedirectTo { status: 302, location: format!("/{encoded}/") }));
     }
     let status = failure.code.status();
     if let Some(to) = config.redirect_on_error(&path, status.as_u16(), origin) {
@@ -146,11 +154,12 @@ impl Fetch<'_> {
         crate::s3::object_get::get_object(&ctx, head)
     }
 
-    /// Whether an anonymous caller could read `key`.
-    fn exists(&self, key: &str) -> bool {
-        let Ok(mut probe) = self.anonymous_head(false) else { return false };
+    /// The HEAD answer an anonymous caller would get for `key` (its metadata; no
+    /// range, no preconditions).
+    fn head(&self, key: &str) -> Result<Response, S3Error> {
+        let mut probe = self.anonymous_head(false)?;
         probe.method = Method::HEAD;
-        Fetch { parts: &probe, ..*self }.object(key, false).is_ok()
+        Fetch { parts: &probe, ..*self }.object(key, false)
     }
 
     /// The request head without anything that would make it more than an anonymous

@@ -97,8 +97,8 @@ impl FormReader {
         }
     }
 
-    /// The next boundary at or after `*from`: a delimiter followed by `--`, CRLF or
-    /// transport padding (a delimiter followed by anything else is content). `*from`
+    /// The next boundary at or after `*from`: a delimiter followed by `--` or CRLF (a
+    /// delimiter followed by anything else is content). `*from`
     /// moves past what has been ruled out, so that a search resumed after more bytes
     /// arrive never scans the same bytes twice (a body trickled in tiny chunks costs
     /// linear time, not quadratic).
@@ -114,7 +114,9 @@ impl FormReader {
                     *from = i;
                     return Search::More;
                 }
-                Some(b"--" | b"\r\n" | [b' ' | b'\t', _]) => return Search::At(i),
+                // (Transport padding before the CRLF is allowed by RFC 2046 but sent by no
+                // browser; taking it as a boundary would cut content short.)
+                Some(b"--" | b"\r\n") => return Search::At(i),
                 Some(_) => *from = i + 1,
             }
         }
@@ -198,18 +200,26 @@ impl FormReader {
     /// The header block of the part that starts at the buffer (its CRLF first).
     async fn part_headers(&mut self) -> S3Result<String> {
         let mut from = 0;
+        let too_long = || malformed("a part's headers are too long");
         let end = loop {
             if let Some(i) = memchr::memmem::find(&self.buf[from..], b"\r\n\r\n") {
                 break from + i;
             }
             from = self.buf.len().saturating_sub(3);
-            if self.buf.len() > MAX_PART_HEADERS || self.over_limit() {
-                return Err(malformed("a part's headers are too long"));
+            // (The same limits whatever the pieces the body arrives in.)
+            if self.buf.len() >= MAX_PART_HEADERS {
+                return Err(too_long());
+            }
+            if self.over_limit() {
+                return Err(S3Error::new(S3ErrorCode::MaxPostPreDataLengthExceededError));
             }
             if !self.fill().await? {
                 return Err(malformed("the body ends inside a part's headers"));
             }
         };
+        if end + 4 > MAX_PART_HEADERS {
+            return Err(too_long());
+        }
         self.consumed(end + 4)?;
         let block = self.buf.split_to(end + 4);
         let text = std::str::from_utf8(&block).map_err(|_| malformed("a part's headers are not UTF-8"))?;

@@ -6,8 +6,8 @@
 //! authorization, ACLs, tags, metadata, encryption and Object Lock are decided by the
 //! same code as for PutObject.
 
-mod form;
-mod policy;
+pub(super) mod form;
+pub(super) mod policy;
 
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Method, StatusCode};
@@ -38,22 +38,18 @@ const CONTENT_FIELDS: [&str; 7] =
 /// POST /bucket with a `multipart/form-data` body.
 pub async fn post_object(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
     let bucket = ctx.bucket()?.to_owned();
-    let boundary = form::boundary(ctx.header("content-type").unwrap_or_default()).ok_or_else(|| {
-        let mut e = S3Error::with_message(S3ErrorCode::PreconditionFailed, "Bucket POST must be of the enclosure-type multipart/form-data");
-        e.elements.push(("Condition", "Bucket POST must be of the enclosure-type multipart/form-data".to_owned()));
-        e
-    })?;
+    let boundary = form::boundary(ctx.header("content-type").unwrap_or_default()).unwrap_or_default();
+    // A form refused before its file is read is drained first: a browser still sending
+    // it gets the answer, not a reset connection.
     let mut reader = FormReader::new(body, &boundary);
-    let form = match read_form(ctx, &bucket, &mut reader).await {
+    let form = match read_form(ctx, &bucket, &boundary, &mut reader).await {
         Ok(form) => form,
         Err(e) => {
-            // A browser still sending its file gets the answer, not a reset connection.
             reader.drain(DRAIN_LIMIT).await;
             return Err(e);
         }
     };
-    let Form { fields, key, auth, principal, range } = form;
-    let parts = as_put_request(ctx, &fields)?;
+    let Form { fields, key, auth, principal, range, parts } = form;
     let route = Route { endpoint: ctx.route.endpoint, bucket: Some(bucket.clone()), key: Some(key), virtual_host: ctx.route.virtual_host };
     let post = Ctx {
         state: ctx.state,
@@ -89,10 +85,17 @@ struct Form {
     auth: crate::auth::Authenticated,
     principal: Option<std::sync::Arc<crate::iam::Principal>>,
     range: Option<(u64, u64)>,
+    /// The head of the PutObject it amounts to.
+    parts: hyper::http::request::Parts,
 }
 
 /// Reads the fields, authenticates the form and checks it against its policy.
-async fn read_form(ctx: &Ctx<'_>, bucket: &str, reader: &mut FormReader) -> S3Result<Form> {
+async fn read_form(ctx: &Ctx<'_>, bucket: &str, boundary: &str, reader: &mut FormReader) -> S3Result<Form> {
+    if boundary.is_empty() {
+        let mut e = S3Error::with_message(S3ErrorCode::PreconditionFailed, "Bucket POST must be of the enclosure-type multipart/form-data");
+        e.elements.push(("Condition", "Bucket POST must be of the enclosure-type multipart/form-data".to_owned()));
+        return Err(e);
+    }
     let (fields, file) = reader.read_fields().await?;
     let field = |name: &str| fields.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
     let state = ctx.state;
@@ -123,7 +126,8 @@ async fn read_form(ctx: &Ctx<'_>, bucket: &str, reader: &mut FormReader) -> S3Re
         }
         None => None,
     };
-    Ok(Form { fields, key, auth, principal, range })
+    let parts = as_put_request(ctx, &fields)?;
+    Ok(Form { fields, key, auth, principal, range, parts })
 }
 
 fn policy_error(e: PolicyError) -> S3Error {
