@@ -9,8 +9,11 @@
 pub(super) mod form;
 pub(super) mod policy;
 
+use std::sync::Arc;
+
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Method, StatusCode};
+use tokio::sync::Mutex;
 
 use super::body::RequestBody;
 use super::dispatch::{admissible, empty, Ctx, DRAIN_LIMIT};
@@ -65,12 +68,19 @@ pub async fn post_object(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response>
         secure: ctx.secure,
         authorized_bucket: std::sync::OnceLock::new(),
     };
-    let mut file_body = file_stream(reader);
+    let reader = Arc::new(Mutex::new(reader));
+    let mut file_body = file_stream(Arc::clone(&reader));
     admissible(&post, &mut file_body).await?;
     let (min_size, max_size) = range.map_or((0, None), |(min, max)| (min, Some(max)));
-    let stored = store_object(&post, file_body, Source { declared: None, min_size, max_size, kind: CauseKind::Post })
-        .await
-        .map_err(|e| if e.code == S3ErrorCode::EntityTooLarge && max_size.is_some() { too_large(max_size) } else { e })?;
+    let stored = match store_object(&post, file_body, Source { declared: None, min_size, max_size, kind: CauseKind::Post }).await {
+        Ok(stored) => stored,
+        Err(e) => {
+            // Refused part-way through the file (too large, a bad digest, a full disk):
+            // the rest of the upload is read and dropped before the answer.
+            reader.lock().await.drain(DRAIN_LIMIT).await;
+            return Err(if e.code == S3ErrorCode::EntityTooLarge && max_size.is_some() { too_large(max_size) } else { e });
+        }
+    };
     let mut r = respond(&post, &fields, &stored)?;
     // The request log and the connection policy see who signed the form.
     r.extensions_mut().insert(super::dispatch::Principal(principal.map(|p| p.arn.clone())));
@@ -171,14 +181,26 @@ fn as_put_request(ctx: &Ctx<'_>, fields: &[(String, String)]) -> S3Result<hyper:
         let invalid =
             || S3Error::with_message(S3ErrorCode::InvalidArgument, format!("The form field {name} has a value no header can carry."));
         let header = HeaderName::from_bytes(header.as_bytes()).map_err(|_| invalid())?;
-        h.insert(header, HeaderValue::from_str(value).map_err(|_| invalid())?);
+        // Metadata values may be UTF-8, as in S3 (stored as sent); other headers are
+        // visible ASCII, or they would be dropped unread.
+        let value = if header.as_str().starts_with("x-amz-meta-") {
+            HeaderValue::from_bytes(value.as_bytes())
+        } else {
+            HeaderValue::from_str(value)
+        };
+        h.insert(header, value.map_err(|_| invalid())?);
     }
     Ok(parts)
 }
 
 /// The file part as a request body.
-fn file_stream(reader: FormReader) -> RequestBody {
-    let stream = futures_util::stream::unfold(reader, |mut reader| async move { reader.next_file_chunk().await.map(|c| (c, reader)) });
+/// The reader stays shared with the handler, which drains what is left of the body
+/// when storing fails part-way.
+fn file_stream(reader: Arc<Mutex<FormReader>>) -> RequestBody {
+    let stream = futures_util::stream::unfold(reader, |reader| async move {
+        let chunk = reader.lock().await.next_file_chunk().await;
+        chunk.map(|c| (c, reader))
+    });
     RequestBody::from_parts(Box::pin(stream))
 }
 
