@@ -124,6 +124,25 @@ impl UnwrapErrOk for Result<(), common::ErrorInfo> {
     }
 }
 
+type RetentionResult = Result<
+    aws_sdk_s3::operation::put_object_retention::PutObjectRetentionOutput,
+    aws_sdk_s3::error::SdkError<
+        aws_sdk_s3::operation::put_object_retention::PutObjectRetentionError,
+        aws_sdk_s3::config::http::HttpResponse,
+    >,
+>;
+
+/// PutObjectRetention on version `id` of `key` in bucket `lock`: `mode` until `secs`
+/// from now, with the governance bypass header when `bypass`.
+async fn set_retention(s3: &Client, key: &str, id: &str, mode: ObjectLockRetentionMode, secs: u64, bypass: bool) -> RetentionResult {
+    let retention = ObjectLockRetention::builder().mode(mode).retain_until_date(in_secs(secs)).build();
+    let mut request = s3.put_object_retention().bucket("lock").key(key).version_id(id).retention(retention);
+    if bypass {
+        request = request.bypass_governance_retention(true);
+    }
+    request.send().await
+}
+
 #[tokio::test]
 async fn retention_modes_legal_hold_and_bypass() {
     let srv = TestServer::start().await;
@@ -136,34 +155,11 @@ async fn retention_modes_legal_hold_and_bypass() {
     assert_eq!(head.object_lock_mode(), Some(&ObjectLockMode::Compliance));
     assert_eq!(delete_version(&s3, "lock", "c", &c, false).await.unwrap_err_ok().status, 403);
     assert_eq!(delete_version(&s3, "lock", "c", &c, true).await.unwrap_err_ok().status, 403, "no bypass for compliance");
-    let retention =
-        |mode: ObjectLockRetentionMode, secs| ObjectLockRetention::builder().mode(mode).retain_until_date(in_secs(secs)).build();
-    let shorter = s3
-        .put_object_retention()
-        .bucket("lock")
-        .key("c")
-        .version_id(&c)
-        .retention(retention(ObjectLockRetentionMode::Compliance, 60))
-        .send()
-        .await;
+    let shorter = set_retention(&s3, "c", &c, ObjectLockRetentionMode::Compliance, 60, false).await;
     assert_sdk_error(shorter, 403, Some("AccessDenied"));
-    let weaker = s3
-        .put_object_retention()
-        .bucket("lock")
-        .key("c")
-        .version_id(&c)
-        .retention(retention(ObjectLockRetentionMode::Governance, 7200))
-        .send()
-        .await;
+    let weaker = set_retention(&s3, "c", &c, ObjectLockRetentionMode::Governance, 7200, false).await;
     assert_sdk_error(weaker, 403, Some("AccessDenied"));
-    s3.put_object_retention()
-        .bucket("lock")
-        .key("c")
-        .version_id(&c)
-        .retention(retention(ObjectLockRetentionMode::Compliance, 7200))
-        .send()
-        .await
-        .unwrap();
+    set_retention(&s3, "c", &c, ObjectLockRetentionMode::Compliance, 7200, false).await.unwrap();
     let got = s3.get_object_retention().bucket("lock").key("c").version_id(&c).send().await.unwrap();
     let got = got.retention().unwrap();
     assert_eq!(got.mode(), Some(&ObjectLockRetentionMode::Compliance));
@@ -184,34 +180,11 @@ async fn retention_modes_legal_hold_and_bypass() {
     let key = key.access_key().unwrap();
     let ops = common::client_for(&srv.endpoint, key.access_key_id(), key.secret_access_key());
     assert_eq!(delete_version(&ops, "lock", "g", &g, true).await.unwrap_err_ok().status, 403, "bypass without the permission");
-    let by_ops = ops
-        .put_object_retention()
-        .bucket("lock")
-        .key("g")
-        .version_id(&g)
-        .bypass_governance_retention(true)
-        .retention(retention(ObjectLockRetentionMode::Governance, 60))
-        .send()
-        .await;
+    let by_ops = set_retention(&ops, "g", &g, ObjectLockRetentionMode::Governance, 60, true).await;
     assert_sdk_error(by_ops, 403, Some("AccessDenied"));
-    let by_root = s3
-        .put_object_retention()
-        .bucket("lock")
-        .key("g")
-        .version_id(&g)
-        .retention(retention(ObjectLockRetentionMode::Governance, 60))
-        .send()
-        .await;
+    let by_root = set_retention(&s3, "g", &g, ObjectLockRetentionMode::Governance, 60, false).await;
     assert_sdk_error(by_root, 403, Some("AccessDenied"));
-    s3.put_object_retention()
-        .bucket("lock")
-        .key("g")
-        .version_id(&g)
-        .bypass_governance_retention(true)
-        .retention(retention(ObjectLockRetentionMode::Governance, 60))
-        .send()
-        .await
-        .unwrap();
+    set_retention(&s3, "g", &g, ObjectLockRetentionMode::Governance, 60, true).await.unwrap();
     delete_version(&s3, "lock", "g", &g, true).await.unwrap();
 
     // Setting retention or a hold with a write needs their own actions, as on S3.

@@ -17,6 +17,13 @@ use super::canonical::{signatures_match, SigningKey, ALGORITHM};
 use super::sigv4::{parse_amz_date, CredentialScope};
 use super::{AuthError, AuthMethod, Authenticated, KeySource, PayloadMode};
 
+/// S3's refusal of a form without a field it needs.
+fn missing(name: &str) -> AuthError {
+    AuthError::InvalidArgument(format!(
+        "Bucket POST must contain a field named '{name}'.  If it is specified, please check the order of the fields."
+    ))
+}
+
 /// Authenticates a form from its fields (`field` looks one up by name, ASCII
 /// case-insensitively, as S3 reads form field names).
 pub fn authenticate_post(
@@ -34,11 +41,6 @@ pub fn authenticate_post(
         service: "s3".to_owned(),
     };
     if let Some(credential) = field("x-amz-credential") {
-        let missing = |name: &str| {
-            AuthError::InvalidArgument(format!(
-                "Bucket POST must contain a field named '{name}'.  If it is specified, please check the order of the fields."
-            ))
-        };
         match field("x-amz-algorithm") {
             Some(a) if a == ALGORITHM => {}
             Some(_) => return Err(AuthError::InvalidArgument("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"".into())),
@@ -69,11 +71,6 @@ pub fn authenticate_post(
         return Ok(signed(AuthMethod::PostPolicyV4, creds));
     }
     if let Some(access_key) = field("awsaccesskeyid") {
-        let missing = |name: &str| {
-            AuthError::InvalidArgument(format!(
-                "Bucket POST must contain a field named '{name}'.  If it is specified, please check the order of the fields."
-            ))
-        };
         let policy = field("policy").ok_or_else(|| missing("policy"))?;
         let signature = field("signature").ok_or_else(|| missing("signature"))?;
         let creds = keys.lookup(&access_key, token.as_deref(), now)?;

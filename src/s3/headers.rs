@@ -87,6 +87,13 @@ pub fn website_redirect(headers: &HeaderMap) -> S3Result<Option<String>> {
     Ok(Some(value.to_owned()))
 }
 
+/// A query-string value (or form component) percent-encoded: all but RFC 3986's
+/// unreserved characters.
+pub fn encode_component(value: &str) -> String {
+    const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    percent_encoding::utf8_percent_encode(value, UNRESERVED).to_string()
+}
+
 /// Reads `x-amz-meta-*` headers (lowercase names without the prefix), RFC 2047
 /// encoded-words decoded, enforcing S3's 2 KB limit. A value that is not UTF-8 or an
 /// empty name is refused (400 InvalidArgument), never rewritten.

@@ -64,9 +64,8 @@ fn tagging_xml(tags: &[(String, String)]) -> S3Result<Response> {
 /// The `tagging` field of a browser form (a `<Tagging>` document) as the
 /// `x-amz-tagging` header that says the same (URL query form).
 pub(super) fn form_field_as_header(document: &str) -> S3Result<String> {
-    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
     let doc: Tagging = x::from_xml(document.as_bytes(), "Tagging")?;
-    let enc = |s: &str| percent_encoding::utf8_percent_encode(s, SET).to_string();
+    let enc = headers::encode_component;
     Ok(doc.tag_set.tags.iter().map(|t| format!("{}={}", enc(&t.key), enc(&t.value))).collect::<Vec<_>>().join("&"))
 }
 

@@ -221,8 +221,7 @@ fn respond(ctx: &Ctx<'_>, fields: &[(String, String)], stored: &super::object_pu
         .or_else(|| field("redirect"))
         .filter(|r| r.parse::<hyper::Uri>().is_ok_and(|u| u.scheme().is_some()));
     let mut r = if let Some(target) = redirect {
-        const Q: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
-        let enc = |s: &str| percent_encoding::utf8_percent_encode(s, Q).to_string();
+        let enc = headers::encode_component;
         let sep = if target.contains('?') { '&' } else { '?' };
         let to = format!("{target}{sep}bucket={}&key={}&etag={}", enc(&stored.bucket), enc(&stored.key), enc(&etag));
         let mut r = empty(StatusCode::SEE_OTHER);
