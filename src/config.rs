@@ -88,11 +88,25 @@ pub struct AccessConfig {
 }
 
 /// `[admin]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdminConfig {
     /// Address of the admin listener (`coffer admin` calls it); "" turns it off.
     pub listen: String,
+    /// The bearer token `GET /metrics` requires ("" = none accepted; redacted in Debug).
+    pub metrics_token: String,
+    /// Whether `GET /metrics` is open to anyone who can reach the admin listener.
+    pub metrics_public: bool,
+}
+
+impl std::fmt::Debug for AdminConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminConfig")
+            .field("listen", &self.listen)
+            .field("metrics_token", &if self.metrics_token.is_empty() { "" } else { "<redacted>" })
+            .field("metrics_public", &self.metrics_public)
+            .finish()
+    }
 }
 
 /// `[sts]`.

@@ -46,6 +46,21 @@ pub struct GroupSync<E> {
     leader: tokio::sync::Mutex<()>,
     /// Set by the first failed barrier; from then on every call fails.
     poisoned: std::sync::OnceLock<String>,
+    /// Barriers run, callers they covered, and the time they took (for metrics).
+    runs: AtomicU64,
+    covered_callers: AtomicU64,
+    barrier_nanos: AtomicU64,
+}
+
+/// What a [`GroupSync`] has done since start-up.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncStats {
+    /// Barriers run.
+    pub runs: u64,
+    /// Callers those barriers covered (callers / runs = the mean group size).
+    pub covered_callers: u64,
+    /// Time spent in barriers, nanoseconds.
+    pub barrier_nanos: u64,
 }
 
 impl<E: From<BarrierTaskFailed> + std::fmt::Display + Send + 'static> GroupSync<E> {
@@ -57,6 +72,18 @@ impl<E: From<BarrierTaskFailed> + std::fmt::Display + Send + 'static> GroupSync<
             done: AtomicU64::new(0),
             leader: tokio::sync::Mutex::new(()),
             poisoned: std::sync::OnceLock::new(),
+            runs: AtomicU64::new(0),
+            covered_callers: AtomicU64::new(0),
+            barrier_nanos: AtomicU64::new(0),
+        }
+    }
+
+    /// Barriers run and what they covered, since start-up.
+    pub fn stats(&self) -> SyncStats {
+        SyncStats {
+            runs: self.runs.load(Ordering::Relaxed),
+            covered_callers: self.covered_callers.load(Ordering::Relaxed),
+            barrier_nanos: self.barrier_nanos.load(Ordering::Relaxed),
         }
     }
 
@@ -77,13 +104,17 @@ impl<E: From<BarrierTaskFailed> + std::fmt::Display + Send + 'static> GroupSync<
         // starting now covers all of them.
         let target = self.requested.load(Ordering::SeqCst);
         let barrier = Arc::clone(&self.barrier);
+        let started = std::time::Instant::now();
         let outcome = match tokio::task::spawn_blocking(move || barrier()).await {
             Ok(result) => result,
             Err(e) => Err(BarrierTaskFailed(format!("durability barrier task panicked: {e}")).into()),
         };
+        self.runs.fetch_add(1, Ordering::Relaxed);
+        self.barrier_nanos.fetch_add(u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
         match outcome {
             Ok(()) => {
-                self.done.fetch_max(target, Ordering::SeqCst);
+                let before = self.done.fetch_max(target, Ordering::SeqCst);
+                self.covered_callers.fetch_add(target.saturating_sub(before), Ordering::Relaxed);
                 Ok(())
             }
             Err(e) => {
@@ -142,7 +173,10 @@ mod tests {
             t.await.unwrap();
         }
         assert_eq!(group.covered(), 64);
+        let stats = group.stats();
+        assert_eq!(stats.covered_callers, 64, "every caller counted once");
         let runs = runs.load(Ordering::SeqCst);
+        assert_eq!(stats.runs, runs as u64);
         assert!((1..64).contains(&runs), "64 callers took {runs} barrier runs");
     }
 

@@ -10,13 +10,14 @@
 //! | [`server`] | TCP accept loop (hyper 1), TLS (`tls`: rustls, the certificate reloaded on SIGHUP), request ids, the request log line, graceful shutdown; `query_api` (`POST /` to the IAM and STS APIs); `conn` (admission: global and per-IP limits, idle connections reaped; the per-connection watchdog: idle, head and write timeouts), `io` (the socket wrapper that reports to the watchdog and answers hyper's own refusals as S3 XML) |
 //! | [`s3`] | the S3 protocol: [`s3::router`] (pure `Endpoint` routing), [`s3::dispatch`] (route → authenticate → authorize → handler), [`s3::access`] (each operation's IAM action and resources, the authorization step with identity and bucket policies and ACLs), [`s3::conditions`] (a request's condition keys), `acl` + `bucket_access` (the ACL, policy, ownership and public access block operations), `encryption` (SSE-S3, SSE-KMS, SSE-C: which sealing a write gets, the key a read needs, Put/Get/DeleteBucketEncryption), `object_lock` (lock configuration, retention, legal holds, the governance bypass; the store enforces them), `protection` (refuses appends and website redirects before any handler), one file per feature (`bucket`, `object_put`, `object_get`, `attributes`, `copy`, `delete`, `list`, `multipart`, `multipart_complete`…), `conditional` (read, write and delete preconditions), [`s3::error`] (every S3 error code), `xml` + `document` (XML bodies: strict schema, digests checked), `encoded_words` (RFC 2047 metadata), [`s3::body`] (request bodies: their pace, the buffered-body budget), `s3::fuzzing` (entry points of the fuzz targets in `fuzz/`) |
 //! | [`bucket_access`] | a bucket's resource-side controls: its policy, ACLs (`acl`, pure: canned ACLs, grant headers, AccessControlPolicy XML), Object Ownership and Block Public Access (`settings`, pure), stored as bucket configuration documents and cached parsed for authorization |
-//! | [`admin`] | the admin listener (`admin.listen`): the signed admin API (accounts) and the `coffer admin` command that calls it |
+//! | [`admin`] | the admin listener (`admin.listen`): health checks, Prometheus metrics (`/metrics`), the signed admin API (accounts, server info, usage, quotas) and the `coffer admin` command that calls it |
+//! | [`metrics`] | request counters and duration histograms, and the Prometheus text format |
 //! | [`iam`] | accounts, IAM users, groups, roles and policies, STS sessions: the policy language ([`iam::policy`], pure), the stored records, the in-memory directory every request reads, the server key and sealed secrets, the IAM and STS query APIs (`POST /`), and the authorization decision ([`iam::Principal::is_allowed`]) |
 //! | [`kms`] | the built-in KMS: symmetric keys per account (material sealed by the server key, versions kept across rotations), aliases, the AWS KMS JSON API (`kms::api`), the `Kms` trait SSE-KMS will use |
 //! | [`auth`] | SigV4 (header, presigned, aws-chunked streaming with chunk and trailer signatures), SigV2, credentials; which headers must be signed (`docs/security.md`) |
 //! | [`website`] | the static website endpoint (`<bucket>.<server.website_domain>`, `website.listen`): anonymous GET/HEAD of a bucket with a website configuration, index documents, redirects, HTML error pages and the error document; objects are read through the S3 layer's GetObject |
 //! | [`worker`] | background tasks: lifecycle, event delivery, the scrubber |
-//! | [`store`] | buckets and object versions over `meta` + `blob`: the commit protocol, reference counts, the blob collector, rollback of unflushed writes, the disk-space reserve, scrub passes |
+//! | [`store`] | buckets and object versions over `meta` + `blob`: the commit protocol, reference counts, the blob collector, rollback of unflushed writes, usage kept by every batch and quotas, the disk-space reserve, scrub passes |
 //! | [`model`] | domain types and pure logic: bucket rules, `ObjectVersion` + manifest, byte ranges, Object Lock rules (`lock`), stored encodings |
 //! | [`meta`] | the `MetaStore` trait (ordered KV, atomic batches, flush), sled and in-memory adapters, key encoding, group commit |
 //! | [`crypto`] | encryption at rest: the sealed chunk format (AES-256-GCM, STREAM, synthetic nonces that keep dedup), SSE-C key protection; the S3 side is `s3::encryption` |
@@ -39,6 +40,7 @@ pub mod group_sync;
 pub mod iam;
 pub mod kms;
 pub mod meta;
+pub mod metrics;
 pub mod model;
 pub mod s3;
 pub mod server;

@@ -10,50 +10,16 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 use common::child::ChildServer;
+use common::loopfs::LoopFs;
 
 const MIB: usize = 1 << 20;
-
-/// A loop-mounted ext4 filesystem of `mib` MiB, unmounted on drop.
-struct LoopFs {
-    mountpoint: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl LoopFs {
-    fn new(mib: u64) -> Result<Self, String> {
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let image = dir.path().join("fs.img");
-        let mountpoint = dir.path().join("mnt");
-        std::fs::create_dir(&mountpoint).map_err(|e| e.to_string())?;
-        std::fs::File::create(&image).and_then(|f| f.set_len(mib << 20)).map_err(|e| e.to_string())?;
-        // -m 0: no blocks reserved for root, so "full" means full for coffer too.
-        run("mkfs.ext4", &["-q", "-F", "-m", "0", image.to_str().unwrap()])?;
-        run("mount", &["-o", "loop", image.to_str().unwrap(), mountpoint.to_str().unwrap()])?;
-        Ok(Self { mountpoint, _dir: dir })
-    }
-}
-
-impl Drop for LoopFs {
-    fn drop(&mut self) {
-        let _ = run("umount", &["-l", self.mountpoint.to_str().unwrap()]);
-    }
-}
-
-fn run(cmd: &str, args: &[&str]) -> Result<(), String> {
-    let out = Command::new(cmd).args(args).output().map_err(|e| format!("{cmd}: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!("{cmd} {args:?}: {}", String::from_utf8_lossy(&out.stderr)))
-    }
-}
 
 /// The real binary on `data`, with this test's settings.
 async fn start_server(data: &Path) -> ChildServer {
@@ -86,14 +52,7 @@ async fn settle() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_refuses_new_data_and_recovers() {
-    let fs = match LoopFs::new(200) {
-        Ok(fs) => fs,
-        Err(why) => {
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "cannot loop-mount a small filesystem: {why}");
-            eprintln!("SKIPPED: cannot loop-mount a small filesystem (needs root, mkfs.ext4): {why}");
-            return;
-        }
-    };
+    let Some(fs) = LoopFs::or_skip(200) else { return };
     let data = fs.mountpoint.join("data");
     let server = start_server(&data).await;
     let s3 = server.client();

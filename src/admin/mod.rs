@@ -8,14 +8,24 @@
 //! | `POST /v1/accounts` `{"name": ..., "email": ...}` | creates an account; answers its id, canonical id and root key + secret |
 //! | `GET /v1/accounts` | lists accounts |
 //! | `DELETE /v1/accounts/NAME` | deletes an account that owns no bucket |
+//! | `GET /v1/info` | version, uptime, data root, tiers and free space, totals, durability and readiness |
+//! | `GET /v1/usage`, `GET /v1/usage/BUCKET` | usage per bucket (see `quota`) |
+//! | `GET`/`PUT /v1/quota/bucket/NAME`, `/v1/quota/account/NAME` | quotas (see `quota`) |
 //!
-//! Later issues add health checks, metrics and the web console here.
+//! Without a signature: `GET /health/live`, `GET /health/ready` (`health`), and
+//! `GET /metrics` (`metrics`: a bearer token, or open by configuration).
 //!
 //! # Layout
 //! - this file: the listener, authentication, routing, the account handlers.
+//! - `health`: liveness, readiness, server info.
+//! - `metrics`: the Prometheus document.
+//! - `quota`: usage and quotas.
 //! - `cli`: the `coffer admin` command, which signs and sends these requests.
 
 pub mod cli;
+mod health;
+mod metrics;
+mod quota;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -43,6 +53,7 @@ const MAX_BODY: usize = 64 << 10;
 
 /// Serves the admin API on `listener` until `stop` turns true.
 pub async fn serve(listener: TcpListener, state: Arc<AppState>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut connections = tokio::task::JoinSet::new();
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -53,41 +64,88 @@ pub async fn serve(listener: TcpListener, state: Arc<AppState>, mut stop: tokio:
                     continue;
                 }
             },
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
             _ = stop.changed() => break,
         };
         let _ = stream.set_nodelay(true);
         let state = Arc::clone(&state);
-        tokio::spawn(async move {
+        connections.spawn(async move {
             let service = service_fn(move |req| {
                 let state = Arc::clone(&state);
-                async move { Ok::<_, Infallible>(handle(&state, req, peer).await) }
+                async move { Ok::<_, Infallible>(handle(state, req, peer).await) }
             });
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(Duration::from_secs(10))
                 .serve_connection(TokioIo::new(stream), service);
-            // An admin connection lives at most a minute: the CLI makes one request.
+            // An admin connection lives at most a minute: every answer closes it.
             let _ = tokio::time::timeout(Duration::from_secs(60), conn).await;
         });
     }
+    // Connections still open hold the shared state (and with it the store): they end
+    // with the server.
+    connections.shutdown().await;
 }
 
-/// One admin request: authenticate, route, answer JSON; logged like S3 requests.
-async fn handle(state: &AppState, req: hyper::Request<Incoming>, peer: SocketAddr) -> Response {
+/// One admin request: the open endpoints (health, metrics), or authenticate, route,
+/// answer JSON; logged like S3 requests.
+async fn handle(state: Arc<AppState>, req: hyper::Request<Incoming>, peer: SocketAddr) -> Response {
     let started = std::time::Instant::now();
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
-    let (status, body) = match route(state, req).await {
-        Ok((status, body)) => (status, body),
-        Err(e) => (e.code.status(), json!({"code": e.code.as_str(), "message": e.message})),
+    let mut response = match (&method, path.as_str()) {
+        (&Method::GET, "/health/live") => json_response(health::live()),
+        (&Method::GET, "/health/ready") => json_response(blocking(&state, health::ready).await),
+        (&Method::GET, "/metrics") => {
+            let authorization = req.headers().get(hyper::header::AUTHORIZATION).map(|v| v.as_bytes().to_vec());
+            if metrics::allowed(&state, authorization.as_deref()) {
+                let text = blocking(&state, metrics::render).await;
+                let mut r = body_response(StatusCode::OK, text);
+                crate::s3::headers::put(r.headers_mut(), "content-type", "text/plain; version=0.0.4; charset=utf-8");
+                r
+            } else {
+                let mut r = json_response((
+                    StatusCode::UNAUTHORIZED,
+                    json!({"code": "Unauthorized", "message": "GET /metrics needs Authorization: Bearer <admin.metrics_token> (or admin.metrics_public = true)."}),
+                ));
+                crate::s3::headers::put(r.headers_mut(), "www-authenticate", "Bearer");
+                r
+            }
+        }
+        _ => json_response(match route(&state, req).await {
+            Ok((status, body)) => (status, body),
+            Err(e) => (e.code.status(), json!({"code": e.code.as_str(), "message": e.message})),
+        }),
     };
-    tracing::info!(target: "coffer::admin", %method, path, status = status.as_u16(), %peer, ms = started.elapsed().as_millis(), "admin request");
-    let mut response = hyper::Response::new(Full::new(bytes::Bytes::from(body.to_string())).map_err(|never| match never {}).boxed());
+    // One request per connection: health checkers and the CLI reconnect, and nothing
+    // idles on the admin listener holding the server's state.
+    crate::s3::headers::put(response.headers_mut(), "connection", "close");
+    let status = response.status().as_u16();
+    tracing::info!(target: "coffer::admin", %method, path, status, %peer, ms = started.elapsed().as_millis(), "admin request");
+    response
+}
+
+/// Runs `f` on the blocking pool (it reads files or the metadata store at length).
+async fn blocking<T: Send + 'static>(state: &Arc<AppState>, f: fn(&AppState) -> T) -> T {
+    let state = Arc::clone(state);
+    match tokio::task::spawn_blocking(move || f(&state)).await {
+        Ok(v) => v,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+fn body_response(status: StatusCode, body: String) -> Response {
+    let mut response = hyper::Response::new(Full::new(bytes::Bytes::from(body)).map_err(|never| match never {}).boxed());
     *response.status_mut() = status;
+    response
+}
+
+fn json_response((status, body): (StatusCode, Value)) -> Response {
+    let mut response = body_response(status, body.to_string());
     crate::s3::headers::put(response.headers_mut(), "content-type", "application/json");
     response
 }
 
-async fn route(state: &AppState, req: hyper::Request<Incoming>) -> Result<(StatusCode, Value), IamError> {
+async fn route(state: &Arc<AppState>, req: hyper::Request<Incoming>) -> Result<(StatusCode, Value), IamError> {
     let (parts, body) = req.into_parts();
     let read = tokio::time::timeout(Duration::from_secs(20), Limited::new(body, MAX_BODY).collect()).await;
     let body = match read {
@@ -104,6 +162,22 @@ async fn route(state: &AppState, req: hyper::Request<Incoming>) -> Result<(Statu
     })?;
     tracing::debug!(principal = %principal.arn, "admin request authenticated");
     let path = parts.uri.path();
+    let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+    match (&parts.method, path) {
+        (&Method::GET, "/v1/info") => {
+            let info = blocking(state, |s| health::info(s).map_err(IamError::from)).await?;
+            return Ok((StatusCode::OK, info));
+        }
+        (&Method::GET, "/v1/usage") => return Ok((StatusCode::OK, quota::usage(state, None)?)),
+        (&Method::GET, p) if p.starts_with("/v1/usage/") => {
+            return Ok((StatusCode::OK, quota::usage(state, Some(&decode(&p["/v1/usage/".len()..])))?));
+        }
+        (&Method::GET, p) if p.starts_with("/v1/quota/") => return Ok((StatusCode::OK, quota::get(state, &p["/v1/quota/".len()..])?)),
+        (&Method::PUT, p) if p.starts_with("/v1/quota/") => {
+            return Ok((StatusCode::OK, quota::set(state, &p["/v1/quota/".len()..], &body).await?));
+        }
+        _ => {}
+    }
     match (&parts.method, path.strip_prefix("/v1/accounts")) {
         (&Method::POST, Some("")) => create_account(state, &body).await,
         (&Method::GET, Some("")) => Ok((StatusCode::OK, json!({ "accounts": list_accounts(state) }))),

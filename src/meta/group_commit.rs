@@ -32,6 +32,11 @@ impl GroupCommit {
         self.group.failure()
     }
 
+    /// Flushes run, commits they covered, time spent flushing.
+    pub fn stats(&self) -> crate::group_sync::SyncStats {
+        self.group.stats()
+    }
+
     /// Returns once every batch applied before this call is durable.
     pub async fn durable(&self) -> Result<(), MetaError> {
         self.group.durable().await

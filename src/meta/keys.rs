@@ -20,6 +20,8 @@
 //! | `C` | upload id | completed upload (for retried Complete) |
 //! | `I` | account id | an account and its IAM entities (`iam::model::AccountData`) |
 //! | `M` | account id | the account's KMS keys and aliases (`kms::model::KmsAccount`) |
+//! | `G` | bucket name | the bucket's `BucketUsage`, kept current by every batch |
+//! | `Q` | account id | the account's `Quota` (a bucket's is its `quota` configuration document) |
 //!
 //! Bucket names never contain 0x00 (S3 naming rules), so `bucket 0x00` delimits a bucket's
 //! range. In `V` keys the object key may itself contain 0x00, so it is escaped (0x00 →
@@ -54,6 +56,73 @@ const ACCOUNT: u8 = b'I';
 
 /// Record kind prefix of KMS records (an account's keys and aliases).
 const KMS: u8 = b'M';
+/// Record kind prefix of per-bucket usage.
+const USAGE: u8 = b'G';
+/// Record kind prefix of account quotas.
+const QUOTA: u8 = b'Q';
+
+/// Key of a bucket's usage record.
+pub fn usage(bucket: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + bucket.len());
+    k.push(USAGE);
+    k.extend_from_slice(bucket.as_bytes());
+    k
+}
+
+/// Range `[start, end)` of all usage records.
+pub fn usage_range() -> (Vec<u8>, Vec<u8>) {
+    (vec![USAGE], vec![USAGE + 1])
+}
+
+/// Bucket name from a usage record key.
+pub fn usage_bucket(key: &[u8]) -> Option<&str> {
+    key.strip_prefix(&[USAGE]).and_then(|n| std::str::from_utf8(n).ok())
+}
+
+/// Key of an account's quota.
+pub fn account_quota(account: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + account.len());
+    k.push(QUOTA);
+    k.extend_from_slice(account.as_bytes());
+    k
+}
+
+/// Range `[start, end)` of all account quotas.
+pub fn account_quota_range() -> (Vec<u8>, Vec<u8>) {
+    (vec![QUOTA], vec![QUOTA + 1])
+}
+
+/// What a record counts toward in a bucket's usage (see `store::usage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counted<'a> {
+    /// The current version of a key in this bucket.
+    Current(&'a str),
+    /// A version in this bucket.
+    Version(&'a str),
+    /// A multipart upload in this bucket.
+    Upload(&'a str),
+    /// A part of an upload (whose bucket the key does not say).
+    Part,
+    /// The bucket record itself.
+    Bucket(&'a str),
+}
+
+/// What the record at `key` counts toward, if anything.
+pub fn counted(key: &[u8]) -> Option<Counted<'_>> {
+    let (&kind, rest) = key.split_first()?;
+    let bucket = || {
+        let end = rest.iter().position(|&b| b == 0)?;
+        std::str::from_utf8(&rest[..end]).ok()
+    };
+    match kind {
+        CURRENT => bucket().map(Counted::Current),
+        VERSION => bucket().map(Counted::Version),
+        UPLOAD => bucket().map(Counted::Upload),
+        PART => Some(Counted::Part),
+        BUCKET => std::str::from_utf8(rest).ok().map(Counted::Bucket),
+        _ => None,
+    }
+}
 
 /// Key of an account's KMS record.
 pub fn kms(account: &str) -> Vec<u8> {
@@ -329,6 +398,11 @@ pub fn bucket_config_range(bucket: &str) -> (Vec<u8>, Vec<u8>) {
     (start, end)
 }
 
+/// Whether `key` is an outbox entry's.
+pub fn is_outbox(key: &[u8]) -> bool {
+    key.first() == Some(&OUTBOX)
+}
+
 /// Key of an outbox entry; entries sort in commit order.
 pub fn outbox(seq: u64) -> Vec<u8> {
     let mut k = vec![OUTBOX];
@@ -371,6 +445,18 @@ pub fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counted_records_name_their_bucket() {
+        assert_eq!(counted(&current("b1", "k\0x")), Some(Counted::Current("b1")));
+        assert_eq!(counted(&version("b1", "k\0x", 7)), Some(Counted::Version("b1")));
+        assert_eq!(counted(&upload("b1", "k", "u")), Some(Counted::Upload("b1")));
+        assert_eq!(counted(&part("u", 3)), Some(Counted::Part));
+        assert_eq!(counted(&bucket("b1")), Some(Counted::Bucket("b1")));
+        assert_eq!(counted(&bucket_config("b1", "quota")), None);
+        assert_eq!(counted(&usage("b1")), None);
+        assert_eq!(counted(&[]), None);
+    }
 
     #[test]
     fn version_keys_sort_by_object_key_then_newest_first() {

@@ -16,6 +16,7 @@ pub mod object;
 pub mod range;
 pub mod stored;
 pub mod tags;
+pub mod usage;
 pub mod website;
 pub mod xmldoc;
 

@@ -180,11 +180,13 @@ impl Ctx<'_> {
 pub async fn handle(state: &AppState, req: hyper::Request<Incoming>, request_id: &str, peer: SocketAddr) -> Response {
     let (parts, body) = req.into_parts();
     let mut principal = Principal(None);
-    let mut bucket = None;
-    let mut response = match handle_request(state, &parts, body, request_id, peer, &mut principal, &mut bucket).await {
+    let mut routed = None;
+    let mut response = match handle_request(state, &parts, body, request_id, peer, &mut principal, &mut routed).await {
         Ok(response) => response,
         Err(e) => error_response(&e, &parts, request_id),
     };
+    let (bucket, endpoint) = routed.map_or((None, None), |(b, e)| (b, Some(e)));
+    response.extensions_mut().insert(Operation(endpoint.map_or_else(|| "Unrouted".to_owned(), operation_name)));
     // A browser's cross-origin request (not the preflight, answered from the rules
     // already) gets its CORS headers, success or not.
     if let (Some(bucket), Some(origin)) = (bucket, headers::get(&parts.headers, "origin")) {
@@ -205,6 +207,24 @@ pub async fn handle(state: &AppState, req: hyper::Request<Incoming>, request_id:
 #[derive(Clone, Debug)]
 pub struct Principal(pub Option<String>);
 
+/// The operation a request was routed to (its S3 name, e.g. `PutObject`), set on every
+/// response for the request metrics.
+#[derive(Clone, Debug)]
+pub struct Operation(pub String);
+
+/// The error code of an error response, set on it for the request metrics.
+#[derive(Clone, Copy, Debug)]
+pub struct ErrorCode(pub &'static str);
+
+/// An operation's name as metrics label it: the S3 operation name; operations coffer
+/// does not implement are `NotImplemented`.
+fn operation_name(endpoint: Endpoint) -> String {
+    match endpoint {
+        Endpoint::NotYet(_) => "NotImplemented".to_owned(),
+        other => format!("{other:?}"),
+    }
+}
+
 async fn handle_request(
     state: &AppState,
     parts: &Parts,
@@ -212,7 +232,7 @@ async fn handle_request(
     request_id: &str,
     peer: SocketAddr,
     principal: &mut Principal,
-    bucket: &mut Option<String>,
+    routed: &mut Option<(Option<String>, Endpoint)>,
 ) -> S3Result<Response> {
     let query = router::parse_query(parts.uri.query());
     let route = router::route(&RouteInput {
@@ -223,7 +243,7 @@ async fn handle_request(
         domain: &state.config.server.domain,
         copy_source: parts.headers.contains_key("x-amz-copy-source"),
     })?;
-    bucket.clone_from(&route.bucket);
+    *routed = Some((route.bucket.clone(), route.endpoint));
     let region = &state.config.server.region;
     let virtual_bucket = route.bucket.as_deref().filter(|_| route.virtual_host);
     let now = (state.clock)();
@@ -235,6 +255,7 @@ async fn handle_request(
     } else {
         auth::authenticate_with(parts, state.iam.as_ref(), region, now, virtual_bucket).map_err(|e| {
             let mut e = S3Error::from(e);
+            state.metrics.auth_failure(e.code.as_str());
             if e.code == S3ErrorCode::AuthorizationHeaderMalformed {
                 e.elements.push(("Region", region.clone()));
             }
@@ -429,6 +450,7 @@ fn error_response(e: &S3Error, parts: &Parts, request_id: &str) -> Response {
     for (name, value) in &e.headers {
         headers::put(h, name, value);
     }
+    response.extensions_mut().insert(ErrorCode(e.code.as_str()));
     response
 }
 

@@ -67,6 +67,7 @@ codes! {
     IncompleteBody => StatusCode::BAD_REQUEST, "You did not provide the number of bytes specified by the Content-Length HTTP header.";
     InternalError => StatusCode::INTERNAL_SERVER_ERROR, "We encountered an internal error. Please try again.";
     InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE, "The disk is full: new data is refused until space is freed.";
+    QuotaExceeded => StatusCode::FORBIDDEN, "The bucket's quota has been exceeded.";
     InvalidAccessKeyId => StatusCode::FORBIDDEN, "The AWS access key ID you provided does not exist in our records.";
     InvalidArgument => StatusCode::BAD_REQUEST, "Invalid Argument";
     InvalidBucketAclWithObjectOwnership => StatusCode::BAD_REQUEST, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting.";
@@ -224,6 +225,7 @@ impl From<StoreError> for S3Error {
             }
             StoreError::Io(e) => S3Error::from_io(e),
             StoreError::DiskFull(why) => S3Error::with_message(S3ErrorCode::InsufficientStorage, why),
+            StoreError::QuotaExceeded(why) => S3Error::with_message(S3ErrorCode::QuotaExceeded, why),
             StoreError::InvalidBucketState => S3Error::with_message(
                 S3ErrorCode::InvalidBucketState,
                 "Object Lock needs versioning Enabled: versioning cannot be suspended while it is on, nor it turned on without.",

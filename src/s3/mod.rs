@@ -87,6 +87,10 @@ pub struct AppState {
     /// Protects SSE-C objects' data keys together with the customers' keys (derived
     /// from the server key).
     pub sse_c: Arc<crate::crypto::customer::CustomerKeys>,
+    /// Request counters and histograms (`GET /metrics` on the admin listener).
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// What the lifecycle worker has done since start-up.
+    pub lifecycle: Arc<crate::worker::lifecycle::LifecycleTotals>,
 }
 
 impl AppState {

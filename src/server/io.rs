@@ -11,31 +11,38 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::conn::Activity;
+use crate::metrics::Metrics;
 use crate::s3::error::{S3Error, S3ErrorCode};
 
 /// A stream whose reads and writes are reported to an [`Activity`].
 pub struct WatchedIo<T> {
     inner: T,
     activity: Arc<Activity>,
+    /// Counts bytes read and written (`coffer_received_bytes_total`, `_sent_`).
+    metrics: Arc<Metrics>,
     /// A replacement for hyper's own error response, and how much of it is written.
     replacement: Option<(Vec<u8>, usize)>,
 }
 
 impl<T> WatchedIo<T> {
     /// Wraps `inner`.
-    pub fn new(inner: T, activity: Arc<Activity>) -> Self {
-        Self { inner, activity, replacement: None }
+    pub fn new(inner: T, activity: Arc<Activity>, metrics: Arc<Metrics>) -> Self {
+        Self { inner, activity, metrics, replacement: None }
     }
 
     /// Reports the outcome of a write and passes it on.
-    fn report<R>(&self, poll: Poll<io::Result<R>>) -> Poll<io::Result<R>> {
+    fn report(&self, poll: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
         self.activity.on_write(poll.is_pending());
+        if let Poll::Ready(Ok(n)) = poll {
+            self.metrics.bytes_sent.fetch_add(n as u64, Ordering::Relaxed);
+        }
         poll
     }
 }
@@ -46,6 +53,7 @@ impl<T: AsyncRead + Unpin> AsyncRead for WatchedIo<T> {
         let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
         if matches!(poll, Poll::Ready(Ok(()))) && buf.filled().len() > before {
             self.activity.on_read();
+            self.metrics.bytes_received.fetch_add((buf.filled().len() - before) as u64, Ordering::Relaxed);
         }
         poll
     }
@@ -117,7 +125,8 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for WatchedIo<T> {
         if matches!(poll, Poll::Ready(Ok(()))) {
             self.activity.flushed();
         }
-        self.report(poll)
+        self.activity.on_write(poll.is_pending());
+        poll
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -31,12 +31,12 @@ pub fn is_kms_api(parts: &Parts) -> bool {
 /// request log.
 pub async fn handle(state: &AppState, parts: Parts, body: Incoming, _request_id: &str, peer: SocketAddr) -> Response {
     let mut principal = Principal(None);
-    let (status, json) = match run(state, &parts, body, peer, &mut principal).await {
-        Ok(v) => (200, v.to_string()),
-        Err(e) => (e.code.status(), e.to_json()),
+    let (status, json, error) = match run(state, &parts, body, peer, &mut principal).await {
+        Ok(v) => (200, v.to_string(), None),
+        Err(e) => (e.code.status(), e.to_json(), Some(e.code.as_str())),
     };
     let status = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::BAD_REQUEST);
-    super::api_response(status, "application/x-amz-json-1.1", json, principal)
+    super::api_response(status, "application/x-amz-json-1.1", json, principal, ("KMS", error))
 }
 
 async fn run(state: &AppState, parts: &Parts, body: Incoming, peer: SocketAddr, principal: &mut Principal) -> KmsResult<serde_json::Value> {
@@ -52,8 +52,11 @@ async fn run(state: &AppState, parts: &Parts, body: Incoming, peer: SocketAddr, 
     let now = (state.clock)();
     let hash = hex::encode(sha2::Sha256::digest(&bytes[..]));
     let regions = [state.config.server.region.as_str()];
-    let authenticated =
-        auth::authenticate_query_api(parts, state.iam.as_ref(), &regions, &["kms"], now, &hash).map_err(|e| auth_error(&e))?;
+    let authenticated = auth::authenticate_query_api(parts, state.iam.as_ref(), &regions, &["kms"], now, &hash).map_err(|e| {
+        let e = auth_error(&e);
+        state.metrics.auth_failure(e.code.as_str());
+        e
+    })?;
     let caller = crate::iam::principal_of(authenticated.identity.as_ref())
         .ok_or_else(|| KmsError::new(KmsErrorCode::UnrecognizedClientException, "The request must be signed."))?;
     principal.0 = Some(caller.arn.clone());

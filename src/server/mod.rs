@@ -84,6 +84,9 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<AppState, Start
     let env_key = std::env::var("COFFER_MASTER_KEY").ok();
     let master = crate::iam::secrets::SealingKey::load(&config.storage.path, key_file, env_key.as_deref())?;
     let iam = Arc::new(crate::iam::Iam::open(Arc::clone(&store), &master, &root, clock()).await?);
+    // Account quotas apply to the account owning a bucket, which its record names.
+    let default_account = iam.default_account();
+    store.set_account_resolver(Box::new(move |owner| crate::iam::principal::owner_account(owner, &default_account).to_owned()));
     let kms = Arc::new(crate::kms::LocalKms::open(Arc::clone(&store), &master, &config.server.region, Arc::clone(&clock))?);
     let web_identity = crate::iam::api::WebIdentityConfig::from_config(&config.sts)?;
     let buffers = BufferBudget::new(config.limits.buffer_budget_mib << 20);
@@ -108,6 +111,8 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<AppState, Start
         kms,
         sse_s3,
         sse_c,
+        metrics: Arc::default(),
+        lifecycle: Arc::default(),
     })
 }
 
@@ -138,8 +143,13 @@ pub async fn run(listener: TcpListener, admin: Option<TcpListener>, state: Arc<A
         interval: Duration::from_secs(state.config.lifecycle.interval_secs),
         day_ms: i64::try_from(state.config.lifecycle.day_seconds.saturating_mul(1000)).unwrap_or(i64::MAX),
     };
-    let lifecycle =
-        tokio::spawn(crate::worker::lifecycle::run(Arc::clone(&state.store), schedule, Arc::clone(&state.clock), workers_stopped.clone()));
+    let lifecycle = tokio::spawn(crate::worker::lifecycle::run(
+        Arc::clone(&state.store),
+        schedule,
+        Arc::clone(&state.clock),
+        Arc::clone(&state.lifecycle),
+        workers_stopped.clone(),
+    ));
 
     let delivery = tokio::spawn(delivery_worker(&state).run(workers_stopped.clone()));
     let scrub = (state.config.scrub.interval > 0).then(|| {
@@ -220,7 +230,11 @@ impl Accepting {
             };
             // Without TCP_NODELAY small responses stall ~40 ms on Nagle + delayed ACK.
             let _ = stream.set_nodelay(true);
-            match registry.admit(peer.ip()) {
+            let admitted = registry.admit(peer.ip());
+            if admitted.is_err() {
+                state.metrics.rejected_connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            match admitted {
                 Ok(guard) => {
                     tokio::spawn(serve_connection(Arc::clone(&state), stream, peer, guard, conns_stopping.clone(), website));
                 }
@@ -291,7 +305,8 @@ async fn serve_connection(
     website: bool,
 ) {
     let activity = Arc::clone(&guard.activity);
-    let watched = io::WatchedIo::new(stream, Arc::clone(&activity));
+    let _open = OpenConnection::count(&state.metrics);
+    let watched = io::WatchedIo::new(stream, Arc::clone(&activity), Arc::clone(&state.metrics));
     match state.tls.clone().filter(|_| !website) {
         None => serve_http(state, watched, peer, guard, stopping, Transport { secure: false, website }).await,
         Some(tls) => {
@@ -415,7 +430,16 @@ async fn reload_certificate_on_sighup(tls: Option<Arc<tls::Tls>>, mut stopping: 
 
 /// A whole response of an API answered outside the S3 dispatcher (IAM/STS, KMS): its
 /// status, content type and body, with the principal for the request log.
-pub(crate) fn api_response(status: hyper::StatusCode, content_type: &str, body: String, principal: Principal) -> Response {
+/// A query-API (IAM, STS) or KMS answer, with the extensions the request log and the
+/// metrics read: who asked, the API (`operation`, a fixed label: the action named in
+/// the request is not trusted as a metric label), and the error code if it failed.
+pub(crate) fn api_response(
+    status: hyper::StatusCode,
+    content_type: &str,
+    body: String,
+    principal: Principal,
+    (operation, error): (&str, Option<&'static str>),
+) -> Response {
     let mut response = hyper::Response::new(http_body_util::BodyExt::boxed(http_body_util::BodyExt::map_err(
         http_body_util::Full::new(Bytes::from(body)),
         |never| match never {},
@@ -423,6 +447,10 @@ pub(crate) fn api_response(status: hyper::StatusCode, content_type: &str, body: 
     *response.status_mut() = status;
     headers::put(response.headers_mut(), "content-type", content_type);
     response.extensions_mut().insert(principal);
+    response.extensions_mut().insert(dispatch::Operation(operation.to_owned()));
+    if let Some(code) = error {
+        response.extensions_mut().insert(dispatch::ErrorCode(code));
+    }
     response
 }
 
@@ -513,6 +541,8 @@ async fn serve(
 ) -> hyper::Response<TrackedBody> {
     activity.request_started();
     let started = Instant::now();
+    let metrics = Arc::clone(&state.metrics);
+    metrics.in_flight.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let request_id = new_request_id();
     let method = req.method().clone();
     let expects_continue = req.headers().get("expect").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
@@ -548,6 +578,9 @@ async fn serve(
     };
     let principal = response.extensions_mut().remove::<Principal>().and_then(|p| p.0);
     let status = response.status();
+    let operation = response.extensions_mut().remove::<dispatch::Operation>().map_or_else(|| "Website".to_owned(), |o| o.0);
+    let error = response.extensions().get::<dispatch::ErrorCode>().map(|c| c.0);
+    metrics.response_head(&operation, status.as_u16(), error, started.elapsed());
     let h = response.headers_mut();
     headers::put(h, "x-amz-request-id", &request_id);
     headers::put(h, "server", "coffer");
@@ -579,14 +612,48 @@ async fn serve(
         %peer,
         "request"
     );
-    response.map(|inner| TrackedBody { inner, activity })
+    let finished = RequestEnd { metrics, operation, started };
+    response.map(|inner| TrackedBody { inner, activity, _finished: finished })
+}
+
+/// Counts a connection open (`coffer_connections_open`) for as long as it lives.
+struct OpenConnection(Arc<crate::metrics::Metrics>);
+
+impl OpenConnection {
+    fn count(metrics: &Arc<crate::metrics::Metrics>) -> Self {
+        metrics.open_connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self(Arc::clone(metrics))
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.open_connections.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// A response body that tells the connection's [`Activity`] when hyper is done with
-/// it (sent whole, or dropped because the client went away).
+/// it (sent whole, or dropped because the client went away), and the metrics how long
+/// the whole request took.
 pub struct TrackedBody {
     inner: ResponseBody,
     activity: Arc<Activity>,
+    /// The request's end, counted in the metrics when this body is dropped.
+    _finished: RequestEnd,
+}
+
+/// Counts a request's end in the metrics when its response body is dropped.
+struct RequestEnd {
+    metrics: Arc<crate::metrics::Metrics>,
+    operation: String,
+    started: Instant,
+}
+
+impl Drop for RequestEnd {
+    fn drop(&mut self) {
+        self.metrics.response_end(&self.operation, self.started.elapsed());
+        self.metrics.in_flight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl Body for TrackedBody {

@@ -36,11 +36,11 @@ pub fn is_query_api(parts: &Parts, domain: &str) -> bool {
 /// as S3 responses do, for the request log.
 pub async fn handle(state: &AppState, parts: Parts, body: Incoming, request_id: &str, peer: SocketAddr) -> Response {
     let mut principal = Principal(None);
-    let (status, xml) = match run(state, &parts, body, request_id, peer, &mut principal).await {
-        Ok(xml) => (hyper::StatusCode::OK, xml),
-        Err(e) => (e.code.status(), e.to_xml(request_id)),
+    let (status, xml, error) = match run(state, &parts, body, request_id, peer, &mut principal).await {
+        Ok(xml) => (hyper::StatusCode::OK, xml, None),
+        Err(e) => (e.code.status(), e.to_xml(request_id), Some(e.code.as_str())),
     };
-    super::api_response(status, "text/xml", xml, principal)
+    super::api_response(status, "text/xml", xml, principal, ("IAM/STS", error))
 }
 
 async fn run(
@@ -69,8 +69,11 @@ async fn run(
         let region = state.config.server.region.as_str();
         // IAM is a global service that SDKs sign for us-east-1 whatever their region.
         let regions = [region, "us-east-1"];
-        let a =
-            auth::authenticate_query_api(parts, state.iam.as_ref(), &regions, &["iam", "sts"], now, &hash).map_err(|e| auth_error(&e))?;
+        let a = auth::authenticate_query_api(parts, state.iam.as_ref(), &regions, &["iam", "sts"], now, &hash).map_err(|e| {
+            let e = auth_error(&e);
+            state.metrics.auth_failure(e.code.as_str());
+            e
+        })?;
         let service = if a.service == "iam" { "iam" } else { "sts" };
         (Some(a), service)
     };

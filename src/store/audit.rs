@@ -9,6 +9,7 @@ use crate::blob::BlobHash;
 use crate::meta::{keys, MetaStore};
 use crate::model::multipart::{PartRecord, UploadRecord};
 use crate::model::stored;
+use crate::model::usage::BucketUsage;
 
 /// What the audit found; all empty means consistent. Blobs of a tier other than the
 /// main one are reported with their storage class, main ones with `STANDARD`.
@@ -24,6 +25,9 @@ pub struct AuditReport {
     pub inline_missing: Vec<Vec<u8>>,
     /// Inline byte records (keys) that no inline version owns.
     pub inline_stray: Vec<Vec<u8>>,
+    /// Buckets whose usage as kept by writes differs from a recount of their records:
+    /// (bucket, as kept, as recounted).
+    pub usage_mismatch: Vec<(String, Option<BucketUsage>, Option<BucketUsage>)>,
     /// Versions protected by Object Lock (a retention not yet past, by the lock clock,
     /// or a legal hold): not a fault, reported so an operator sees what is locked.
     pub locked: Vec<LockedVersion>,
@@ -52,15 +56,24 @@ impl AuditReport {
             && self.miscounted.is_empty()
             && self.inline_missing.is_empty()
             && self.inline_stray.is_empty()
+            && self.usage_mismatch.is_empty()
     }
 }
 
 /// Every record of one kind (single-byte key prefix), with its key, decoded by `f`.
-pub(super) fn scan_kind(meta: &dyn MetaStore, kind: u8, mut f: impl FnMut(&[u8], &[u8]) -> StoreResult<()>) -> StoreResult<()> {
-    let mut start = vec![kind];
-    let end = vec![kind + 1];
+pub(super) fn scan_kind(meta: &dyn MetaStore, kind: u8, f: impl FnMut(&[u8], &[u8]) -> StoreResult<()>) -> StoreResult<()> {
+    scan_range(meta, vec![kind], &[kind + 1], f)
+}
+
+/// Every record with `start <= key < end`, with its key, decoded by `f`, a page at a time.
+pub(super) fn scan_range(
+    meta: &dyn MetaStore,
+    mut start: Vec<u8>,
+    end: &[u8],
+    mut f: impl FnMut(&[u8], &[u8]) -> StoreResult<()>,
+) -> StoreResult<()> {
     loop {
-        let rows = meta.scan(&start, Some(&end), 1024)?;
+        let rows = meta.scan(&start, Some(end), 1024)?;
         let Some((last, _)) = rows.last() else { return Ok(()) };
         start.clone_from(last);
         start.push(0);
@@ -154,6 +167,13 @@ impl Store {
             }
         }
         report.leaked = on_disk.into_iter().filter(|b| !counts.contains_key(b)).map(|(t, h)| (class(t), h)).collect();
+        let (kept, counted) = (self.all_usage()?, self.recount_usage()?);
+        for bucket in kept.keys().chain(counted.keys()).collect::<BTreeSet<_>>() {
+            let (k, c) = (kept.get(bucket).copied(), counted.get(bucket).copied());
+            if k != c {
+                report.usage_mismatch.push((bucket.clone(), k, c));
+            }
+        }
         Ok(report)
     }
 }

@@ -58,6 +58,7 @@ impl Store {
         if removed > 0 {
             tracing::info!(removed, "removed unreferenced blobs left by an earlier crash");
         }
+        self.reconciled.store(true, std::sync::atomic::Ordering::Release);
         removed
     }
 }

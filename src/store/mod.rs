@@ -29,6 +29,7 @@ mod space;
 mod tier_dir;
 mod transition;
 mod unflushed;
+mod usage;
 mod versions;
 
 pub use audit::AuditReport;
@@ -38,6 +39,7 @@ pub use multipart::{CompleteOutcome, UploadListing};
 pub use outbox::RULES as NOTIFICATION_RULES;
 pub use scrub::{PassEnd, ScrubReport};
 pub use space::SpaceStatus;
+pub use usage::{AccountOf, QUOTA_CONFIG};
 pub use versions::{DeleteGuard, DeleteOutcome, VersionEntry};
 
 use std::collections::HashMap;
@@ -87,6 +89,9 @@ pub enum StoreError {
     /// The multipart upload does not exist (never, aborted, or completed).
     #[error("no such upload")]
     NoSuchUpload,
+    /// The change would take a bucket or account past its quota (the message says which).
+    #[error("{0}")]
+    QuotaExceeded(String),
     /// The disk is full: new data is refused (the message says which disk and how full)
     /// while deletes still work.
     #[error("{0}")]
@@ -188,6 +193,26 @@ pub struct Store {
     bus: tokio::sync::broadcast::Sender<Arc<crate::model::event::OutboxEntry>>,
     /// The Object Lock clocks (see `lock.rs`), loaded on first use.
     lock_clock: Mutex<Option<lock::LockClock>>,
+    /// Account quotas and the bucket → account mapping they need (see `usage.rs`).
+    account_quotas: usage::AccountQuotas,
+    /// Whether start-up reconciliation ([`Store::reconcile_blobs`]) has finished.
+    reconciled: std::sync::atomic::AtomicBool,
+    /// Events in the outbox, kept by [`Store::apply`] (a rollback after a failed flush
+    /// leaves it off until the restart that failure requires).
+    outbox_backlog: AtomicU64,
+}
+
+/// One storage tier as an operator sees it (`coffer admin info`, metrics).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TierStatus {
+    /// Its storage class (`STANDARD` for the main blob directory).
+    pub class: String,
+    /// Its directory.
+    pub path: Option<std::path::PathBuf>,
+    /// Bytes free to coffer on its filesystem, and the filesystem's size.
+    pub free_bytes: Option<u64>,
+    /// The filesystem's size in bytes.
+    pub total_bytes: Option<u64>,
 }
 
 /// Blobs being published by in-flight writes or streamed by reads → number of pins.
@@ -272,7 +297,8 @@ impl Store {
             Some(v) => u64::from_be_bytes(v.as_slice().try_into().map_err(|_| corrupt("seq counter"))?),
             None => 0,
         };
-        Ok(Self {
+        let meta_for_count = Arc::clone(&meta);
+        let store = Self {
             commits: GroupCommit::new(Arc::clone(&meta)),
             unflushed: Mutex::default(),
             meta,
@@ -287,7 +313,12 @@ impl Store {
             outbox_signal: tokio::sync::Notify::new(),
             lock_clock: Mutex::new(None),
             bus: tokio::sync::broadcast::channel(BUS_CAPACITY).0,
-        })
+            account_quotas: usage::AccountQuotas::default(),
+            reconciled: std::sync::atomic::AtomicBool::new(false),
+            outbox_backlog: AtomicU64::new(Self::count_outbox(meta_for_count.as_ref())?),
+        };
+        store.load_usage()?;
+        Ok(store)
     }
 
     /// The blob directory holding objects of storage class `class`, for writers and
@@ -346,6 +377,54 @@ impl Store {
     pub fn durability_failure(&self) -> Option<String> {
         let blobs = self.tiers.iter().find_map(|t| t.blobs.sync_failure().map(|e| format!("{} blobs: {e}", t.class)));
         self.commits.failure().map(|e| format!("metadata: {e}")).or(blobs)
+    }
+
+    /// Why this store should not be sent requests now, if it should not: a failed
+    /// flush or directory sync ([`Store::durability_failure`]), start-up reconciliation
+    /// still running, the metadata store not answering, or a blob directory where a
+    /// file cannot be created. Creates and removes a small probe file in each tier.
+    pub fn not_ready(&self) -> Option<String> {
+        if let Some(failure) = self.durability_failure() {
+            return Some(format!("durability failure (restart needed): {failure}"));
+        }
+        if let Err(e) = self.meta.get(&keys::counter(SEQ_COUNTER)) {
+            return Some(format!("metadata store: {e}"));
+        }
+        for tier in &self.tiers {
+            let Some(dir) = &tier.dir else { continue };
+            let probe = dir.join("tmp").join(format!(".ready-probe-{}", std::process::id()));
+            let written = std::fs::write(&probe, b"ready");
+            let _ = std::fs::remove_file(&probe);
+            if let Err(e) = written {
+                return Some(format!("{} blob directory {} is not writable: {e}", tier.class, dir.display()));
+            }
+        }
+        if !self.reconciled.load(Ordering::Acquire) {
+            return Some("start-up reconciliation of blobs is still running".to_owned());
+        }
+        None
+    }
+
+    /// The group commit's flushes since start-up: how many, how many commits they
+    /// covered, how long they took.
+    pub fn commit_stats(&self) -> crate::group_sync::SyncStats {
+        self.commits.stats()
+    }
+
+    /// Each tier with its directory and free space.
+    pub fn tier_status(&self) -> Vec<TierStatus> {
+        self.tiers
+            .iter()
+            .map(|t| {
+                let fs = t.dir.as_deref().and_then(|d| rustix::fs::statvfs(d).ok());
+                TierStatus {
+                    class: t.class.clone(),
+                    path: t.dir.clone(),
+                    free_bytes: fs.as_ref().map(|s| s.f_bavail.saturating_mul(s.f_frsize)),
+                    total_bytes: fs.as_ref().map(|s| s.f_blocks.saturating_mul(s.f_frsize)),
+                }
+            })
+            .collect()
     }
 
     fn locked(&self) -> MutexGuard<'_, Pins> {
@@ -810,7 +889,7 @@ fn unpin(pins: &mut Pins, blob: TierBlob) {
     }
 }
 
-fn corrupt(what: &str) -> StoreError {
+pub(super) fn corrupt(what: &str) -> StoreError {
     StoreError::Meta(MetaError::Corrupt { key: what.to_owned(), detail: "undecodable".to_owned() })
 }
 

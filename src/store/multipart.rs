@@ -153,10 +153,12 @@ impl Store {
         for hash in pinned {
             unpin(&mut pins, (tier, *hash));
         }
-        if self.upload(bucket, key, upload_id)?.is_none() {
-            return Err(StoreError::NoSuchUpload);
-        }
+        let upload_key = keys::upload(bucket, key, upload_id);
+        let Some(upload) = self.meta.get(&upload_key)? else { return Err(StoreError::NoSuchUpload) };
         let mut batch = Batch::new();
+        // Rewritten unchanged: parts are keyed by upload id, and the upload's record in
+        // the same batch tells usage accounting whose bucket the part's bytes count in.
+        batch.put(upload_key, upload);
         let mut refs = RefDelta::default();
         let part_key = keys::part(upload_id, part.part_number);
         if let Some(old) = self.meta.get(&part_key)? {

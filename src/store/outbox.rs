@@ -112,10 +112,20 @@ impl Store {
         self.apply(&batch)
     }
 
-    /// Number of entries waiting (walks the outbox: for stats, not hot paths).
+    /// Number of entries waiting: counted once at open, then kept by every batch.
     pub fn outbox_len(&self) -> StoreResult<usize> {
+        Ok(usize::try_from(self.outbox_backlog.load(std::sync::atomic::Ordering::Relaxed)).unwrap_or(usize::MAX))
+    }
+
+    /// Counts the entries waiting (walks the outbox: at open only).
+    pub(super) fn count_outbox(meta: &dyn crate::meta::MetaStore) -> StoreResult<u64> {
         let (start, end) = keys::outbox_range();
-        Ok(self.meta.scan(&start, Some(&end), usize::MAX)?.len())
+        let mut n = 0;
+        super::audit::scan_range(meta, start, &end, |_, _| {
+            n += 1;
+            Ok(())
+        })?;
+        Ok(n)
     }
 
     /// Wakes the delivery worker when entries arrive.

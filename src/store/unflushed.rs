@@ -9,11 +9,12 @@
 //! flush rolls back every batch not known durable, newest first, before any waiting
 //! writer is answered. A successful flush forgets the batches it covered.
 
-use std::collections::HashSet;
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
 use std::sync::{MutexGuard, PoisonError};
 
 use super::{Store, StoreResult};
-use crate::meta::Batch;
+use crate::meta::{keys, Batch};
 
 /// The batches applied since the last flush known to cover them.
 #[derive(Default)]
@@ -34,17 +35,48 @@ impl Store {
     /// until a flush covers it.
     pub(super) fn apply(&self, batch: &Batch) -> StoreResult<()> {
         let mut log = self.unflushed();
+        let mut old: HashMap<&[u8], Option<Vec<u8>>> = HashMap::new();
         let mut undo = Batch::new();
-        let mut seen = HashSet::new();
         for (key, _) in batch.ops() {
-            if seen.insert(key.as_slice()) {
-                match self.meta.get(key)? {
-                    Some(old) => undo.put(key.clone(), old),
+            if let Entry::Vacant(slot) = old.entry(key.as_slice()) {
+                let value = self.meta.get(key)?;
+                match &value {
+                    Some(v) => undo.put(key.clone(), v.clone()),
                     None => undo.delete(key.clone()),
                 }
+                slot.insert(value);
             }
         }
+        // Usage records change in the same batch as what they count (see `usage.rs`);
+        // a batch that would exceed a quota stops here, before anything is applied.
+        let usage = self.usage_changes(batch, &old)?;
+        let extended;
+        let batch = if usage.is_empty() {
+            batch
+        } else {
+            let mut with_usage = batch.clone();
+            for (key, before, after) in usage {
+                match before {
+                    Some(v) => undo.put(key.clone(), v),
+                    None => undo.delete(key.clone()),
+                }
+                match after {
+                    Some(v) => with_usage.put(key, v),
+                    None => with_usage.delete(key),
+                }
+            }
+            extended = with_usage;
+            &extended
+        };
         self.meta.apply(batch)?;
+        let queued =
+            batch.ops().iter().filter(|(k, v)| keys::is_outbox(k) && v.is_some() && old.get(k.as_slice()).is_some_and(Option::is_none));
+        let taken =
+            batch.ops().iter().filter(|(k, v)| keys::is_outbox(k) && v.is_none() && old.get(k.as_slice()).is_some_and(Option::is_some));
+        let (queued, taken) = (queued.count() as u64, taken.count() as u64);
+        if queued != taken {
+            self.outbox_backlog.fetch_add(queued.wrapping_sub(taken), std::sync::atomic::Ordering::Relaxed);
+        }
         log.last += 1;
         let id = log.last;
         log.undo.push((id, undo));

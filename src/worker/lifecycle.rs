@@ -9,6 +9,7 @@
 //! Every action is an ordinary store change (references dropped, blobs collected), and
 //! an expiration applies only if the key still has the version that was evaluated.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -48,6 +49,41 @@ pub struct PassStats {
     pub locked: u64,
 }
 
+/// What every pass since start-up did, for the metrics.
+#[derive(Debug, Default)]
+pub struct LifecycleTotals {
+    /// Passes finished.
+    pub passes: AtomicU64,
+    /// [`PassStats`] fields summed over passes.
+    pub expired: AtomicU64,
+    /// Noncurrent versions and delete markers removed.
+    pub versions_removed: AtomicU64,
+    /// Incomplete uploads aborted.
+    pub uploads_aborted: AtomicU64,
+    /// Versions transitioned.
+    pub transitioned: AtomicU64,
+    /// Actions that failed.
+    pub failed: AtomicU64,
+    /// Removals skipped under Object Lock.
+    pub locked: AtomicU64,
+    /// Duration of the last pass, milliseconds.
+    pub last_pass_ms: AtomicU64,
+}
+
+impl LifecycleTotals {
+    fn add(&self, stats: &PassStats, took: Duration) {
+        let add = |c: &AtomicU64, n: u64| c.fetch_add(n, Ordering::Relaxed);
+        add(&self.passes, 1);
+        add(&self.expired, stats.expired);
+        add(&self.versions_removed, stats.versions_removed);
+        add(&self.uploads_aborted, stats.uploads_aborted);
+        add(&self.transitioned, stats.transitioned);
+        add(&self.failed, stats.failed);
+        add(&self.locked, stats.locked);
+        self.last_pass_ms.store(u64::try_from(took.as_millis()).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+}
+
 /// Timing of the worker.
 #[derive(Debug, Clone, Copy)]
 pub struct Schedule {
@@ -66,6 +102,7 @@ pub async fn run(
     store: Arc<Store>,
     schedule: Schedule,
     clock: Arc<dyn Fn() -> SystemTime + Send + Sync>,
+    totals: Arc<LifecycleTotals>,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
@@ -82,10 +119,12 @@ pub async fn run(
             Err(e) => tracing::warn!(error = %e, "forgetting completed uploads panicked"),
         }
         match run_once(&store, now, schedule.day_ms).await {
-            Ok(stats) if stats != PassStats::default() => {
-                tracing::info!(?stats, ms = started.elapsed().as_millis(), "lifecycle pass");
+            Ok(stats) => {
+                totals.add(&stats, started.elapsed());
+                if stats != PassStats::default() {
+                    tracing::info!(?stats, ms = started.elapsed().as_millis(), "lifecycle pass");
+                }
             }
-            Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "lifecycle pass failed; retrying next interval"),
         }
         tokio::select! {

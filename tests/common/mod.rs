@@ -5,6 +5,7 @@
 
 pub mod child;
 pub mod identity;
+pub mod loopfs;
 pub mod raw;
 
 use std::sync::Arc;
