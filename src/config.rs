@@ -46,6 +46,29 @@ pub struct Config {
     pub cors: CorsConfig,
     /// The website-only listener.
     pub website: WebsiteConfig,
+    /// The audit trail.
+    pub audit: AuditConfig,
+}
+
+/// `[audit]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// The audit log file; a relative path is inside `storage.path`; "" turns it off.
+    pub path: String,
+    /// Size in MiB past which the file is rotated.
+    pub max_mib: u64,
+    /// Rotated files kept (`<path>.1` newest).
+    pub keep: u32,
+    /// Notification destinations (names from `[notify]`) each record is also sent to.
+    pub destinations: Vec<String>,
+}
+
+impl Config {
+    /// Where the audit log is written, if it is on.
+    pub fn audit_path(&self) -> Option<std::path::PathBuf> {
+        (!self.audit.path.is_empty()).then(|| self.storage.path.join(&self.audit.path))
+    }
 }
 
 /// `[cors]`.
@@ -461,6 +484,15 @@ impl Config {
                 "auth.access_key / auth.secret_key: the documented default credentials are only accepted on a loopback address, \
                  and server.listen is {addr}; set your own (COFFER_AUTH_ACCESS_KEY, COFFER_AUTH_SECRET_KEY) to listen there"
             )));
+        }
+        if self.audit.max_mib == 0 {
+            return Err(ConfigError("audit.max_mib: must be at least 1".into()));
+        }
+        let destinations = self.notify.destinations()?;
+        if let Some(missing) =
+            self.audit.destinations.iter().find(|d| !destinations.iter().any(|(arn, _)| arn.rsplit(':').next() == Some(d.as_str())))
+        {
+            return Err(ConfigError(format!("audit.destinations: {missing:?} is not a destination of [notify]")));
         }
         if !self.admin.listen.is_empty() {
             self.admin.listen.parse::<SocketAddr>().map_err(|e| ConfigError(format!("admin.listen: {e}")))?;

@@ -29,6 +29,7 @@
 //! rules are in `docs/durability.md`.
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod blob;
 pub mod bucket_access;

@@ -302,3 +302,76 @@ async fn readiness_fails_while_a_blob_directory_cannot_be_written() {
     assert_eq!(admin_get(&srv, "/health/live", None).await.status, 200, "live all along");
     assert_eq!(admin_get(&srv, "/health/ready", None).await.status, 200, "ready again once writable");
 }
+
+/// The audit log's records (one JSON object per line).
+fn audit_records(dir: &std::path::Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(dir.join("audit.log")).unwrap_or_default();
+    text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect()
+}
+
+#[tokio::test]
+async fn the_audit_trail_records_each_change_once_and_no_secret() {
+    use coffer::config::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY};
+    let srv = TestServer::start().await;
+    let s3 = srv.client();
+    s3.create_bucket().bucket("audited").send().await.unwrap();
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:DeleteBucket","Resource":"arn:aws:s3:::audited"}]}"#;
+    s3.put_bucket_policy().bucket("audited").policy(policy).send().await.unwrap();
+    s3.put_object().bucket("audited").key("data").body(ByteStream::from_static(b"not audited")).send().await.unwrap();
+    let iam = common::identity::iam_client(&srv.endpoint, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, None);
+    iam.create_user().user_name("auditee").send().await.unwrap();
+    let key = iam.create_access_key().user_name("auditee").send().await.unwrap();
+    let secret = key.access_key().unwrap().secret_access_key().to_owned();
+    iam.list_users().send().await.unwrap();
+    let kms = common::identity::kms_client(&srv.endpoint, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, None);
+    kms.create_key().send().await.unwrap();
+    let forged = client_for(&srv.endpoint, "NOSUCHKEY0000000", "whatever");
+    assert_sdk_error(forged.list_buckets().send().await, 403, Some("InvalidAccessKeyId"));
+    admin(&srv, "quota set audited --max-objects 10").await.unwrap();
+
+    let expected = ["CreateBucket", "PutBucketPolicy", "CreateUser", "CreateAccessKey", "CreateKey", "ListBuckets", "PutQuota"];
+    eventually("every audited action is in the audit log", || async {
+        let names: Vec<String> =
+            audit_records(srv.dir.path()).iter().map(|r| r["eventName"].as_str().unwrap_or_default().to_owned()).collect();
+        expected.iter().all(|e| names.iter().any(|n| n == e))
+    })
+    .await;
+    let records = audit_records(srv.dir.path());
+    let names: Vec<&str> = records.iter().map(|r| r["eventName"].as_str().unwrap()).collect();
+    for e in expected {
+        assert_eq!(names.iter().filter(|n| **n == e).count(), 1, "one {e} record in {names:?}");
+    }
+    assert_eq!(names.len(), expected.len(), "reads and object writes are not audited: {names:?}");
+    let by_name = |n: &str| records.iter().find(|r| r["eventName"] == n).unwrap();
+    let put_policy = by_name("PutBucketPolicy");
+    assert_eq!(put_policy["eventSource"], "s3.amazonaws.com");
+    assert_eq!(put_policy["requestParameters"]["bucketName"], "audited");
+    assert_eq!(put_policy["sourceIPAddress"], "127.0.0.1");
+    assert_eq!(put_policy["userIdentity"]["type"], "Root");
+    assert_eq!(put_policy["userIdentity"]["accessKeyId"], DEFAULT_ACCESS_KEY);
+    assert!(put_policy["userIdentity"]["arn"].as_str().unwrap().ends_with(":root"));
+    assert!(put_policy["userAgent"].as_str().unwrap().contains("aws-sdk-rust"), "{put_policy}");
+    assert_eq!(put_policy["status"], 204);
+    assert!(put_policy["eventTime"].as_str().unwrap().ends_with('Z'));
+    assert!(put_policy.get("errorCode").is_none());
+    let user = by_name("CreateAccessKey");
+    assert_eq!(
+        (user["eventSource"].as_str(), user["requestParameters"]["UserName"].as_str()),
+        (Some("iam.amazonaws.com"), Some("auditee"))
+    );
+    assert_eq!(by_name("CreateKey")["eventSource"], "kms.amazonaws.com");
+    let failed = by_name("ListBuckets");
+    assert_eq!((failed["errorCode"].as_str(), failed["status"].as_u64()), (Some("InvalidAccessKeyId"), Some(403)));
+    assert_eq!(
+        (failed["userIdentity"]["type"].as_str(), failed["userIdentity"]["accessKeyId"].as_str()),
+        (Some("Anonymous"), Some("NOSUCHKEY0000000"))
+    );
+    assert_eq!(by_name("PutQuota")["eventSource"], "coffer-admin");
+    // No secret, no signature.
+    let text = std::fs::read_to_string(srv.dir.path().join("audit.log")).unwrap();
+    for secret in [secret.as_str(), DEFAULT_SECRET_KEY, "whatever", "Signature"] {
+        assert!(!text.contains(secret), "{secret:?} in the audit log");
+    }
+    let scraped = admin_get(&srv, "/metrics", None).await;
+    assert_eq!(scraped.status, 401);
+}

@@ -105,6 +105,8 @@ fn storage(state: &AppState, out: &mut Exposition) {
     out.gauge("coffer_metadata_bytes", "Bytes the metadata store occupies on disk.", store.meta_size_on_disk());
     if let Some(space) = store.space_status() {
         out.gauge("coffer_disk_reserve_bytes", "The disk space reserve (storage.reserve_mib).", space.reserve_bytes);
+    }
+    if let Some(space) = store.space_status().filter(|s| s.reserve_bytes > 0) {
         out.gauge("coffer_disk_reserve_held", "1 while the reserve file is allocated, 0 once released to a full disk.", space.reserve_held);
     }
     out.gauge(
@@ -147,6 +149,13 @@ fn background(state: &AppState, out: &mut Exposition) {
     out.gauge("coffer_scrub_pass_checked_blobs", "Blobs checked by the current (or last) scrub pass.", scrub.checked_blobs);
     out.gauge("coffer_scrub_pass_checked_bytes", "Bytes checked by the current (or last) scrub pass.", scrub.checked_bytes);
     out.counter("coffer_scrub_damaged_total", "Damaged blobs the scrubber found since start-up.", scrub.damaged.len() as u64);
+    let audit = &state.audit.stats;
+    out.counter("coffer_audit_records_total", "Audit records written to audit.path.", audit.written.load(Ordering::Relaxed));
+    out.counter(
+        "coffer_audit_dropped_total",
+        "Audit records lost: the queue was full or the file could not be written.",
+        audit.dropped.load(Ordering::Relaxed),
+    );
     let l = &state.lifecycle;
     let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
     out.counter("coffer_lifecycle_passes_total", "Lifecycle passes finished.", load(&l.passes));

@@ -111,10 +111,17 @@ async fn handle(state: Arc<AppState>, req: hyper::Request<Incoming>, peer: Socke
                 r
             }
         }
-        _ => json_response(match route(&state, req).await {
-            Ok((status, body)) => (status, body),
-            Err(e) => (e.code.status(), json!({"code": e.code.as_str(), "message": e.message})),
-        }),
+        _ => {
+            let context = crate::audit::RequestContext::from_head(req.headers(), req.uri(), peer, "");
+            let uri = req.uri().clone();
+            let mut who = None;
+            let (status, body, error) = match route(&state, req, &mut who).await {
+                Ok((status, body)) => (status, body, None),
+                Err(e) => (e.code.status(), json!({"code": e.code.as_str(), "message": e.message}), Some(e.code.as_str())),
+            };
+            audit(&state, (&method, &uri), &context, who.as_deref(), (status.as_u16(), error));
+            json_response((status, body))
+        }
     };
     // One request per connection: health checkers and the CLI reconnect, and nothing
     // idles on the admin listener holding the server's state.
@@ -122,6 +129,30 @@ async fn handle(state: Arc<AppState>, req: hyper::Request<Incoming>, peer: Socke
     let status = response.status().as_u16();
     tracing::info!(target: "coffer::admin", %method, path, status, %peer, ms = started.elapsed().as_millis(), "admin request");
     response
+}
+
+/// Records a change made through the admin API, or a request that failed to
+/// authenticate, in the audit trail (event source `coffer-admin`).
+fn audit(
+    state: &AppState,
+    (method, uri): (&Method, &hyper::Uri),
+    context: &crate::audit::RequestContext,
+    who: Option<&str>,
+    (status, error): (u16, Option<&'static str>),
+) {
+    let denied = error == Some(IamErrorCode::AccessDenied.as_str());
+    if *method == Method::GET && !denied {
+        return;
+    }
+    let path = uri.path();
+    let name = match (method, path) {
+        (&Method::POST, "/v1/accounts") => "CreateAccount",
+        (&Method::DELETE, p) if p.starts_with("/v1/accounts/") => "DeleteAccount",
+        (&Method::PUT, p) if p.starts_with("/v1/quota/") => "PutQuota",
+        _ => "AdminRequest",
+    };
+    let parameters = json!({ "method": method.as_str(), "path": path });
+    state.audit.record(context.record("coffer-admin", name, &state.config.server.region, who, parameters, status, error));
 }
 
 /// Runs `f` on the blocking pool (it reads files or the metadata store at length).
@@ -145,7 +176,7 @@ fn json_response((status, body): (StatusCode, Value)) -> Response {
     response
 }
 
-async fn route(state: &Arc<AppState>, req: hyper::Request<Incoming>) -> Result<(StatusCode, Value), IamError> {
+async fn route(state: &Arc<AppState>, req: hyper::Request<Incoming>, who: &mut Option<String>) -> Result<(StatusCode, Value), IamError> {
     let (parts, body) = req.into_parts();
     let read = tokio::time::timeout(Duration::from_secs(20), Limited::new(body, MAX_BODY).collect()).await;
     let body = match read {
@@ -161,6 +192,7 @@ async fn route(state: &Arc<AppState>, req: hyper::Request<Incoming>) -> Result<(
         IamError::new(IamErrorCode::AccessDenied, "Only the server administrator (the configured root key) may use the admin API.")
     })?;
     tracing::debug!(principal = %principal.arn, "admin request authenticated");
+    *who = Some(principal.arn.clone());
     let path = parts.uri.path();
     let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
     match (&parts.method, path) {

@@ -152,7 +152,7 @@ impl Metrics {
             out.sample("coffer_errors_total", &[("code", code)], *n);
         }
         let auth = self.auth_failures.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        out.family("coffer_auth_failures_total", "counter", "Requests whose authentication failed, by error code.");
+        out.family("coffer_auth_failures_total", "counter", "Requests whose authentication failed, by reason (the error code answered).");
         for (code, n) in &auth {
             out.sample("coffer_auth_failures_total", &[("reason", code)], *n);
         }
@@ -182,7 +182,7 @@ impl Metrics {
         out.gauge("coffer_connections_open", "Client connections open.", self.open_connections.load(Ordering::Relaxed).max(0));
         out.counter(
             "coffer_rejected_connections_total",
-            "Connections refused because the server was at server.max_connections.",
+            "Connections refused at the connection limits (server.max_connections, limits.max_connections_per_ip).",
             self.rejected_connections.load(Ordering::Relaxed),
         );
         out.gauge("coffer_uptime_seconds", "Seconds since the server started.", self.uptime().as_secs_f64());

@@ -185,8 +185,10 @@ pub async fn handle(state: &AppState, req: hyper::Request<Incoming>, request_id:
         Ok(response) => response,
         Err(e) => error_response(&e, &parts, request_id),
     };
-    let (bucket, endpoint) = routed.map_or((None, None), |(b, e)| (b, Some(e)));
-    response.extensions_mut().insert(Operation(endpoint.map_or_else(|| "Unrouted".to_owned(), operation_name)));
+    let (bucket, key, endpoint) = routed.map_or((None, None, None), |r| (r.bucket, r.key, Some(r.endpoint)));
+    let operation = endpoint.map_or_else(|| "Unrouted".to_owned(), operation_name);
+    audit(state, &parts, peer, request_id, (&operation, bucket.as_deref(), key.as_deref()), &principal, &response);
+    response.extensions_mut().insert(Operation(operation));
     // A browser's cross-origin request (not the preflight, answered from the rules
     // already) gets its CORS headers, success or not.
     if let (Some(bucket), Some(origin)) = (bucket, headers::get(&parts.headers, "origin")) {
@@ -199,6 +201,30 @@ pub async fn handle(state: &AppState, req: hyper::Request<Incoming>, request_id:
         response.extensions_mut().insert(principal);
     }
     response
+}
+
+/// Records the request in the audit trail if it changed what the audit trail covers, or
+/// failed to authenticate (see `crate::audit`).
+fn audit(
+    state: &AppState,
+    parts: &Parts,
+    peer: SocketAddr,
+    request_id: &str,
+    (operation, bucket, key): (&str, Option<&str>, Option<&str>),
+    principal: &Principal,
+    response: &Response,
+) {
+    let error = response.extensions().get::<ErrorCode>().map(|c| c.0);
+    if !(crate::audit::s3_event(operation) || error.is_some_and(crate::audit::is_authentication_failure)) {
+        return;
+    }
+    // A browser form's signer is on the response (its fields carried the credentials).
+    let arn = response.extensions().get::<Principal>().unwrap_or(principal).0.as_deref();
+    let context = crate::audit::RequestContext::of(parts, peer, request_id);
+    let parameters = crate::audit::s3_parameters(bucket, key);
+    let status = response.status().as_u16();
+    let region = &state.config.server.region;
+    state.audit.record(context.record("s3.amazonaws.com", operation, region, arn, parameters, status, error));
 }
 
 /// Who a request was authenticated as (its principal's ARN), `None` when it was
@@ -232,7 +258,7 @@ async fn handle_request(
     request_id: &str,
     peer: SocketAddr,
     principal: &mut Principal,
-    routed: &mut Option<(Option<String>, Endpoint)>,
+    routed: &mut Option<router::Route>,
 ) -> S3Result<Response> {
     let query = router::parse_query(parts.uri.query());
     let route = router::route(&RouteInput {
@@ -243,7 +269,7 @@ async fn handle_request(
         domain: &state.config.server.domain,
         copy_source: parts.headers.contains_key("x-amz-copy-source"),
     })?;
-    *routed = Some((route.bucket.clone(), route.endpoint));
+    *routed = Some(route.clone());
     let region = &state.config.server.region;
     let virtual_bucket = route.bucket.as_deref().filter(|_| route.virtual_host);
     let now = (state.clock)();

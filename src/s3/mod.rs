@@ -91,6 +91,8 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// What the lifecycle worker has done since start-up.
     pub lifecycle: Arc<crate::worker::lifecycle::LifecycleTotals>,
+    /// The audit trail (`audit.path`).
+    pub audit: Arc<crate::audit::AuditLog>,
 }
 
 impl AppState {

@@ -66,6 +66,7 @@ impl<T: AsyncWrite + Unpin> WatchedIo<T> {
             let poll = Pin::new(&mut self.inner).poll_write(cx, &bytes[*written..]);
             self.activity.on_write(poll.is_pending());
             let n = std::task::ready!(poll)?;
+            self.metrics.bytes_sent.fetch_add(n as u64, Ordering::Relaxed);
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }

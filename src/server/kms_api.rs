@@ -29,12 +29,27 @@ pub fn is_kms_api(parts: &Parts) -> bool {
 
 /// Answers one KMS request; the response carries the [`Principal`] extension for the
 /// request log.
-pub async fn handle(state: &AppState, parts: Parts, body: Incoming, _request_id: &str, peer: SocketAddr) -> Response {
+pub async fn handle(state: &AppState, parts: Parts, body: Incoming, request_id: &str, peer: SocketAddr) -> Response {
     let mut principal = Principal(None);
     let (status, json, error) = match run(state, &parts, body, peer, &mut principal).await {
         Ok(v) => (200, v.to_string(), None),
         Err(e) => (e.code.status(), e.to_json(), Some(e.code.as_str())),
     };
+    let operation = headers::get(&parts.headers, "x-amz-target").and_then(|t| t.strip_prefix("TrentService.")).unwrap_or("KMS");
+    if error.is_some_and(crate::audit::is_authentication_failure) || crate::audit::kms_operation_audited(operation) {
+        // Parameters are not recorded: KMS bodies carry plaintext and ciphertext.
+        let context = crate::audit::RequestContext::of(&parts, peer, request_id);
+        let record = context.record(
+            "kms.amazonaws.com",
+            operation,
+            &state.config.server.region,
+            principal.0.as_deref(),
+            serde_json::json!({}),
+            status,
+            error,
+        );
+        state.audit.record(record);
+    }
     let status = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::BAD_REQUEST);
     super::api_response(status, "application/x-amz-json-1.1", json, principal, ("KMS", error))
 }

@@ -98,6 +98,7 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<AppState, Start
     };
     let sse_s3 = Arc::new(crate::crypto::ChunkKey::from_secret(&master.derive_secret("sse-s3 object chunks")));
     let sse_c = Arc::new(crate::crypto::customer::CustomerKeys::from_secret(&master.derive_secret("sse-c data keys")));
+    let audit = Arc::new(audit_log(&config));
     Ok(AppState {
         config,
         store,
@@ -113,6 +114,7 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<AppState, Start
         sse_c,
         metrics: Arc::default(),
         lifecycle: Arc::default(),
+        audit,
     })
 }
 
@@ -499,7 +501,17 @@ async fn refuse(mut stream: TcpStream, peer: SocketAddr, refusal: Refusal) {
 
 /// The event delivery worker for the configured destinations.
 fn delivery_worker(state: &AppState) -> crate::worker::delivery::Delivery {
-    let notify = &state.config.notify;
+    crate::worker::delivery::Delivery {
+        store: Arc::clone(&state.store),
+        targets: notification_targets(&state.config.notify),
+        region: state.config.server.region.clone(),
+        max_age: Duration::from_secs(state.config.notify.max_age_secs),
+        stats: Arc::clone(&state.delivery),
+    }
+}
+
+/// The configured notification destinations, by ARN.
+fn notification_targets(notify: &crate::config::NotifyConfig) -> std::collections::HashMap<String, Target> {
     let authorization = Some(notify.webhook_authorization.clone()).filter(|a| !a.is_empty());
     let client = WebhookClient::new(Duration::from_secs(notify.timeout_secs));
     let mode = if notify.redis_mode == "list" { RedisMode::List } else { RedisMode::Stream };
@@ -521,13 +533,26 @@ fn delivery_worker(state: &AppState) -> crate::worker::delivery::Delivery {
         };
         targets.insert(arn, target);
     }
-    crate::worker::delivery::Delivery {
-        store: Arc::clone(&state.store),
-        targets,
-        region: state.config.server.region.clone(),
-        max_age: Duration::from_secs(notify.max_age_secs),
-        stats: Arc::clone(&state.delivery),
+    targets
+}
+
+/// The audit log of `config` (off when `audit.path` is empty), forwarding to the
+/// destinations `audit.destinations` names.
+fn audit_log(config: &Config) -> crate::audit::AuditLog {
+    let Some(path) = config.audit_path() else { return crate::audit::AuditLog::off() };
+    let mut targets = notification_targets(&config.notify);
+    let mut forwards: Vec<(String, crate::audit::Forward)> = Vec::new();
+    for name in &config.audit.destinations {
+        let Some(target) = targets.remove(&format!("arn:coffer:sqs::1:{name}")) else { continue };
+        let target = Arc::new(target);
+        let forward: crate::audit::Forward = Arc::new(move |line| {
+            let target = Arc::clone(&target);
+            Box::pin(async move { target.send(line).await })
+        });
+        forwards.push((name.clone(), forward));
     }
+    let file = crate::audit::AuditFile { path, max_bytes: config.audit.max_mib << 20, keep: config.audit.keep };
+    crate::audit::AuditLog::start(file, forwards)
 }
 
 /// One request: id, dispatch, common headers, log line. `website_listener`: it came

@@ -36,11 +36,39 @@ pub fn is_query_api(parts: &Parts, domain: &str) -> bool {
 /// as S3 responses do, for the request log.
 pub async fn handle(state: &AppState, parts: Parts, body: Incoming, request_id: &str, peer: SocketAddr) -> Response {
     let mut principal = Principal(None);
-    let (status, xml, error) = match run(state, &parts, body, request_id, peer, &mut principal).await {
+    let mut form = Vec::new();
+    let (status, xml, error) = match run(state, &parts, body, request_id, peer, (&mut principal, &mut form)).await {
         Ok(xml) => (hyper::StatusCode::OK, xml, None),
         Err(e) => (e.code.status(), e.to_xml(request_id), Some(e.code.as_str())),
     };
+    audit(state, &parts, peer, request_id, &form, principal.0.as_deref(), (status.as_u16(), error));
     super::api_response(status, "text/xml", xml, principal, ("IAM/STS", error))
+}
+
+/// Records an IAM or STS request in the audit trail if it changes something, issues
+/// credentials, or failed to authenticate.
+fn audit(
+    state: &AppState,
+    parts: &Parts,
+    peer: SocketAddr,
+    request_id: &str,
+    form: &[(String, String)],
+    arn: Option<&str>,
+    (status, error): (u16, Option<&'static str>),
+) {
+    let action = form.iter().find(|(k, _)| k == "Action").map(|(_, v)| v.as_str());
+    let auth_failed = error.is_some_and(crate::audit::is_authentication_failure);
+    if !(auth_failed || action.is_some_and(crate::audit::query_action_audited)) {
+        return;
+    }
+    let name = action.unwrap_or("IAM/STS");
+    let sts =
+        matches!(name, "GetCallerIdentity" | "GetSessionToken" | "GetFederationToken" | "DecodeAuthorizationMessage" | "GetAccessKeyInfo")
+            || name.starts_with("AssumeRole");
+    let source = if sts { "sts.amazonaws.com" } else { "iam.amazonaws.com" };
+    let context = crate::audit::RequestContext::of(parts, peer, request_id);
+    let parameters = crate::audit::redacted_parameters(form);
+    state.audit.record(context.record(source, name, &state.config.server.region, arn, parameters, status, error));
 }
 
 async fn run(
@@ -49,7 +77,7 @@ async fn run(
     body: Incoming,
     request_id: &str,
     peer: SocketAddr,
-    principal: &mut Principal,
+    (principal, form_seen): (&mut Principal, &mut Vec<(String, String)>),
 ) -> IamResult<String> {
     let limits = &state.config.limits;
     let raw = crate::s3::body::paced(body, limits);
@@ -60,6 +88,7 @@ async fn run(
         .await
         .map_err(|e| IamError::new(IamErrorCode::InvalidInput, e.message))?;
     let params: Vec<(String, String)> = url_form(&form);
+    form_seen.clone_from(&params);
     let now = (state.clock)();
     let signed = parts.headers.contains_key(hyper::header::AUTHORIZATION);
     let (authenticated, service) = if !signed && api::is_unsigned_sts_action(&params) {
