@@ -3,7 +3,9 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BIN="$ROOT/target/release/coffer"
+# INTEROP_BIN=PATH runs that binary instead of the release build (a copy, say, while the
+# tree is being rebuilt); it is not built. (Not COFFER_*: coffer reads those as settings.)
+BIN="${INTEROP_BIN:-$ROOT/target/release/coffer}"
 WORK=$(mktemp -d)
 SERVER_PID=
 
@@ -84,6 +86,8 @@ BOTO3_PKGS="boto3[crt]"
 MINIO_PKGS="minio"
 OPENDAL_PKGS="opendal==0.47.12"
 S3FS_PKGS="s3fs"
+# metrics.sh parses the Prometheus exposition with the reference client's parser.
+PROMETHEUS_CLIENT_PKGS="prometheus_client"
 # npm ci of the AWS SDK for JavaScript v3 locked in tests/interop/node.
 node_deps() {
   local dir="$ROOT/tests/interop/node"
@@ -121,6 +125,24 @@ browser_deps() {
   [ "$want" = "$have" ] && return 0
   (cd "$dir" && npm ci --no-audit --no-fund --silent) || { echo "browser_deps: npm ci in $dir failed" >&2; return 1; }
 }
+# promtool_deps: promtool (from Debian's prometheus package; no extra package offers it)
+# for metrics.sh's `promtool check metrics`. Installed without the package's
+# recommendations (node exporter and its collectors). Where policy-rc.d forbids starting
+# services (Debian's container images) the package's prometheus service is not started;
+# on a machine with an init system it starts on :9090, which no test uses. Returns 1 with
+# the reason on stderr
+# instead of failing, so that metrics.sh can skip its promtool checks loudly outside CI
+# (under CI=true the caller fails).
+promtool_deps() {
+  command -v promtool >/dev/null 2>&1 && return 0
+  if [ -z "$APT_UPDATED" ]; then
+    apt-get update -qq >/dev/null || { echo "promtool_deps: apt-get update failed" >&2; return 1; }
+    APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null ||
+    { echo "promtool_deps: apt-get install prometheus failed" >&2; return 1; }
+  promtool --version >/dev/null 2>&1 || { echo "promtool_deps: prometheus installed but promtool does not run" >&2; return 1; }
+}
 # Everything every interop script needs, for .ci/run (each script also installs its own).
 interop_install_all() {
   local t
@@ -130,6 +152,8 @@ interop_install_all() {
   py_venv minio "$MINIO_PKGS"
   py_venv opendal "$OPENDAL_PKGS"
   py_venv s3fs "$S3FS_PKGS"
+  py_venv metrics "$PROMETHEUS_CLIENT_PKGS"
+  promtool_deps || fail "installing promtool (Debian's prometheus package) for metrics.sh"
   node_deps
   browser_deps || fail "installing Chromium and playwright-core for browser.sh"
 }
