@@ -159,7 +159,12 @@ async fn quotas_refuse_put_copy_part_and_complete_without_a_trace() {
     assert_eq!((set["quota"]["max_bytes"].as_u64(), set["quota"]["max_objects"].as_u64()), (Some(100), Some(3)));
 
     put(&s3, "sixty", 60).await.unwrap();
+    // Overwriting in an unversioned bucket frees what it replaces: not refused early.
+    put(&s3, "sixty", 60).await.unwrap();
     assert_quota_exceeded(put(&s3, "fifty", 50).await);
+    // A body that cannot fit is refused from its declared length, before it streams.
+    assert_quota_exceeded(put(&s3, "huge", 20 << 20).await);
+    assert_sdk_error(s3.head_object().bucket("quota-test").key("huge").send().await, 404, Some("NotFound"));
     assert_sdk_error(s3.head_object().bucket("quota-test").key("fifty").send().await, 404, Some("NotFound"));
     // A copy would take 60 more bytes.
     let copy = s3

@@ -350,7 +350,40 @@ fn admit(ctx: &Ctx<'_>) -> S3Result<()> {
     // The tier the bytes go to, if the request names a class (parts and copies of an
     // upload or object of another class are checked against the data root alone).
     let class = ctx.header("x-amz-storage-class").unwrap_or(crate::store::MAIN_CLASS);
-    Ok(ctx.state.store.admit_write(class, adds)?)
+    ctx.state.store.admit_write(class, adds)?;
+    admit_quota(ctx)
+}
+
+/// Refuses, before its body is read, a PutObject or UploadPart whose declared size would
+/// take its bucket or account past a byte quota even after freeing all it can replace
+/// (the null version it overwrites, the part it uploads again). The exact check, which
+/// also counts objects, is made when the write commits.
+fn admit_quota(ctx: &Ctx<'_>) -> S3Result<()> {
+    let (Some(bucket), Some(key)) = (ctx.route.bucket.as_deref(), ctx.route.key.as_deref()) else { return Ok(()) };
+    let streaming = ctx.header("x-amz-content-sha256").is_some_and(|v| v.starts_with("STREAMING-"));
+    let declared = match ctx.header("x-amz-decoded-content-length") {
+        Some(v) => Some(v),
+        None if streaming => None,
+        None => ctx.header("content-length"),
+    };
+    let Some(incoming) = declared.and_then(|v| v.trim().parse::<u64>().ok()) else { return Ok(()) };
+    let store = &ctx.state.store;
+    let replaced = match ctx.route.endpoint {
+        Endpoint::PutObject => match store.bucket(bucket)? {
+            Some(b) if b.versioning != crate::model::Versioning::Enabled => {
+                store.current(bucket, key)?.filter(|v| !v.delete_marker).map_or(0, |v| v.size)
+            }
+            _ => 0,
+        },
+        Endpoint::UploadPart => {
+            let (Some(id), Some(n)) = (ctx.param("uploadId"), ctx.param("partNumber").and_then(|n| n.parse::<u32>().ok())) else {
+                return Ok(());
+            };
+            store.list_parts(id, n.saturating_sub(1), 1)?.first().filter(|p| p.part_number == n).map_or(0, |p| p.size)
+        }
+        _ => return Ok(()),
+    };
+    Ok(store.admit_quota(bucket, incoming, replaced)?)
 }
 
 /// Bodies up to this size are read and dropped before a refusal is answered, so that a

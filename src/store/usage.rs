@@ -123,6 +123,17 @@ impl Store {
         Ok(())
     }
 
+    /// Refuses, before any byte arrives, a write of `incoming` bytes that can free at
+    /// most `replaced` and would still take `bucket` or its account past a byte quota.
+    pub fn admit_quota(&self, bucket: &str, incoming: u64, replaced: u64) -> StoreResult<()> {
+        let grows = i64::try_from(incoming).unwrap_or(i64::MAX).saturating_sub(i64::try_from(replaced).unwrap_or(i64::MAX));
+        if grows <= 0 {
+            return Ok(());
+        }
+        let delta = UsageDelta { bytes: grows, ..UsageDelta::default() };
+        self.check_quotas(bucket, &self.bucket_usage(bucket)?, &delta)
+    }
+
     /// Recounts every bucket's usage from its records: O(objects), for tests and
     /// offline checks (the result must equal [`Store::all_usage`]).
     pub fn recount_usage(&self) -> StoreResult<BTreeMap<String, BucketUsage>> {
