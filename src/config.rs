@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The built-in defaults: the shipped `config.toml` itself, so docs and code agree.
 pub const DEFAULT_TOML: &str = include_str!("../config.toml");
@@ -17,7 +17,7 @@ pub const DEFAULT_ACCESS_KEY: &str = "coffer";
 pub const DEFAULT_SECRET_KEY: &str = "coffer-secret-key";
 
 /// The whole configuration.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// HTTP front end.
@@ -48,10 +48,21 @@ pub struct Config {
     pub website: WebsiteConfig,
     /// The audit trail.
     pub audit: AuditConfig,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// What is logged, as a `tracing` filter (`info`, `debug`, `coffer=debug,info`…);
+    /// the `RUST_LOG` environment variable, when set, takes its place.
+    pub level: String,
 }
 
 /// `[audit]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuditConfig {
     /// The audit log file; a relative path is inside `storage.path`; "" turns it off.
@@ -72,7 +83,7 @@ impl Config {
 }
 
 /// `[cors]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CorsConfig {
     /// Origins of the default rule for buckets without CORS rules (empty: none).
@@ -80,7 +91,7 @@ pub struct CorsConfig {
 }
 
 /// `[website]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebsiteConfig {
     /// Address of a website-only listener ("" = none).
@@ -88,7 +99,7 @@ pub struct WebsiteConfig {
 }
 
 /// `[encryption]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EncryptionConfig {
     /// The default encryption of buckets that have none of their own (no
@@ -102,7 +113,7 @@ pub struct EncryptionConfig {
 }
 
 /// `[access]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AccessConfig {
     /// Block Public Access (all four settings) for every bucket, on top of the buckets'
@@ -111,7 +122,7 @@ pub struct AccessConfig {
 }
 
 /// `[admin]`.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdminConfig {
     /// Address of the admin listener (`coffer admin` calls it); "" turns it off.
@@ -133,7 +144,7 @@ impl std::fmt::Debug for AdminConfig {
 }
 
 /// `[sts]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct StsConfig {
     /// The OIDC issuer whose ID tokens AssumeRoleWithWebIdentity accepts ("" = none),
@@ -148,7 +159,7 @@ pub struct StsConfig {
 }
 
 /// `[notify]`.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotifyConfig {
     /// `name=url` webhook destinations.
@@ -257,7 +268,7 @@ impl NotifyConfig {
 }
 
 /// `[lifecycle]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LifecycleConfig {
     /// Seconds between evaluation passes.
@@ -267,7 +278,7 @@ pub struct LifecycleConfig {
 }
 
 /// `[scrub]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScrubConfig {
     /// Seconds from the start of one scrub pass to the start of the next (0: off).
@@ -277,7 +288,7 @@ pub struct ScrubConfig {
 }
 
 /// `[server]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     /// Listen address.
@@ -297,7 +308,7 @@ pub struct ServerConfig {
 }
 
 /// `[storage]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct StorageConfig {
     /// Data root.
@@ -352,7 +363,7 @@ impl StorageConfig {
 }
 
 /// `[auth]`.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthConfig {
     /// Root access key id.
@@ -376,7 +387,7 @@ impl std::fmt::Debug for AuthConfig {
 }
 
 /// `[limits]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsConfig {
     /// Largest single-PUT object.
@@ -484,6 +495,9 @@ impl Config {
                 "auth.access_key / auth.secret_key: the documented default credentials are only accepted on a loopback address, \
                  and server.listen is {addr}; set your own (COFFER_AUTH_ACCESS_KEY, COFFER_AUTH_SECRET_KEY) to listen there"
             )));
+        }
+        if self.log.level.trim().is_empty() {
+            return Err(ConfigError("log.level: must not be empty (e.g. \"info\")".into()));
         }
         if self.audit.max_mib == 0 {
             return Err(ConfigError("audit.max_mib: must be at least 1".into()));

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use coffer::config::{Config, DEFAULT_ACCESS_KEY};
+use coffer::server::reload::ConfigSource;
 
 /// mimalloc rather than glibc's malloc: it gives freed memory back to the system (see
 /// Cargo.toml), so a burst of large reads does not leave the process holding it.
@@ -64,29 +65,32 @@ fn main() -> ExitCode {
         }
         args.remove(0);
     }
-    let config = parse_args(&args).and_then(|(path, flags)| {
-        let env: Vec<(String, String)> = std::env::vars().collect();
-        Config::load(path.as_deref(), &env, &flags).map_err(|e| e.to_string())
+    let loaded = parse_args(&args).and_then(|(path, flags)| {
+        let env: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("COFFER_")).collect();
+        let config = Config::load(path.as_deref(), &env, &flags).map_err(|e| e.to_string())?;
+        Ok((config, ConfigSource { path, env, flags }))
     });
-    let config = match config {
+    let (config, source) = match loaded {
         Ok(c) => c,
         Err(e) => {
             eprintln!("coffer: {e}\n{USAGE}");
             return ExitCode::from(2);
         }
     };
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .init();
+    let log_filter = match init_logging(&config.log.level) {
+        Ok(hook) => hook,
+        Err(e) => {
+            eprintln!("coffer: log.level: {e}");
+            return ExitCode::from(2);
+        }
+    };
     if scrub {
         return scrub_offline(&config);
     }
     let meta_dir = config.storage.path.join("meta");
     let cache = config.storage.meta_cache_mib << 20;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
-    let served = runtime.block_on(serve(config));
+    let served = runtime.block_on(serve(config, source, log_filter));
     // Every task, and with them the last handle on the store, ends with the runtime.
     runtime.shutdown_timeout(std::time::Duration::from_secs(10));
     match served {
@@ -231,7 +235,25 @@ fn raise_open_file_limit(max_connections: usize) {
     }
 }
 
-async fn serve(config: Config) -> Result<(), String> {
+/// Logs to stderr under `level` (or `RUST_LOG`, when set); returns the hook SIGHUP
+/// changes the filter with.
+fn init_logging(level: &str) -> Result<coffer::server::reload::LogFilterHook, String> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = match tracing_subscriber::EnvFilter::try_from_default_env() {
+        Ok(from_env) => from_env,
+        Err(_) => tracing_subscriber::EnvFilter::try_new(level).map_err(|e| e.to_string())?,
+    };
+    let (filter, handle) = tracing_subscriber::reload::Layer::new(filter);
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    tracing_subscriber::registry().with(filter).with(fmt).init();
+    Ok(Box::new(move |level: &str| {
+        let filter = tracing_subscriber::EnvFilter::try_new(level).map_err(|e| e.to_string())?;
+        handle.reload(filter).map_err(|e| e.to_string())
+    }))
+}
+
+async fn serve(config: Config, source: ConfigSource, log_filter: coffer::server::reload::LogFilterHook) -> Result<(), String> {
     raise_open_file_limit(config.server.max_connections);
     let addr = config.listen_addr().map_err(|e| e.to_string())?;
     let access_key = config.auth.access_key.clone();
@@ -239,6 +261,8 @@ async fn serve(config: Config) -> Result<(), String> {
     let state = coffer::server::build_state(config, Arc::new(std::time::SystemTime::now))
         .await
         .map_err(|e| format!("opening storage at {}: {e}", data.display()))?;
+    state.reload.set_source(source);
+    state.reload.set_log_filter(log_filter);
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("binding {addr}: {e}"))?;
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
     let admin = coffer::server::bind_admin(&state.config).await;

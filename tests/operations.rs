@@ -380,3 +380,59 @@ async fn the_audit_trail_records_each_change_once_and_no_secret() {
     let scraped = admin_get(&srv, "/metrics", None).await;
     assert_eq!(scraped.status, 401);
 }
+
+#[tokio::test]
+async fn sighup_applies_what_it_can_and_names_what_needs_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let free_port = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (port, admin_port) = (free_port(), free_port());
+    let config = dir.path().join("config.toml");
+    let write_config = |token: &str, extra: &str| {
+        std::fs::write(&config, format!("[admin]\nlisten = \"127.0.0.1:{admin_port}\"\nmetrics_token = \"{token}\"\n{extra}")).unwrap();
+    };
+    write_config("first-token", "");
+    let log = dir.path().join("stderr.log");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_coffer"))
+        .args(["--config", config.to_str().unwrap(), "--server.listen", &format!("127.0.0.1:{port}")])
+        .args(["--storage.path", dir.path().join("data").to_str().unwrap(), "--scrub.interval", "0"])
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let admin_host = format!("127.0.0.1:{admin_port}");
+    let status = |token: &'static str| {
+        let admin_host = admin_host.clone();
+        async move {
+            match tokio::net::TcpStream::connect(&admin_host).await {
+                Ok(_) => {
+                    raw::Request::new("GET", "/metrics").header("authorization", &format!("Bearer {token}")).send(&admin_host).await.status
+                }
+                Err(_) => 0,
+            }
+        }
+    };
+    eventually("the child serves its admin listener", || async { status("first-token").await == 200 }).await;
+    assert_eq!(status("second-token").await, 401);
+
+    write_config("second-token", "[log]\nlevel = \"debug\"\n[storage]\nmeta_cache_mib = 32\n[limits]\nidle_timeout_secs = 30\n");
+    let hup = || assert!(std::process::Command::new("kill").args(["-HUP", &child.id().to_string()]).status().unwrap().success());
+    hup();
+    eventually("the new metrics token is in force", || async { status("second-token").await == 200 }).await;
+    assert_eq!(status("first-token").await, 401, "the old token no longer works");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let line = text.lines().find(|l| l.contains("SIGHUP: configuration reloaded")).unwrap_or_else(|| panic!("no reload line in\n{text}"));
+    for applied in ["admin.metrics_token", "log.level", "limits.idle_timeout_secs"] {
+        assert!(line.split("needs_restart").next().unwrap().contains(applied), "{applied} applied: {line}");
+    }
+    assert!(line.split("needs_restart").nth(1).unwrap().contains("storage.meta_cache_mib"), "{line}");
+    assert!(!text.contains("second-token"), "values are never logged");
+
+    // A file that does not parse changes nothing; the server goes on.
+    std::fs::write(&config, "[admin\nbroken").unwrap();
+    hup();
+    eventually("the failed reload is logged", || async { std::fs::read_to_string(&log).unwrap().contains("was not reloaded") }).await;
+    assert_eq!(status("second-token").await, 200);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -7,7 +7,7 @@
 //! lists every metric.
 //!
 //! Access: `Authorization: Bearer <admin.metrics_token>`, compared in constant time, or
-//! open when `admin.metrics_public = true`.
+//! open when `admin.metrics_public = true` (both as SIGHUP last set them).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -20,11 +20,11 @@ use crate::s3::AppState;
 
 /// Whether a scrape with this `Authorization` header may read the metrics.
 pub fn allowed(state: &AppState, authorization: Option<&[u8]>) -> bool {
-    let admin = &state.config.admin;
-    if admin.metrics_public {
+    let (token, public) = state.reload.metrics_access(&state.config);
+    if public {
         return true;
     }
-    let token = admin.metrics_token.as_bytes();
+    let token = token.as_bytes();
     match authorization.and_then(|h| h.strip_prefix(b"Bearer ")) {
         Some(given) => !token.is_empty() && bool::from(given.ct_eq(token)),
         None => false,

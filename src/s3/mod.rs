@@ -93,6 +93,8 @@ pub struct AppState {
     pub lifecycle: Arc<crate::worker::lifecycle::LifecycleTotals>,
     /// The audit trail (`audit.path`).
     pub audit: Arc<crate::audit::AuditLog>,
+    /// What SIGHUP rereads and changes (`crate::server::reload`).
+    pub reload: crate::server::reload::Reloadable,
 }
 
 impl AppState {

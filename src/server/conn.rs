@@ -209,7 +209,8 @@ pub async fn watch(activity: &Activity, limits: &Limits) -> Close {
 /// The connections being served.
 #[derive(Debug)]
 pub struct Registry {
-    limits: Limits,
+    /// The limits new connections are admitted under (SIGHUP may replace them).
+    limits: std::sync::RwLock<Arc<Limits>>,
     inner: Mutex<RegistryInner>,
     /// Notified when the last connection closes.
     empty: Notify,
@@ -250,7 +251,18 @@ pub enum Refusal {
 impl Registry {
     /// An empty registry.
     pub fn new(limits: Limits) -> Arc<Self> {
-        Arc::new(Self { limits, inner: Mutex::default(), empty: Notify::new() })
+        Arc::new(Self { limits: std::sync::RwLock::new(Arc::new(limits)), inner: Mutex::default(), empty: Notify::new() })
+    }
+
+    /// The limits new connections get.
+    pub fn limits(&self) -> Arc<Limits> {
+        Arc::clone(&self.limits.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Replaces the limits: connections admitted from now on are held to `limits`
+    /// (open ones keep theirs).
+    pub fn set_limits(&self, limits: Limits) {
+        *self.limits.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(limits);
     }
 
     fn lock(&self) -> MutexGuard<'_, RegistryInner> {
@@ -261,11 +273,12 @@ impl Registry {
     /// is reached; refuses it when every connection in its way is busy.
     pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<ConnGuard, Refusal> {
         let ip = client_key(ip);
+        let limits = self.limits();
         let mut inner = self.lock();
-        if inner.per_ip.get(&ip).copied().unwrap_or(0) >= self.limits.per_ip && !inner.evict_idle(|a| a.ip == ip) {
+        if inner.per_ip.get(&ip).copied().unwrap_or(0) >= limits.per_ip && !inner.evict_idle(|a| a.ip == ip) {
             return Err(Refusal::PerIp);
         }
-        if inner.counted >= self.limits.max && !inner.evict_idle(|_| true) {
+        if inner.counted >= limits.max && !inner.evict_idle(|_| true) {
             return Err(Refusal::Full);
         }
         let id = inner.next_id;
@@ -274,7 +287,7 @@ impl Registry {
         inner.conns.insert(id, Arc::clone(&activity));
         inner.counted += 1;
         *inner.per_ip.entry(ip).or_default() += 1;
-        Ok(ConnGuard { registry: Arc::clone(self), id, activity })
+        Ok(ConnGuard { registry: Arc::clone(self), id, activity, limits })
     }
 
     /// Open connections (evicted ones that have not closed yet included).
@@ -337,12 +350,14 @@ pub struct ConnGuard {
     id: u64,
     /// What the connection is doing.
     pub activity: Arc<Activity>,
+    /// The limits it was admitted under.
+    limits: Arc<Limits>,
 }
 
 impl ConnGuard {
     /// The limits the connection is held to.
     pub fn limits(&self) -> &Limits {
-        &self.registry.limits
+        &self.limits
     }
 }
 
@@ -387,15 +402,15 @@ mod tests {
         busy.activity.request_started();
         // Full: the never-authenticated idle connection goes first...
         let fourth = registry.admit(ip(4)).expect("an idle connection made room");
-        assert_eq!(anon.activity.verdict(&registry.limits, Instant::now()), Some(Close::Graceful));
-        assert_eq!(authed.activity.verdict(&registry.limits, Instant::now()), None);
+        assert_eq!(anon.activity.verdict(&registry.limits(), Instant::now()), Some(Close::Graceful));
+        assert_eq!(authed.activity.verdict(&registry.limits(), Instant::now()), None);
         // ...then the authenticated idle one; busy connections are never chosen.
         fourth.activity.request_started();
         let fifth = registry.admit(ip(5)).expect("room");
         fifth.activity.request_started();
-        assert_eq!(authed.activity.verdict(&registry.limits, Instant::now()), Some(Close::Graceful));
+        assert_eq!(authed.activity.verdict(&registry.limits(), Instant::now()), Some(Close::Graceful));
         assert_eq!(registry.admit(ip(6)).expect_err("all busy"), Refusal::Full);
-        assert_eq!(busy.activity.verdict(&registry.limits, Instant::now()), None);
+        assert_eq!(busy.activity.verdict(&registry.limits(), Instant::now()), None);
         drop((anon, authed));
         assert_eq!(registry.open(), 3);
     }
@@ -411,7 +426,7 @@ mod tests {
         let _other = registry.admit(ip(2)).expect("another client is not affected");
         b.activity.response_finished();
         let _c = registry.admit(ip(1)).expect("the idle one made room");
-        assert_eq!(b.activity.verdict(&registry.limits, Instant::now()), Some(Close::Graceful));
+        assert_eq!(b.activity.verdict(&registry.limits(), Instant::now()), Some(Close::Graceful));
     }
 
     #[tokio::test]
@@ -420,7 +435,7 @@ mod tests {
         let slow = registry.admit(ip(1)).expect("room");
         slow.activity.on_read();
         let _next = registry.admit(ip(2)).expect("the slow head made room");
-        assert_eq!(slow.activity.verdict(&registry.limits, Instant::now()), Some(Close::Abort));
+        assert_eq!(slow.activity.verdict(&registry.limits(), Instant::now()), Some(Close::Abort));
 
         let registry = Registry::new(limits(100, 1));
         let a: IpAddr = "2001:db8:1:2::1".parse().expect("ipv6");

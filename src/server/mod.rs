@@ -10,6 +10,7 @@ mod conn;
 mod io;
 pub mod kms_api;
 pub mod query_api;
+pub mod reload;
 pub mod tls;
 
 use std::convert::Infallible;
@@ -115,6 +116,7 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<AppState, Start
         metrics: Arc::default(),
         lifecycle: Arc::default(),
         audit,
+        reload: reload::Reloadable::default(),
     })
 }
 
@@ -164,9 +166,9 @@ pub async fn run(listener: TcpListener, admin: Option<TcpListener>, state: Arc<A
 
     let admin = admin.map(|l| tokio::spawn(crate::admin::serve(l, Arc::clone(&state), workers_stopped.clone())));
     let key_use = tokio::spawn(save_key_use(Arc::clone(&state), workers_stopped.clone()));
-    tokio::spawn(reload_certificate_on_sighup(state.tls.clone(), workers_stopped.clone()));
 
     let registry = Registry::new(Limits::from_config(&state.config));
+    tokio::spawn(reload::on_sighup(Arc::clone(&state), Arc::clone(&registry), workers_stopped.clone()));
     let refusals = Arc::new(tokio::sync::Semaphore::new(MAX_REFUSALS));
     let (stop_conns, conns_stopping) = watch::channel(false);
     let website = bind_website(&state.config).await.map(|l| {
@@ -403,31 +405,6 @@ async fn serve_http<S>(
         tracing::debug!(error = %e, %peer, "connection ended with an error");
     }
     drop(guard);
-}
-
-/// SIGHUP: the TLS certificate and key are read again (a bad file is logged and the
-/// current certificate kept). Handled with or without TLS, so that a reload hook never
-/// kills a server (SIGHUP's default action).
-async fn reload_certificate_on_sighup(tls: Option<Arc<tls::Tls>>, mut stopping: watch::Receiver<bool>) {
-    let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
-        tracing::warn!("cannot listen for SIGHUP: the TLS certificate will not be reloaded");
-        return;
-    };
-    loop {
-        tokio::select! {
-            got = hangups.recv() => {
-                if got.is_none() {
-                    return;
-                }
-                match tls.as_ref().map(|t| t.reload()) {
-                    None => tracing::info!("SIGHUP: no TLS certificate to reload"),
-                    Some(Ok(())) => tracing::info!("SIGHUP: TLS certificate reloaded"),
-                    Some(Err(e)) => tracing::error!(error = %e, "SIGHUP: TLS certificate not reloaded; the current one stays"),
-                }
-            }
-            _ = stopping.changed() => return,
-        }
-    }
 }
 
 /// A whole response of an API answered outside the S3 dispatcher (IAM/STS, KMS): its
