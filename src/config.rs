@@ -50,6 +50,16 @@ pub struct Config {
     pub audit: AuditConfig,
     /// Logging.
     pub log: LogConfig,
+    /// Server access logging (delivery of buckets' access logs).
+    pub logging: LoggingConfig,
+}
+
+/// `[logging]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoggingConfig {
+    /// Seconds between deliveries of server access log objects.
+    pub interval_secs: u64,
 }
 
 /// `[log]`.
@@ -495,6 +505,9 @@ impl Config {
                 "auth.access_key / auth.secret_key: the documented default credentials are only accepted on a loopback address, \
                  and server.listen is {addr}; set your own (COFFER_AUTH_ACCESS_KEY, COFFER_AUTH_SECRET_KEY) to listen there"
             )));
+        }
+        if self.logging.interval_secs == 0 {
+            return Err(ConfigError("logging.interval_secs: must be at least 1".into()));
         }
         if self.log.level.trim().is_empty() {
             return Err(ConfigError("log.level: must not be empty (e.g. \"info\")".into()));

@@ -12,6 +12,8 @@
 //! | [`bucket_access`] | a bucket's resource-side controls: its policy, ACLs (`acl`, pure: canned ACLs, grant headers, AccessControlPolicy XML), Object Ownership and Block Public Access (`settings`, pure), stored as bucket configuration documents and cached parsed for authorization |
 //! | [`admin`] | the admin listener (`admin.listen`): health checks, Prometheus metrics (`/metrics`), the signed admin API (accounts, server info, usage, quotas) and the `coffer admin` command that calls it |
 //! | [`metrics`] | request counters and duration histograms, and the Prometheus text format |
+//! | [`audit`] | the audit trail: changes and failed authentications as CloudTrail-shaped JSON lines |
+//! | [`access_log`] | server access logging: records of requests to logged buckets, kept until delivered as log objects to their target buckets |
 //! | [`iam`] | accounts, IAM users, groups, roles and policies, STS sessions: the policy language ([`iam::policy`], pure), the stored records, the in-memory directory every request reads, the server key and sealed secrets, the IAM and STS query APIs (`POST /`), and the authorization decision ([`iam::Principal::is_allowed`]) |
 //! | [`kms`] | the built-in KMS: symmetric keys per account (material sealed by the server key, versions kept across rotations), aliases, the AWS KMS JSON API (`kms::api`), the `Kms` trait SSE-KMS will use |
 //! | [`auth`] | SigV4 (header, presigned, aws-chunked streaming with chunk and trailer signatures), SigV2, credentials; which headers must be signed (`docs/security.md`) |
@@ -28,6 +30,7 @@
 //! `model`, `meta` and `blob` never import hyper or know S3 header names. Durability
 //! rules are in `docs/durability.md`.
 
+pub mod access_log;
 pub mod admin;
 pub mod audit;
 pub mod auth;

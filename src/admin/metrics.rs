@@ -156,6 +156,23 @@ fn background(state: &AppState, out: &mut Exposition) {
         "Audit records lost: the queue was full or the file could not be written.",
         audit.dropped.load(Ordering::Relaxed),
     );
+    let access = &state.access_log.stats;
+    out.counter("coffer_access_log_records_total", "Server access log records kept for delivery.", access.recorded.load(Ordering::Relaxed));
+    out.counter(
+        "coffer_access_log_delivered_total",
+        "Server access log records delivered in log objects.",
+        access.delivered.load(Ordering::Relaxed),
+    );
+    out.counter(
+        "coffer_access_log_objects_total",
+        "Server access log objects stored in target buckets.",
+        access.objects.load(Ordering::Relaxed),
+    );
+    out.counter(
+        "coffer_access_log_dropped_total",
+        "Server access log records lost: queue full, not storable, or undeliverable.",
+        access.dropped.load(Ordering::Relaxed),
+    );
     let l = &state.lifecycle;
     let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
     out.counter("coffer_lifecycle_passes_total", "Lifecycle passes finished.", load(&l.passes));

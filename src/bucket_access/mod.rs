@@ -80,6 +80,8 @@ pub struct BucketAccess {
     pub cors: Option<CorsConfiguration>,
     /// The bucket's website configuration, if any (what its website endpoint serves).
     pub website: Option<WebsiteConfiguration>,
+    /// Where the bucket's server access log goes, if logging is on.
+    pub logging: Option<crate::model::logging::LoggingEnabled>,
 }
 
 impl BucketAccess {
@@ -149,6 +151,12 @@ impl AccessCache {
                 .map_err(|e| tracing::error!(bucket, error = ?e, "a stored website configuration no longer parses"))
                 .ok()
         });
+        let logging = decoded(crate::model::logging::DOCUMENT)?.and_then(|raw| {
+            crate::model::logging::parse_stored(&raw)
+                .map_err(|e| tracing::error!(bucket, error = ?e, "a stored logging status no longer parses"))
+                .ok()
+                .and_then(|s| s.enabled)
+        });
         let access = Arc::new(BucketAccess {
             created_ms: record.created_ms,
             owner,
@@ -159,6 +167,7 @@ impl AccessCache {
             acl,
             cors,
             website,
+            logging,
         });
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         if self.generation.load(Ordering::Acquire) == generation {

@@ -90,6 +90,7 @@ pub fn principal_info(account: &AccountData, arn: String, role_arn: Option<Strin
         canonical_id: account.account.canonical_id.clone(),
         role_arn,
         federated: None,
+        service: None,
     })
 }
 

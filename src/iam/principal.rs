@@ -320,6 +320,7 @@ mod tests {
                 canonical_id: "0".repeat(64),
                 role_arn: None,
                 federated: None,
+                service: None,
             }),
             condition_keys: Arc::default(),
             key_use: None,

@@ -22,6 +22,7 @@
 //! | `M` | account id | the account's KMS keys and aliases (`kms::model::KmsAccount`) |
 //! | `G` | bucket name | the bucket's `BucketUsage`, kept current by every batch |
 //! | `Q` | account id | the account's `Quota` (a bucket's is its `quota` configuration document) |
+//! | `A` | seq (8 bytes BE) | a server access log record awaiting delivery to its target bucket |
 //!
 //! Bucket names never contain 0x00 (S3 naming rules), so `bucket 0x00` delimits a bucket's
 //! range. In `V` keys the object key may itself contain 0x00, so it is escaped (0x00 →
@@ -77,6 +78,26 @@ pub fn usage_range() -> (Vec<u8>, Vec<u8>) {
 /// Bucket name from a usage record key.
 pub fn usage_bucket(key: &[u8]) -> Option<&str> {
     key.strip_prefix(&[USAGE]).and_then(|n| std::str::from_utf8(n).ok())
+}
+
+/// Record kind prefix of server access log records awaiting delivery.
+const ACCESS_RECORD: u8 = b'A';
+
+/// Key of an access log record awaiting delivery; records sort in arrival order.
+pub fn access_record(seq: u64) -> Vec<u8> {
+    let mut k = vec![ACCESS_RECORD];
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// Range `[start, end)` of the access log records awaiting delivery.
+pub fn access_record_range() -> (Vec<u8>, Vec<u8>) {
+    (vec![ACCESS_RECORD], vec![ACCESS_RECORD + 1])
+}
+
+/// The seq of an access log record's key.
+pub fn access_record_seq(key: &[u8]) -> Option<u64> {
+    key.strip_prefix(&[ACCESS_RECORD]).and_then(|b| <[u8; 8]>::try_from(b).ok()).map(u64::from_be_bytes)
 }
 
 /// Key of an account's quota.

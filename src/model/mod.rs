@@ -10,6 +10,7 @@ pub mod encryption;
 pub mod event;
 pub mod lifecycle;
 pub mod lock;
+pub mod logging;
 pub mod multipart;
 pub mod notification;
 pub mod object;

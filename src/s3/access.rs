@@ -55,6 +55,8 @@ pub fn needs(endpoint: Endpoint, versioned: bool) -> &'static [(&'static str, Ta
         (E::PutBucketWebsite, _) => &[("s3:PutBucketWebsite", Bucket)],
         (E::GetBucketWebsite, _) => &[("s3:GetBucketWebsite", Bucket)],
         (E::DeleteBucketWebsite, _) => &[("s3:DeleteBucketWebsite", Bucket)],
+        (E::PutBucketLogging, _) => &[("s3:PutBucketLogging", Bucket)],
+        (E::GetBucketLogging, _) => &[("s3:GetBucketLogging", Bucket)],
         (E::PostObject | E::PutObject | E::CreateMultipartUpload | E::UploadPart | E::CompleteMultipartUpload, _) => {
             &[("s3:PutObject", Object)]
         }

@@ -14,7 +14,7 @@ use super::body::RequestBody;
 use super::error::{S3Error, S3ErrorCode, S3Result};
 use super::router::{self, Endpoint, Route, RouteInput};
 use super::{
-    access, acl, attributes, bucket, bucket_access, copy, cors, delete, encryption, headers, lifecycle, list, multipart,
+    access, acl, attributes, bucket, bucket_access, copy, cors, delete, encryption, headers, lifecycle, list, logging, multipart,
     multipart_complete, notification, object_get, object_lock, object_put, post_object, protection, stats, tagging, versions, website,
     AppState, Response,
 };
@@ -180,14 +180,22 @@ impl Ctx<'_> {
 pub async fn handle(state: &AppState, req: hyper::Request<Incoming>, request_id: &str, peer: SocketAddr) -> Response {
     let (parts, body) = req.into_parts();
     let mut principal = Principal(None);
-    let mut routed = None;
-    let mut response = match handle_request(state, &parts, body, request_id, peer, &mut principal, &mut routed).await {
+    let mut seen = Seen::default();
+    let mut response = match handle_request(state, &parts, body, request_id, peer, &mut principal, &mut seen).await {
         Ok(response) => response,
         Err(e) => error_response(&e, &parts, request_id),
     };
-    let (bucket, key, endpoint) = routed.map_or((None, None, None), |r| (r.bucket, r.key, Some(r.endpoint)));
+    let auth = seen.auth;
+    let (bucket, key, endpoint) = seen.route.map_or((None, None, None), |r| (r.bucket, r.key, Some(r.endpoint)));
     let operation = endpoint.map_or_else(|| "Unrouted".to_owned(), operation_name);
     audit(state, &parts, peer, request_id, (&operation, bucket.as_deref(), key.as_deref()), &principal, &response);
+    if let Some(bucket) = bucket.as_deref() {
+        let draft =
+            access_log_draft(state, &parts, (peer, request_id), (&operation, bucket, key.as_deref()), (&principal, auth), &response);
+        if let Some(draft) = draft {
+            response.extensions_mut().insert(draft);
+        }
+    }
     response.extensions_mut().insert(Operation(operation));
     // A browser's cross-origin request (not the preflight, answered from the rules
     // already) gets its CORS headers, success or not.
@@ -201,6 +209,81 @@ pub async fn handle(state: &AppState, req: hyper::Request<Incoming>, request_id:
         response.extensions_mut().insert(principal);
     }
     response
+}
+
+/// What handling learned of a request, for the logs.
+#[derive(Default)]
+struct Seen {
+    /// Where it was routed.
+    route: Option<Route>,
+    /// How it authenticated.
+    auth: Option<crate::auth::AuthMethod>,
+}
+
+/// The server access log record of a request to a bucket whose logging is on, all but
+/// what only the response's end knows (bytes sent, total time): the front end completes
+/// and queues it (`crate::server`).
+fn access_log_draft(
+    state: &AppState,
+    parts: &Parts,
+    (peer, request_id): (SocketAddr, &str),
+    (operation, bucket, key): (&str, &str, Option<&str>),
+    (principal, auth): (&Principal, Option<crate::auth::AuthMethod>),
+    response: &Response,
+) -> Option<crate::access_log::Draft> {
+    use crate::auth::AuthMethod;
+    let access = state.access.get(&state.store, &state.iam.directory(), bucket).ok()??;
+    let target = access.logging.clone()?;
+    let header = |name: &str| headers::get(&parts.headers, name).map(str::to_owned);
+    let answered = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let query = parts.uri.query().map(crate::model::logging::loggable_query).filter(|q| !q.is_empty());
+    let uri = match query {
+        Some(q) => format!("{} {}?{q} HTTP/1.1", parts.method, parts.uri.path()),
+        None => format!("{} {} HTTP/1.1", parts.method, parts.uri.path()),
+    };
+    let (signature_version, auth_type) = match auth {
+        Some(AuthMethod::HeaderV4 | AuthMethod::PostPolicyV4) => (Some("SigV4"), Some("AuthHeader")),
+        Some(AuthMethod::PresignedV4) => (Some("SigV4"), Some("QueryString")),
+        Some(AuthMethod::HeaderV2 | AuthMethod::PostPolicyV2) => (Some("SigV2"), Some("AuthHeader")),
+        Some(AuthMethod::PresignedV2) => (Some("SigV2"), Some("QueryString")),
+        Some(AuthMethod::Anonymous) | None => (None, None),
+    };
+    // Only a request's own object is measured: a GET or HEAD answers its size, a write
+    // sends it (a list or configuration request has none).
+    let object_size = match operation {
+        "GetObject" | "HeadObject" => answered("x-amz-object-size").or_else(|| answered("content-length")),
+        "PutObject" | "UploadPart" => header("x-amz-decoded-content-length").or_else(|| header("content-length")),
+        _ => None,
+    };
+    // A browser form names its signer on the response.
+    let requester = response.extensions().get::<Principal>().unwrap_or(principal).0.clone();
+    let record = crate::model::logging::AccessRecord {
+        bucket_owner: access.owner_canonical.clone(),
+        bucket: bucket.to_owned(),
+        time_ms: (state.clock)().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+        remote_ip: peer.ip().to_string(),
+        requester,
+        request_id: request_id.to_owned(),
+        operation: crate::model::logging::operation(operation, parts.method.as_str()),
+        key: key.filter(|k| !k.is_empty()).map(str::to_owned),
+        request_uri: uri,
+        status: response.status().as_u16(),
+        error_code: response.extensions().get::<ErrorCode>().map(|c| c.0.to_owned()),
+        object_size: object_size.and_then(|s| s.parse().ok()),
+        referer: header("referer"),
+        user_agent: header("user-agent"),
+        version_id: answered("x-amz-version-id").or_else(|| query_value(parts, "versionId")),
+        signature_version: signature_version.map(str::to_owned),
+        auth_type: auth_type.map(str::to_owned),
+        host_header: header("host"),
+        ..crate::model::logging::AccessRecord::default()
+    };
+    Some(crate::access_log::Draft { target, record, source_account: access.owner.clone() })
+}
+
+/// A query parameter's (decoded) value.
+fn query_value(parts: &Parts, name: &str) -> Option<String> {
+    router::parse_query(parts.uri.query()).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
 /// Records the request in the audit trail if it changed what the audit trail covers, or
@@ -258,7 +341,7 @@ async fn handle_request(
     request_id: &str,
     peer: SocketAddr,
     principal: &mut Principal,
-    routed: &mut Option<router::Route>,
+    seen: &mut Seen,
 ) -> S3Result<Response> {
     let query = router::parse_query(parts.uri.query());
     let route = router::route(&RouteInput {
@@ -269,7 +352,7 @@ async fn handle_request(
         domain: &state.config.server.domain,
         copy_source: parts.headers.contains_key("x-amz-copy-source"),
     })?;
-    *routed = Some(route.clone());
+    seen.route = Some(route.clone());
     let region = &state.config.server.region;
     let virtual_bucket = route.bucket.as_deref().filter(|_| route.virtual_host);
     let now = (state.clock)();
@@ -288,6 +371,7 @@ async fn handle_request(
             e
         })?
     };
+    seen.auth = Some(auth.method);
     // Anonymous requests go on: a bucket policy or an ACL may let them in.
     let caller = crate::iam::principal_of(auth.identity.as_ref());
     if let Some(caller) = &caller {
@@ -344,7 +428,8 @@ fn admit(ctx: &Ctx<'_>) -> S3Result<()> {
         | Endpoint::PutBucketOwnershipControls
         | Endpoint::PutPublicAccessBlock
         | Endpoint::PutBucketCors
-        | Endpoint::PutBucketWebsite => 0,
+        | Endpoint::PutBucketWebsite
+        | Endpoint::PutBucketLogging => 0,
         _ => return Ok(()),
     };
     // The tier the bytes go to, if the request names a class (parts and copies of an
@@ -485,6 +570,8 @@ async fn dispatch(ctx: &Ctx<'_>, mut body: RequestBody) -> S3Result<Response> {
         Endpoint::Preflight => cors::preflight(ctx),
         Endpoint::PutBucketWebsite => website::put_website(ctx, body).await,
         Endpoint::GetBucketWebsite => website::get_website(ctx),
+        Endpoint::PutBucketLogging => logging::put_logging(ctx, body).await,
+        Endpoint::GetBucketLogging => logging::get_logging(ctx),
         Endpoint::DeleteBucketWebsite => website::delete_website(ctx).await,
         Endpoint::PostObject => Err(S3Error::with_message(S3ErrorCode::InternalError, "POST Object is dispatched before authorization")),
         Endpoint::Stats => stats::stats(ctx),

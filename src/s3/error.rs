@@ -87,6 +87,7 @@ codes! {
     NoSuchObjectLockConfiguration => StatusCode::NOT_FOUND, "The specified object does not have a ObjectLock configuration";
     InvalidBucketState => StatusCode::CONFLICT, "The request is not valid with the current state of the bucket.";
     ServerSideEncryptionConfigurationNotFoundError => StatusCode::NOT_FOUND, "The server side encryption configuration was not found";
+    InvalidTargetBucketForLogging => StatusCode::BAD_REQUEST, "The target bucket for logging does not exist, is not owned by you, or does not have the appropriate grants for the log-delivery group.";
     InvalidStorageClass => StatusCode::BAD_REQUEST, "The storage class you specified is not valid.";
     KeyTooLongError => StatusCode::BAD_REQUEST, "Your key is too long.";
     MalformedXML => StatusCode::BAD_REQUEST, "The XML you provided was not well-formed or did not validate against our published schema.";

@@ -23,6 +23,7 @@ pub mod fuzzing;
 pub mod headers;
 mod lifecycle;
 mod list;
+pub mod logging;
 mod multipart;
 mod multipart_complete;
 mod multipart_xml;
@@ -95,6 +96,8 @@ pub struct AppState {
     pub audit: Arc<crate::audit::AuditLog>,
     /// What SIGHUP rereads and changes (`crate::server::reload`).
     pub reload: crate::server::reload::Reloadable,
+    /// Server access log records on their way to their target buckets.
+    pub access_log: Arc<crate::access_log::AccessLog>,
 }
 
 impl AppState {

@@ -139,6 +139,10 @@ pub enum Endpoint {
     GetBucketWebsite,
     /// DELETE /bucket?website
     DeleteBucketWebsite,
+    /// PUT /bucket?logging
+    PutBucketLogging,
+    /// GET /bucket?logging
+    GetBucketLogging,
     /// POST /bucket with a multipart/form-data body (browser form upload).
     PostObject,
     /// GET /?coffer-stats — coffer's own operational counters (JSON).
@@ -178,7 +182,6 @@ pub struct RouteInput<'a> {
 
 /// Bucket sub-resources recognised but not implemented, by query name and method.
 const BUCKET_NOT_YET: &[(&str, &str)] = &[
-    ("logging", "BucketLogging"),
     ("replication", "BucketReplication"),
     ("accelerate", "BucketAccelerateConfiguration"),
     ("requestPayment", "BucketRequestPayment"),
@@ -292,6 +295,13 @@ fn bucket_endpoint(method: &Method, query: &[(String, String)]) -> Result<Endpoi
             Method::PUT => Ok(Endpoint::PutBucketWebsite),
             Method::GET => Ok(Endpoint::GetBucketWebsite),
             Method::DELETE => Ok(Endpoint::DeleteBucketWebsite),
+            _ => Err(not_allowed()),
+        };
+    }
+    if has(query, "logging") {
+        return match m {
+            Method::PUT => Ok(Endpoint::PutBucketLogging),
+            Method::GET => Ok(Endpoint::GetBucketLogging),
             _ => Err(not_allowed()),
         };
     }

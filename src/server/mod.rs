@@ -100,6 +100,7 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<AppState, Start
     let sse_s3 = Arc::new(crate::crypto::ChunkKey::from_secret(&master.derive_secret("sse-s3 object chunks")));
     let sse_c = Arc::new(crate::crypto::customer::CustomerKeys::from_secret(&master.derive_secret("sse-c data keys")));
     let audit = Arc::new(audit_log(&config));
+    let access_log = Arc::new(crate::access_log::AccessLog::start(Arc::clone(&store)));
     Ok(AppState {
         config,
         store,
@@ -117,6 +118,7 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<AppState, Start
         lifecycle: Arc::default(),
         audit,
         reload: reload::Reloadable::default(),
+        access_log,
     })
 }
 
@@ -166,6 +168,8 @@ pub async fn run(listener: TcpListener, admin: Option<TcpListener>, state: Arc<A
 
     let admin = admin.map(|l| tokio::spawn(crate::admin::serve(l, Arc::clone(&state), workers_stopped.clone())));
     let key_use = tokio::spawn(save_key_use(Arc::clone(&state), workers_stopped.clone()));
+    let access_log_interval = Duration::from_secs(state.config.logging.interval_secs);
+    let access_log = tokio::spawn(crate::access_log::deliver(Arc::clone(&state), access_log_interval, workers_stopped.clone()));
 
     let registry = Registry::new(Limits::from_config(&state.config));
     tokio::spawn(reload::on_sighup(Arc::clone(&state), Arc::clone(&registry), workers_stopped.clone()));
@@ -197,6 +201,7 @@ pub async fn run(listener: TcpListener, admin: Option<TcpListener>, state: Arc<A
         let _ = admin.await;
     }
     let _ = key_use.await;
+    let _ = access_log.await;
     if let Some(scrub) = scrub {
         let _ = scrub.await;
     }
@@ -544,6 +549,8 @@ async fn serve(
     activity.request_started();
     let started = Instant::now();
     let metrics = Arc::clone(&state.metrics);
+    let access_log = Arc::clone(&state.access_log);
+    let region = state.config.server.region.clone();
     metrics.in_flight.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let request_id = new_request_id();
     let method = req.method().clone();
@@ -582,7 +589,14 @@ async fn serve(
     let status = response.status();
     let operation = response.extensions_mut().remove::<dispatch::Operation>().map_or_else(|| "Website".to_owned(), |o| o.0);
     let error = response.extensions().get::<dispatch::ErrorCode>().map(|c| c.0);
-    metrics.response_head(&operation, status.as_u16(), error, started.elapsed());
+    let first_byte = started.elapsed();
+    metrics.response_head(&operation, status.as_u16(), error, first_byte);
+    let access_log = response.extensions_mut().remove::<crate::access_log::Draft>().map(|draft| PendingAccessRecord {
+        draft,
+        log: access_log,
+        region,
+        first_byte,
+    });
     let h = response.headers_mut();
     headers::put(h, "x-amz-request-id", &request_id);
     headers::put(h, "server", "coffer");
@@ -614,8 +628,8 @@ async fn serve(
         %peer,
         "request"
     );
-    let finished = RequestEnd { metrics, operation, started };
-    response.map(|inner| TrackedBody { inner, activity, _finished: finished })
+    let finished = RequestEnd { metrics, operation, started, sent: 0, access_log };
+    response.map(|inner| TrackedBody { inner, activity, finished })
 }
 
 /// Counts a connection open (`coffer_connections_open`) for as long as it lives.
@@ -641,20 +655,37 @@ pub struct TrackedBody {
     inner: ResponseBody,
     activity: Arc<Activity>,
     /// The request's end, counted in the metrics when this body is dropped.
-    _finished: RequestEnd,
+    finished: RequestEnd,
 }
 
-/// Counts a request's end in the metrics when its response body is dropped.
+/// Counts a request's end in the metrics, and completes its access log record, when its
+/// response body is dropped.
 struct RequestEnd {
     metrics: Arc<crate::metrics::Metrics>,
     operation: String,
     started: Instant,
+    /// Response body bytes sent.
+    sent: u64,
+    /// The request's server access log record, if its bucket is logged.
+    access_log: Option<PendingAccessRecord>,
+}
+
+/// An access log record waiting for its response's end.
+struct PendingAccessRecord {
+    draft: crate::access_log::Draft,
+    log: Arc<crate::access_log::AccessLog>,
+    region: String,
+    first_byte: Duration,
 }
 
 impl Drop for RequestEnd {
     fn drop(&mut self) {
-        self.metrics.response_end(&self.operation, self.started.elapsed());
+        let total = self.started.elapsed();
+        self.metrics.response_end(&self.operation, total);
         self.metrics.in_flight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        if let Some(p) = self.access_log.take() {
+            p.draft.finish(&p.log, &p.region, self.sent, p.first_byte, total);
+        }
     }
 }
 
@@ -663,7 +694,13 @@ impl Body for TrackedBody {
     type Error = std::io::Error;
 
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
-        Pin::new(&mut self.inner).poll_frame(cx)
+        let poll = Pin::new(&mut self.inner).poll_frame(cx);
+        if let Poll::Ready(Some(Ok(frame))) = &poll {
+            if let Some(data) = frame.data_ref() {
+                self.finished.sent += data.len() as u64;
+            }
+        }
+        poll
     }
 
     fn is_end_stream(&self) -> bool {

@@ -23,6 +23,7 @@ mod lease;
 mod lock;
 pub mod multipart;
 mod outbox;
+mod pending_logs;
 mod scrub;
 mod settings;
 mod space;

@@ -3,6 +3,7 @@
 //! for what SDKs never send.
 #![allow(dead_code)]
 
+pub mod access_log;
 pub mod child;
 pub mod identity;
 pub mod loopfs;

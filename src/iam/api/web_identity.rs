@@ -222,6 +222,7 @@ pub async fn assume_role_with_web_identity(req: &ApiRequest<'_>) -> IamResult<St
         canonical_id: account.account.canonical_id.clone(),
         role_arn: None,
         federated: Some(provider_arn.clone()),
+        service: None,
     };
     let mut ctx = req.context.clone();
     ctx.insert(&format!("{provider}:sub"), subject.clone());

@@ -102,6 +102,10 @@ pub struct PrincipalInfo {
     /// For a web-identity session, its provider (issuer host/path or provider ARN),
     /// matched by `{"Federated": ...}`.
     pub federated: Option<String>,
+    /// For a request an AWS service makes itself (coffer's own log delivery acts as
+    /// `logging.s3.amazonaws.com`), the service: matched by `{"Service": ...}` and `*`
+    /// only.
+    pub service: Option<String>,
 }
 
 /// The condition keys of a request: key name (case-insensitive) → values.

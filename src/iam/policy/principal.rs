@@ -7,8 +7,8 @@
 //!   limit permissions to only the root user of the account".
 //! - A role ARN also names the role's sessions ([`PrincipalInfo::role_arn`]).
 //! - `CanonicalUser` is an account's canonical id; `Federated` is a web-identity or SAML
-//!   provider; `Service` names an AWS service, which no request here is, so it never
-//!   matches (but is accepted, as AWS's own example policies use it).
+//!   provider; `Service` names an AWS service: it matches only a request the service
+//!   makes (coffer's log delivery, as `logging.s3.amazonaws.com`), never a user's.
 //! - "You cannot use a wildcard to match part of a principal name or ARN": a `*` anywhere
 //!   but alone is an error.
 //!
@@ -34,7 +34,7 @@ pub(super) struct Principals {
     pub(super) canonical: Vec<String>,
     /// Identity providers.
     pub(super) federated: Vec<String>,
-    /// Service principals (kept, never matched).
+    /// Service principals, matched by requests services make.
     services: Vec<String>,
 }
 
@@ -84,6 +84,9 @@ impl Principals {
             return true;
         }
         let Some(who) = who else { return false };
+        if let Some(service) = &who.service {
+            return self.services.contains(service);
+        }
         self.accounts.contains(&who.account)
             || self.arns.iter().any(|a| *a == who.arn || who.role_arn.as_deref() == Some(a.as_str()))
             || self.canonical.iter().any(|c| c.eq_ignore_ascii_case(&who.canonical_id))
@@ -96,6 +99,9 @@ impl Principals {
             return true;
         }
         let Some(who) = who else { return false };
+        if let Some(service) = &who.service {
+            return self.services.contains(service);
+        }
         let is_root = account_of(&who.arn) == Some(who.account.as_str());
         (is_root && (self.accounts.contains(&who.account) || self.canonical.iter().any(|c| c.eq_ignore_ascii_case(&who.canonical_id))))
             || self.arns.contains(&who.arn)

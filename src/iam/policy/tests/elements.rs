@@ -149,6 +149,14 @@ fn principal_forms() {
     let p = bucket(r#"{"Service": "logging.s3.amazonaws.com"}"#);
     assert_eq!(get(&p, Some(&alice)), NotApplicable);
     assert_eq!(get(&p, None), NotApplicable);
+    // Only the service's own requests match a service principal; a service matches
+    // nothing else but `*`.
+    let logging = PrincipalInfo { service: Some("logging.s3.amazonaws.com".into()), ..PrincipalInfo::default() };
+    assert_eq!(get(&p, Some(&logging)), Allow);
+    let other = PrincipalInfo { service: Some("cloudtrail.amazonaws.com".into()), ..PrincipalInfo::default() };
+    assert_eq!(get(&p, Some(&other)), NotApplicable);
+    assert_eq!(get(&bucket(r#"{"AWS": "111122223333"}"#), Some(&logging)), NotApplicable);
+    assert_eq!(get(&bucket(r#""*""#), Some(&logging)), Allow);
 }
 
 #[test]

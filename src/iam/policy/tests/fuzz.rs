@@ -304,11 +304,23 @@ fn principal(rng: &mut Rng) -> Option<PrincipalInfo> {
     let arn = rng.pick(STRINGS).to_owned();
     match rng.below(4) {
         0 => None,
-        1 => Some(PrincipalInfo { arn, account, canonical_id: "0".repeat(64), role_arn: None, federated: None }),
-        2 => {
-            Some(PrincipalInfo { arn, account, canonical_id: String::new(), role_arn: Some(rng.pick(STRINGS).to_owned()), federated: None })
-        }
-        _ => Some(PrincipalInfo { arn, account, canonical_id: "é".into(), role_arn: None, federated: Some(rng.pick(STRINGS).to_owned()) }),
+        1 => Some(PrincipalInfo { arn, account, canonical_id: "0".repeat(64), role_arn: None, federated: None, service: None }),
+        2 => Some(PrincipalInfo {
+            arn,
+            account,
+            canonical_id: String::new(),
+            role_arn: Some(rng.pick(STRINGS).to_owned()),
+            federated: None,
+            service: None,
+        }),
+        _ => Some(PrincipalInfo {
+            arn,
+            account,
+            canonical_id: "é".into(),
+            role_arn: None,
+            federated: Some(rng.pick(STRINGS).to_owned()),
+            service: None,
+        }),
     }
 }
 

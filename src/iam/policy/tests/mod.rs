@@ -45,6 +45,7 @@ fn user(account: &str, name: &str) -> PrincipalInfo {
         canonical_id: format!("{account:0>64}"),
         role_arn: None,
         federated: None,
+        service: None,
     }
 }
 
