@@ -423,7 +423,7 @@ async fn http_chunked_transfer_encoding_is_accepted() {
 #[tokio::test]
 async fn unknown_operations_and_methods() {
     let (srv, s3, host) = server().await;
-    let resp = Request::new("GET", "/bkt?logging").signed(&host).send(&host).await;
+    let resp = Request::new("GET", "/bkt?replication").signed(&host).send(&host).await;
     resp.assert_error(501, "NotImplemented");
     let resp = Request::new("PATCH", "/bkt/k").body("x").signed(&host).send(&host).await;
     resp.assert_error(405, "MethodNotAllowed");
