@@ -414,19 +414,35 @@ async fn sighup_applies_what_it_can_and_names_what_needs_a_restart() {
     };
     eventually("the child serves its admin listener", || async { status("first-token").await == 200 }).await;
     assert_eq!(status("second-token").await, 401);
+    let s3 = client_for(&format!("http://127.0.0.1:{port}"), coffer::config::DEFAULT_ACCESS_KEY, coffer::config::DEFAULT_SECRET_KEY);
+    s3.create_bucket().bucket("reload-notify").send().await.unwrap();
+    let notify_to_hook = || {
+        let queue = aws_sdk_s3::types::QueueConfiguration::builder()
+            .queue_arn("arn:coffer:sqs::1:hook")
+            .events(aws_sdk_s3::types::Event::from("s3:ObjectCreated:*"))
+            .build()
+            .unwrap();
+        let config = aws_sdk_s3::types::NotificationConfiguration::builder().queue_configurations(queue).build();
+        s3.put_bucket_notification_configuration().bucket("reload-notify").notification_configuration(config).send()
+    };
+    assert_sdk_error(notify_to_hook().await, 400, Some("InvalidArgument"));
 
-    write_config("second-token", "[log]\nlevel = \"debug\"\n[storage]\nmeta_cache_mib = 32\n[limits]\nidle_timeout_secs = 30\n");
+    write_config(
+        "second-token",
+        "[log]\nlevel = \"debug\"\n[storage]\nmeta_cache_mib = 32\n[limits]\nidle_timeout_secs = 30\n[notify]\nwebhooks = [\"hook=http://127.0.0.1:9/events\"]\n",
+    );
     let hup = || assert!(std::process::Command::new("kill").args(["-HUP", &child.id().to_string()]).status().unwrap().success());
     hup();
     eventually("the new metrics token is in force", || async { status("second-token").await == 200 }).await;
     assert_eq!(status("first-token").await, 401, "the old token no longer works");
     let text = std::fs::read_to_string(&log).unwrap();
     let line = text.lines().find(|l| l.contains("SIGHUP: configuration reloaded")).unwrap_or_else(|| panic!("no reload line in\n{text}"));
-    for applied in ["admin.metrics_token", "log.level", "limits.idle_timeout_secs"] {
+    for applied in ["admin.metrics_token", "log.level", "limits.idle_timeout_secs", "notify.webhooks"] {
         assert!(line.split("needs_restart").next().unwrap().contains(applied), "{applied} applied: {line}");
     }
     assert!(line.split("needs_restart").nth(1).unwrap().contains("storage.meta_cache_mib"), "{line}");
     assert!(!text.contains("second-token"), "values are never logged");
+    notify_to_hook().await.expect("the destination added by the reload is known");
 
     // A file that does not parse changes nothing; the server goes on.
     std::fs::write(&config, "[admin\nbroken").unwrap();

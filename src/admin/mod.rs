@@ -51,6 +51,9 @@ pub const SERVICE: &str = "coffer-admin";
 /// Largest admin request body.
 const MAX_BODY: usize = 64 << 10;
 
+/// Admin connections served at once.
+const MAX_CONNECTIONS: usize = 64;
+
 /// Serves the admin API on `listener` until `stop` turns true.
 pub async fn serve(listener: TcpListener, state: Arc<AppState>, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut connections = tokio::task::JoinSet::new();
@@ -67,6 +70,12 @@ pub async fn serve(listener: TcpListener, state: Arc<AppState>, mut stop: tokio:
             Some(_) = connections.join_next(), if !connections.is_empty() => continue,
             _ = stop.changed() => break,
         };
+        // At most this many admin connections at once: the rest are closed at once
+        // (health checkers and the CLI retry), so no client can pile them up.
+        if connections.len() >= MAX_CONNECTIONS {
+            drop(stream);
+            continue;
+        }
         let _ = stream.set_nodelay(true);
         let state = Arc::clone(&state);
         connections.spawn(async move {

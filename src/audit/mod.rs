@@ -234,7 +234,8 @@ pub fn s3_event(operation: &str) -> bool {
 /// Whether an IAM or STS action is audited: every one that changes something or issues
 /// credentials (all but `Get*`, `List*` and `GetCallerIdentity`).
 pub fn query_action_audited(action: &str) -> bool {
-    !(action.starts_with("Get") || action.starts_with("List") || action.starts_with("Simulate"))
+    const ISSUE_CREDENTIALS: &[&str] = &["GetSessionToken", "GetFederationToken"];
+    ISSUE_CREDENTIALS.contains(&action) || !(action.starts_with("Get") || action.starts_with("List") || action.starts_with("Simulate"))
 }
 
 /// Whether a KMS operation is audited: key management, not data use (Encrypt,
@@ -280,9 +281,19 @@ pub fn redacted_parameters(form: &[(String, String)]) -> Value {
         "AWSAccessKeyId",
         "SecretAccessKey",
     ];
+    // Also anything whose name says it may hold a secret (PrivateKey, AuthenticationCode1,
+    // a future ...Password or ...Token parameter).
+    const SECRET_PARTS: &[&str] =
+        &["password", "secret", "token", "privatekey", "authenticationcode", "plaintext", "ciphertext", "signature"];
     let mut out = serde_json::Map::new();
     for (k, v) in form {
-        if SECRET.contains(&k.as_str()) || k.starts_with("X-Amz-") || k == "Action" || k == "Version" {
+        let lower = k.to_ascii_lowercase();
+        if SECRET.contains(&k.as_str())
+            || SECRET_PARTS.iter().any(|p| lower.contains(p))
+            || k.starts_with("X-Amz-")
+            || k == "Action"
+            || k == "Version"
+        {
             continue;
         }
         out.insert(k.clone(), Value::String(v.clone()));
@@ -326,11 +337,17 @@ impl AuditLog {
         Self { queue: None, stats: Arc::default() }
     }
 
-    /// Starts the writer task for `file`, forwarding each line to `forwards` as well.
+    /// Starts the writer task for `file`, and a task forwarding each line to `forwards`
+    /// (its own bounded queue: a slow destination never holds the file back).
     pub fn start(file: AuditFile, forwards: Vec<(String, Forward)>) -> Self {
         let (tx, rx) = tokio::sync::mpsc::channel(QUEUE);
         let stats = Arc::new(AuditStats::default());
-        tokio::spawn(write_records(file, rx, Arc::clone(&stats), forwards));
+        let forward_queue = (!forwards.is_empty()).then(|| {
+            let (ftx, frx) = tokio::sync::mpsc::channel(QUEUE);
+            tokio::spawn(forward_records(frx, forwards));
+            ftx
+        });
+        tokio::spawn(write_records(file, rx, Arc::clone(&stats), forward_queue));
         Self { queue: Some(tx), stats }
     }
 
@@ -349,7 +366,7 @@ async fn write_records(
     file: AuditFile,
     mut rx: tokio::sync::mpsc::Receiver<AuditRecord>,
     stats: Arc<AuditStats>,
-    forwards: Vec<(String, Forward)>,
+    forward: Option<tokio::sync::mpsc::Sender<Vec<u8>>>,
 ) {
     let mut batch = Vec::new();
     while rx.recv_many(&mut batch, 256).await > 0 {
@@ -374,12 +391,23 @@ async fn write_records(
             }
             Err(e) => tracing::error!(error = %e, "audit writer panicked"),
         }
-        for (name, forward) in &forwards {
-            for line in &lines {
-                let sent = tokio::time::timeout(std::time::Duration::from_secs(10), forward(line.clone())).await;
-                if !matches!(sent, Ok(Ok(()))) {
-                    tracing::warn!(destination = %name, "an audit record was not forwarded");
+        if let Some(queue) = &forward {
+            for line in lines {
+                if queue.try_send(line).is_err() {
+                    tracing::warn!("audit forwarding queue full: a record was not forwarded (it is in the file)");
                 }
+            }
+        }
+    }
+}
+
+/// Sends each line to every destination, best effort (the file is the record).
+async fn forward_records(mut rx: tokio::sync::mpsc::Receiver<Vec<u8>>, forwards: Vec<(String, Forward)>) {
+    while let Some(line) = rx.recv().await {
+        for (name, forward) in &forwards {
+            let sent = tokio::time::timeout(std::time::Duration::from_secs(10), forward(line.clone())).await;
+            if !matches!(sent, Ok(Ok(()))) {
+                tracing::warn!(destination = %name, "an audit record was not forwarded");
             }
         }
     }
@@ -455,6 +483,8 @@ mod tests {
             ("Password", "hunter2"),
             ("X-Amz-Signature", "abc"),
             ("WebIdentityToken", "eyJ"),
+            ("PrivateKey", "-----BEGIN"),
+            ("AuthenticationCode1", "123456"),
         ]
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -468,6 +498,7 @@ mod tests {
         assert!(s3_event("PutBucketPolicy") && s3_event("CreateBucket") && !s3_event("GetObject") && !s3_event("PutObject"));
         assert!(query_action_audited("CreateUser") && query_action_audited("AssumeRole") && !query_action_audited("ListUsers"));
         assert!(!query_action_audited("GetCallerIdentity"));
+        assert!(query_action_audited("GetSessionToken") && query_action_audited("GetFederationToken"));
         assert!(kms_operation_audited("ScheduleKeyDeletion") && !kms_operation_audited("Decrypt") && !kms_operation_audited("DescribeKey"));
         assert!(is_authentication_failure("SignatureDoesNotMatch") && !is_authentication_failure("AccessDenied"));
     }

@@ -454,9 +454,11 @@ fn admit_quota(ctx: &Ctx<'_>) -> S3Result<()> {
     let Some(incoming) = declared.and_then(|v| v.trim().parse::<u64>().ok()) else { return Ok(()) };
     let store = &ctx.state.store;
     let replaced = match ctx.route.endpoint {
-        Endpoint::PutObject => match store.bucket(bucket)? {
-            Some(b) if b.versioning != crate::model::Versioning::Enabled => {
-                store.current(bucket, key)?.filter(|v| !v.delete_marker).map_or(0, |v| v.size)
+        // The write replaces the key's null version (unversioned: the current one).
+        Endpoint::PutObject => match store.bucket(bucket)?.map(|b| b.versioning) {
+            Some(crate::model::Versioning::Unversioned) => store.current(bucket, key)?.filter(|v| !v.delete_marker).map_or(0, |v| v.size),
+            Some(crate::model::Versioning::Suspended) => {
+                store.version(bucket, key, crate::model::object::NULL_VERSION)?.filter(|v| !v.delete_marker).map_or(0, |v| v.size)
             }
             _ => 0,
         },

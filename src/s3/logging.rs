@@ -89,6 +89,11 @@ pub async fn deliver_object(
     let Ok(Some(access)) = state.access.get(&state.store, &state.iam.directory(), bucket) else {
         return Err(DeliveryError::Refused(format!("target bucket {bucket} does not exist")));
     };
+    // Checked again at every delivery: a target deleted and created again by another
+    // account must never receive this account's records.
+    if access.owner != source_account {
+        return Err(DeliveryError::Refused(format!("target bucket {bucket} now belongs to another account")));
+    }
     if let Some(policy) = &access.policy {
         let service = crate::iam::policy::PrincipalInfo { service: Some(LOGGING_SERVICE.to_owned()), ..Default::default() };
         let mut context = crate::iam::policy::Context::new();

@@ -19,7 +19,8 @@ use crate::store::NOTIFICATION_RULES;
 pub async fn put_notification(ctx: &Ctx<'_>, body: RequestBody) -> S3Result<Response> {
     let bucket = ctx.existing_bucket()?;
     let raw = super::document::read(ctx, body, false).await?;
-    let known: Vec<String> = ctx.state.config.notify.destinations().map_err(S3Error::internal)?.into_iter().map(|(arn, _)| arn).collect();
+    let notify = ctx.state.reload.notify(&ctx.state.config);
+    let known: Vec<String> = notify.destinations().map_err(S3Error::internal)?.into_iter().map(|(arn, _)| arn).collect();
     let rules = parse(&raw, &known).map_err(|e| match e {
         NotificationError::Malformed(m) => S3Error::with_message(S3ErrorCode::MalformedXML, m),
         NotificationError::Invalid(m) => S3Error::with_message(S3ErrorCode::InvalidArgument, m),

@@ -483,13 +483,19 @@ async fn refuse(mut stream: TcpStream, peer: SocketAddr, refusal: Refusal) {
 
 /// The event delivery worker for the configured destinations.
 fn delivery_worker(state: &AppState) -> crate::worker::delivery::Delivery {
+    let targets = Arc::new(std::sync::RwLock::new(Arc::new(delivery_targets(&state.config.notify))));
+    state.reload.set_delivery_targets(Arc::clone(&targets));
     crate::worker::delivery::Delivery {
         store: Arc::clone(&state.store),
-        targets: notification_targets(&state.config.notify),
+        targets,
         region: state.config.server.region.clone(),
-        max_age: Duration::from_secs(state.config.notify.max_age_secs),
         stats: Arc::clone(&state.delivery),
     }
+}
+
+/// The destinations and retry window `[notify]` configures.
+pub(crate) fn delivery_targets(notify: &crate::config::NotifyConfig) -> crate::worker::delivery::Targets {
+    crate::worker::delivery::Targets { by_arn: notification_targets(notify), max_age: Duration::from_secs(notify.max_age_secs) }
 }
 
 /// The configured notification destinations, by ARN.
@@ -551,7 +557,9 @@ async fn serve(
     let metrics = Arc::clone(&state.metrics);
     let access_log = Arc::clone(&state.access_log);
     let region = state.config.server.region.clone();
-    metrics.in_flight.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // Counted down when dropped: when the response ends, or when hyper drops this
+    // future because the client went away before it.
+    let in_flight = InFlight::start(&metrics);
     let request_id = new_request_id();
     let method = req.method().clone();
     let expects_continue = req.headers().get("expect").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
@@ -628,7 +636,7 @@ async fn serve(
         %peer,
         "request"
     );
-    let finished = RequestEnd { metrics, operation, started, sent: 0, access_log };
+    let finished = RequestEnd { metrics, operation, started, sent: 0, access_log, _in_flight: in_flight };
     response.map(|inner| TrackedBody { inner, activity, finished })
 }
 
@@ -668,6 +676,24 @@ struct RequestEnd {
     sent: u64,
     /// The request's server access log record, if its bucket is logged.
     access_log: Option<PendingAccessRecord>,
+    /// Counts the request in flight until the response ends.
+    _in_flight: InFlight,
+}
+
+/// One request in `coffer_requests_in_flight`, for as long as it lives.
+struct InFlight(Arc<crate::metrics::Metrics>);
+
+impl InFlight {
+    fn start(metrics: &Arc<crate::metrics::Metrics>) -> Self {
+        metrics.in_flight.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self(Arc::clone(metrics))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// An access log record waiting for its response's end.
@@ -682,7 +708,6 @@ impl Drop for RequestEnd {
     fn drop(&mut self) {
         let total = self.started.elapsed();
         self.metrics.response_end(&self.operation, total);
-        self.metrics.in_flight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         if let Some(p) = self.access_log.take() {
             p.draft.finish(&p.log, &p.region, self.sent, p.first_byte, total);
         }

@@ -8,6 +8,7 @@
 //! | `log.level` | at once (unless `RUST_LOG` is set) |
 //! | `admin.metrics_token`, `admin.metrics_public` | the next scrape |
 //! | `server.max_connections`, `limits.max_connections_per_ip`, `limits.idle_timeout_secs`, `limits.unauthenticated_idle_secs`, `limits.header_timeout_secs`, `limits.write_timeout_secs` | new connections |
+//! | `notify.*` (webhooks, NATS and Redis destinations and their settings) | the next delivery and the next PutBucketNotificationConfiguration; events already queued for a destination no longer configured are dropped, as at a restart |
 //!
 //! Every other changed key is logged as needing a restart, by name (never its value).
 //! A file that does not parse or validate changes nothing and is logged.
@@ -45,6 +46,10 @@ pub struct Reloadable {
     log_filter: OnceLock<LogFilterHook>,
     /// `admin.metrics_token`, `admin.metrics_public` as now in force.
     metrics_access: RwLock<Option<(String, bool)>>,
+    /// `[notify]` as now in force, once reloaded.
+    notify: RwLock<Option<crate::config::NotifyConfig>>,
+    /// The delivery worker's destinations.
+    delivery_targets: OnceLock<crate::worker::delivery::SharedTargets>,
 }
 
 /// The keys SIGHUP applies.
@@ -71,6 +76,16 @@ impl Reloadable {
     /// Installs the hook that changes the log filter.
     pub fn set_log_filter(&self, hook: LogFilterHook) {
         let _ = self.log_filter.set(hook);
+    }
+
+    /// Hands over the delivery worker's destinations, for SIGHUP to replace.
+    pub fn set_delivery_targets(&self, targets: crate::worker::delivery::SharedTargets) {
+        let _ = self.delivery_targets.set(targets);
+    }
+
+    /// `[notify]` as now in force.
+    pub fn notify(&self, config: &Config) -> crate::config::NotifyConfig {
+        self.notify.read().unwrap_or_else(PoisonError::into_inner).clone().unwrap_or_else(|| config.notify.clone())
     }
 
     /// The metrics token and whether metrics are public, as now in force.
@@ -120,7 +135,8 @@ pub fn reload(state: &AppState, registry: &Registry, current: &mut Config) -> Ve
         }
     };
     let changed = changed_keys(current, &new);
-    let (live, restart): (Vec<String>, Vec<String>) = changed.into_iter().partition(|k| LIVE.contains(&k.as_str()));
+    let (live, restart): (Vec<String>, Vec<String>) =
+        changed.into_iter().partition(|k| LIVE.contains(&k.as_str()) || k.starts_with("notify."));
     let mut applied = Vec::new();
     for key in &live {
         match key.as_str() {
@@ -142,6 +158,12 @@ pub fn reload(state: &AppState, registry: &Registry, current: &mut Config) -> Ve
                 *state.reload.metrics_access.write().unwrap_or_else(PoisonError::into_inner) =
                     Some((new.admin.metrics_token.clone(), new.admin.metrics_public));
             }
+            k if k.starts_with("notify.") => {
+                *state.reload.notify.write().unwrap_or_else(PoisonError::into_inner) = Some(new.notify.clone());
+                if let Some(targets) = state.reload.delivery_targets.get() {
+                    *targets.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(super::delivery_targets(&new.notify));
+                }
+            }
             "server.tls_cert" | "server.tls_key" => {
                 // The files named at start are what the certificate reloads from.
                 tracing::warn!(key = %key, "SIGHUP: a new certificate path needs a restart; the files at the old paths were reloaded");
@@ -159,6 +181,7 @@ pub fn reload(state: &AppState, registry: &Registry, current: &mut Config) -> Ve
             "log.level" => running.log.level.clone_from(&new.log.level),
             "admin.metrics_token" => running.admin.metrics_token.clone_from(&new.admin.metrics_token),
             "admin.metrics_public" => running.admin.metrics_public = new.admin.metrics_public,
+            k if k.starts_with("notify.") => running.notify = new.notify.clone(),
             _ => {
                 running.server.max_connections = new.server.max_connections;
                 running.limits = new.limits.clone();

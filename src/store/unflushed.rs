@@ -75,7 +75,10 @@ impl Store {
             batch.ops().iter().filter(|(k, v)| keys::is_outbox(k) && v.is_none() && old.get(k.as_slice()).is_some_and(Option::is_some));
         let (queued, taken) = (queued.count() as u64, taken.count() as u64);
         if queued != taken {
-            self.outbox_backlog.fetch_add(queued.wrapping_sub(taken), std::sync::atomic::Ordering::Relaxed);
+            // Never below zero (a rollback may have put back entries since delivered).
+            let _ = self.outbox_backlog.fetch_update(std::sync::atomic::Ordering::Relaxed, std::sync::atomic::Ordering::Relaxed, |n| {
+                Some((n + queued).saturating_sub(taken))
+            });
         }
         log.last += 1;
         let id = log.last;

@@ -20,7 +20,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 /// Longest retry delay.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-/// Delivery counters (for logs and stats).
+/// Delivery counters (for logs, stats and metrics).
 #[derive(Debug, Default)]
 pub struct DeliveryStats {
     /// Events accepted by their destination.
@@ -29,18 +29,62 @@ pub struct DeliveryStats {
     pub failed_attempts: AtomicU64,
     /// Events given up on (destination unknown, or retried past the window).
     pub dropped: AtomicU64,
+    /// Per destination ARN: delivered, failed attempts, dropped. Destinations come from
+    /// the configuration (events name only configured ones), so the map stays small.
+    per_destination: std::sync::Mutex<std::collections::BTreeMap<String, [u64; 3]>>,
 }
+
+/// What happened to one event, for [`DeliveryStats`].
+#[derive(Debug, Clone, Copy)]
+enum Counted {
+    Delivered = 0,
+    Failed = 1,
+    Dropped = 2,
+}
+
+impl DeliveryStats {
+    fn count(&self, arn: &str, what: Counted) {
+        let total = match what {
+            Counted::Delivered => &self.delivered,
+            Counted::Failed => &self.failed_attempts,
+            Counted::Dropped => &self.dropped,
+        };
+        total.fetch_add(1, Ordering::Relaxed);
+        let mut per = self.per_destination.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(c) = per.get_mut(arn) {
+            c[what as usize] += 1;
+        } else {
+            let mut c = [0; 3];
+            c[what as usize] = 1;
+            per.insert(arn.to_owned(), c);
+        }
+    }
+
+    /// Per destination ARN: (delivered, failed attempts, dropped).
+    pub fn by_destination(&self) -> Vec<(String, [u64; 3])> {
+        self.per_destination.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter().map(|(k, v)| (k.clone(), *v)).collect()
+    }
+}
+
+/// The destinations and retry window in force (SIGHUP may replace them).
+pub struct Targets {
+    /// Destinations by ARN.
+    pub by_arn: HashMap<String, Target>,
+    /// Retry window.
+    pub max_age: Duration,
+}
+
+/// The destinations the worker reads each round, replaceable while it runs.
+pub type SharedTargets = Arc<std::sync::RwLock<Arc<Targets>>>;
 
 /// What the worker needs.
 pub struct Delivery {
     /// The outbox.
     pub store: Arc<Store>,
-    /// Destinations by ARN.
-    pub targets: HashMap<String, Target>,
+    /// Destinations and retry window.
+    pub targets: SharedTargets,
     /// Region stamped on messages.
     pub region: String,
-    /// Retry window.
-    pub max_age: Duration,
     /// Counters.
     pub stats: Arc<DeliveryStats>,
 }
@@ -91,15 +135,16 @@ impl Delivery {
     /// One pass over the head of the outbox. Returns whether any entry was finished.
     async fn round(&self, retries: &mut HashMap<u64, Retry>) -> StoreResult<bool> {
         let page = self.store.outbox_page(None, PAGE)?;
+        let targets = Arc::clone(&self.targets.read().unwrap_or_else(std::sync::PoisonError::into_inner));
         let mut finished = Vec::new();
         let mut held: HashSet<String> = HashSet::new();
         for (seq, entry) in page {
             if held.contains(&entry.arn) {
                 continue;
             }
-            let Some(target) = self.targets.get(&entry.arn) else {
+            let Some(target) = targets.by_arn.get(&entry.arn) else {
                 tracing::warn!(arn = %entry.arn, event = %entry.event_name, "dropping event for a destination no longer configured");
-                self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+                self.stats.count(&entry.arn, Counted::Dropped);
                 finished.push(seq);
                 continue;
             };
@@ -110,16 +155,16 @@ impl Delivery {
             let body = serde_json::to_vec(&render(&entry, &Origin { region: &self.region })).unwrap_or_default();
             match target.send(body).await {
                 Ok(()) => {
-                    self.stats.delivered.fetch_add(1, Ordering::Relaxed);
+                    self.stats.count(&entry.arn, Counted::Delivered);
                     retries.remove(&seq);
                     finished.push(seq);
                 }
                 Err(e) => {
-                    self.stats.failed_attempts.fetch_add(1, Ordering::Relaxed);
+                    self.stats.count(&entry.arn, Counted::Failed);
                     let age = Duration::from_millis(u64::try_from(now_ms().saturating_sub(entry.time_ms)).unwrap_or(0));
-                    if age > self.max_age {
+                    if age > targets.max_age {
                         tracing::error!(arn = %entry.arn, event = %entry.event_name, key = %entry.key, error = %e, "dropping event after the retry window");
-                        self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+                        self.stats.count(&entry.arn, Counted::Dropped);
                         retries.remove(&seq);
                         finished.push(seq);
                         continue;
