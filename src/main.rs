@@ -183,13 +183,20 @@ fn scrub_offline(config: &Config) -> ExitCode {
                 let hold = if l.legal_hold { " legal hold" } else { "" };
                 println!("  locked {}/{} version {}: {}{hold}", l.bucket, l.key, l.version_id, until.unwrap_or_default());
             }
+            for (class, kept, counted) in &a.blob_bytes_mismatch {
+                println!("  blob bytes of {class} as kept {kept} differ from a recount {counted}");
+            }
             for (bucket, kept, counted) in &a.usage_mismatch {
                 println!("  usage of {bucket} as kept {kept:?} differs from a recount {counted:?}");
             }
             if a.usage_mismatch.is_empty() {
                 println!("usage: as kept by writes = as recounted from the records");
             }
-            a.missing.is_empty() && a.miscounted.is_empty() && a.inline_missing.is_empty() && a.usage_mismatch.is_empty()
+            a.missing.is_empty()
+                && a.miscounted.is_empty()
+                && a.inline_missing.is_empty()
+                && a.usage_mismatch.is_empty()
+                && a.blob_bytes_mismatch.is_empty()
         }
         Err(e) => {
             println!("audit failed: {e}");

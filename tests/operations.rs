@@ -100,6 +100,9 @@ async fn health_and_metrics_count_a_known_sequence_exactly() {
         (r#"coffer_bucket_delete_markers{bucket="ops"}"#, 0.0),
         (r#"coffer_bucket_uploads{bucket="ops"}"#, 0.0),
         ("coffer_buckets", 1.0),
+        ("coffer_stored_logical_bytes", 12.0),
+        // Objects this small are stored inline, in the metadata store: no blob.
+        (r#"coffer_blob_bytes{class="STANDARD"}"#, 0.0),
         ("coffer_durability_failed", 0.0),
     ];
     for (series, value) in expect {

@@ -56,6 +56,12 @@ fn buckets(state: &AppState, out: &mut Exposition) {
     };
     let names: Vec<String> = state.store.list_buckets().map(|b| b.into_iter().map(|(n, _)| n).collect()).unwrap_or_default();
     out.gauge("coffer_buckets", "Buckets.", names.len());
+    let logical = usage.values().fold(0u64, |sum, u| sum.saturating_add(u.stored_bytes()));
+    out.gauge(
+        "coffer_stored_logical_bytes",
+        "Bytes of every stored object version and part, as clients see them (before deduplication).",
+        logical,
+    );
     let families: [(&str, &str, Field); 6] = [
         ("coffer_bucket_objects", "Keys whose current version is an object (not a delete marker).", |u| u.objects),
         ("coffer_bucket_versions", "Object versions stored, current and noncurrent (delete markers not included).", |u| u.versions),
@@ -104,6 +110,14 @@ fn storage(state: &AppState, out: &mut Exposition) {
         }
     }
     out.gauge("coffer_metadata_bytes", "Bytes the metadata store occupies on disk.", store.meta_size_on_disk());
+    out.family(
+        "coffer_blob_bytes",
+        "gauge",
+        "Bytes of the blobs each storage tier holds for objects and parts (after deduplication; encrypted blobs include their tags).",
+    );
+    for (class, bytes) in store.blob_bytes().unwrap_or_default() {
+        out.sample("coffer_blob_bytes", &[("class", &class)], bytes);
+    }
     if let Some(space) = store.space_status() {
         out.gauge("coffer_disk_reserve_bytes", "The disk space reserve (storage.reserve_mib).", space.reserve_bytes);
     }

@@ -28,6 +28,9 @@ pub struct AuditReport {
     /// Buckets whose usage as kept by writes differs from a recount of their records:
     /// (bucket, as kept, as recounted).
     pub usage_mismatch: Vec<(String, Option<BucketUsage>, Option<BucketUsage>)>,
+    /// Tiers whose referenced-blob byte counter differs from a recount: (class, kept,
+    /// recounted).
+    pub blob_bytes_mismatch: Vec<(String, u64, u64)>,
     /// Versions protected by Object Lock (a retention not yet past, by the lock clock,
     /// or a legal hold): not a fault, reported so an operator sees what is locked.
     pub locked: Vec<LockedVersion>,
@@ -57,6 +60,7 @@ impl AuditReport {
             && self.inline_missing.is_empty()
             && self.inline_stray.is_empty()
             && self.usage_mismatch.is_empty()
+            && self.blob_bytes_mismatch.is_empty()
     }
 }
 
@@ -167,6 +171,11 @@ impl Store {
             }
         }
         report.leaked = on_disk.into_iter().filter(|b| !counts.contains_key(b)).map(|(t, h)| (class(t), h)).collect();
+        for ((class, kept), counted) in self.blob_bytes()?.into_iter().zip(self.count_blob_bytes()?) {
+            if kept != counted {
+                report.blob_bytes_mismatch.push((class, kept, counted));
+            }
+        }
         let (kept, counted) = (self.all_usage()?, self.recount_usage()?);
         for bucket in kept.keys().chain(counted.keys()).collect::<BTreeSet<_>>() {
             let (k, c) = (kept.get(bucket).copied(), counted.get(bucket).copied());

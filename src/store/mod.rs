@@ -319,6 +319,7 @@ impl Store {
             outbox_backlog: AtomicU64::new(Self::count_outbox(meta_for_count.as_ref())?),
         };
         store.load_usage()?;
+        store.ensure_blob_bytes()?;
         Ok(store)
     }
 
@@ -894,6 +895,64 @@ pub(super) fn corrupt(what: &str) -> StoreError {
     StoreError::Meta(MetaError::Corrupt { key: what.to_owned(), detail: "undecodable".to_owned() })
 }
 
+/// The counter of the bytes of a tier's referenced blobs.
+fn blob_bytes_counter(class: &str) -> String {
+    format!("blob_bytes/{class}")
+}
+
+/// Counter marking that the blob byte counters exist (written once, by the count made
+/// when a store from before them is opened).
+const BLOB_BYTES_COUNTED: &str = "blob_bytes_counted";
+
+impl Store {
+    /// Bytes of the referenced blobs of a tier, as kept by every commit.
+    fn blob_bytes_of(&self, tier: TierId) -> StoreResult<u64> {
+        match self.meta.get(&keys::counter(&blob_bytes_counter(&self.tiers[tier].class)))? {
+            Some(v) => Ok(u64::from_be_bytes(v.as_slice().try_into().map_err(|_| corrupt("blob bytes"))?)),
+            None => Ok(0),
+        }
+    }
+
+    /// Bytes of the blobs each tier holds for stored objects and parts (storage class,
+    /// bytes), kept by every commit: what deduplication and compression leave of the
+    /// logical bytes.
+    pub fn blob_bytes(&self) -> StoreResult<Vec<(String, u64)>> {
+        (0..self.tiers.len()).map(|t| Ok((self.tiers[t].class.clone(), self.blob_bytes_of(t)?))).collect()
+    }
+
+    /// The referenced blobs' bytes of each tier, counted from the blob directories and
+    /// reference counts (a walk of every blob: at first open and in the audit).
+    pub(super) fn count_blob_bytes(&self) -> StoreResult<Vec<u64>> {
+        let mut out = Vec::with_capacity(self.tiers.len());
+        for (tier, t) in self.tiers.iter().enumerate() {
+            let mut total = 0u64;
+            for hash in t.blobs.list()? {
+                if self.count((tier, hash))? > 0 {
+                    total += t.blobs.len(&hash).unwrap_or(0);
+                }
+            }
+            out.push(total);
+        }
+        Ok(out)
+    }
+
+    /// On a store from before the blob byte counters, counts them once.
+    fn ensure_blob_bytes(&self) -> StoreResult<()> {
+        if self.meta.get(&keys::counter(BLOB_BYTES_COUNTED))?.is_some() {
+            return Ok(());
+        }
+        let counted = self.count_blob_bytes()?;
+        let mut batch = Batch::new();
+        for (t, n) in counted.iter().enumerate() {
+            batch.put(keys::counter(&blob_bytes_counter(&self.tiers[t].class)), n.to_be_bytes().to_vec());
+        }
+        batch.put(keys::counter(BLOB_BYTES_COUNTED), 1u64.to_be_bytes().to_vec());
+        self.meta.apply(&batch)?;
+        self.meta.flush()?;
+        Ok(())
+    }
+}
+
 /// A version id for versioned writes: unique, opaque, and ordered by seq.
 fn new_version_id(seq: u64) -> String {
     format!("{seq:016x}{:08x}", rand::random::<u32>())
@@ -908,9 +967,21 @@ impl RefDelta {
         *self.0.entry(blob).or_insert(0) += delta;
     }
 
-    /// Adds the new counts to `batch`; returns the blobs left unreferenced.
+    /// Adds the new counts to `batch`, with the tiers' referenced-blob byte counters
+    /// (a blob counts from its first reference to its last); returns the blobs left
+    /// unreferenced.
     fn write(self, store: &Store, batch: &mut Batch) -> StoreResult<Vec<TierBlob>> {
         let mut freed = Vec::new();
+        let mut bytes: HashMap<TierId, i64> = HashMap::new();
+        let size = |(tier, hash): TierBlob| -> i64 {
+            match store.tiers[tier].blobs.len(&hash) {
+                Ok(n) => i64::try_from(n).unwrap_or(i64::MAX),
+                Err(e) => {
+                    tracing::warn!(%hash, tier, error = %e, "blob size unknown: the tier's byte count leaves it out");
+                    0
+                }
+            }
+        };
         for (blob, delta) in self.0 {
             if delta == 0 {
                 continue;
@@ -919,6 +990,12 @@ impl RefDelta {
             let new = old + delta;
             let (tier, hash) = blob;
             let key = keys::refcount(&hash.0, store.tier_key(tier));
+            if old <= 0 && new > 0 {
+                *bytes.entry(tier).or_insert(0) += size(blob);
+            } else if old > 0 && new <= 0 {
+                // Still on disk: the collector removes it after the commit.
+                *bytes.entry(tier).or_insert(0) -= size(blob);
+            }
             if new <= 0 {
                 if new < 0 {
                     tracing::error!(%hash, tier, old, delta, "reference count would go negative");
@@ -927,6 +1004,15 @@ impl RefDelta {
                 freed.push(blob);
             } else {
                 batch.put(key, new.unsigned_abs().to_be_bytes().to_vec());
+            }
+        }
+        for (tier, change) in bytes {
+            if change != 0 {
+                let now = store.blob_bytes_of(tier)?;
+                batch.put(
+                    keys::counter(&blob_bytes_counter(&store.tiers[tier].class)),
+                    now.saturating_add_signed(change).to_be_bytes().to_vec(),
+                );
             }
         }
         Ok(freed)

@@ -426,6 +426,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn blob_bytes_count_each_referenced_blob_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        s.create_bucket("b", record("o")).await.unwrap();
+        let blob = |s: &Store| s.blob_bytes().unwrap()[0].1;
+        assert_eq!(blob(&s), 0);
+        let data = Bytes::from(vec![7u8; 5000]);
+        s.put_bytes_for_test("b", "one", data.clone(), "STANDARD").await;
+        assert_eq!(blob(&s), 5000);
+        // The same bytes again are deduplicated: no more blob bytes, twice the logical.
+        s.put_bytes_for_test("b", "two", data, "STANDARD").await;
+        assert_eq!((blob(&s), kept(&s, "b").bytes), (5000, 10_000));
+        s.delete_object("b", "one", None, 0, &Cause::default()).await.unwrap();
+        assert_eq!(blob(&s), 5000, "still referenced by two");
+        s.delete_object("b", "two", None, 0, &Cause::default()).await.unwrap();
+        assert_eq!(blob(&s), 0);
+        assert!(s.audit().unwrap().is_clean(), "{:?}", s.audit().unwrap());
+    }
+
+    #[tokio::test]
     async fn a_write_past_a_quota_is_refused_without_a_trace() {
         let dir = tempfile::tempdir().unwrap();
         let s = store(dir.path());
