@@ -190,3 +190,30 @@ async fn partitioned_keys_and_records_survive_a_kill() {
         assert_eq!((parts.3, parts.4, parts.5), (0, 0, 0), "event-time partitions name the day: {key}");
     }
 }
+
+#[tokio::test]
+async fn logs_never_go_to_a_target_recreated_by_another_account() {
+    let srv = TestServer::start_with(&[("logging.interval_secs", "1")]).await;
+    let s3 = srv.client();
+    for b in ["owned-source", "shared-name-logs"] {
+        s3.create_bucket().bucket(b).send().await.unwrap();
+    }
+    s3.put_bucket_logging().bucket("owned-source").bucket_logging_status(logging("shared-name-logs", "l/")).send().await.unwrap();
+    // The target goes; another account takes its name.
+    s3.delete_bucket().bucket("shared-name-logs").send().await.unwrap();
+    let created = {
+        let cmd = coffer::admin::cli::parse(&["account".into(), "create".into(), "thief".into(), "--json".into()]).unwrap();
+        let cmd = coffer::admin::cli::Command { endpoint: Some(srv.admin_endpoint()), ..cmd };
+        let config = coffer::config::Config::from_toml(coffer::config::DEFAULT_TOML, &[]).unwrap();
+        serde_json::from_str::<serde_json::Value>(&coffer::admin::cli::run(&cmd, &config).await.unwrap()).unwrap()
+    };
+    let thief = client_for(&srv.endpoint, created["access_key"].as_str().unwrap(), created["secret_key"].as_str().unwrap());
+    thief.create_bucket().bucket("shared-name-logs").send().await.unwrap();
+    for i in 0..3 {
+        s3.put_object().bucket("owned-source").key(format!("secret-{i}")).body(ByteStream::from_static(b"x")).send().await.unwrap();
+    }
+    // Several delivery rounds pass; nothing may arrive in the other account's bucket.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let listed = thief.list_objects_v2().bucket("shared-name-logs").send().await.unwrap();
+    assert!(listed.contents().is_empty(), "another account received access logs: {:?}", listed.contents());
+}

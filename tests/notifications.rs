@@ -344,3 +344,20 @@ async fn redis_stream_receives_events() {
     }
     assert_eq!(event_names(&messages), vec!["TestEvent", "ObjectCreated:Put", "ObjectRemoved:Delete"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_records_are_forwarded_to_an_audit_destination() {
+    let receiver = Receiver::default();
+    let port = receiver.start().await;
+    let hook = format!("hook=http://127.0.0.1:{port}/events");
+    let srv = TestServer::start_with(&[("notify.webhooks", hook.as_str()), ("audit.destinations", "hook")]).await;
+    srv.client().create_bucket().bucket("forwarded").send().await.unwrap();
+    receiver.wait_for(1).await;
+    let got = receiver.got.lock().unwrap().clone();
+    let record = got.iter().find(|r| r["eventName"] == "CreateBucket").unwrap_or_else(|| panic!("no CreateBucket record in {got:?}"));
+    assert_eq!(record["requestParameters"]["bucketName"], "forwarded");
+    assert_eq!(record["eventSource"], "s3.amazonaws.com");
+    // The file has it too: forwarding is in addition.
+    let file = std::fs::read_to_string(srv.dir.path().join("audit.log")).unwrap();
+    assert!(file.contains("\"eventName\":\"CreateBucket\""), "{file}");
+}

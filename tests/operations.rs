@@ -331,13 +331,18 @@ async fn the_audit_trail_records_each_change_once_and_no_secret() {
     let key = iam.create_access_key().user_name("auditee").send().await.unwrap();
     let secret = key.access_key().unwrap().secret_access_key().to_owned();
     iam.list_users().send().await.unwrap();
+    // GetSessionToken issues credentials: audited, though its name starts with Get.
+    let sts = common::identity::sts_client(&srv.endpoint, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, None);
+    let session = sts.get_session_token().send().await.unwrap();
+    let session_secret = session.credentials().unwrap().secret_access_key().to_owned();
     let kms = common::identity::kms_client(&srv.endpoint, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, None);
     kms.create_key().send().await.unwrap();
     let forged = client_for(&srv.endpoint, "NOSUCHKEY0000000", "whatever");
     assert_sdk_error(forged.list_buckets().send().await, 403, Some("InvalidAccessKeyId"));
     admin(&srv, "quota set audited --max-objects 10").await.unwrap();
 
-    let expected = ["CreateBucket", "PutBucketPolicy", "CreateUser", "CreateAccessKey", "CreateKey", "ListBuckets", "PutQuota"];
+    let expected =
+        ["CreateBucket", "PutBucketPolicy", "CreateUser", "CreateAccessKey", "GetSessionToken", "CreateKey", "ListBuckets", "PutQuota"];
     eventually("every audited action is in the audit log", || async {
         let names: Vec<String> =
             audit_records(srv.dir.path()).iter().map(|r| r["eventName"].as_str().unwrap_or_default().to_owned()).collect();
@@ -377,7 +382,8 @@ async fn the_audit_trail_records_each_change_once_and_no_secret() {
     assert_eq!(by_name("PutQuota")["eventSource"], "coffer-admin");
     // No secret, no signature.
     let text = std::fs::read_to_string(srv.dir.path().join("audit.log")).unwrap();
-    for secret in [secret.as_str(), DEFAULT_SECRET_KEY, "whatever", "Signature"] {
+    assert_eq!(by_name("GetSessionToken")["eventSource"], "sts.amazonaws.com");
+    for secret in [secret.as_str(), session_secret.as_str(), DEFAULT_SECRET_KEY, "whatever", "Signature"] {
         assert!(!text.contains(secret), "{secret:?} in the audit log");
     }
     let scraped = admin_get(&srv, "/metrics", None).await;

@@ -248,7 +248,7 @@ pub async fn deliver_round(state: &AppState) -> crate::store::StoreResult<()> {
 
 /// Stores one log object of `records`; removes them once stored, or once given up.
 async fn deliver_chunk(state: &AppState, group: &Group, records: &[(u64, PendingRecord)]) -> crate::store::StoreResult<()> {
-    let now_ms = (state.clock)().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let now_ms = crate::s3::headers::to_ms((state.clock)());
     let first = &records[0].1;
     let delivered = Utc::from_ms(now_ms);
     let format = first.key_format();

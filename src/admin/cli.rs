@@ -160,13 +160,10 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     }
 }
 
-/// What a path segment keeps unencoded: RFC 3986's unreserved characters, which SigV4
-/// does not encode either (so the signed path is the one sent).
-const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
-
-/// A path segment, percent-encoded.
+/// A path segment, percent-encoded: RFC 3986's unreserved characters kept, as SigV4
+/// keeps them (so the signed path is the one sent).
 fn enc(segment: &str) -> String {
-    percent_encoding::utf8_percent_encode(segment, SEGMENT).to_string()
+    crate::s3::headers::encode_component(segment)
 }
 
 /// The quota target's admin path: `bucket/NAME` or `account/NAME`.

@@ -98,10 +98,26 @@ impl Default for Metrics {
     }
 }
 
-/// A request's operation name for metrics, from an S3 operation or a query API action.
-pub type OperationName = String;
+/// One unit of a gauge (`in_flight`, `open_connections`), held until dropped.
+pub struct Held {
+    metrics: std::sync::Arc<Metrics>,
+    gauge: fn(&Metrics) -> &AtomicI64,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        (self.gauge)(&self.metrics).fetch_sub(1, Ordering::Relaxed);
+    }
+}
 
 impl Metrics {
+    /// Counts one in `gauge` until the returned guard is dropped (whatever ends it: the
+    /// work done, or its future dropped).
+    pub fn hold(metrics: &std::sync::Arc<Self>, gauge: fn(&Metrics) -> &AtomicI64) -> Held {
+        gauge(metrics).fetch_add(1, Ordering::Relaxed);
+        Held { metrics: std::sync::Arc::clone(metrics), gauge }
+    }
+
     /// Time since the server started.
     pub fn uptime(&self) -> Duration {
         self.started.elapsed()

@@ -260,7 +260,7 @@ fn access_log_draft(
     let record = crate::model::logging::AccessRecord {
         bucket_owner: access.owner_canonical.clone(),
         bucket: bucket.to_owned(),
-        time_ms: (state.clock)().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+        time_ms: headers::to_ms((state.clock)()),
         remote_ip: peer.ip().to_string(),
         requester,
         request_id: request_id.to_owned(),

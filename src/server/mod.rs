@@ -314,7 +314,7 @@ async fn serve_connection(
     website: bool,
 ) {
     let activity = Arc::clone(&guard.activity);
-    let _open = OpenConnection::count(&state.metrics);
+    let _open = crate::metrics::Metrics::hold(&state.metrics, |m| &m.open_connections);
     let watched = io::WatchedIo::new(stream, Arc::clone(&activity), Arc::clone(&state.metrics));
     match state.tls.clone().filter(|_| !website) {
         None => serve_http(state, watched, peer, guard, stopping, Transport { secure: false, website }).await,
@@ -555,11 +555,10 @@ async fn serve(
     activity.request_started();
     let started = Instant::now();
     let metrics = Arc::clone(&state.metrics);
-    let access_log = Arc::clone(&state.access_log);
-    let region = state.config.server.region.clone();
+    let logging_state = Arc::clone(&state);
     // Counted down when dropped: when the response ends, or when hyper drops this
     // future because the client went away before it.
-    let in_flight = InFlight::start(&metrics);
+    let in_flight = crate::metrics::Metrics::hold(&metrics, |m| &m.in_flight);
     let request_id = new_request_id();
     let method = req.method().clone();
     let expects_continue = req.headers().get("expect").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
@@ -601,8 +600,7 @@ async fn serve(
     metrics.response_head(&operation, status.as_u16(), error, first_byte);
     let access_log = response.extensions_mut().remove::<crate::access_log::Draft>().map(|draft| PendingAccessRecord {
         draft,
-        log: access_log,
-        region,
+        state: logging_state,
         first_byte,
     });
     let h = response.headers_mut();
@@ -640,22 +638,6 @@ async fn serve(
     response.map(|inner| TrackedBody { inner, activity, finished })
 }
 
-/// Counts a connection open (`coffer_connections_open`) for as long as it lives.
-struct OpenConnection(Arc<crate::metrics::Metrics>);
-
-impl OpenConnection {
-    fn count(metrics: &Arc<crate::metrics::Metrics>) -> Self {
-        metrics.open_connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Self(Arc::clone(metrics))
-    }
-}
-
-impl Drop for OpenConnection {
-    fn drop(&mut self) {
-        self.0.open_connections.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
 /// A response body that tells the connection's [`Activity`] when hyper is done with
 /// it (sent whole, or dropped because the client went away), and the metrics how long
 /// the whole request took.
@@ -677,30 +659,13 @@ struct RequestEnd {
     /// The request's server access log record, if its bucket is logged.
     access_log: Option<PendingAccessRecord>,
     /// Counts the request in flight until the response ends.
-    _in_flight: InFlight,
-}
-
-/// One request in `coffer_requests_in_flight`, for as long as it lives.
-struct InFlight(Arc<crate::metrics::Metrics>);
-
-impl InFlight {
-    fn start(metrics: &Arc<crate::metrics::Metrics>) -> Self {
-        metrics.in_flight.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Self(Arc::clone(metrics))
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-    }
+    _in_flight: crate::metrics::Held,
 }
 
 /// An access log record waiting for its response's end.
 struct PendingAccessRecord {
     draft: crate::access_log::Draft,
-    log: Arc<crate::access_log::AccessLog>,
-    region: String,
+    state: Arc<AppState>,
     first_byte: Duration,
 }
 
@@ -709,7 +674,7 @@ impl Drop for RequestEnd {
         let total = self.started.elapsed();
         self.metrics.response_end(&self.operation, total);
         if let Some(p) = self.access_log.take() {
-            p.draft.finish(&p.log, &p.region, self.sent, p.first_byte, total);
+            p.draft.finish(&p.state.access_log, &p.state.config.server.region, self.sent, p.first_byte, total);
         }
     }
 }
