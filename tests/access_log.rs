@@ -35,6 +35,15 @@ async fn log_objects(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Vec
     out
 }
 
+/// A client of a new account `name` (made with `coffer admin account create`).
+async fn account_client(srv: &TestServer, name: &str) -> aws_sdk_s3::Client {
+    let cmd = coffer::admin::cli::parse(&["account".into(), "create".into(), name.into(), "--json".into()]).unwrap();
+    let cmd = coffer::admin::cli::Command { endpoint: Some(srv.admin_endpoint()), ..cmd };
+    let config = coffer::config::Config::from_toml(coffer::config::DEFAULT_TOML, &[]).unwrap();
+    let created: serde_json::Value = serde_json::from_str(&coffer::admin::cli::run(&cmd, &config).await.unwrap()).unwrap();
+    client_for(&srv.endpoint, created["access_key"].as_str().unwrap(), created["secret_key"].as_str().unwrap())
+}
+
 #[tokio::test]
 async fn the_documentation_examples_parse() {
     common::access_log::self_check();
@@ -115,13 +124,7 @@ async fn logging_status_is_validated_as_s3_does() {
     let put = |status| s3.put_bucket_logging().bucket("source-bucket").bucket_logging_status(status).send();
     assert_sdk_error(put(logging("no-such-target", "")).await, 400, Some("InvalidTargetBucketForLogging"));
     // Another account's bucket.
-    let created = {
-        let cmd = coffer::admin::cli::parse(&["account".into(), "create".into(), "other".into(), "--json".into()]).unwrap();
-        let cmd = coffer::admin::cli::Command { endpoint: Some(srv.admin_endpoint()), ..cmd };
-        let config = coffer::config::Config::from_toml(coffer::config::DEFAULT_TOML, &[]).unwrap();
-        serde_json::from_str::<serde_json::Value>(&coffer::admin::cli::run(&cmd, &config).await.unwrap()).unwrap()
-    };
-    let other = client_for(&srv.endpoint, created["access_key"].as_str().unwrap(), created["secret_key"].as_str().unwrap());
+    let other = account_client(&srv, "other").await;
     other.create_bucket().bucket("other-account-logs").send().await.unwrap();
     assert_sdk_error(put(logging("other-account-logs", "")).await, 400, Some("InvalidTargetBucketForLogging"));
     // TargetGrants on a bucket whose ACLs are disabled (the default).
@@ -201,13 +204,7 @@ async fn logs_never_go_to_a_target_recreated_by_another_account() {
     s3.put_bucket_logging().bucket("owned-source").bucket_logging_status(logging("shared-name-logs", "l/")).send().await.unwrap();
     // The target goes; another account takes its name.
     s3.delete_bucket().bucket("shared-name-logs").send().await.unwrap();
-    let created = {
-        let cmd = coffer::admin::cli::parse(&["account".into(), "create".into(), "thief".into(), "--json".into()]).unwrap();
-        let cmd = coffer::admin::cli::Command { endpoint: Some(srv.admin_endpoint()), ..cmd };
-        let config = coffer::config::Config::from_toml(coffer::config::DEFAULT_TOML, &[]).unwrap();
-        serde_json::from_str::<serde_json::Value>(&coffer::admin::cli::run(&cmd, &config).await.unwrap()).unwrap()
-    };
-    let thief = client_for(&srv.endpoint, created["access_key"].as_str().unwrap(), created["secret_key"].as_str().unwrap());
+    let thief = account_client(&srv, "thief").await;
     thief.create_bucket().bucket("shared-name-logs").send().await.unwrap();
     for i in 0..3 {
         s3.put_object().bucket("owned-source").key(format!("secret-{i}")).body(ByteStream::from_static(b"x")).send().await.unwrap();
