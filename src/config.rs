@@ -36,6 +36,8 @@ pub struct Config {
     pub notify: NotifyConfig,
     /// The admin listener.
     pub admin: AdminConfig,
+    /// The web console (on the admin listener).
+    pub console: ConsoleConfig,
     /// STS: temporary credentials and web identity (OIDC).
     pub sts: StsConfig,
     /// Server-wide access settings.
@@ -151,6 +153,20 @@ impl std::fmt::Debug for AdminConfig {
             .field("metrics_public", &self.metrics_public)
             .finish()
     }
+}
+
+/// `[console]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// Whether the admin listener serves the web console.
+    pub enabled: bool,
+    /// Lifetime of a console session and of its temporary credentials, in seconds.
+    pub session_secs: u64,
+    /// Base URL of the S3 listener as browsers reach it (shared links); "" = derived.
+    pub s3_url: String,
+    /// Development: a directory to serve the console's files from ("" = built in).
+    pub assets_dir: String,
 }
 
 /// `[sts]`.
@@ -495,6 +511,13 @@ impl Config {
                 "encryption.bucket_default: \"AES256\" or \"none\", not {:?}",
                 self.encryption.bucket_default
             )));
+        }
+        if !(900..=43_200).contains(&self.console.session_secs) {
+            return Err(ConfigError("console.session_secs: from 900 (15 minutes) to 43200 (12 hours)".into()));
+        }
+        let s3_url = self.console.s3_url.as_str();
+        if !(s3_url.is_empty() || s3_url.starts_with("http://") || s3_url.starts_with("https://")) {
+            return Err(ConfigError("console.s3_url: an http:// or https:// URL, or \"\"".into()));
         }
         if self.auth.access_key.is_empty() || self.auth.secret_key.is_empty() {
             return Err(ConfigError("auth.access_key / auth.secret_key: must not be empty".into()));

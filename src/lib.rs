@@ -11,6 +11,7 @@
 //! | [`s3`] | the S3 protocol: [`s3::router`] (pure `Endpoint` routing), [`s3::dispatch`] (route → authenticate → authorize → handler), [`s3::access`] (each operation's IAM action and resources, the authorization step with identity and bucket policies and ACLs), [`s3::conditions`] (a request's condition keys), `acl` + `bucket_access` (the ACL, policy, ownership and public access block operations), `encryption` (SSE-S3, SSE-KMS, SSE-C: which sealing a write gets, the key a read needs, Put/Get/DeleteBucketEncryption), `object_lock` (lock configuration, retention, legal holds, the governance bypass; the store enforces them), `protection` (refuses appends and website redirects before any handler), one file per feature (`bucket`, `object_put`, `object_get`, `attributes`, `copy`, `delete`, `list`, `multipart`, `multipart_complete`…), `conditional` (read, write and delete preconditions), [`s3::error`] (every S3 error code), `xml` + `document` (XML bodies: strict schema, digests checked), `encoded_words` (RFC 2047 metadata), [`s3::body`] (request bodies: their pace, the buffered-body budget), `s3::fuzzing` (entry points of the fuzz targets in `fuzz/`) |
 //! | [`bucket_access`] | a bucket's resource-side controls: its policy, ACLs (`acl`, pure: canned ACLs, grant headers, AccessControlPolicy XML), Object Ownership and Block Public Access (`settings`, pure), stored as bucket configuration documents and cached parsed for authorization |
 //! | [`admin`] | the admin listener (`admin.listen`): health checks, Prometheus metrics (`/metrics`), the signed admin API (accounts, server info, usage, quotas) and the `coffer admin` command that calls it |
+//! | [`console`] | the web console on the admin listener: its built-in page and scripts (`assets`, strict CSP), sign-in with a key or an IAM user's password into a server-side session bound to temporary credentials (`session`, `throttle`), and `/api/`, the S3/IAM/STS/KMS APIs forwarded unchanged to the S3 front end |
 //! | [`metrics`] | request counters and duration histograms, and the Prometheus text format |
 //! | [`audit`] | the audit trail: changes and failed authentications as CloudTrail-shaped JSON lines |
 //! | [`access_log`] | server access logging: records of requests to logged buckets, kept until delivered as log objects to their target buckets |
@@ -37,6 +38,7 @@ pub mod auth;
 pub mod blob;
 pub mod bucket_access;
 pub mod config;
+pub mod console;
 pub mod crypto;
 pub mod events;
 pub mod fsync;

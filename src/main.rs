@@ -275,6 +275,9 @@ async fn serve(config: Config, source: ConfigSource, log_filter: coffer::server:
     let admin = coffer::server::bind_admin(&state.config).await;
     if let Some(a) = admin.as_ref().and_then(|l| l.local_addr().ok()) {
         tracing::info!("admin listener on http://{a}");
+        if state.config.console.enabled {
+            tracing::info!("web console on http://{a}/ (sign in with an access key, or an IAM user's console password)");
+        }
     }
     let scheme = if state.tls.is_some() { "https" } else { "http" };
     tracing::info!(

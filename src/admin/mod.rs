@@ -11,6 +11,13 @@
 //! | `GET /v1/info` | version, uptime, data root, tiers and free space, totals, durability and readiness |
 //! | `GET /v1/usage`, `GET /v1/usage/BUCKET` | usage per bucket (see `quota`) |
 //! | `GET`/`PUT /v1/quota/bucket/NAME`, `/v1/quota/account/NAME` | quotas (see `quota`) |
+//! | `GET /v1/metrics` | `{"format": "prometheus", "text": ...}`: the metrics document |
+//! | `GET /v1/metrics/history` | the last hour of the main figures (`metrics::history`) |
+//! | `GET /v1/audit?limit=&contains=&event=&errors=1` | the newest audit records (`audit_view`) |
+//!
+//! The web console (`crate::console`) is served here too: `/`, `/console/...`, and the
+//! S3/IAM/STS/KMS APIs under `/api/`. The admin API also accepts the temporary
+//! credentials of the administrator's console session.
 //!
 //! Without a signature: `GET /health/live`, `GET /health/ready` (`health`), and
 //! `GET /metrics` (`metrics`: a bearer token, or open by configuration).
@@ -22,6 +29,7 @@
 //! - `quota`: usage and quotas.
 //! - `cli`: the `coffer admin` command, which signs and sends these requests.
 
+mod audit_view;
 pub mod cli;
 mod health;
 mod metrics;
@@ -87,8 +95,9 @@ pub async fn serve(listener: TcpListener, state: Arc<AppState>, mut stop: tokio:
                 .timer(TokioTimer::new())
                 .header_read_timeout(Duration::from_secs(10))
                 .serve_connection(TokioIo::new(stream), service);
-            // An admin connection lives at most a minute: every answer closes it.
-            let _ = tokio::time::timeout(Duration::from_secs(60), conn).await;
+            // An admin connection lives at most five minutes (one request: every answer
+            // closes it), long enough for a console upload part on a slow link.
+            let _ = tokio::time::timeout(Duration::from_secs(300), conn).await;
         });
     }
     // Connections still open hold the shared state (and with it the store): they end
@@ -101,7 +110,12 @@ pub async fn serve(listener: TcpListener, state: Arc<AppState>, mut stop: tokio:
 async fn handle(state: Arc<AppState>, req: hyper::Request<Incoming>, peer: SocketAddr) -> Response {
     let started = std::time::Instant::now();
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    if state.config.console.enabled && crate::console::is_api(&path) {
+        // Logged, counted and answered by the S3 front end like any API request.
+        return crate::console::forward(&state, req, peer).await;
+    }
     let mut response = match (&method, path.as_str()) {
+        _ if state.config.console.enabled && crate::console::owns(&path) => crate::console::handle(&state, req, peer).await,
         (&Method::GET, "/health/live") => json_response(health::live()),
         (&Method::GET, "/health/ready") => json_response(blocking(&state, health::ready).await),
         (&Method::GET, "/metrics") => {
@@ -164,8 +178,33 @@ fn audit(
     state.audit.record(context.record("coffer-admin", name, &state.config.server.region, who, parameters, status, error));
 }
 
+/// Samples the figures the console charts (`metrics::history`) every interval until
+/// `stop` turns true.
+pub async fn sample_history(state: Arc<AppState>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(crate::metrics::history::INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let figures = blocking(&state, |s| {
+            let l = &s.lifecycle;
+            let load = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+            crate::metrics::history::StoreFigures {
+                outbox_backlog: s.store.outbox_len().map_or(0, |n| n as u64),
+                lifecycle_actions: [&l.expired, &l.versions_removed, &l.uploads_aborted, &l.transitioned].into_iter().map(load).sum(),
+                stored_bytes: s.store.all_usage().map_or(0, |u| u.values().fold(0u64, |sum, b| sum.saturating_add(b.stored_bytes()))),
+            }
+        })
+        .await;
+        let now = (state.clock)().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        state.history.sample(&state.metrics, figures, now);
+    }
+}
+
 /// Runs `f` on the blocking pool (it reads files or the metadata store at length).
-async fn blocking<T: Send + 'static>(state: &Arc<AppState>, f: fn(&AppState) -> T) -> T {
+pub(crate) async fn blocking<T: Send + 'static>(state: &Arc<AppState>, f: fn(&AppState) -> T) -> T {
     let state = Arc::clone(state);
     match tokio::task::spawn_blocking(move || f(&state)).await {
         Ok(v) => v,
@@ -173,13 +212,13 @@ async fn blocking<T: Send + 'static>(state: &Arc<AppState>, f: fn(&AppState) -> 
     }
 }
 
-fn body_response(status: StatusCode, body: String) -> Response {
+pub(crate) fn body_response(status: StatusCode, body: String) -> Response {
     let mut response = hyper::Response::new(Full::new(bytes::Bytes::from(body)).map_err(|never| match never {}).boxed());
     *response.status_mut() = status;
     response
 }
 
-fn json_response((status, body): (StatusCode, Value)) -> Response {
+pub(crate) fn json_response((status, body): (StatusCode, Value)) -> Response {
     let mut response = body_response(status, body.to_string());
     crate::s3::headers::put(response.headers_mut(), "content-type", "application/json");
     response
@@ -210,6 +249,19 @@ async fn route(state: &Arc<AppState>, req: hyper::Request<Incoming>, who: &mut O
             return Ok((StatusCode::OK, info));
         }
         (&Method::GET, "/v1/usage") => return Ok((StatusCode::OK, quota::usage(state, None)?)),
+        (&Method::GET, "/v1/metrics") => {
+            let text = blocking(state, metrics::render).await;
+            return Ok((StatusCode::OK, json!({"format": "prometheus", "text": text})));
+        }
+        (&Method::GET, "/v1/metrics/history") => return Ok((StatusCode::OK, state.history.json())),
+        (&Method::GET, "/v1/audit") => {
+            let filter = audit_view::Filter::parse(parts.uri.query())?;
+            let state = Arc::clone(state);
+            let records = tokio::task::spawn_blocking(move || audit_view::records(&state, &filter))
+                .await
+                .map_err(|e| IamError::internal(format!("reading the audit trail: {e}")))??;
+            return Ok((StatusCode::OK, records));
+        }
         (&Method::GET, p) if p.starts_with("/v1/usage/") => {
             return Ok((StatusCode::OK, quota::usage(state, Some(&decode(&p["/v1/usage/".len()..])))?));
         }

@@ -42,6 +42,7 @@ iam_codes! {
     NoSuchEntity => StatusCode::NOT_FOUND;
     NotImplemented => StatusCode::NOT_IMPLEMENTED;
     PackedPolicyTooLarge => StatusCode::BAD_REQUEST;
+    PasswordPolicyViolation => StatusCode::BAD_REQUEST;
     RequestExpired => StatusCode::BAD_REQUEST;
     ServiceFailure => StatusCode::INTERNAL_SERVER_ERROR;
     SignatureDoesNotMatch => StatusCode::FORBIDDEN;

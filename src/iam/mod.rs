@@ -23,6 +23,7 @@ pub mod directory;
 pub mod error;
 pub mod managed;
 pub mod model;
+pub mod password;
 pub mod policy;
 pub mod principal;
 pub mod secrets;
@@ -103,10 +104,16 @@ pub struct Iam {
     writer: tokio::sync::Mutex<()>,
     /// The key uses last saved (see [`Iam::save_key_use`]).
     saved_key_use: Mutex<Vec<(String, i64, String)>>,
+    /// Temporary credentials revoked before their expiry (a console sign-out): access
+    /// key id → expiry (ms), dropped once expired; saved in [`REVOKED_RECORD`].
+    revoked: Mutex<BTreeMap<String, i64>>,
 }
 
 /// The record (a background worker's progress slot) holding the last use of each key.
 const KEY_USE_RECORD: &str = "iam-key-use";
+
+/// The record (a progress slot) holding the revoked temporary credentials.
+const REVOKED_RECORD: &str = "iam-revoked-sessions";
 
 fn now_ms(now: SystemTime) -> i64 {
     now.duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
@@ -126,7 +133,7 @@ impl Iam {
     pub async fn open(store: Arc<Store>, master: &SealingKey, root: &Credentials, now: SystemTime) -> IamResult<Self> {
         let mut accounts = BTreeMap::new();
         for (id, bytes) in store.account_records()? {
-            let data: AccountData = stored::decode(&bytes).map_err(|e| IamError::internal(format!("account record {id}: {e}")))?;
+            let data = AccountData::decode(&bytes).map_err(|e| IamError::internal(format!("account record {id}: {e}")))?;
             accounts.insert(id, Arc::new(data));
         }
         let iam = Self {
@@ -137,18 +144,22 @@ impl Iam {
             directory: RwLock::default(),
             writer: tokio::sync::Mutex::new(()),
             saved_key_use: Mutex::default(),
+            revoked: Mutex::default(),
         };
         let default_id = if let Some(a) = accounts.values().find(|a| a.account.name == DEFAULT_ACCOUNT) {
             a.account.id.clone()
         } else {
             let data = Self::new_account(DEFAULT_ACCOUNT, None, now, &accounts);
             let id = data.account.id.clone();
-            iam.store.set_account_record(&id, Some(stored::encode(&data))).await?;
+            iam.store.set_account_record(&id, Some(data.encode())).await?;
             accounts.insert(id.clone(), Arc::new(data));
             id
         };
         iam.publish(Directory::build(accounts, &default_id, (&iam.root.0, &iam.root.1), &iam.secrets));
         iam.load_key_use();
+        if let Ok(Some(bytes)) = iam.store.worker_progress(REVOKED_RECORD) {
+            *iam.revoked.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = stored::decode(&bytes).unwrap_or_default();
+        }
         Ok(iam)
     }
 
@@ -248,7 +259,7 @@ impl Iam {
         let mut data = (**current).clone();
         let out = change(&mut data)?;
         if data != **current {
-            self.store.set_account_record(account, Some(stored::encode(&data))).await?;
+            self.store.set_account_record(account, Some(data.encode())).await?;
             let mut accounts = dir.accounts.clone();
             accounts.insert(account.to_owned(), Arc::new(data));
             self.publish(Directory::build(accounts, &dir.default_account, (&self.root.0, &self.root.1), &self.secrets));
@@ -268,7 +279,7 @@ impl Iam {
         let (key, secret) = self.new_access_key(now);
         data.account.root_keys.push(key);
         let id = data.account.id.clone();
-        self.store.set_account_record(&id, Some(stored::encode(&data))).await?;
+        self.store.set_account_record(&id, Some(data.encode())).await?;
         let data = Arc::new(data);
         let mut accounts = dir.accounts.clone();
         accounts.insert(id, Arc::clone(&data));
@@ -297,6 +308,26 @@ impl Iam {
         Ok(())
     }
 
+    /// Revokes the temporary credentials `access_key` (valid until `expires_ms`) before
+    /// they expire, durably: they are refused from now on, across restarts.
+    pub async fn revoke_session(&self, access_key: &str, expires_ms: i64, now: SystemTime) -> IamResult<()> {
+        let record = {
+            let mut revoked = self.revoked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let now = now_ms(now);
+            revoked.retain(|_, expires| *expires > now);
+            revoked.insert(access_key.to_owned(), expires_ms);
+            stored::encode(&*revoked)
+        };
+        self.store.set_worker_progress_durably(REVOKED_RECORD, Some(record)).await?;
+        Ok(())
+    }
+
+    /// Whether temporary credentials `access_key` were revoked.
+    fn is_revoked(&self, access_key: &str) -> bool {
+        let revoked = self.revoked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        !revoked.is_empty() && revoked.contains_key(access_key)
+    }
+
     /// Seals `session` into a session token.
     pub fn issue_session(&self, session: &Session) -> String {
         session::issue(&self.sessions, session)
@@ -321,6 +352,9 @@ impl Iam {
         let account = dir.accounts.get(&s.account).ok_or(AuthError::InvalidToken)?;
         let mut p = match &s.subject {
             Subject::Root => directory::root_principal(account, &s.access_key, false),
+            // Only the default account's: an administrator session names no other.
+            Subject::Administrator if s.account == dir.default_account => directory::root_principal(account, &s.access_key, true),
+            Subject::Administrator => return Err(AuthError::InvalidToken),
             Subject::User { name, user_id } => {
                 let user = account.users.get(name).filter(|u| u.id == *user_id).ok_or(AuthError::InvalidToken)?;
                 directory::user_principal(account, user, dir.policies_of_user(&s.account, name), &s.access_key)
@@ -377,6 +411,9 @@ impl KeySource for Iam {
                 }
                 if now_ms(now) >= session.expires_ms {
                     return Err(AuthError::ExpiredToken);
+                }
+                if self.is_revoked(access_key) {
+                    return Err(AuthError::InvalidToken);
                 }
                 let principal = Self::session_principal(&dir, &session)?;
                 let identity: crate::auth::Identity = Arc::new(principal);

@@ -37,6 +37,53 @@ pub struct AccountData {
     pub roles: BTreeMap<String, Role>,
     /// Customer managed policies by lower-case name.
     pub policies: BTreeMap<String, ManagedPolicy>,
+    /// Console passwords (IAM login profiles) by user id (schema 2): keyed by id, not
+    /// name, so that renaming a user keeps its password.
+    pub login_profiles: BTreeMap<String, LoginProfile>,
+}
+
+/// An IAM user's console password (CreateLoginProfile).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginProfile {
+    /// The password as an Argon2id PHC string (salted, slow); never the password.
+    pub password_hash: String,
+    /// Creation time, ms since the Unix epoch.
+    pub created_ms: i64,
+    /// The user must choose a new password at the next sign-in.
+    pub reset_required: bool,
+}
+
+impl std::fmt::Debug for LoginProfile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginProfile")
+            .field("password_hash", &"<redacted>")
+            .field("created_ms", &self.created_ms)
+            .field("reset_required", &self.reset_required)
+            .finish()
+    }
+}
+
+/// Schema of account records: 2 added `login_profiles` (schema 1 records decode with
+/// none).
+pub const ACCOUNT_SCHEMA: u8 = 2;
+
+/// Account records as schema 1 wrote them, frozen.
+mod v1 {
+    use std::collections::BTreeMap;
+
+    use serde::Deserialize;
+
+    use super::{Account, Group, ManagedPolicy, Role, User};
+
+    /// [`super::AccountData`] before login profiles.
+    #[derive(Deserialize)]
+    pub struct AccountData {
+        pub account: Account,
+        pub users: BTreeMap<String, User>,
+        pub groups: BTreeMap<String, Group>,
+        pub roles: BTreeMap<String, Role>,
+        pub policies: BTreeMap<String, ManagedPolicy>,
+    }
 }
 
 /// An account: owns buckets and IAM entities.
@@ -188,7 +235,43 @@ impl ManagedPolicy {
 impl AccountData {
     /// A new account with no IAM entities.
     pub fn new(account: Account) -> Self {
-        Self { account, users: BTreeMap::new(), groups: BTreeMap::new(), roles: BTreeMap::new(), policies: BTreeMap::new() }
+        Self {
+            account,
+            users: BTreeMap::new(),
+            groups: BTreeMap::new(),
+            roles: BTreeMap::new(),
+            policies: BTreeMap::new(),
+            login_profiles: BTreeMap::new(),
+        }
+    }
+
+    /// The stored form: schema byte [`ACCOUNT_SCHEMA`], then postcard.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = vec![ACCOUNT_SCHEMA];
+        out.extend(postcard::to_stdvec(self).expect("postcard encodes plain structs"));
+        out
+    }
+
+    /// Reads a stored account record of any schema.
+    pub fn decode(bytes: &[u8]) -> Result<Self, crate::model::stored::DecodeError> {
+        use crate::model::stored::DecodeError;
+        let malformed = |e: postcard::Error| DecodeError::Malformed(e.to_string());
+        match bytes.split_first() {
+            Some((&ACCOUNT_SCHEMA, rest)) => postcard::from_bytes(rest).map_err(malformed),
+            Some((&1, rest)) => {
+                let old: v1::AccountData = postcard::from_bytes(rest).map_err(malformed)?;
+                Ok(Self {
+                    account: old.account,
+                    users: old.users,
+                    groups: old.groups,
+                    roles: old.roles,
+                    policies: old.policies,
+                    login_profiles: BTreeMap::new(),
+                })
+            }
+            Some((&other, _)) => Err(DecodeError::UnknownSchema(other)),
+            None => Err(DecodeError::Malformed("empty".into())),
+        }
     }
 
     /// Every access key of the account (root and users), with the user's lower-case name
@@ -264,9 +347,23 @@ mod tests {
 
     #[test]
     fn records_round_trip() {
-        let a = account();
-        let bytes = crate::model::stored::encode(&a);
-        let back: AccountData = crate::model::stored::decode(&bytes).expect("decodes");
+        let mut a = account();
+        a.login_profiles
+            .insert("AIDA1".into(), LoginProfile { password_hash: "$argon2id$v=19$...".into(), created_ms: 5, reset_required: true });
+        let back = AccountData::decode(&a.encode()).expect("decodes");
         assert_eq!(a, back);
+    }
+
+    #[test]
+    fn schema_1_records_decode_without_login_profiles() {
+        // Schema 1 was the generic stored encoding of the struct without login profiles.
+        let a = account();
+        let mut v1 = crate::model::stored::encode(&a);
+        // Drop the trailing empty map (one zero byte: its length) that schema 2 adds.
+        assert_eq!(v1.pop(), Some(0));
+        assert_eq!(v1[0], 1);
+        let back = AccountData::decode(&v1).expect("schema 1 decodes");
+        assert_eq!(back, a);
+        assert!(AccountData::decode(&[9, 0]).is_err());
     }
 }

@@ -33,6 +33,10 @@ pub enum Subject {
         /// RoleSessionName.
         session: String,
     },
+    /// A web-console session of the server administrator (signed in with the configured
+    /// root key): the default account's root, allowed the admin API. Appended last, so
+    /// tokens sealed before it still decode.
+    Administrator,
 }
 
 /// One set of temporary credentials (schema 1 of the sealed token).

@@ -10,6 +10,8 @@
 //!
 //! This module knows nothing of HTTP or S3; it must not import `s3`, `store` or `auth`.
 
+pub mod history;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};

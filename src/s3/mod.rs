@@ -98,6 +98,10 @@ pub struct AppState {
     pub reload: crate::server::reload::Reloadable,
     /// Server access log records on their way to their target buckets.
     pub access_log: Arc<crate::access_log::AccessLog>,
+    /// Web console sessions and failed sign-ins.
+    pub console: Arc<crate::console::session::Sessions>,
+    /// The last hour of request and storage figures (the console's charts).
+    pub history: Arc<crate::metrics::history::History>,
 }
 
 impl AppState {

@@ -88,7 +88,8 @@ struct ActivityState {
 }
 
 impl Activity {
-    fn new(ip: IpAddr) -> Self {
+    /// A connection from `ip`, idle.
+    pub(super) fn new(ip: IpAddr) -> Self {
         let state = ActivityState {
             busy: false,
             idle_since: Instant::now(),

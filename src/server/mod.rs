@@ -30,6 +30,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+pub use conn::client_key;
 use conn::{Activity, Close, ConnGuard, Limits, Refusal, Registry};
 
 use crate::auth::Credentials;
@@ -119,6 +120,8 @@ pub async fn build_state(config: Config, clock: Clock) -> Result<AppState, Start
         audit,
         reload: reload::Reloadable::default(),
         access_log,
+        console: Arc::default(),
+        history: Arc::default(),
     })
 }
 
@@ -168,6 +171,7 @@ pub async fn run(listener: TcpListener, admin: Option<TcpListener>, state: Arc<A
 
     let admin = admin.map(|l| tokio::spawn(crate::admin::serve(l, Arc::clone(&state), workers_stopped.clone())));
     let key_use = tokio::spawn(save_key_use(Arc::clone(&state), workers_stopped.clone()));
+    let history = tokio::spawn(crate::admin::sample_history(Arc::clone(&state), workers_stopped.clone()));
     let access_log_interval = Duration::from_secs(state.config.logging.interval_secs);
     let access_log = tokio::spawn(crate::access_log::deliver(Arc::clone(&state), access_log_interval, workers_stopped.clone()));
 
@@ -201,6 +205,7 @@ pub async fn run(listener: TcpListener, admin: Option<TcpListener>, state: Arc<A
         let _ = admin.await;
     }
     let _ = key_use.await;
+    let _ = history.await;
     let _ = access_log.await;
     if let Some(scrub) = scrub {
         let _ = scrub.await;
@@ -410,6 +415,14 @@ async fn serve_http<S>(
         tracing::debug!(error = %e, %peer, "connection ended with an error");
     }
     drop(guard);
+}
+
+/// Serves one API request that arrived on another listener (the console's `/api/` on
+/// the admin listener, prefix already removed) exactly as the S3 listener would: the
+/// same routing, authentication, authorization, request log and metrics.
+pub async fn serve_forwarded(state: Arc<AppState>, req: hyper::Request<Incoming>, peer: SocketAddr) -> Response {
+    let activity = Arc::new(Activity::new(peer.ip()));
+    serve(state, req, peer, activity, false).await.map(http_body_util::BodyExt::boxed)
 }
 
 /// A whole response of an API answered outside the S3 dispatcher (IAM/STS, KMS): its
@@ -733,11 +746,13 @@ impl RunningServer {
 }
 
 /// Binds `config.server.listen` and serves in a background task.
-pub async fn start(config: Config, clock: Clock) -> std::io::Result<RunningServer> {
+pub async fn start(mut config: Config, clock: Clock) -> std::io::Result<RunningServer> {
     let addr = config.listen_addr().map_err(std::io::Error::other)?;
-    let state = build_state(config, clock).await.map_err(std::io::Error::other)?;
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
+    // The address actually bound (port 0 picks one): the console links to it.
+    config.server.listen = addr.to_string();
+    let state = build_state(config, clock).await.map_err(std::io::Error::other)?;
     let admin = bind_admin(&state.config).await;
     let admin_addr = admin.as_ref().and_then(|l| l.local_addr().ok());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -55,6 +55,13 @@ impl Store {
         self.apply(&batch)
     }
 
+    /// [`Self::set_worker_progress`], returning once the record is durable (a failed
+    /// flush rolls it back).
+    pub async fn set_worker_progress_durably(&self, worker: &str, value: Option<Vec<u8>>) -> StoreResult<()> {
+        self.set_worker_progress(worker, value)?;
+        self.durable().await
+    }
+
     /// Replaces the tags of one version (the current one if `version_id` is `None`).
     /// Tags change no bytes and create no version, as in S3. Returns the version id.
     pub async fn set_tags(

@@ -156,6 +156,8 @@ pub struct Signer {
     pub time: SystemTime,
     /// Payload declaration.
     pub payload: Payload,
+    /// The SigV4 service name (`s3`; `coffer-admin` for the admin API).
+    pub service: String,
 }
 
 impl Default for Signer {
@@ -165,6 +167,7 @@ impl Default for Signer {
             secret_key: DEFAULT_SECRET_KEY.to_owned(),
             time: SystemTime::now(),
             payload: Payload::Body,
+            service: "s3".to_owned(),
         }
     }
 }
@@ -192,7 +195,7 @@ impl Signer {
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region(REGION)
-            .name("s3")
+            .name(&self.service)
             .time(self.time)
             .settings(Self::settings(SignatureLocation::Headers, None))
             .build()

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use super::{attached, groups, inline, keys, policies, roles, users, ApiRequest};
+use super::{attached, groups, inline, keys, login_profiles, policies, roles, users, ApiRequest};
 use crate::iam::model::{name_key, AccountData, MAX_ACCESS_KEYS, MAX_ATTACHED, MAX_ENTITIES, MAX_POLICY_VERSIONS};
 use crate::iam::policy::{Policy, PolicyKind};
 use crate::iam::xml::{Xml, IAM_NS};
@@ -30,7 +30,6 @@ const NOT_IMPLEMENTED: &[&str] = &[
     "ChangePassword",
     "CreateAccountAlias",
     "CreateInstanceProfile",
-    "CreateLoginProfile",
     "CreateOpenIDConnectProvider",
     "CreateSAMLProvider",
     "CreateServiceLinkedRole",
@@ -40,7 +39,6 @@ const NOT_IMPLEMENTED: &[&str] = &[
     "DeleteAccountAlias",
     "DeleteAccountPasswordPolicy",
     "DeleteInstanceProfile",
-    "DeleteLoginProfile",
     "DeleteOpenIDConnectProvider",
     "DeleteRolePermissionsBoundary",
     "DeleteSAMLProvider",
@@ -61,7 +59,6 @@ const NOT_IMPLEMENTED: &[&str] = &[
     "GetContextKeysForPrincipalPolicy",
     "GetCredentialReport",
     "GetInstanceProfile",
-    "GetLoginProfile",
     "GetOpenIDConnectProvider",
     "GetSAMLProvider",
     "GetServerCertificate",
@@ -91,7 +88,6 @@ const NOT_IMPLEMENTED: &[&str] = &[
     "TagPolicy",
     "UntagPolicy",
     "UpdateAccountPasswordPolicy",
-    "UpdateLoginProfile",
     "UpdateOpenIDConnectProviderThumbprint",
     "UpdateSAMLProvider",
     "UpdateServerCertificate",
@@ -106,6 +102,9 @@ const NOT_IMPLEMENTED: &[&str] = &[
 /// Runs IAM action `action`.
 pub async fn dispatch(req: &ApiRequest<'_>, action: &str) -> IamResult<String> {
     if let Some(answer) = users::dispatch(req, action).await {
+        return answer;
+    }
+    if let Some(answer) = login_profiles::dispatch(req, action).await {
         return answer;
     }
     if let Some(answer) = keys::dispatch(req, action).await {
@@ -503,7 +502,7 @@ mod tests {
     #[tokio::test]
     async fn unknown_and_unimplemented_actions() {
         let h = Harness::new().await;
-        assert_eq!(h.err(&[("Action", "CreateLoginProfile"), ("UserName", "a")]).await, IamErrorCode::NotImplemented);
+        assert_eq!(h.err(&[("Action", "ChangePassword")]).await, IamErrorCode::NotImplemented);
         assert_eq!(h.err(&[("Action", "Frobnicate")]).await, IamErrorCode::InvalidAction);
     }
 

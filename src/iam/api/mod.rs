@@ -19,6 +19,7 @@ mod groups;
 mod iam;
 mod inline;
 mod keys;
+mod login_profiles;
 mod policies;
 mod roles;
 mod sts;

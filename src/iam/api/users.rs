@@ -172,6 +172,9 @@ async fn delete_user(req: &ApiRequest<'_>) -> IamResult<String> {
             if !user.groups.is_empty() {
                 return Err(conflict("Cannot delete entity, must remove user from all groups first."));
             }
+            if data.login_profiles.contains_key(&user.id) {
+                return Err(conflict("Cannot delete entity, must delete login profile first."));
+            }
             data.users.remove(&name_key(name));
             Ok(())
         })

@@ -1,0 +1,248 @@
+//! The web console, served on the admin listener (`http://127.0.0.1:9001/` by default;
+//! `console.enabled`). Its page and scripts are built into the binary; it signs in a
+//! browser to a server-side session bound to temporary credentials, and the page calls
+//! the same S3, IAM, STS and KMS APIs any client does, signed with them, under `/api/`
+//! (same origin: no CORS, and the CSP allows no other). No console-only path reaches
+//! the store: every action is authorized like any client's.
+//!
+//! | method and path | does |
+//! |---|---|
+//! | `GET /`, `GET /console/assets/<file>` | the page and its files (`assets`) |
+//! | `POST /console/session` | signs in (`session`): JSON credentials → session JSON + cookie |
+//! | `GET /console/session` | the session the cookie names (credentials into the page's memory) |
+//! | `DELETE /console/session` | signs out (CSRF token required), revoking the credentials |
+//! | any `/api/<rest>` | `<rest>` as the S3 listener answers it (`crate::server::serve_forwarded`) |
+//!
+//! Every `/console/session` request must carry `X-Coffer-Console: 1`: a cross-site form
+//! cannot set it, and a cross-site script cannot send it without a CORS preflight this
+//! listener never allows. This module must not import `store`: it reaches data only
+//! through the APIs.
+//!
+//! # Layout
+//! - this file: routing, the session endpoints' HTTP side, forwarding.
+//! - `assets`: the built-in files and the security headers.
+//! - `session`: sign-in, sessions, sign-out.
+//! - `throttle`: slowing down repeated failed sign-ins.
+
+pub mod assets;
+pub mod session;
+mod throttle;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::admin::json_response;
+use crate::s3::{headers, AppState, Response};
+
+/// Largest sign-in body.
+const MAX_SIGN_IN: usize = 8 << 10;
+
+/// Whether `path` is one of the console's (page, files, session).
+pub fn owns(path: &str) -> bool {
+    path == "/" || path.starts_with("/console/")
+}
+
+/// Whether `path` is under `/api/`, the APIs forwarded to the S3 front end.
+pub fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
+/// Answers a request to `/api/<rest>` as the S3 listener answers `<rest>`: the prefix
+/// is removed before anything reads the path, so the request's signature covers the
+/// path the page signed (without `/api`).
+pub async fn forward(state: &Arc<AppState>, req: hyper::Request<Incoming>, peer: SocketAddr) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let rest = parts.uri.path().strip_prefix("/api").unwrap_or_default();
+    let rest = if rest.is_empty() { "/" } else { rest };
+    let path_and_query = match parts.uri.query() {
+        Some(q) => format!("{rest}?{q}"),
+        None => rest.to_owned(),
+    };
+    match path_and_query.parse::<hyper::Uri>() {
+        Ok(uri) => parts.uri = uri,
+        Err(_) => {
+            return json_response((StatusCode::BAD_REQUEST, json!({"code": "InvalidURI", "message": "the request path is malformed"})))
+        }
+    }
+    let mut response = crate::server::serve_forwarded(Arc::clone(state), hyper::Request::from_parts(parts, body), peer).await;
+    // Answers reach the page's script only (never rendered as a document of this origin).
+    headers::put(response.headers_mut(), "x-content-type-options", "nosniff");
+    headers::put(response.headers_mut(), "cache-control", "no-store");
+    response
+}
+
+/// Answers the page, its files and the session endpoints.
+pub async fn handle(state: &Arc<AppState>, req: hyper::Request<Incoming>, peer: SocketAddr) -> Response {
+    let path = req.uri().path().to_owned();
+    let mut response = if path == "/console/session" {
+        session_endpoint(state, req, peer).await
+    } else if req.method() == Method::GET || req.method() == Method::HEAD {
+        assets::serve(&state.config.console.assets_dir, &path)
+            .unwrap_or_else(|| json_response((StatusCode::NOT_FOUND, json!({"code": "NotFound", "message": "no such console file"}))))
+    } else {
+        json_response((
+            StatusCode::METHOD_NOT_ALLOWED,
+            json!({"code": "MethodNotAllowed", "message": "the console's files are read with GET"}),
+        ))
+    };
+    assets::secure(&mut response);
+    response
+}
+
+/// `GET`, `POST` and `DELETE /console/session`.
+async fn session_endpoint(state: &Arc<AppState>, req: hyper::Request<Incoming>, peer: SocketAddr) -> Response {
+    if req.headers().get("x-coffer-console").is_none_or(|v| v.as_bytes() != b"1") {
+        return refuse(&session::Refusal {
+            status: StatusCode::FORBIDDEN,
+            code: "MissingConsoleHeader",
+            message: "Console session requests carry X-Coffer-Console: 1.".into(),
+            retry_after: None,
+        });
+    }
+    let cookie = session::cookie_value(req.headers()).map(str::to_owned);
+    let context = crate::audit::RequestContext::from_head(req.headers(), req.uri(), peer, "");
+    let host = headers::get(req.headers(), "host").map(str::to_owned);
+    let now = (state.clock)();
+    match req.method().clone() {
+        Method::GET => match cookie.and_then(|c| state.console.describe(&c, now)) {
+            Some(info) => json_response((StatusCode::OK, with_server(state, info, host.as_deref()))),
+            None => json_response((StatusCode::UNAUTHORIZED, json!({"code": "NotSignedIn", "message": "Sign in to use the console."}))),
+        },
+        Method::POST => {
+            let is_json = headers::get(req.headers(), "content-type").is_some_and(|t| t.starts_with("application/json"));
+            if !is_json {
+                return json_response((
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    json!({"code": "InvalidInput", "message": "Sign in with a JSON body."}),
+                ));
+            }
+            let read = tokio::time::timeout(Duration::from_secs(10), Limited::new(req.into_body(), MAX_SIGN_IN).collect()).await;
+            let Ok(Ok(body)) = read else {
+                return json_response((
+                    StatusCode::BAD_REQUEST,
+                    json!({"code": "InvalidInput", "message": "The sign-in request is too large or too slow."}),
+                ));
+            };
+            let input: session::SignIn = match serde_json::from_slice(&body.to_bytes()) {
+                Ok(i) => i,
+                Err(_) => {
+                    return json_response((
+                        StatusCode::BAD_REQUEST,
+                        json!({"code": "InvalidInput", "message": "The sign-in request is not valid JSON of the expected shape."}),
+                    ))
+                }
+            };
+            let tried = input.tried();
+            match state.console.sign_in(state, input, peer.ip()).await {
+                Ok((cookie, info)) => {
+                    let arn = info["identity"]["arn"].as_str().map(str::to_owned);
+                    audit_sign_in(state, &context, &tried, arn.as_deref(), None);
+                    let mut response = json_response((StatusCode::OK, with_server(state, info, host.as_deref())));
+                    let max_age = state.config.console.session_secs;
+                    let cookie = format!("{}={cookie}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}", session::COOKIE);
+                    headers::put(response.headers_mut(), "set-cookie", &cookie);
+                    response
+                }
+                Err(refusal) => {
+                    audit_sign_in(state, &context, &tried, None, Some(refusal.code));
+                    refuse(&refusal)
+                }
+            }
+        }
+        Method::DELETE => {
+            let csrf = headers::get(req.headers(), "x-csrf-token").unwrap_or_default().to_owned();
+            let Some(cookie) = cookie else {
+                return json_response((StatusCode::UNAUTHORIZED, json!({"code": "NotSignedIn", "message": "There is no session to end."})));
+            };
+            match state.console.sign_out(state, &cookie, &csrf).await {
+                Ok(ended) => {
+                    if let Some(identity) = ended {
+                        let record = context.record(
+                            "signin.amazonaws.com",
+                            "ConsoleSignOut",
+                            &state.config.server.region,
+                            Some(&identity.arn),
+                            json!({}),
+                            200,
+                            None,
+                        );
+                        state.audit.record(record);
+                    }
+                    let mut response = json_response((StatusCode::OK, json!({"signedOut": true})));
+                    headers::put(
+                        response.headers_mut(),
+                        "set-cookie",
+                        &format!("{}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0", session::COOKIE),
+                    );
+                    response
+                }
+                Err(refusal) => refuse(&refusal),
+            }
+        }
+        _ => json_response((StatusCode::METHOD_NOT_ALLOWED, json!({"code": "MethodNotAllowed", "message": "GET, POST or DELETE"}))),
+    }
+}
+
+/// A refusal as JSON, with `Retry-After` when it has a wait.
+fn refuse(refusal: &session::Refusal) -> Response {
+    let mut response = json_response((refusal.status, refusal.body()));
+    if let Some(secs) = refusal.retry_after {
+        headers::put(response.headers_mut(), "retry-after", &secs.to_string());
+    }
+    response
+}
+
+/// Records a sign-in, successful or not, in the audit trail (CloudTrail's ConsoleLogin).
+fn audit_sign_in(state: &AppState, context: &crate::audit::RequestContext, tried: &str, arn: Option<&str>, error: Option<&'static str>) {
+    let status = if error.is_some() { 401 } else { 200 };
+    let parameters = json!({ "userName": tried });
+    let record = context.record("signin.amazonaws.com", "ConsoleLogin", &state.config.server.region, arn, parameters, status, error);
+    state.audit.record(record);
+}
+
+/// Adds what the page needs of the server to a session's JSON: the region, where
+/// shared links point, the version.
+fn with_server(state: &AppState, mut info: Value, host: Option<&str>) -> Value {
+    info["region"] = json!(state.config.server.region);
+    info["s3Url"] = json!(s3_url(state, host));
+    info["version"] = json!(env!("CARGO_PKG_VERSION"));
+    info
+}
+
+/// The S3 listener's URL as the browser can reach it: `console.s3_url`, else
+/// `server.listen` with a wildcard address replaced by the host the browser used.
+fn s3_url(state: &AppState, host: Option<&str>) -> String {
+    let configured = state.config.console.s3_url.trim_end_matches('/');
+    if !configured.is_empty() {
+        return configured.to_owned();
+    }
+    let scheme = if state.tls.is_some() { "https" } else { "http" };
+    let Ok(addr) = state.config.server.listen.parse::<SocketAddr>() else {
+        return format!("{scheme}://{}", state.config.server.listen);
+    };
+    let ip_host = |ip: std::net::IpAddr| if ip.is_ipv6() { format!("[{ip}]") } else { ip.to_string() };
+    let name = if addr.ip().is_unspecified() {
+        // The host name of the Host header (its port is the admin listener's).
+        let h = host.unwrap_or_default();
+        let name = if h.starts_with('[') {
+            h.split_once(']').map_or(h, |(v6, _)| v6).to_owned() + "]"
+        } else {
+            h.split(':').next().unwrap_or_default().to_owned()
+        };
+        let plain = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
+        if plain {
+            name
+        } else {
+            ip_host(std::net::Ipv4Addr::LOCALHOST.into())
+        }
+    } else {
+        ip_host(addr.ip())
+    };
+    format!("{scheme}://{name}:{}", addr.port())
+}
