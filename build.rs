@@ -10,9 +10,15 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
     entries.sort();
     for path in entries {
-        if path.is_dir() {
+        // Hidden files and directories (editor swap files, .git) are not the console's;
+        // symbolic links are not followed.
+        if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
+            continue;
+        }
+        let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+        if meta.is_dir() {
             walk(&path, out);
-        } else if !path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
+        } else if meta.is_file() {
             out.push(path);
         }
     }

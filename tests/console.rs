@@ -72,6 +72,7 @@ async fn via_api(srv: &TestServer, info: &Value, method: &str, target: &str, bod
     let mut req = raw::Request::new(method, target).header("x-amz-security-token", &token).body(body.to_vec());
     signer.sign(&host, &mut req);
     req.target = format!("/api{target}");
+    req.headers.push(("x-coffer-console".into(), "1".into()));
     req.send(&host).await
 }
 
@@ -141,9 +142,34 @@ async fn a_key_sign_in_gives_working_credentials_until_sign_out_even_across_a_re
     let list = via_api(&srv, &info, "GET", "/photos?list-type=2&prefix=a%20", b"").await;
     assert_eq!(list.status, 200);
     assert_eq!(raw::xml_field(&list.text(), "Key").as_deref(), Some("a b/&lt;img&gt;.txt"));
+    // A stored HTML object cannot become a page of the console's origin: /api/ answers
+    // the page's script only (a navigation or a tag sends no X-Coffer-Console), and its
+    // answers are sandboxed; the object's own headers pass unchanged.
+    let html = b"<script>fetch('/console/session')</script>";
+    let s3_root = srv.client();
+    s3_root
+        .put_object()
+        .bucket("photos")
+        .key("evil.html")
+        .content_type("text/html")
+        .cache_control("max-age=60")
+        .body(html.to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let presigned = raw::Signer::default().presign(&admin_host(&srv), "GET", "/photos/evil.html", std::time::Duration::from_secs(60));
+    let navigation = raw::Request::new("GET", &format!("/api{presigned}")).send(&admin_host(&srv)).await;
+    assert_eq!((navigation.status, json_of(&navigation)["code"].as_str()), (403, Some("MissingConsoleHeader")));
+    assert!(!navigation.text().contains("<script>"));
+    let fetched = via_api(&srv, &info, "GET", "/photos/evil.html", b"").await;
+    assert_eq!(fetched.body, html);
+    assert!(fetched.header("content-security-policy").unwrap().starts_with("sandbox"));
+    assert_eq!(fetched.header("cache-control"), Some("max-age=60"));
+    assert_eq!(fetched.header("connection"), Some("close"));
+
     // A signature over the path with /api is not the request's: refused.
     let (signer, token2) = session_signer(&info, "s3");
-    let mut bad = raw::Request::new("GET", "/api/photos").header("x-amz-security-token", &token2);
+    let mut bad = raw::Request::new("GET", "/api/photos").header("x-amz-security-token", &token2).header("x-coffer-console", "1");
     signer.sign(&admin_host(&srv), &mut bad);
     let bad = bad.send(&admin_host(&srv)).await;
     assert_eq!(bad.code().as_deref(), Some("SignatureDoesNotMatch"), "{}", bad.text());
@@ -296,4 +322,72 @@ async fn the_page_has_strict_headers_and_the_admin_endpoints_answer_the_administ
         assert_ne!(r.status, 200, "{path}");
         assert!(r.header("content-security-policy").is_none() && !r.text().contains("<html"), "{path}");
     }
+}
+
+#[tokio::test]
+async fn concurrent_guesses_are_throttled_and_duplicate_cookies_are_not_trusted() {
+    let srv = TestServer::start().await;
+    // Twenty wrong secrets at once: at most one is checked at a time per name and client,
+    // so no more than a handful are ever checked before the waits start.
+    let tries = (0..20).map(|i| {
+        let body = json!({"accessKeyId": "coffer", "secretAccessKey": format!("guess-{i}")});
+        let host = admin_host(&srv);
+        async move {
+            raw::Request::new("POST", "/console/session")
+                .header("x-coffer-console", "1")
+                .header("content-type", "application/json")
+                .body(body.to_string())
+                .send(&host)
+                .await
+                .status
+        }
+    });
+    let statuses = futures_util::future::join_all(tries).await;
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
+    assert!(checked <= 6, "at most five free failures and one more before the wait: {statuses:?}");
+    // Two session cookies (one planted by another page on this host): neither is trusted.
+    let fresh = TestServer::start().await;
+    let (cookie, _) = sign_in(&fresh, root_sign_in()).await;
+    let both = raw::Request::new("GET", "/console/session")
+        .header("x-coffer-console", "1")
+        .header("cookie", &format!("coffer_console=planted; coffer_console={cookie}"))
+        .send(&admin_host(&fresh))
+        .await;
+    assert_eq!(both.status, 401);
+}
+
+#[tokio::test]
+async fn a_restart_revokes_every_console_session_and_a_new_root_key_ends_administrator_sessions() {
+    let srv = TestServer::start().await;
+    let (_, admin) = sign_in(&srv, root_sign_in()).await;
+    let iam = iam_client(&srv.endpoint, "coffer", "coffer-secret-key", None);
+    iam.create_user().user_name("carol").send().await.unwrap();
+    let key = iam.create_access_key().user_name("carol").send().await.unwrap();
+    let key = key.access_key().unwrap();
+    let (_, carol) = sign_in(&srv, json!({"accessKeyId": key.access_key_id(), "secretAccessKey": key.secret_access_key()})).await;
+    assert_eq!(carol["identity"]["userName"], "carol");
+    // A GetSessionToken session (not the console's) survives a restart, as on AWS.
+    let sts = common::identity::sts_client(&srv.endpoint, "coffer", "coffer-secret-key", None);
+    let plain = sts.get_session_token().send().await.unwrap();
+    let plain = plain.credentials().unwrap().clone();
+
+    let TestServer { server, dir, .. } = srv;
+    server.stop().await;
+    let srv = TestServer::start_in(dir, &[]).await;
+    for info in [&admin, &carol] {
+        let r = via_api(&srv, info, "GET", "/", b"").await;
+        assert_eq!(r.code().as_deref(), Some("InvalidToken"), "{}", r.text());
+    }
+    let s3 = s3_with_token(&srv.endpoint, plain.access_key_id(), plain.secret_access_key(), plain.session_token());
+    s3.list_buckets().send().await.unwrap();
+
+    // An administrator session ends when the configured root key changes.
+    let (_, admin) = sign_in(&srv, root_sign_in()).await;
+    assert_eq!(via_api(&srv, &admin, "GET", "/", b"").await.status, 200);
+    let TestServer { server, dir, .. } = srv;
+    server.stop().await;
+    let srv = TestServer::start_in(dir, &[("auth.secret_key", "a-new-root-secret")]).await;
+    let r = via_api(&srv, &admin, "GET", "/", b"").await;
+    assert_eq!(r.code().as_deref(), Some("InvalidToken"), "{}", r.text());
 }

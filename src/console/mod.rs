@@ -56,7 +56,31 @@ pub fn is_api(path: &str) -> bool {
 /// Answers a request to `/api/<rest>` as the S3 listener answers `<rest>`: the prefix
 /// is removed before anything reads the path, so the request's signature covers the
 /// path the page signed (without `/api`).
+///
+/// Only the page's own script may use it: a request without `X-Coffer-Console: 1`
+/// (a navigation, an `<img>` or `<script>` tag, a form, a cross-site request) is
+/// refused, so no stored object can be opened as a document or run as a script of the
+/// console's origin; answers also carry `Content-Security-Policy: sandbox`. Hosts under
+/// `server.domain` or `server.website_domain` are refused: the console's requests are
+/// path-style.
 pub async fn forward(state: &Arc<AppState>, req: hyper::Request<Incoming>, peer: SocketAddr) -> Response {
+    if req.headers().get("x-coffer-console").is_none_or(|v| v.as_bytes() != b"1") {
+        let mut r = json_response((
+            StatusCode::FORBIDDEN,
+            json!({"code": "MissingConsoleHeader", "message": "/api/ answers the console page's own requests (X-Coffer-Console: 1) only; other clients use the S3 listener."}),
+        ));
+        assets::secure(&mut r);
+        return r;
+    }
+    let host = headers::get(req.headers(), "host").unwrap_or_default().to_ascii_lowercase();
+    let host = host.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map_or(host.as_str(), |(h, _)| h);
+    let under = |domain: &str| !domain.is_empty() && (host == domain || host.ends_with(&format!(".{}", domain.to_ascii_lowercase())));
+    if under(&state.config.server.domain) || under(&state.config.server.website_domain) {
+        return json_response((
+            StatusCode::BAD_REQUEST,
+            json!({"code": "InvalidRequest", "message": "Open the console by a host name outside server.domain and server.website_domain."}),
+        ));
+    }
     let (mut parts, body) = req.into_parts();
     let rest = parts.uri.path().strip_prefix("/api").unwrap_or_default();
     let rest = if rest.is_empty() { "/" } else { rest };
@@ -71,9 +95,15 @@ pub async fn forward(state: &Arc<AppState>, req: hyper::Request<Incoming>, peer:
         }
     }
     let mut response = crate::server::serve_forwarded(Arc::clone(state), hyper::Request::from_parts(parts, body), peer).await;
-    // Answers reach the page's script only (never rendered as a document of this origin).
-    headers::put(response.headers_mut(), "x-content-type-options", "nosniff");
-    headers::put(response.headers_mut(), "cache-control", "no-store");
+    // Answers reach the page's script only: never a document or script of this origin,
+    // never framed. Headers of the object itself (Cache-Control…) are left as stored.
+    let h = response.headers_mut();
+    headers::put(h, "content-security-policy", "sandbox; default-src 'none'; frame-ancestors 'none'");
+    headers::put(h, "x-frame-options", "DENY");
+    headers::put(h, "x-content-type-options", "nosniff");
+    // One request per admin connection, as every admin answer: the connection's time
+    // limit then bounds one request, not a string of them.
+    headers::put(h, "connection", "close");
     response
 }
 
@@ -138,11 +168,16 @@ async fn session_endpoint(state: &Arc<AppState>, req: hyper::Request<Incoming>, 
                     ))
                 }
             };
-            let tried = input.tried();
-            match state.console.sign_in(state, input, peer.ip()).await {
+            // A browser signing in again over a session ends that one first (its
+            // credentials must not outlive it unrevoked).
+            if let Some(old) = &cookie {
+                let _ = state.console.sign_out(state, old, None).await;
+            }
+            let (outcome, shown) = state.console.sign_in(state, input, peer.ip()).await;
+            match outcome {
                 Ok((cookie, info)) => {
                     let arn = info["identity"]["arn"].as_str().map(str::to_owned);
-                    audit_sign_in(state, &context, &tried, arn.as_deref(), None);
+                    audit_sign_in(state, &context, &shown, arn.as_deref(), (200, None));
                     let mut response = json_response((StatusCode::OK, with_server(state, info, host.as_deref())));
                     let max_age = state.config.console.session_secs;
                     let cookie = format!("{}={cookie}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}", session::COOKIE);
@@ -150,7 +185,7 @@ async fn session_endpoint(state: &Arc<AppState>, req: hyper::Request<Incoming>, 
                     response
                 }
                 Err(refusal) => {
-                    audit_sign_in(state, &context, &tried, None, Some(refusal.code));
+                    audit_sign_in(state, &context, &shown, None, (refusal.status.as_u16(), Some(refusal.code)));
                     refuse(&refusal)
                 }
             }
@@ -160,7 +195,7 @@ async fn session_endpoint(state: &Arc<AppState>, req: hyper::Request<Incoming>, 
             let Some(cookie) = cookie else {
                 return json_response((StatusCode::UNAUTHORIZED, json!({"code": "NotSignedIn", "message": "There is no session to end."})));
             };
-            match state.console.sign_out(state, &cookie, &csrf).await {
+            match state.console.sign_out(state, &cookie, Some(&csrf)).await {
                 Ok(ended) => {
                     if let Some(identity) = ended {
                         let record = context.record(
@@ -199,9 +234,14 @@ fn refuse(refusal: &session::Refusal) -> Response {
 }
 
 /// Records a sign-in, successful or not, in the audit trail (CloudTrail's ConsoleLogin).
-fn audit_sign_in(state: &AppState, context: &crate::audit::RequestContext, tried: &str, arn: Option<&str>, error: Option<&'static str>) {
-    let status = if error.is_some() { 401 } else { 200 };
-    let parameters = json!({ "userName": tried });
+fn audit_sign_in(
+    state: &AppState,
+    context: &crate::audit::RequestContext,
+    shown: &str,
+    arn: Option<&str>,
+    (status, error): (u16, Option<&'static str>),
+) {
+    let parameters = json!({ "userName": shown });
     let record = context.record("signin.amazonaws.com", "ConsoleLogin", &state.config.server.region, arn, parameters, status, error);
     state.audit.record(record);
 }

@@ -104,12 +104,46 @@ impl std::fmt::Debug for SignIn {
 }
 
 impl SignIn {
-    /// The name throttled and audited: the access key id, or `account/user`.
-    pub fn tried(&self) -> String {
-        match (&self.access_key_id, &self.user_name) {
-            (Some(key), _) => key.clone(),
-            (None, Some(user)) => format!("{}/{}", self.account.as_deref().unwrap_or(""), name_key(user)),
-            (None, None) => String::new(),
+    /// The account a user name sign-in names: by id or name, the default one if none.
+    fn account<'d>(&self, dir: &'d crate::iam::Directory) -> Option<&'d std::sync::Arc<crate::iam::model::AccountData>> {
+        match self.account.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+            None => dir.accounts.get(&dir.default_account),
+            Some(a) => dir.accounts.get(a).or_else(|| dir.accounts.values().find(|d| d.account.name == a)),
+        }
+    }
+
+    /// What is throttled: the access key id, or `account id/user name key` (the account
+    /// resolved, so spelling it another way is the same name), and what the audit trail
+    /// shows: the name if it exists, else hidden (a password typed into the name field
+    /// must not land in the audit trail), as CloudTrail does.
+    fn names(&self, dir: &crate::iam::Directory) -> (String, String) {
+        const HIDDEN: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
+        if let Some(key) = &self.access_key_id {
+            let shown = if dir.keys.contains_key(key.as_str()) { key.clone() } else { HIDDEN.to_owned() };
+            return (format!("key:{key}"), shown);
+        }
+        let user = name_key(self.user_name.as_deref().unwrap_or_default());
+        match self.account(dir) {
+            Some(a) => {
+                let shown = a.users.get(&user).map_or_else(|| HIDDEN.to_owned(), |u| u.name.clone());
+                (format!("user:{}/{user}", a.account.id), shown)
+            }
+            None => (format!("user:?{}/{user}", self.account.as_deref().unwrap_or_default().trim().to_lowercase()), HIDDEN.to_owned()),
+        }
+    }
+}
+
+/// A sign-in being checked: its subjects are in flight until it is dropped.
+struct Attempt<'a> {
+    sessions: &'a Sessions,
+    subjects: Vec<throttle::Subject>,
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        let mut in_flight = self.sessions.in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for s in &self.subjects {
+            in_flight.remove(s);
         }
     }
 }
@@ -120,6 +154,9 @@ pub struct Sessions {
     /// By SHA-256 of the cookie value (a lookup compares digests, not the secret).
     live: Mutex<HashMap<[u8; 32], ConsoleSession>>,
     throttle: Mutex<Throttle>,
+    /// Subjects with a sign-in being checked: one at a time each, so that concurrent
+    /// guesses cannot all pass the throttle before the first failure is counted.
+    in_flight: Mutex<std::collections::HashSet<throttle::Subject>>,
 }
 
 fn now_ms(now: SystemTime) -> i64 {
@@ -136,48 +173,66 @@ fn random_token() -> String {
     hex::encode(bytes)
 }
 
-/// The session cookie's value in a `Cookie` header, if any.
+/// The session cookie's value in a `Cookie` header, if there is exactly one: two mean
+/// another page on this host (cookies ignore ports: the S3 listener serves objects)
+/// planted one, and neither is trusted.
 pub fn cookie_value(headers: &hyper::HeaderMap) -> Option<&str> {
-    headers
+    let mut values = headers
         .get_all(hyper::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .find_map(|pair| pair.trim().strip_prefix(COOKIE).and_then(|rest| rest.strip_prefix('=')))
+        .filter_map(|pair| pair.trim().strip_prefix(COOKIE).and_then(|rest| rest.strip_prefix('=')));
+    let first = values.next()?;
+    values.next().is_none().then_some(first)
 }
 
 impl Sessions {
     /// Signs in: checks the credentials (throttled per client and per name tried), and
-    /// opens a session. Returns the cookie value and the session's JSON description.
-    pub async fn sign_in(&self, state: &AppState, input: SignIn, client: std::net::IpAddr) -> Result<(String, Value), Refusal> {
-        let subjects = [throttle::client(client), throttle::Subject::Name(input.tried().to_ascii_lowercase())];
-        let wait = self.throttle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).wait(&subjects, Instant::now());
-        if !wait.is_zero() {
-            let secs = wait.as_secs().max(1);
+    /// opens a session. Returns the cookie value, the session's JSON description, and the
+    /// name tried as the audit trail may show it.
+    pub async fn sign_in(&self, state: &AppState, input: SignIn, client: std::net::IpAddr) -> (Result<(String, Value), Refusal>, String) {
+        let (canonical, shown) = input.names(&state.iam.directory());
+        let name = throttle::name(&canonical);
+        let subjects = vec![throttle::client(client), name.clone()];
+        let too_many = |secs: u64| {
             let mut refusal = Refusal::new(
                 hyper::StatusCode::TOO_MANY_REQUESTS,
                 "TooManyAttempts",
-                format!("Too many failed sign-ins: wait {secs} seconds before trying again."),
+                format!("Too many sign-in attempts: wait {secs} seconds before trying again."),
             );
             refusal.retry_after = Some(secs);
-            return Err(refusal);
+            refusal
+        };
+        let wait = self.throttle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).wait(&subjects, Instant::now());
+        if !wait.is_zero() {
+            return (Err(too_many(wait.as_secs().max(1))), shown);
         }
+        let _attempt = {
+            let mut in_flight = self.in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if subjects.iter().any(|s| in_flight.contains(s)) {
+                return (Err(too_many(1)), shown);
+            }
+            in_flight.extend(subjects.iter().cloned());
+            Attempt { sessions: self, subjects: subjects.clone() }
+        };
         let outcome = self.check(state, input).await;
-        let mut throttle = self.throttle.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        match outcome {
+        let result = match outcome {
             Ok((subject, identity)) => {
-                throttle.succeeded(&subjects);
-                drop(throttle);
-                Ok(self.open(state, subject, identity))
+                // Only the name's failures are forgotten: a client that signs in as
+                // itself between guesses at other names keeps its count.
+                self.throttle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).succeeded(&[name]);
+                self.open(state, subject, identity).await
             }
             Err(refusal) => {
                 // A policy violation of a new password is the user's typo, not a guess.
                 if refusal.code == "SignInFailed" {
-                    throttle.failed(&subjects, Instant::now());
+                    self.throttle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).failed(&subjects, Instant::now());
                 }
                 Err(refusal)
             }
-        }
+        };
+        (result, shown)
     }
 
     /// Checks sign-in credentials: whose session it will be.
@@ -192,7 +247,7 @@ impl Sessions {
             }
             let p = &entry.principal;
             let subject = match &p.kind {
-                PrincipalKind::Root if p.admin => Subject::Administrator,
+                PrincipalKind::Root if p.admin => Subject::Administrator { key: state.iam.administrator_fingerprint() },
                 PrincipalKind::Root => Subject::Root,
                 PrincipalKind::User { name } => Subject::User { name: name_key(name), user_id: p.user_id.clone() },
                 PrincipalKind::AssumedRole { .. } => return Err(Refusal::failed()),
@@ -217,17 +272,15 @@ impl Sessions {
                 "Sign in with an access key and its secret, or a user name and password.",
             ));
         };
-        let account = match input.account.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
-            None => dir.accounts.get(&dir.default_account),
-            Some(a) => dir.accounts.get(a).or_else(|| dir.accounts.values().find(|d| d.account.name == a)),
-        };
+        let account = input.account(&dir);
         let user = account.and_then(|a| a.users.get(&name_key(user_name)));
         let profile = account.zip(user).and_then(|(a, u)| a.login_profiles.get(&u.id));
         // An unknown account or user, or one without a password, costs a verification
         // too: the answer's timing does not tell which names exist.
-        let phc = profile.map_or_else(|| password::decoy().to_owned(), |p| p.password_hash.clone());
+        let phc = profile.map(|p| p.password_hash.clone());
+        let verified = phc.clone();
         let given = given.clone();
-        let matches = password::run_slow(move || password::verify(&phc, &given)).await;
+        let matches = password::run_slow(move || password::verify(phc.as_deref().unwrap_or_else(|| password::decoy()), &given)).await;
         let (Some(account), Some(user), Some(profile), true) = (account, user, profile, matches) else {
             return Err(Refusal::failed());
         };
@@ -252,15 +305,21 @@ impl Sessions {
             state
                 .iam
                 .mutate(&account.account.id, |data| {
-                    let profile = data.login_profiles.get_mut(&user_id).ok_or_else(|| {
-                        crate::iam::IamError::new(crate::iam::IamErrorCode::NoSuchEntity, "the login profile was deleted meanwhile")
-                    })?;
+                    // Only the password just verified is replaced: one changed meanwhile
+                    // (UpdateLoginProfile) stays, and this sign-in fails.
+                    let profile =
+                        data.login_profiles.get_mut(&user_id).filter(|p| Some(&p.password_hash) == verified.as_ref()).ok_or_else(|| {
+                            crate::iam::IamError::new(crate::iam::IamErrorCode::NoSuchEntity, "the password changed meanwhile")
+                        })?;
                     profile.password_hash = hash;
                     profile.reset_required = false;
                     Ok(())
                 })
                 .await
-                .map_err(|_| Refusal::failed())?;
+                .map_err(|e| match e.code {
+                    crate::iam::IamErrorCode::NoSuchEntity => Refusal::failed(),
+                    _ => Refusal::new(hyper::StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "The new password could not be saved."),
+                })?;
         }
         let identity = Identity {
             arn: account.user_arn(user),
@@ -272,9 +331,11 @@ impl Sessions {
         Ok((Subject::User { name: name_key(&user.name), user_id: user.id.clone() }, identity))
     }
 
-    /// Opens a session: temporary credentials for `subject`, a cookie value, a CSRF token.
-    fn open(&self, state: &AppState, subject: Subject, identity: Identity) -> (String, Value) {
-        let issued_ms = now_ms((state.clock)());
+    /// Opens a session: temporary credentials for `subject` (recorded durably as a
+    /// console session's, so that a restart revokes them), a cookie value, a CSRF token.
+    async fn open(&self, state: &AppState, subject: Subject, identity: Identity) -> Result<(String, Value), Refusal> {
+        let now = (state.clock)();
+        let issued_ms = now_ms(now);
         let secs = i64::try_from(state.config.console.session_secs).unwrap_or(3600);
         let session = Session {
             access_key: secrets::new_id("ASIA"),
@@ -285,19 +346,30 @@ impl Sessions {
             expires_ms: issued_ms + secs * 1000,
             policy: None,
         };
+        state.iam.console_session_opened(&session.access_key, session.expires_ms, now).await.map_err(|e| {
+            Refusal::new(hyper::StatusCode::INTERNAL_SERVER_ERROR, "InternalError", format!("the session could not be recorded: {e}"))
+        })?;
         let token = state.iam.issue_session(&session);
         let cookie = random_token();
         let console = ConsoleSession { session, token, csrf: random_token(), identity };
-        let mut live = self.live.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        live.retain(|_, s| s.session.expires_ms > issued_ms);
-        if live.len() >= MAX_SESSIONS {
-            if let Some(oldest) = live.iter().min_by_key(|(_, s)| s.session.issued_ms).map(|(k, _)| *k) {
-                live.remove(&oldest);
-            }
-        }
         let info = describe(&console);
-        live.insert(digest(&cookie), console);
-        (cookie, info)
+        let evicted = {
+            let mut live = self.live.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            live.retain(|_, s| s.session.expires_ms > issued_ms);
+            let evicted = if live.len() >= MAX_SESSIONS {
+                let oldest = live.iter().min_by_key(|(_, s)| s.session.issued_ms).map(|(k, _)| *k);
+                oldest.and_then(|k| live.remove(&k))
+            } else {
+                None
+            };
+            live.insert(digest(&cookie), console);
+            evicted
+        };
+        if let Some(old) = evicted {
+            // An evicted session's credentials must not outlive it.
+            let _ = state.iam.revoke_session(&old.session.access_key, old.session.expires_ms, now).await;
+        }
+        Ok((cookie, info))
     }
 
     /// The session a cookie names, described for the page; `None` if there is none or it
@@ -313,20 +385,16 @@ impl Sessions {
         live.get(&key).map(describe)
     }
 
-    /// The identity of the session a cookie names (for the audit trail).
-    pub fn identity(&self, cookie: &str) -> Option<Identity> {
-        self.live.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&digest(cookie)).map(|s| s.identity.clone())
-    }
-
-    /// Signs out: ends the session a cookie names if `csrf` is its token, and revokes
-    /// its credentials. `Ok(None)`: there was no such session.
-    pub async fn sign_out(&self, state: &AppState, cookie: &str, csrf: &str) -> Result<Option<Identity>, Refusal> {
+    /// Signs out: ends the session a cookie names if `csrf` is its token (`None`: no
+    /// token needed, for a browser signing in again over its session), and revokes its
+    /// credentials. `Ok(None)`: there was no such session.
+    pub async fn sign_out(&self, state: &AppState, cookie: &str, csrf: Option<&str>) -> Result<Option<Identity>, Refusal> {
         let ended = {
             let mut live = self.live.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             let key = digest(cookie);
             match live.get(&key) {
                 None => return Ok(None),
-                Some(s) if !bool::from(s.csrf.as_bytes().ct_eq(csrf.as_bytes())) => {
+                Some(s) if csrf.is_some_and(|csrf| !bool::from(s.csrf.as_bytes().ct_eq(csrf.as_bytes()))) => {
                     return Err(Refusal::new(
                         hyper::StatusCode::FORBIDDEN,
                         "InvalidCsrfToken",
@@ -377,6 +445,9 @@ mod tests {
         let mut h = hyper::HeaderMap::new();
         h.append(hyper::header::COOKIE, "coffer_consolex=1".parse().unwrap());
         assert_eq!(cookie_value(&h), None);
+        let mut h = hyper::HeaderMap::new();
+        h.append(hyper::header::COOKIE, "coffer_console=planted; coffer_console=mine".parse().unwrap());
+        assert_eq!(cookie_value(&h), None, "two session cookies: neither is trusted");
     }
 
     #[test]
@@ -384,7 +455,6 @@ mod tests {
         let input: SignIn = serde_json::from_str(r#"{"userName":"Alice","password":"hunter22","account":"acme"}"#).unwrap();
         let shown = format!("{input:?}");
         assert!(!shown.contains("hunter22"), "{shown}");
-        assert_eq!(input.tried(), "acme/alice");
         assert!(serde_json::from_str::<SignIn>(r#"{"bogus":1}"#).is_err());
     }
 }

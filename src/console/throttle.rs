@@ -25,8 +25,15 @@ const MAX_ENTRIES: usize = 10_000;
 pub enum Subject {
     /// A client address.
     Client(IpAddr),
-    /// An access key id or `account/user`, lower-cased.
-    Name(String),
+    /// The SHA-256 of an access key id or `account id/user name key` (a digest: a name
+    /// of any length costs the table 32 bytes).
+    Name([u8; 32]),
+}
+
+/// The throttling subject of a name tried.
+pub fn name(canonical: &str) -> Subject {
+    use sha2::Digest;
+    Subject::Name(sha2::Sha256::digest(canonical.as_bytes()).into())
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -67,10 +74,11 @@ impl Throttle {
 
     /// Records a failed try by `subjects`.
     pub fn failed(&mut self, subjects: &[Subject], now: Instant) {
-        if self.failures.len() >= MAX_ENTRIES {
-            if let Some(oldest) = self.failures.iter().min_by_key(|(_, f)| f.last).map(|(s, _)| s.clone()) {
-                self.failures.remove(&oldest);
-            }
+        // Past the bound, the entries with the fewest failures go first (a flood of new
+        // names cannot wipe the count of a name under attack).
+        while self.failures.len() + subjects.len() > MAX_ENTRIES {
+            let Some(least) = self.failures.iter().min_by_key(|(_, f)| (f.count, f.last)).map(|(s, _)| s.clone()) else { break };
+            self.failures.remove(&least);
         }
         for s in subjects {
             let f = self.failures.entry(s.clone()).or_insert(Failures { count: 0, last: now });
@@ -101,7 +109,7 @@ mod tests {
     fn waits_grow_after_five_failures_and_reset_on_success() {
         let mut t = Throttle::default();
         let now = Instant::now();
-        let who = [Subject::Name("alice".into()), client("192.0.2.1".parse().unwrap())];
+        let who = [name("alice"), client("192.0.2.1".parse().unwrap())];
         for _ in 0..FREE_FAILURES {
             assert_eq!(t.wait(&who, now), Duration::ZERO);
             t.failed(&who, now);
@@ -113,8 +121,8 @@ mod tests {
         assert_eq!(t.wait(&who, now), Duration::from_secs(4));
         // Another client trying the same name waits too, and the same client trying
         // another name.
-        assert_eq!(t.wait(&[Subject::Name("alice".into())], now), Duration::from_secs(4));
-        assert_eq!(t.wait(&[client("192.0.2.1".parse().unwrap()), Subject::Name("bob".into())], now), Duration::from_secs(4));
+        assert_eq!(t.wait(&[name("alice")], now), Duration::from_secs(4));
+        assert_eq!(t.wait(&[client("192.0.2.1".parse().unwrap()), name("bob")], now), Duration::from_secs(4));
         assert_eq!(t.wait(&who, now + Duration::from_secs(4)), Duration::ZERO);
         for _ in 0..30 {
             t.failed(&who, now);
@@ -124,5 +132,19 @@ mod tests {
         assert_eq!(t.wait(&who, now), Duration::ZERO);
         t.failed(&who, now);
         assert_eq!(t.wait(&who, now + FORGET_AFTER), Duration::ZERO, "forgotten");
+    }
+
+    #[test]
+    fn the_table_stays_bounded_and_keeps_the_most_failed() {
+        let mut t = Throttle::default();
+        let now = Instant::now();
+        for _ in 0..10 {
+            t.failed(&[name("victim")], now);
+        }
+        for i in 0..(MAX_ENTRIES + 50) {
+            t.failed(&[name(&format!("n{i}"))], now);
+        }
+        assert!(t.failures.len() <= MAX_ENTRIES);
+        assert!(t.wait(&[name("victim")], now) > Duration::ZERO, "the most-failed name is kept");
     }
 }

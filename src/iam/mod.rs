@@ -104,16 +104,37 @@ pub struct Iam {
     writer: tokio::sync::Mutex<()>,
     /// The key uses last saved (see [`Iam::save_key_use`]).
     saved_key_use: Mutex<Vec<(String, i64, String)>>,
-    /// Temporary credentials revoked before their expiry (a console sign-out): access
-    /// key id → expiry (ms), dropped once expired; saved in [`REVOKED_RECORD`].
-    revoked: Mutex<BTreeMap<String, i64>>,
+    /// Console sessions' credentials and those revoked early (saved in
+    /// [`LEDGER_RECORD`]).
+    ledger: Mutex<SessionLedger>,
+    /// Orders the writes of the ledger record (each writes the whole ledger as it stands).
+    ledger_writer: tokio::sync::Mutex<()>,
 }
 
 /// The record (a background worker's progress slot) holding the last use of each key.
 const KEY_USE_RECORD: &str = "iam-key-use";
 
-/// The record (a progress slot) holding the revoked temporary credentials.
-const REVOKED_RECORD: &str = "iam-revoked-sessions";
+/// The record (a progress slot) holding the [`SessionLedger`].
+const LEDGER_RECORD: &str = "iam-session-ledger";
+
+/// Temporary credentials issued to web-console sessions, and credentials revoked before
+/// their expiry (access key id → expiry, ms; entries go once expired). Console
+/// sessions live in memory, so at start-up every console credential still listed as
+/// issued is revoked: a restart signs everyone out, credentials included.
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
+struct SessionLedger {
+    /// Issued to console sessions that have not ended.
+    issued: BTreeMap<String, i64>,
+    /// Revoked.
+    revoked: BTreeMap<String, i64>,
+}
+
+impl SessionLedger {
+    fn prune(&mut self, now_ms: i64) {
+        self.issued.retain(|_, expires| *expires > now_ms);
+        self.revoked.retain(|_, expires| *expires > now_ms);
+    }
+}
 
 fn now_ms(now: SystemTime) -> i64 {
     now.duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
@@ -144,7 +165,8 @@ impl Iam {
             directory: RwLock::default(),
             writer: tokio::sync::Mutex::new(()),
             saved_key_use: Mutex::default(),
-            revoked: Mutex::default(),
+            ledger: Mutex::default(),
+            ledger_writer: tokio::sync::Mutex::new(()),
         };
         let default_id = if let Some(a) = accounts.values().find(|a| a.account.name == DEFAULT_ACCOUNT) {
             a.account.id.clone()
@@ -157,9 +179,7 @@ impl Iam {
         };
         iam.publish(Directory::build(accounts, &default_id, (&iam.root.0, &iam.root.1), &iam.secrets));
         iam.load_key_use();
-        if let Ok(Some(bytes)) = iam.store.worker_progress(REVOKED_RECORD) {
-            *iam.revoked.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = stored::decode(&bytes).unwrap_or_default();
-        }
+        iam.load_ledger(now)?;
         Ok(iam)
     }
 
@@ -308,24 +328,75 @@ impl Iam {
         Ok(())
     }
 
-    /// Revokes the temporary credentials `access_key` (valid until `expires_ms`) before
-    /// they expire, durably: they are refused from now on, across restarts.
-    pub async fn revoke_session(&self, access_key: &str, expires_ms: i64, now: SystemTime) -> IamResult<()> {
-        let record = {
-            let mut revoked = self.revoked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let now = now_ms(now);
-            revoked.retain(|_, expires| *expires > now);
-            revoked.insert(access_key.to_owned(), expires_ms);
-            stored::encode(&*revoked)
+    /// Loads the session ledger, revoking the credentials of every console session the
+    /// previous run left open (its sessions are gone with its memory).
+    fn load_ledger(&self, now: SystemTime) -> IamResult<()> {
+        let mut ledger: SessionLedger = match self.store.worker_progress(LEDGER_RECORD)? {
+            Some(bytes) => stored::decode(&bytes).map_err(|e| IamError::internal(format!("session ledger record: {e}")))?,
+            None => SessionLedger::default(),
         };
-        self.store.set_worker_progress_durably(REVOKED_RECORD, Some(record)).await?;
+        ledger.prune(now_ms(now));
+        let issued = std::mem::take(&mut ledger.issued);
+        let carried = !issued.is_empty();
+        ledger.revoked.extend(issued);
+        if carried {
+            // Durable with the next commit or the shutdown checkpoint; until then a crash
+            // leaves them listed as issued, and the next start revokes them again.
+            self.store.set_worker_progress(LEDGER_RECORD, Some(stored::encode(&ledger)))?;
+        }
+        *self.ledger.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = ledger;
         Ok(())
+    }
+
+    /// Changes the session ledger with `change` (at once, in memory), then saves it
+    /// durably; writes are ordered, each saving everything changed before it.
+    async fn change_ledger(&self, now: SystemTime, change: impl FnOnce(&mut SessionLedger)) -> IamResult<()> {
+        let _writer = self.ledger_writer.lock().await;
+        let record = {
+            let mut ledger = self.ledger.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            ledger.prune(now_ms(now));
+            change(&mut ledger);
+            stored::encode(&*ledger)
+        };
+        self.store.set_worker_progress_durably(LEDGER_RECORD, Some(record)).await?;
+        Ok(())
+    }
+
+    /// Records durably that console session credentials `access_key` (valid until
+    /// `expires_ms`) were issued, so that a restart revokes them.
+    pub async fn console_session_opened(&self, access_key: &str, expires_ms: i64, now: SystemTime) -> IamResult<()> {
+        self.change_ledger(now, |l| {
+            l.issued.insert(access_key.to_owned(), expires_ms);
+        })
+        .await
+    }
+
+    /// Revokes the temporary credentials `access_key` (valid until `expires_ms`) before
+    /// they expire, durably: refused from now on, across restarts.
+    pub async fn revoke_session(&self, access_key: &str, expires_ms: i64, now: SystemTime) -> IamResult<()> {
+        self.change_ledger(now, |l| {
+            l.issued.remove(access_key);
+            l.revoked.insert(access_key.to_owned(), expires_ms);
+        })
+        .await
     }
 
     /// Whether temporary credentials `access_key` were revoked.
     fn is_revoked(&self, access_key: &str) -> bool {
-        let revoked = self.revoked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        !revoked.is_empty() && revoked.contains_key(access_key)
+        let ledger = self.ledger.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        !ledger.revoked.is_empty() && ledger.revoked.contains_key(access_key)
+    }
+
+    /// A fingerprint of the configured root key (id and secret): an administrator's
+    /// console session names it, and stops working when the key is changed.
+    pub fn administrator_fingerprint(&self) -> String {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(b"coffer console administrator\0");
+        h.update(self.root.0.as_bytes());
+        h.update(b"\0");
+        h.update(self.root.1.expose().as_bytes());
+        hex::encode(&h.finalize()[..16])
     }
 
     /// Seals `session` into a session token.
@@ -353,8 +424,10 @@ impl Iam {
         let mut p = match &s.subject {
             Subject::Root => directory::root_principal(account, &s.access_key, false),
             // Only the default account's: an administrator session names no other.
-            Subject::Administrator if s.account == dir.default_account => directory::root_principal(account, &s.access_key, true),
-            Subject::Administrator => return Err(AuthError::InvalidToken),
+            // Only the default account's, and only while the configured root key is the
+            // one it was issued for (checked by the caller).
+            Subject::Administrator { .. } if s.account == dir.default_account => directory::root_principal(account, &s.access_key, true),
+            Subject::Administrator { .. } => return Err(AuthError::InvalidToken),
             Subject::User { name, user_id } => {
                 let user = account.users.get(name).filter(|u| u.id == *user_id).ok_or(AuthError::InvalidToken)?;
                 directory::user_principal(account, user, dir.policies_of_user(&s.account, name), &s.access_key)
@@ -414,6 +487,11 @@ impl KeySource for Iam {
                 }
                 if self.is_revoked(access_key) {
                     return Err(AuthError::InvalidToken);
+                }
+                if let Subject::Administrator { key } = &session.subject {
+                    if !bool::from(subtle::ConstantTimeEq::ct_eq(key.as_bytes(), self.administrator_fingerprint().as_bytes())) {
+                        return Err(AuthError::InvalidToken);
+                    }
                 }
                 let principal = Self::session_principal(&dir, &session)?;
                 let identity: crate::auth::Identity = Arc::new(principal);

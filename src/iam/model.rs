@@ -356,14 +356,18 @@ mod tests {
 
     #[test]
     fn schema_1_records_decode_without_login_profiles() {
-        // Schema 1 was the generic stored encoding of the struct without login profiles.
-        let a = account();
-        let mut v1 = crate::model::stored::encode(&a);
-        // Drop the trailing empty map (one zero byte: its length) that schema 2 adds.
-        assert_eq!(v1.pop(), Some(0));
-        assert_eq!(v1[0], 1);
+        // A schema 1 record, byte for byte as coffer wrote it before login profiles: the
+        // account (id, name, no email, canonical id, created 0, no root keys), then no
+        // users, groups, roles or policies.
+        let mut v1 = vec![1u8, 12];
+        v1.extend(b"123456789012");
+        v1.extend([1, b'a', 0, 64]);
+        v1.extend([b'c'; 64]);
+        v1.extend([0, 0, 0, 0, 0, 0]);
         let back = AccountData::decode(&v1).expect("schema 1 decodes");
-        assert_eq!(back, a);
+        assert_eq!(back, account());
+        assert!(back.login_profiles.is_empty());
+        assert_eq!(AccountData::decode(&back.encode()).expect("schema 2 decodes"), back);
         assert!(AccountData::decode(&[9, 0]).is_err());
     }
 }

@@ -17,13 +17,17 @@ pub const MIN_LENGTH: usize = 8;
 /// Longest password accepted (IAM: 128).
 pub const MAX_LENGTH: usize = 128;
 
-/// Checks `password` against the password policy (length, printable characters).
+/// Checks `password` against the password policy: its length, and IAM's character set
+/// (`[\u0009\u000A\u000D\u0020-\u00FF]+`).
 pub fn check_policy(password: &str) -> IamResult<()> {
     let chars = password.chars().count();
-    if !(MIN_LENGTH..=MAX_LENGTH).contains(&chars) || password.chars().any(char::is_control) {
+    let allowed = |c: char| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}');
+    if !(MIN_LENGTH..=MAX_LENGTH).contains(&chars) || !password.chars().all(allowed) {
         return Err(IamError::new(
             IamErrorCode::PasswordPolicyViolation,
-            format!("Password should have a minimum length of {MIN_LENGTH} (and at most {MAX_LENGTH} characters, none of them control characters)"),
+            format!(
+                "Password should have a minimum length of {MIN_LENGTH} and at most {MAX_LENGTH} characters, of U+0020 to U+00FF, tab, line feed or carriage return"
+            ),
         ));
     }
     Ok(())
@@ -49,8 +53,14 @@ static SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 /// Runs `f` (a hash or a verification) on the blocking pool, at most [`SLOTS`] at once.
 pub async fn run_slow<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let _permit = SLOTS.acquire().await.expect("the semaphore is never closed");
-    match tokio::task::spawn_blocking(f).await {
+    let permit = SLOTS.acquire().await.expect("the semaphore is never closed");
+    // The permit goes with the work: a caller that goes away (its future dropped) does
+    // not free the slot while the hash still runs.
+    let work = move || {
+        let _permit = permit;
+        f()
+    };
+    match tokio::task::spawn_blocking(work).await {
         Ok(v) => v,
         Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
@@ -88,7 +98,9 @@ mod tests {
         assert_eq!(check_policy("short").unwrap_err().code, IamErrorCode::PasswordPolicyViolation);
         assert!(check_policy("12345678").is_ok());
         assert!(check_policy(&"x".repeat(129)).is_err());
-        assert!(check_policy("tab\there!").is_err());
-        assert!(check_policy("ünïcødé!").is_ok());
+        assert!(check_policy("tab\there!").is_ok(), "IAM allows tab, LF and CR");
+        assert!(check_policy("bell\u{7}here!").is_err());
+        assert!(check_policy("ünïcødé!").is_ok(), "Latin-1");
+        assert!(check_policy("emoji 🙂 here").is_err(), "past U+00FF");
     }
 }

@@ -36,7 +36,11 @@ pub enum Subject {
     /// A web-console session of the server administrator (signed in with the configured
     /// root key): the default account's root, allowed the admin API. Appended last, so
     /// tokens sealed before it still decode.
-    Administrator,
+    Administrator {
+        /// `Iam::administrator_fingerprint` when it was issued: the session ends when the
+        /// configured root key changes.
+        key: String,
+    },
 }
 
 /// One set of temporary credentials (schema 1 of the sealed token).

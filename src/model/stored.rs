@@ -14,6 +14,7 @@
 //! | upload | 3 | `encryption`, `retention`, `legal_hold` added |
 //! | object version | 5 | `website_redirect` added (earlier records decode with none) |
 //! | upload | 4 | `website_redirect` added |
+//! | IAM account (`iam::model::AccountData`) | 2 | `login_profiles` added (v1 records decode with none) |
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;

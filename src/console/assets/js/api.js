@@ -319,8 +319,9 @@ export async function s3(method, bucket, key, opts = {}) {
   // Configuration documents (DeleteObjects, PutBucketVersioning, tagging…) need a digest:
   // x-amz-checksum-sha256 of the body (S3 takes it in place of Content-MD5).
   const b = opts.body;
-  const hasQuery = queryPairs(opts.query).length > 0;
-  if (hasQuery && b !== undefined && b !== null && (typeof b === 'string' || b instanceof ArrayBuffer || ArrayBuffer.isView(b))
+  const qnames = queryPairs(opts.query).map(([k]) => k);
+  const isDocument = qnames.length > 0 && !qnames.some((k) => k === 'uploadId' || k === 'uploads' || k === 'partNumber');
+  if (isDocument && b !== undefined && b !== null && (typeof b === 'string' || b instanceof ArrayBuffer || ArrayBuffer.isView(b))
       && !Object.keys(headers).some((k) => /^(content-md5|x-amz-checksum-)/i.test(k))) {
     headers['x-amz-checksum-sha256'] = base64(sha256(b));
   }

@@ -96,7 +96,7 @@ async function dispatch() {
       await r.render(mainEl, params);
     } catch (e) {
       console.warn('render failed', e);
-      if (seq === renderSeq) mount(mainEl, h('section', { class: 'page' }, h('h1', { tabindex: '-1' }, 'Something went wrong'), errorBox(e)));
+      if (seq === renderSeq && mainEl && mainEl.isConnected) mount(mainEl, h('section', { class: 'page' }, h('h1', { tabindex: '-1' }, 'Something went wrong'), errorBox(e)));
     }
     if (seq === renderSeq) focusHeading();
     return;
@@ -112,6 +112,7 @@ export function current(seq) {
 
 let lastFocusedPath = null;
 function focusHeading() {
+  if (!mainEl || !mainEl.isConnected) return;
   const { path } = parseHash();
   if (path === lastFocusedPath) return;
   lastFocusedPath = path;
@@ -198,6 +199,7 @@ async function doSignOut() {
 
 function showSignIn(message) {
   mainEl = null;
+  renderSeq++;
   const app = document.getElementById('app');
   const status = h('div', { class: 'signin-status', 'aria-live': 'polite' });
   if (message) status.appendChild(errorBox(message));

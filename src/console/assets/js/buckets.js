@@ -59,7 +59,7 @@ export async function renderBuckets(el) {
     for (const b of buckets) {
       const u = usage && usage.get(b.name);
       tbody.appendChild(h('tr', { 'data-bucket': b.name },
-        h('td', null, h('a', { href: '#/buckets/' + encodeURIComponent(b.name), class: 'bucket-link' }, b.name)),
+        h('td', { class: 'nowrap' }, h('a', { href: '#/buckets/' + encodeURIComponent(b.name), class: 'bucket-link' }, b.name)),
         h('td', null, formatDate(b.created)),
         h('td', null, b.region),
         h('td', { class: 'num' }, u ? String(u.objects ?? '—') : '—'),

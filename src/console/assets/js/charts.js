@@ -37,13 +37,14 @@ export function shortNumber(v) {
   if (a >= 1e3) return `${(v / 1e3).toFixed(a >= 1e4 ? 0 : 1)}k`;
   if (a === 0) return '0';
   if (a < 0.01) return v.toExponential(0);
-  if (a < 10) return String(Number(v.toFixed(2)));
+  if (a < 10) return String(Number(v.toPrecision(3)));
   return String(Math.round(v));
 }
 
-function timeLabel(ms) {
+function timeLabel(ms, withSeconds = false) {
   const d = new Date(ms);
-  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+  const p = (n) => String(n).padStart(2, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}${withSeconds ? `:${p(d.getSeconds())}` : ''}`;
 }
 
 /**
@@ -87,7 +88,7 @@ export function lineChart({ title, unit = '', series = [], format = shortNumber,
   for (let i = 0; i <= xTicks; i += 1) {
     const tv = t0 + ((t1 - t0) * i) / xTicks;
     root.appendChild(svg('line', { x1: x(tv), x2: x(tv), y1: padT + plotH, y2: padT + plotH + 4, class: 'chart-axis' }));
-    root.appendChild(svg('text', { x: x(tv), y: height - 8, class: 'chart-label chart-label-x', 'text-anchor': i === 0 ? 'start' : i === xTicks ? 'end' : 'middle' }, timeLabel(tv)));
+    root.appendChild(svg('text', { x: x(tv), y: height - 8, class: 'chart-label chart-label-x', 'text-anchor': i === 0 ? 'start' : i === xTicks ? 'end' : 'middle' }, timeLabel(tv, t1 - t0 < 10 * 60e3)));
   }
   // series
   series.forEach((s, i) => {
@@ -122,7 +123,7 @@ export function lineChart({ title, unit = '', series = [], format = shortNumber,
   const thead = html('thead', null, html('tr', null, html('th', null, 'Time'), ...series.map((s) => html('th', null, s.name))));
   thead.querySelectorAll('th').forEach((th) => th.setAttribute('scope', 'col'));
   const tbody = html('tbody', null, ...rowTimes.slice().reverse().map((t) => html('tr', null,
-    html('th', null, timeLabel(t) + ':' + String(new Date(t).getSeconds()).padStart(2, '0')),
+    html('th', null, timeLabel(t, true)),
     ...series.map((_, i) => { const v = rowsByTime.get(t)[i]; return html('td', null, v === null || v === undefined ? '—' : format(v)); }))));
   tbody.querySelectorAll('th').forEach((th) => th.setAttribute('scope', 'row'));
   const tbl = html('table', 'adm-table chart-table', html('caption', null, `${title}${unit ? ` (${unit})` : ''}`), thead, tbody);

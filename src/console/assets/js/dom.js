@@ -2,11 +2,11 @@
 // setAttribute; nothing is ever parsed as HTML.
 
 const SAFE_ATTRS = new Set([
-  'class', 'for', 'id', 'type', 'value', 'name', 'placeholder', 'title', 'role', 'tabindex',
+  'class', 'for', 'id', 'type', 'value', 'name', 'method', 'placeholder', 'title', 'role', 'tabindex',
   'min', 'max', 'step', 'maxlength', 'minlength', 'pattern', 'autocomplete', 'accept', 'rows', 'cols',
   'colspan', 'scope', 'src', 'alt', 'width', 'height', 'download', 'target', 'rel', 'lang', 'size',
   'spellcheck', 'inputmode', 'open', 'sandbox', 'datetime', 'hidden', 'form', 'list', 'viewBox', 'fill',
-  'stroke', 'd', 'x', 'y', 'cx', 'cy', 'r', 'points', 'transform',
+  'stroke', 'd', 'focusable', 'x', 'y', 'cx', 'cy', 'r', 'points', 'transform',
 ]);
 const BOOL_PROPS = new Set(['disabled', 'checked', 'selected', 'readonly', 'required', 'multiple', 'hidden', 'open', 'autofocus']);
 
@@ -96,7 +96,10 @@ export function toast(message, opts = {}) {
     h('span', null, String(message)),
     opts.code ? h('small', { class: 'code' }, String(opts.code)) : null,
     h('button', { type: 'button', class: 'toast-close', 'aria-label': 'Dismiss', on: { click: () => t.remove() } }, '×'));
-  toastHost().appendChild(t);
+  const host = toastHost();
+  host.appendChild(t);
+  // Keep the stack short: the oldest messages go first.
+  while (host.children.length > 3) host.firstElementChild.remove();
   setTimeout(() => t.remove(), opts.error ? 10000 : 5000);
   return t;
 }

@@ -121,7 +121,7 @@ async function usersList(root, params) {
     h('a', { href: `#/identity/users/${enc(t(u, 'UserName'))}` }, t(u, 'UserName')),
     formatDate(t(u, 'CreateDate')),
     h('span', { class: 'adm-mono' }, t(u, 'Arn')),
-    button('Delete', () => deleteUserFlow(t(u, 'UserName'), () => rerender(root, params)), { class: 'adm-btn adm-btn-small adm-btn-danger', label: `Delete user ${t(u, 'UserName')}` }),
+    button('Delete', () => deleteUserFlow(t(u, 'UserName'), () => { if (content.isConnected) rerender(root, params); }), { class: 'adm-btn adm-btn-small adm-btn-danger', label: `Delete user ${t(u, 'UserName')}` }),
   ]);
   done(content,
     section('Create a user', create, st.el),
@@ -374,7 +374,7 @@ async function groupsList(root, params) {
   done(content, section('Create a group', form, st.el),
     section(`Groups (${groups.length})`, groups.length ? table(['Name', 'Created', 'ARN', ''], groups.map((g) => [
       h('a', { href: `#/identity/groups/${enc(t(g, 'GroupName'))}` }, t(g, 'GroupName')), formatDate(t(g, 'CreateDate')), h('span', { class: 'adm-mono' }, t(g, 'Arn')),
-      button('Delete', () => deleteGroupFlow(t(g, 'GroupName'), () => rerender(root, params)), { class: 'adm-btn adm-btn-small adm-btn-danger', label: `Delete group ${t(g, 'GroupName')}` })]), { caption: 'IAM groups' })
+      button('Delete', () => deleteGroupFlow(t(g, 'GroupName'), () => { if (content.isConnected) rerender(root, params); }), { class: 'adm-btn adm-btn-small adm-btn-danger', label: `Delete group ${t(g, 'GroupName')}` })]), { caption: 'IAM groups' })
       : h('p', { class: 'adm-note' }, 'No groups yet.')));
 }
 
@@ -459,7 +459,7 @@ async function rolesList(root, params) {
   done(content,
     section(`Roles (${roles.length})`, roles.length ? table(['Name', 'Description', 'Created', ''], roles.map((r) => [
       h('a', { href: `#/identity/roles/${enc(t(r, 'RoleName'))}` }, t(r, 'RoleName')), t(r, 'Description'), formatDate(t(r, 'CreateDate')),
-      button('Delete', () => deleteRoleFlow(t(r, 'RoleName'), () => rerender(root, params)), { class: 'adm-btn adm-btn-small adm-btn-danger', label: `Delete role ${t(r, 'RoleName')}` })]), { caption: 'IAM roles' })
+      button('Delete', () => deleteRoleFlow(t(r, 'RoleName'), () => { if (content.isConnected) rerender(root, params); }), { class: 'adm-btn adm-btn-small adm-btn-danger', label: `Delete role ${t(r, 'RoleName')}` })]), { caption: 'IAM roles' })
       : h('p', { class: 'adm-note' }, 'No roles yet.')),
     h('details', { class: 'adm-card' }, h('summary', {}, 'Create a role'), form));
 }
@@ -540,8 +540,10 @@ async function policyDetail(root, arn) {
   } catch (e) { done(content, h('p', {}, h('a', { href: '#/identity/policies' }, '← Policies')), errorNote(e, 'view this policy')); return; }
   const aws = arn.includes(':aws:policy/');
   const def = t(p, 'DefaultVersionId');
-  const docBox = h('pre', { class: 'adm-preview', tabindex: '0' }, 'Loading…');
+  const docBox = h('pre', { class: 'adm-preview', tabindex: '0', 'aria-label': 'Policy document' }, 'Loading…');
+  const shown = h('p', { class: 'adm-note', 'aria-live': 'polite' }, '');
   const showVersion = async (v) => {
+    shown.textContent = `Version ${v}${v === def ? ' (the default)' : ''}:`;
     try { const d = await iam('GetPolicyVersion', { PolicyArn: arn, VersionId: v }); docBox.textContent = policyText(xmlText(d, 'Document')); } catch (e) { docBox.textContent = describe(e, 'read this policy').text; }
   };
   const ed = jsonEditor('New version (becomes the default)', '', { rows: 12, what: 'change this policy' });
@@ -550,15 +552,15 @@ async function policyDetail(root, arn) {
   done(content, h('p', {}, h('a', { href: '#/identity/policies' }, '← Policies')),
     h('dl', { class: 'adm-dl' }, h('dt', {}, 'ARN'), h('dd', { class: 'adm-mono' }, arn), h('dt', {}, 'Description'), h('dd', {}, t(p, 'Description') || '—'),
       h('dt', {}, 'Attachments'), h('dd', {}, t(p, 'AttachmentCount')), h('dt', {}, 'Default version'), h('dd', {}, def)),
-    section('Document (default version)', docBox),
+    section('Document', shown, docBox),
     section('Versions', table(['Version', 'Default', 'Created', ''], versions.map((v) => [t(v, 'VersionId'), t(v, 'IsDefaultVersion') === 'true' ? 'yes' : '', formatDate(t(v, 'CreateDate')),
       h('span', { class: 'adm-actions' }, button('Show', () => showVersion(t(v, 'VersionId')), { class: 'adm-btn adm-btn-small', label: `Show version ${t(v, 'VersionId')}` }),
-        !aws && t(v, 'IsDefaultVersion') !== 'true' ? button('Make default', async () => { await iam('SetDefaultPolicyVersion', { PolicyArn: arn, VersionId: t(v, 'VersionId') }); ok('Default version changed.'); await policyDetail(root, arn); }, { class: 'adm-btn adm-btn-small', what: 'change this policy' }) : null,
-        !aws && t(v, 'IsDefaultVersion') !== 'true' ? button('Delete', async () => { await iam('DeletePolicyVersion', { PolicyArn: arn, VersionId: t(v, 'VersionId') }); ok('Version deleted.'); await policyDetail(root, arn); }, { class: 'adm-btn adm-btn-small adm-btn-danger', label: `Delete version ${t(v, 'VersionId')}`, what: 'change this policy' }) : null)]), { caption: 'Policy versions' })),
+        !aws && t(v, 'IsDefaultVersion') !== 'true' ? button('Make default', async () => { await iam('SetDefaultPolicyVersion', { PolicyArn: arn, VersionId: t(v, 'VersionId') }); ok('Default version changed.'); if (content.isConnected) await policyDetail(root, arn); }, { class: 'adm-btn adm-btn-small', what: 'change this policy' }) : null,
+        !aws && t(v, 'IsDefaultVersion') !== 'true' ? button('Delete', async () => { await iam('DeletePolicyVersion', { PolicyArn: arn, VersionId: t(v, 'VersionId') }); ok('Version deleted.'); if (content.isConnected) await policyDetail(root, arn); }, { class: 'adm-btn adm-btn-small adm-btn-danger', label: `Delete version ${t(v, 'VersionId')}`, what: 'change this policy' }) : null)]), { caption: 'Policy versions' })),
     aws ? h('p', { class: 'adm-note' }, 'AWS managed policies cannot be changed.') : section('Edit', ed.wrap, button('Save as new version', async () => {
       const v = ed.check();
       if (v === null) return;
-      try { await iam('CreatePolicyVersion', { PolicyArn: arn, PolicyDocument: JSON.stringify(v), SetAsDefault: 'true' }); ok('Saved a new default version.'); await policyDetail(root, arn); } catch (e) { ed.serverError(e); }
+      try { await iam('CreatePolicyVersion', { PolicyArn: arn, PolicyDocument: JSON.stringify(v), SetAsDefault: 'true' }); ok('Saved a new default version.'); if (content.isConnected) await policyDetail(root, arn); } catch (e) { ed.serverError(e); }
     }, { class: 'adm-btn adm-btn-primary' }), st.el),
     aws ? null : section('Delete', button('Delete policy', async () => {
       const others = versions.filter((v) => t(v, 'IsDefaultVersion') !== 'true').map((v) => t(v, 'VersionId'));
@@ -577,7 +579,7 @@ async function policyDetail(root, arn) {
 // ---------------------------------------------------------------- KMS
 
 /** #/kms: keys, aliases, state, rotation, deletion. */
-export async function renderKms(root) {
+export async function renderKms(root, params = {}) {
   ensureStyles();
   clear(root);
   const content = frame(root, 'KMS keys', 'kms');
@@ -596,6 +598,9 @@ export async function renderKms(root) {
   const cards = metas.map((m) => keyCard(root, m, aliases.filter((a) => a.TargetKeyId === m.KeyId)));
   done(content, section('Create a key', form, st.el),
     section(`Keys (${metas.length})`, metas.length ? h('div', { class: 'adm-keys' }, ...cards) : h('p', { class: 'adm-note' }, 'No keys yet.')));
+  // #/kms/ID: bring that key's card into view.
+  const wanted = params.id && cards.find((c) => c.getAttribute('data-key') === params.id);
+  if (wanted) { wanted.classList.add('adm-highlight'); wanted.scrollIntoView({ block: 'center' }); }
 }
 
 async function kmsAll(op, field_) {
@@ -617,7 +622,7 @@ function keyCard(root, m, aliases) {
   const state = m.KeyState || (m.Enabled ? 'Enabled' : 'Disabled');
   const rot = h('span', { class: 'adm-rotation' }, '…');
   const st = statusLine();
-  const refresh = () => renderKms(root);
+  const refresh = () => (card.isConnected ? renderKms(root) : undefined);
   const act = (label, fn, opts = {}) => button(label, async () => { try { await fn(); } catch (e) { st.err(e, opts.what || 'change this key'); } }, { class: `adm-btn adm-btn-small${opts.danger ? ' adm-btn-danger' : ''}`, label: `${label} (${id})` });
   const card = h('article', { class: 'adm-card adm-key', 'data-key': id },
     h('h3', {}, aliases.length ? aliases.map((a) => a.AliasName).join(', ') : h('span', { class: 'adm-mono' }, id)),

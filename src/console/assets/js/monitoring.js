@@ -212,15 +212,18 @@ export async function renderAudit(root) {
     if (event.input.value.trim()) query.event = event.input.value.trim();
     if (errorsOnly.input.checked) query.errors = '1';
     let recs;
+    let enabled = true;
     try {
       const r = await admin('GET', '/v1/audit', { query });
       recs = (r && r.records) || [];
+      enabled = !(r && r.enabled === false);
     } catch (e) {
       if (!pageEl.isConnected) return;
       clear(results); results.append(errorNote(e, 'see the audit trail')); more.hidden = true; return;
     }
     if (!pageEl.isConnected) return;
     clear(results);
+    if (!enabled) results.append(h('p', { class: 'adm-note', role: 'note' }, 'The audit trail is turned off on this server (audit.path = "" in config.toml): nothing new is recorded.'));
     if (!recs.length) { results.append(h('p', { class: 'adm-note' }, 'No records match.')); more.hidden = true; return; }
     results.append(h('p', { class: 'adm-note' }, `${recs.length} record(s)${recs.length >= limit ? ' (more may exist)' : ''}.`),
       table(['Time', 'Event', 'Service', 'Who', 'From', 'Result', 'Parameters'], recs.map((r) => [

@@ -16,6 +16,15 @@ const FILE_CONCURRENCY = 3;
 const PREVIEW_CAP = 10 * 1024 * 1024;
 const RESUME_KEY = 'coffer.console.multipart';
 
+/** A small decorative SVG icon (aria-hidden). */
+function icon(kind) {
+  const d = kind === 'folder'
+    ? 'M1.5 3.5a1 1 0 0 1 1-1h3.6l1.4 1.6h6a1 1 0 0 1 1 1v7.4a1 1 0 0 1-1 1h-11a1 1 0 0 1-1-1z'
+    : 'M3.5 1.5h6l3 3v10h-9z M9.5 1.5v3h3';
+  return h('svg:svg', { class: `icon icon-${kind}`, viewBox: '0 0 16 16', width: '16', height: '16', 'aria-hidden': 'true', focusable: 'false' },
+    h('svg:path', { d }));
+}
+
 const hashBucket = (b) => '#/buckets/' + encodeURIComponent(b);
 const hashObject = (b, k, versionId) => `#/object/${encodeURIComponent(b)}?key=${encodeURIComponent(k)}${versionId ? '&versionId=' + encodeURIComponent(versionId) : ''}`;
 const hashPrefix = (b, p) => hashBucket(b) + (p ? '?prefix=' + encodeURIComponent(p) : '');
@@ -101,7 +110,7 @@ export async function renderObjects(el, params) {
     h('span', { class: 'spacer' }),
     versionsLink,
     h('a', { class: 'button-link', href: `#/buckets/${encodeURIComponent(bucket)}/settings` }, 'Settings'),
-    h('button', { type: 'button', class: 'secondary', 'aria-label': 'Refresh', on: { click: () => reload() } }, 'Refresh'));
+    h('button', { type: 'button', class: 'secondary', id: 'refresh', 'aria-label': 'Refresh', title: 'Refresh', on: { click: () => reload() } }, '↻'));
   for (const lbl of toolbar.querySelectorAll('label.button')) {
     lbl.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); document.getElementById(lbl.getAttribute('for')).click(); } });
   }
@@ -191,13 +200,13 @@ export async function renderObjects(el, params) {
       const cb = h('input', { type: 'checkbox', 'aria-label': `Select ${name}`, checked: selected.has(r.key),
         on: { change: (e) => { if (e.target.checked) selected.add(r.key); else selected.delete(r.key); updateButtons(); } } });
       const nameCell = r.folder
-        ? h('a', { href: hashPrefix(bucket, r.key), class: 'folder-link' }, h('span', { class: 'icon icon-folder', 'aria-hidden': 'true' }), name)
-        : h('a', { href: hashObject(bucket, r.key), class: 'object-link' }, h('span', { class: 'icon icon-file', 'aria-hidden': 'true' }), name);
+        ? h('a', { href: hashPrefix(bucket, r.key), class: 'folder-link' }, icon('folder'), name)
+        : h('a', { href: hashObject(bucket, r.key), class: 'object-link' }, icon('file'), name);
       tbody.appendChild(h('tr', { 'data-key': r.key, class: r.folder ? 'folder-row' : 'object-row' },
         h('td', { class: 'select' }, cb),
         h('td', { class: 'name' }, nameCell),
         h('td', { class: 'num' }, r.folder ? '—' : formatBytes(r.size)),
-        h('td', null, r.folder ? '—' : formatDate(r.date)),
+        h('td', { class: 'nowrap' }, r.folder ? '—' : formatDate(r.date)),
         h('td', null, r.folder ? 'Folder' : (r.storageClass || 'STANDARD')),
         h('td', { class: 'row-actions' }, r.folder ? null : [
           h('button', { type: 'button', class: 'small secondary', 'aria-label': `Download ${name}`, on: { click: () => download(bucket, r.key) } }, 'Download'),
@@ -461,16 +470,30 @@ function humanSeconds(s) {
 const uploads = []; // {id, bucket, key, file, loaded, status, bar, text, row, xhrs:Set, cancelled, uploadId}
 let panel, overallBar, overallText, panelList;
 let running = 0;
+let collapseTimer;
+let setPanelOpen = () => {};
 let seqId = 0;
 
 function ensurePanel() {
   if (panel && panel.isConnected) return;
   overallBar = h('progress', { id: 'overall-progress', max: '1', value: '0', 'aria-label': 'Overall upload progress' });
   overallText = h('span', { class: 'overall-text', id: 'overall-text' });
-  panelList = h('ul', { class: 'upload-list' });
-  const hide = h('button', { type: 'button', class: 'small secondary', on: { click: () => { for (let i = uploads.length - 1; i >= 0; i--) if (uploads[i].done) uploads.splice(i, 1); redrawPanel(); } } }, 'Clear finished');
+  panelList = h('ul', { class: 'upload-list', id: 'upload-list' });
+  const clearDone = () => { for (let i = uploads.length - 1; i >= 0; i--) if (uploads[i].done || uploads[i].cancelled) uploads.splice(i, 1); };
+  const hide = h('button', { type: 'button', class: 'small secondary', on: { click: () => { clearDone(); redrawPanel(); } } }, 'Clear finished');
+  const minimize = h('button', { type: 'button', class: 'small secondary', 'aria-expanded': 'true', 'aria-controls': 'upload-list', on: { click: () => setPanelOpen(panelList.hidden) } }, 'Minimize');
+  setPanelOpen = (open) => {
+    panelList.hidden = !open;
+    minimize.setAttribute('aria-expanded', String(open));
+    minimize.textContent = open ? 'Minimize' : 'Expand';
+  };
+  const closeBtn = h('button', { type: 'button', class: 'small secondary', id: 'upload-panel-close', 'aria-label': 'Close the uploads panel', on: { click: () => {
+    clearDone();
+    if (uploads.length) setPanelOpen(false);
+    redrawPanel();
+  } } }, '×');
   panel = h('section', { class: 'upload-panel', id: 'upload-panel', 'aria-label': 'Uploads', hidden: true },
-    h('div', { class: 'upload-head' }, h('h2', null, 'Uploads'), hide),
+    h('div', { class: 'upload-head' }, h('h2', null, 'Uploads'), h('div', { class: 'upload-head-buttons' }, hide, minimize, closeBtn)),
     h('div', { class: 'overall', 'aria-live': 'polite' }, overallBar, overallText),
     panelList);
   document.body.appendChild(panel);
@@ -512,6 +535,8 @@ export function enqueueFiles(bucket, list) {
       h('div', { class: 'upload-name', title: key }, key), u.bar, h('div', { class: 'upload-meta' }, h('span', null, formatBytes(file.size)), u.text, u.cancelBtn));
     uploads.push(u);
   }
+  clearTimeout(collapseTimer);
+  setPanelOpen(true);
   redrawPanel();
   pump();
 }
@@ -543,6 +568,11 @@ function pump() {
         const ok = uploads.filter((x) => x.done && !x.error && !x.cancelled && !x.announced);
         ok.forEach((x) => { x.announced = true; });
         if (ok.length) toast(`${ok.length} upload${ok.length === 1 ? '' : 's'} finished.`);
+        // All went well: fold the list away after a moment so the panel stops covering the page.
+        if (!uploads.some((x) => x.error)) {
+          clearTimeout(collapseTimer);
+          collapseTimer = setTimeout(() => { if (uploads.every((x) => x.done || x.cancelled)) setPanelOpen(false); }, 3000);
+        }
       }
       pump();
     });
@@ -635,7 +665,12 @@ async function multipart(u) {
     list.push({ bucket: u.bucket, key: u.key, uploadId: u.uploadId, size: file.size, lastModified: file.lastModified, name: file.name, partSize, started: Date.now() });
     saveResume(list);
   }
-  if (u.cancelled) throw new api.ApiError('Aborted', 0, 'Cancelled.');
+  if (u.cancelled) {
+    // Cancelled while the upload was being created: abort it here (cancelUpload had no id yet).
+    forgetResume(u);
+    try { await api.s3('DELETE', u.bucket, u.key, { query: { uploadId: u.uploadId } }); } catch { /* gone already */ }
+    throw new api.ApiError('Aborted', 0, 'Cancelled.');
+  }
 
   const partLoaded = new Map();
   for (const n of done.keys()) partLoaded.set(n, n < partCount ? partSize : file.size - partSize * (partCount - 1));
@@ -686,8 +721,8 @@ async function cancelUpload(u) {
   u.text.textContent = 'Cancelled';
   u.cancelBtn.remove();
   if (u.uploadId) {
-    try { await api.s3('DELETE', u.bucket, u.key, { query: { uploadId: u.uploadId } }); } catch (e) { if (e.code !== 'NoSuchUpload') toast(e.friendly, { error: true, code: e.code }); }
     forgetResume(u);
+    try { await api.s3('DELETE', u.bucket, u.key, { query: { uploadId: u.uploadId } }); } catch (e) { if (e.code !== 'NoSuchUpload') toast(e.friendly, { error: true, code: e.code }); }
   }
   updateOverall();
 }
@@ -939,11 +974,11 @@ export async function renderVersions(el, params) {
         acts.push(h('button', { type: 'button', class: 'small primary', 'data-action': 'undelete', on: { click: () => undelete(v) } }, 'Undelete'));
       }
       if (lockEnabled && !v.marker) acts.push(h('button', { type: 'button', class: 'small secondary', on: { click: () => showLock(v, lockCell) } }, 'Lock state'));
-      acts.push(h('button', { type: 'button', class: 'small danger', 'data-action': 'delete-version', on: { click: () => deleteVersion(v) } }, 'Delete permanently'));
+      acts.push(h('button', { type: 'button', class: 'small danger', 'data-action': 'delete-version', 'aria-label': `Delete version ${v.versionId} of ${v.key} permanently`, title: 'Delete permanently', on: { click: () => deleteVersion(v) } }, 'Delete'));
       tbody.appendChild(h('tr', { 'data-key': v.key, 'data-version': v.versionId, class: v.marker ? 'delete-marker' : '' },
         h('td', { class: 'name' }, v.key),
         h('td', { class: 'mono small' }, v.versionId),
-        h('td', null, formatDate(v.date)),
+        h('td', { class: 'nowrap' }, formatDate(v.date)),
         h('td', { class: 'num' }, v.marker ? '—' : formatBytes(v.size)),
         h('td', null, v.marker ? h('span', { class: 'badge badge-warn' }, 'Delete marker') : null, v.latest ? h('span', { class: 'badge' }, 'Current') : null, lockCell),
         h('td', { class: 'row-actions' }, acts)));

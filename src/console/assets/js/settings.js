@@ -104,8 +104,8 @@ export function parseJson(text) {
       line = before.length;
       column = before[before.length - 1].length + 1;
     }
-    const clean = msg.replace(/^JSON\.parse: /, '').replace(/\s*\(line \d+ column \d+\)/, '');
-    return { ok: false, message: clean, line, column };
+    const clean = msg.replace(/^JSON\.parse: /, '').replace(/\s*\(line \d+ column \d+\)/, '').replace(/ at position \d+/, '');
+    return { ok: false, message: clean, line, column, position: pos };
   }
 }
 
@@ -169,6 +169,10 @@ export function jsonEditor(label, value, opts = {}) {
     const where = r.line ? `Line ${r.line}, column ${r.column}: ` : '';
     show(`Invalid JSON. ${where}${r.message}`);
     f.input.dataset.errorLine = r.line || '';
+    if (r.position !== null && r.position !== undefined) {
+      f.input.focus();
+      f.input.setSelectionRange(r.position, Math.min(text.length, r.position + 1));
+    }
     return null;
   };
   /** Shows an error from the server next to the editor. */
@@ -228,7 +232,7 @@ export function statusLine() {
 /** A table inside a horizontally scrolling wrapper. */
 export function table(headers, rows, opts = {}) {
   const t = h('table', { class: 'adm-table' },
-    opts.caption ? h('caption', {}, opts.caption) : null,
+    opts.caption ? h('caption', { class: opts.showCaption ? null : 'sr-only adm-sr-only' }, opts.caption) : null,
     h('thead', {}, h('tr', {}, ...headers.map((x) => h('th', { scope: 'col' }, x)))),
     h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c) => h('td', {}, c === null || c === undefined ? '' : c))))));
   return h('div', { class: 'adm-table-wrap' }, t);
@@ -402,9 +406,14 @@ export async function renderSettings(root, params = {}) {
   body.append(area);
 }
 
+// A message the next frame() shows in its status line (a save reloads the section).
+let flash = null;
+
 /** Builds the common frame: banner, form, preview, buttons, status. */
 function frame(area, { banner, intro, form, pv, buttons, status }) {
   clear(area);
+  if (flash && status) status.ok(flash);
+  flash = null;
   if (intro) area.append(h('p', { class: 'adm-intro' }, intro));
   if (banner) area.append(banner);
   if (form) area.append(form);
@@ -420,7 +429,7 @@ async function save(st, what, fn, reload) {
     await fn();
     st.ok(`Saved ${what}.`);
     toast(`Saved ${what}.`);
-    if (reload) setTimeout(reload, 0);
+    if (reload) { flash = `Saved ${what}.`; await reload(); }
   } catch (e) {
     st.err(e, `change ${what}`);
   }
@@ -516,6 +525,8 @@ function lifecycleErrors(rules) {
       if (!t.storageClass) errs.push(`${n}, transition ${j + 1}: choose a storage class.`);
     });
     if (r.tags.some((t) => !t.key)) errs.push(`${n}: every tag needs a key.`);
+    if (r.abortDays !== '' && (r.tags.length || r.sizeGt !== '' || r.sizeLt !== '')) errs.push(`${n}: aborting incomplete uploads cannot be combined with tag or size filters (uploads have neither); use a prefix filter or a separate rule.`);
+    if (r.expKind === 'marker' && (r.tags.length || r.sizeGt !== '' || r.sizeLt !== '')) errs.push(`${n}: removing expired delete markers cannot be combined with tag or size filters.`);
     if (r.expKind === 'none' && r.ncDays === '' && !r.transitions.length && !(r.ncTransitions || []).length && r.abortDays === '') {
       errs.push(`${n}: give the rule at least one action (expiration, transition, noncurrent expiration or abort).`);
     }
@@ -545,8 +556,18 @@ function lifecycleXml(rules) {
   return `<LifecycleConfiguration xmlns="${NS}">${rulesXml}</LifecycleConfiguration>`;
 }
 
+/** Storage classes with a tier on this server (admin only: /v1/info), or null if unknown. */
+async function tierClasses() {
+  if (!isAdmin()) return null;
+  try {
+    const info = await admin('GET', '/v1/info');
+    return new Set((info.tiers || []).map((t) => t.class));
+  } catch { return null; }
+}
+
 async function renderLifecycle(area, bucket) {
-  const r = await load(() => get(bucket, 'lifecycle'));
+  const [r, tiers] = await Promise.all([load(() => get(bucket, 'lifecycle')), tierClasses()]);
+  const classLabel = (c) => (tiers && !tiers.has(c) ? `${c} (no tier on this server)` : c);
   if (r.state === 'error') { frame(area, { banner: errorNote(r.err, 'view the lifecycle rules') }); return; }
   const rules = r.state === 'ok' ? parseLifecycle(rootOf(r.res)) : [];
   const list = h('div', { class: 'adm-rules' });
@@ -611,7 +632,7 @@ async function renderLifecycle(area, bucket) {
       trBox.append(h('div', { class: 'adm-sublabel' }, 'Transitions (move current versions to a colder storage class)'));
       rule.transitions.forEach((t, j) => {
         const d = field('After days', 'number', { value: t.days });
-        const c = field('Storage class', 'select', { options: [['', 'Choose…'], ...STORAGE_CLASSES.map((x) => [x, x])], value: t.storageClass });
+        const c = field('Storage class', 'select', { options: [['', 'Choose…'], ...STORAGE_CLASSES.map((x) => [x, classLabel(x)])], value: t.storageClass });
         bind(d.input, t, 'days'); bind(c.input, t, 'storageClass', 'change');
         trBox.append(h('div', { class: 'adm-row' }, d.wrap, c.wrap,
           button('Remove', () => { rule.transitions.splice(j, 1); drawTrans(); upd(); }, { class: 'adm-btn adm-btn-small', label: `Remove transition ${j + 1}` })));
@@ -856,7 +877,8 @@ async function renderPolicy(area, bucket) {
       await put(bucket, 'policy', JSON.stringify(value), { contentType: 'application/json' });
       st.ok('Saved the bucket policy.');
       toast('Saved the bucket policy.');
-      setTimeout(() => renderPolicy(area, bucket), 0);
+      flash = 'Saved the bucket policy.';
+      await renderPolicy(area, bucket);
     } catch (e) {
       ed.serverError(e);
     }
