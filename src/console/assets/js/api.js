@@ -195,6 +195,7 @@ export async function loadSession() {
   } catch (e) { throw networkError(e); }
   if (resp.status === 200) {
     session = await resp.json();
+    window.dispatchEvent(new CustomEvent('coffer:session'));
     return session;
   }
   if (resp.status === 401) { session = null; return null; }
@@ -213,6 +214,7 @@ export async function signIn(body) {
   } catch (e) { throw networkError(e); }
   if (resp.status === 200) {
     session = await resp.json();
+    window.dispatchEvent(new CustomEvent('coffer:session'));
     return session;
   }
   const text = await resp.text();
@@ -276,7 +278,8 @@ export function signForApi(r) {
   const qs = queryPairs(r.query).map(([k, v]) => `${uriEncode(k)}=${uriEncode(v)}`).join('&');
   const prefix = r.prefix === undefined ? '/api' : r.prefix;
   const url = prefix + r.path + (qs ? '?' + qs : '');
-  return { url, headers: { ...lower, ...added } };
+  // /api/ answers the page's own requests only (a navigation or a tag cannot send this).
+  return { url, headers: { ...lower, ...added, 'x-coffer-console': '1' } };
 }
 
 function bodyHashOf(body, unsigned) {
@@ -332,6 +335,12 @@ export async function s3(method, bucket, key, opts = {}) {
     const text = await resp.text();
     out.body = text;
     out.xml = text.trim() ? parseXml(text) : null;
+    // CopyObject and CompleteMultipartUpload can fail inside a 200 answer.
+    if (out.xml && out.xml.documentElement && out.xml.documentElement.localName === 'Error') {
+      const err = new ApiError(xmlText(out.xml, 'Code'), resp.status, xmlText(out.xml, 'Message'));
+      onExpired(err);
+      throw err;
+    }
   } else if (responseType === 'text') out.body = await resp.text();
   else if (responseType === 'blob') out.body = await resp.blob();
   else if (responseType === 'json') out.body = await resp.json();

@@ -10,7 +10,7 @@
 import { h, clear, mount, toast, errorBox, field } from './dom.js';
 import * as api from './api.js';
 import { renderBuckets } from './buckets.js';
-import { renderObjects, renderVersions, renderObject } from './objects.js';
+import { renderObjects, renderVersions, renderObject, resetUploads } from './objects.js';
 import { renderSettings } from './settings.js';
 import { renderIdentity, renderKms } from './identity.js';
 import { renderMonitoring, renderAudit } from './monitoring.js';
@@ -122,7 +122,7 @@ function focusHeading() {
 
 const NAV = [
   { href: '#/buckets', label: 'Buckets', match: /^\/(buckets|object)/ },
-  { href: '#/identity/users', label: 'Users', group: 'Identity', match: /^\/identity(\/users)?(\/|$)/ },
+  { href: '#/identity/users', label: 'Users', group: 'Identity', match: /^\/identity(\/users(\/|$)|\/?$)/ },
   { href: '#/identity/groups', label: 'Groups', group: 'Identity', match: /^\/identity\/groups/ },
   { href: '#/identity/roles', label: 'Roles', group: 'Identity', match: /^\/identity\/roles/ },
   { href: '#/identity/policies', label: 'Policies', group: 'Identity', match: /^\/identity\/policies/ },
@@ -187,6 +187,7 @@ function highlightNav(path) {
 }
 
 async function doSignOut() {
+  resetUploads();
   await api.signOut();
   mainEl = null;
   lastFocusedPath = null;
@@ -200,6 +201,10 @@ async function doSignOut() {
 function showSignIn(message) {
   mainEl = null;
   renderSeq++;
+  // Nothing of the previous session stays on screen for the next person.
+  const toasts = document.getElementById('toasts');
+  if (toasts) clear(toasts);
+  for (const d of document.querySelectorAll('dialog')) d.remove();
   const app = document.getElementById('app');
   const status = h('div', { class: 'signin-status', 'aria-live': 'polite' });
   if (message) status.appendChild(errorBox(message));
@@ -326,6 +331,20 @@ window.addEventListener('unhandledrejection', (e) => {
     toast(err.friendly, { error: true, code: err.code });
   }
 });
+
+// When the session's credentials run out, go to the sign-in page instead of failing calls.
+let expiryTimer;
+function watchExpiry() {
+  clearTimeout(expiryTimer);
+  const left = api.credentialsSecondsLeft();
+  if (!Number.isFinite(left)) return;
+  expiryTimer = setTimeout(() => {
+    if (!api.session) return;
+    api.signOut();
+    showSignIn({ friendly: 'Your session has expired; sign in again.', code: 'ExpiredToken' });
+  }, Math.min(Math.max(left, 0) * 1000, 2 ** 31 - 1));
+}
+window.addEventListener('coffer:session', watchExpiry);
 
 async function boot() {
   try {

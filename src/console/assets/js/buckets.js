@@ -40,6 +40,7 @@ export async function renderBuckets(el) {
     } catch (e) {
       clear(tbody);
       mount(status, errorBox(e));
+      if (e.code === 'AccessDenied') status.appendChild(openByName());
       return;
     }
     let usage = null;
@@ -60,8 +61,8 @@ export async function renderBuckets(el) {
       const u = usage && usage.get(b.name);
       tbody.appendChild(h('tr', { 'data-bucket': b.name },
         h('td', { class: 'nowrap' }, h('a', { href: '#/buckets/' + encodeURIComponent(b.name), class: 'bucket-link' }, b.name)),
-        h('td', null, formatDate(b.created)),
-        h('td', null, b.region),
+        h('td', { class: 'nowrap' }, formatDate(b.created)),
+        h('td', { class: 'nowrap' }, b.region),
         h('td', { class: 'num' }, u ? String(u.objects ?? '—') : '—'),
         h('td', { class: 'num' }, u ? formatBytes(u.bytes) : '—'),
         h('td', { class: 'row-actions' },
@@ -70,6 +71,18 @@ export async function renderBuckets(el) {
     }
   }
   await load();
+}
+
+/** A form to open a bucket by name (for users who may not list buckets but may use one). */
+function openByName() {
+  const input = h('input', { type: 'text', spellcheck: 'false', autocomplete: 'off', required: true });
+  const form = h('form', { class: 'filter-row' }, field('Open a bucket by name', input),
+    h('button', { type: 'submit', class: 'secondary' }, 'Open'));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (input.value.trim()) location.hash = '#/buckets/' + encodeURIComponent(input.value.trim());
+  });
+  return form;
 }
 
 function createDialog(done) {
@@ -194,11 +207,15 @@ export async function emptyBucket(bucket) {
       const r = await api.s3('GET', bucket, '', { query });
       const items = [...xmlAll(r.xml, 'Version'), ...xmlAll(r.xml, 'DeleteMarker')]
         .map((v) => ({ key: xmlChild(v, 'Key'), versionId: xmlChild(v, 'VersionId') }));
+      let pageErrors = [];
       if (items.length) {
         const body = xmlDoc(xml('Delete', { xmlns: S3_NS }, xml('Quiet', null, 'true'),
-          items.map((i) => xml('Object', null, xml('Key', null, i.key), i.versionId && i.versionId !== 'null' ? xml('VersionId', null, i.versionId) : null))));
+          // Every version by its id, `null` included (an object stored before versioning:
+          // without the id, a versioned bucket would only gain a delete marker).
+          items.map((i) => xml('Object', null, xml('Key', null, i.key), i.versionId ? xml('VersionId', null, i.versionId) : null))));
         const d = await api.s3('POST', bucket, '', { query: { delete: '' }, body });
         const errs = xmlAll(d.xml, 'Error');
+        pageErrors = errs;
         failed += errs.length;
         if (errs.length) lastErr = new api.ApiError(xmlText(errs[0], 'Code'), 0, xmlText(errs[0], 'Message'));
         deleted += items.length - errs.length;
@@ -207,9 +224,13 @@ export async function emptyBucket(bucket) {
       bar.max = Math.max(deleted + failed + 1, 1);
       bar.value = deleted + failed;
       if (xmlText(r.xml, 'IsTruncated') !== 'true') break;
-      keyMarker = xmlText(r.xml, 'NextKeyMarker');
-      versionMarker = xmlText(r.xml, 'NextVersionIdMarker');
-      if (failed && !keyMarker) break;
+      // The page's last version is gone (a marker naming it is refused): list again from
+      // where this page started, or past the last version that could not be deleted.
+      if (pageErrors.length) {
+        const lastRefused = pageErrors[pageErrors.length - 1];
+        keyMarker = xmlChild(lastRefused, 'Key');
+        versionMarker = xmlChild(lastRefused, 'VersionId');
+      }
     }
     // Unfinished multipart uploads block deletion too.
     const up = await api.s3('GET', bucket, '', { query: { uploads: '' } });

@@ -13,7 +13,10 @@ const BOOL_PROPS = new Set(['disabled', 'checked', 'selected', 'readonly', 'requ
 /** Is `url` allowed in href/src: same-document hash, same-origin path, blob:, or http(s). */
 export function safeUrl(url) {
   const s = String(url);
-  if (s.startsWith('#') || (s.startsWith('/') && !s.startsWith('//')) || s.startsWith('blob:')) return true;
+  // Same-origin paths, but never /api/ (the server refuses navigations there) and never
+  // `/\` (browsers read it as `//`, another host).
+  if (s.startsWith('/') && (s.startsWith('//') || s.startsWith('/\\') || s === '/api' || s.startsWith('/api/'))) return false;
+  if (s.startsWith('#') || s.startsWith('/') || s.startsWith('blob:')) return true;
   return /^https?:\/\//i.test(s);
 }
 

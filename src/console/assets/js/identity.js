@@ -221,7 +221,9 @@ async function drawKeys(box, user) {
 
 /** The one-time secret dialog, with a .csv download (blob: URL). */
 function showSecret(user, id, secret) {
-  const csv = `User name,Access key ID,Secret access key\n"${user.replace(/"/g, '""')}",${id},${secret}\n`;
+  // A name starting with = + - @ would be a formula to a spreadsheet: quoted with ' first.
+  const cell = /^[=+\-@]/.test(user) ? `'${user}` : user;
+  const csv = `User name,Access key ID,Secret access key\n"${cell.replace(/"/g, '""')}",${id},${secret}\n`;
   const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
   const close = h('button', { type: 'button', class: 'primary' }, 'I have saved the secret');
   const dl = modal('New access key',
@@ -548,6 +550,8 @@ async function policyDetail(root, arn) {
   };
   const ed = jsonEditor('New version (becomes the default)', '', { rows: 12, what: 'change this policy' });
   const st = statusLine();
+  // Only while this page is still the one shown (the user may have moved on meanwhile).
+  if (!content.isConnected) return;
   const h1 = root.querySelector('h1'); if (h1) h1.textContent = `Policy ${t(p, 'PolicyName')}`;
   done(content, h('p', {}, h('a', { href: '#/identity/policies' }, '← Policies')),
     h('dl', { class: 'adm-dl' }, h('dt', {}, 'ARN'), h('dd', { class: 'adm-mono' }, arn), h('dt', {}, 'Description'), h('dd', {}, t(p, 'Description') || '—'),
@@ -592,7 +596,7 @@ export async function renderKms(root, params = {}) {
   const desc = field('Description', 'text', { placeholder: 'backups' });
   const st = statusLine();
   const form = h('form', { class: 'adm-form adm-inline-form', 'aria-label': 'Create a key' }, desc.wrap, button('Create key', async () => {
-    try { const r = await kms('CreateKey', { Description: desc.input.value.trim() }); ok(`Created key ${r.KeyMetadata.KeyId}.`); await renderKms(root); } catch (e) { st.err(e, 'create KMS keys'); }
+    try { const r = await kms('CreateKey', { Description: desc.input.value.trim() }); ok(`Created key ${r.KeyMetadata.KeyId}.`); if (content.isConnected) await renderKms(root); } catch (e) { st.err(e, 'create KMS keys'); }
   }, { class: 'adm-btn adm-btn-primary' }));
   form.addEventListener('submit', (e) => e.preventDefault());
   const cards = metas.map((m) => keyCard(root, m, aliases.filter((a) => a.TargetKeyId === m.KeyId)));

@@ -62,11 +62,19 @@ async function bucketLockEnabled(bucket) {
   } catch { return false; }
 }
 
+/**
+ * A key from a listing asked for with `encoding-type=url`: keys holding characters XML
+ * 1.0 cannot carry (control characters) would otherwise make the whole answer unreadable.
+ */
+function urlKey(encoded) {
+  try { return decodeURIComponent(encoded.replace(/\+/g, '%20')); } catch { return encoded; }
+}
+
 /** Start a download of bucket/key (a version) by navigating to a presigned URL. */
 export function download(bucket, key, versionId) {
   const name = baseName(key);
   const q = { 'response-content-disposition': `attachment; filename*=UTF-8''${uriEncode(name)}` };
-  if (versionId && versionId !== 'null') q.versionId = versionId;
+  if (versionId) q.versionId = versionId;
   const a = h('a', { href: api.presign(bucket, key, 300, q), class: 'sr-only', rel: 'noreferrer' }, 'download');
   document.body.appendChild(a);
   a.click();
@@ -75,7 +83,6 @@ export function download(bucket, key, versionId) {
 
 // ---------------------------------------------------------------- object browser
 
-const listState = new Map(); // `${bucket}\n${prefix}\n${filter}` → {tokens: [], sort}
 
 export async function renderObjects(el, params) {
   const bucket = params.name;
@@ -85,7 +92,11 @@ export async function renderObjects(el, params) {
   let filter = '';
   let tokens = [undefined]; // tokens[i]: the continuation token of page i (0-based)
   let pageIndex = 0;
-  let sort = JSON.parse(localStorage.getItem('coffer.console.sort') || 'null') || { by: 'name', dir: 1 };
+  let sort = { by: 'name', dir: 1 };
+  try {
+    const saved = JSON.parse(localStorage.getItem('coffer.console.sort') || 'null');
+    if (saved && ['name', 'size', 'date'].includes(saved.by) && (saved.dir === 1 || saved.dir === -1)) sort = saved;
+  } catch { /* a damaged saved sort order: the default */ }
   let rows = []; // current page items
   const selected = new Set();
 
@@ -160,11 +171,31 @@ export async function renderObjects(el, params) {
     filterTimer = setTimeout(() => { filter = filterInput.value; tokens = [undefined]; pageIndex = 0; load(); }, 300);
   });
 
-  const onUploaded = (e) => { if (e.detail.bucket === bucket && current(seq)) reload(); };
+  const onUploaded = (e) => { if (e.detail.bucket === bucket && current(seq)) { reload(); drawResumable(); } };
   window.addEventListener('coffer:uploaded', onUploaded);
   window.addEventListener('hashchange', () => window.removeEventListener('coffer:uploaded', onUploaded), { once: true });
 
   bucketVersioning(bucket).then((v) => { if (v) versionsLink.hidden = false; });
+  drawResumable();
+
+  // Multipart uploads of this bucket left unfinished (page closed, network lost): say how
+  // to finish them, or discard them (AbortMultipartUpload).
+  function drawResumable() {
+    const active = new Set(uploads.filter((u) => !u.done && !u.cancelled).map((u) => u.uploadId));
+    const pending = loadResume().filter((r) => r.bucket === bucket && !active.has(r.uploadId));
+    const box = el.querySelector('#resumable') || h('div', { id: 'resumable', class: 'note resumable', 'aria-live': 'polite' });
+    clear(box);
+    if (!pending.length) { box.remove(); return; }
+    box.appendChild(h('p', null, `${pending.length} unfinished upload${pending.length === 1 ? '' : 's'} in this bucket. Pick the same file again in the same folder to resume, or discard:`));
+    box.appendChild(h('ul', null, pending.map((r) => h('li', null,
+      h('span', { class: 'mono' }, r.key), ` (${formatBytes(r.size)}) `,
+      h('button', { type: 'button', class: 'small secondary', 'aria-label': `Discard the unfinished upload of ${r.key}`, on: { click: async () => {
+        saveResume(loadResume().filter((x) => x.uploadId !== r.uploadId));
+        try { await api.s3('DELETE', bucket, r.key, { query: { uploadId: r.uploadId } }); } catch (e) { if (e.code !== 'NoSuchUpload') toast(e.friendly, { error: true, code: e.code }); }
+        drawResumable();
+      } } }, 'Discard')))));
+    if (!box.isConnected) status.before(box);
+  }
 
   function selectedItems() {
     return rows.filter((r) => selected.has(r.key));
@@ -225,7 +256,7 @@ export async function renderObjects(el, params) {
     const t0 = performance.now();
     let r;
     try {
-      const query = { 'list-type': '2', delimiter: '/', 'max-keys': String(PAGE_SIZE), prefix: prefix + filter };
+      const query = { 'list-type': '2', delimiter: '/', 'max-keys': String(PAGE_SIZE), prefix: prefix + filter, 'encoding-type': 'url' };
       if (tokens[pageIndex] !== undefined) query['continuation-token'] = tokens[pageIndex];
       r = await api.s3('GET', bucket, '', { query });
     } catch (e) {
@@ -239,9 +270,9 @@ export async function renderObjects(el, params) {
     if (!current(mySeq)) return;
     const doc = r.xml;
     rows = [
-      ...xmlAll(doc, 'CommonPrefixes').map((p) => ({ key: xmlChild(p, 'Prefix'), folder: true, size: 0 })),
+      ...xmlAll(doc, 'CommonPrefixes').map((p) => ({ key: urlKey(xmlChild(p, 'Prefix')), folder: true, size: 0 })),
       ...xmlAll(doc, 'Contents').map((c) => ({
-        key: xmlChild(c, 'Key'), size: Number(xmlChild(c, 'Size', '0')), date: xmlChild(c, 'LastModified'),
+        key: urlKey(xmlChild(c, 'Key')), size: Number(xmlChild(c, 'Size', '0')), date: xmlChild(c, 'LastModified'),
         etag: xmlChild(c, 'ETag'), storageClass: xmlChild(c, 'StorageClass'),
       })).filter((c) => c.key !== prefix), // the folder's own marker object
     ];
@@ -305,10 +336,10 @@ export async function renderObjects(el, params) {
       for (const f of folders) {
         let token;
         do {
-          const q = { 'list-type': '2', prefix: f.key, 'max-keys': '1000' };
+          const q = { 'list-type': '2', prefix: f.key, 'max-keys': '1000', 'encoding-type': 'url' };
           if (token) q['continuation-token'] = token;
           const r = await api.s3('GET', bucket, '', { query: q });
-          const batch = xmlAll(r.xml, 'Contents').map((c) => xmlChild(c, 'Key'));
+          const batch = xmlAll(r.xml, 'Contents').map((c) => urlKey(xmlChild(c, 'Key')));
           if (batch.length) await deleteKeys(bucket, batch);
           token = xmlText(r.xml, 'IsTruncated') === 'true' ? xmlText(r.xml, 'NextContinuationToken') : '';
         } while (token);
@@ -385,10 +416,10 @@ function copyMoveDialog(bucket, items, move, done) {
           if (it.folder) {
             let token;
             do {
-              const q = { 'list-type': '2', prefix: it.key, 'max-keys': '1000' };
+              const q = { 'list-type': '2', prefix: it.key, 'max-keys': '1000', 'encoding-type': 'url' };
               if (token) q['continuation-token'] = token;
               const r = await api.s3('GET', bucket, '', { query: q });
-              for (const c of xmlAll(r.xml, 'Contents')) { const k = xmlChild(c, 'Key'); pairs.push([k, target + baseName(it.key) + '/' + k.slice(it.key.length)]); }
+              for (const c of xmlAll(r.xml, 'Contents')) { const k = urlKey(xmlChild(c, 'Key')); pairs.push([k, target + baseName(it.key) + '/' + k.slice(it.key.length)]); }
               token = xmlText(r.xml, 'IsTruncated') === 'true' ? xmlText(r.xml, 'NextContinuationToken') : '';
             } while (token);
           } else pairs.push([it.key, target + baseName(it.key)]);
@@ -421,7 +452,7 @@ export function shareDialog(bucket, key, versionId) {
   const firstOk = options.find(([s]) => s <= left);
   if (firstOk) select.value = String(firstOk[0]);
   const note = left < 604800
-    ? h('p', { class: 'note' }, `A shared link stops working when the credentials that signed it expire: your session ends ${left === Infinity ? 'later' : 'in ' + humanSeconds(left)}, so longer links are not offered.`)
+    ? h('p', { class: 'note' }, `A shared link stops working when the credentials that signed it expire or you sign out: your session ends ${left === Infinity ? 'later' : 'in ' + humanSeconds(left)}, so longer links are not offered.`)
     : null;
   const urlInput = h('input', { type: 'text', id: 'share-url', readonly: true, spellcheck: 'false' });
   const copyBtn = h('button', { type: 'button', class: 'secondary', id: 'share-copy' }, 'Copy');
@@ -438,7 +469,7 @@ export function shareDialog(bucket, key, versionId) {
   if (!firstOk) { gen.disabled = true; mount(status, errorBox({ friendly: 'Your session is about to expire; sign in again to share.', code: 'ExpiredToken' })); }
   gen.addEventListener('click', () => {
     const q = {};
-    if (versionId && versionId !== 'null') q.versionId = versionId;
+    if (versionId) q.versionId = versionId;
     urlInput.value = api.presign(bucket, key, Number(select.value), q);
     out.hidden = false;
     urlInput.focus();
@@ -470,6 +501,11 @@ function humanSeconds(s) {
 const uploads = []; // {id, bucket, key, file, loaded, status, bar, text, row, xhrs:Set, cancelled, uploadId}
 let panel, overallBar, overallText, panelList;
 let running = 0;
+// Leaving the page stops running uploads (multipart ones can be resumed by picking the
+// same file again): ask first.
+window.addEventListener('beforeunload', (e) => {
+  if (running > 0) { e.preventDefault(); e.returnValue = ''; }
+});
 let collapseTimer;
 let setPanelOpen = () => {};
 let seqId = 0;
@@ -678,8 +714,11 @@ async function multipart(u) {
   refresh();
   const todo = [];
   for (let n = 1; n <= partCount; n++) if (!done.has(n)) todo.push(n);
+  // The first part that fails for good stops the others: no part is sent after the
+  // upload is reported failed, and the next file does not start beside this one.
+  let failure = null;
   const worker = async () => {
-    while (todo.length) {
+    while (todo.length && !failure) {
       if (u.cancelled) throw new api.ApiError('Aborted', 0, 'Cancelled.');
       const n = todo.shift();
       const start = (n - 1) * partSize;
@@ -693,14 +732,25 @@ async function multipart(u) {
           refresh();
           break;
         } catch (e) {
-          if (u.cancelled || e.code === 'Aborted' || ++attempt >= 3 || (e.status >= 400 && e.status < 500)) throw e;
+          if (u.cancelled || failure || e.code === 'Aborted' || ++attempt >= 3 || (e.status >= 400 && e.status < 500)) {
+            if (!failure) {
+              failure = e;
+              todo.length = 0;
+              for (const x of u.xhrs) x.abort();
+            }
+            throw failure;
+          }
           partLoaded.set(n, 0);
           await new Promise((res) => setTimeout(res, 500 * attempt));
+          if (u.cancelled || failure) throw failure || new api.ApiError('Aborted', 0, 'Cancelled.');
         }
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(PART_CONCURRENCY, todo.length || 1) }, worker));
+  // allSettled: a failed upload is reported once every worker has stopped.
+  const outcomes = await Promise.allSettled(Array.from({ length: Math.min(PART_CONCURRENCY, todo.length || 1) }, worker));
+  const rejected = outcomes.find((o) => o.status === 'rejected');
+  if (failure || rejected) throw failure || rejected.reason;
   if (u.cancelled) throw new api.ApiError('Aborted', 0, 'Cancelled.');
   u.text.textContent = 'Completing';
   const parts = [...done.entries()].sort((a, b) => a[0] - b[0]);
@@ -713,6 +763,22 @@ async function multipart(u) {
   }
   forgetResume(u);
   u.loaded = file.size;
+}
+
+/**
+ * On sign-out: stop every running upload (multipart ones keep their resume record, so the
+ * next sign-in can finish them by picking the same file) and remove the uploads panel.
+ */
+export function resetUploads() {
+  for (const u of uploads) {
+    if (u.done) continue;
+    u.cancelled = true;
+    for (const x of u.xhrs) x.abort();
+  }
+  uploads.length = 0;
+  if (panel) { panel.remove(); panel = null; }
+  // The next person on this browser must not see this user's unfinished uploads.
+  localStorage.removeItem(RESUME_KEY);
 }
 
 async function cancelUpload(u) {
@@ -789,7 +855,7 @@ export async function renderObject(el, params) {
   el.querySelector('#object-summary').setAttribute('data-size', String(size));
 
   // metadata editor
-  drawMetadata(meta, bucket, key, ctype, userMeta, !!versionId, () => renderObject(el, { ...params, renderSeq: seq }));
+  drawMetadata(meta, bucket, key, ctype, userMeta, !!versionId, () => renderObject(el, { ...params, renderSeq: seq }), hd);
   drawTags(tags, bucket, key, versionId);
   drawPreview(preview, bucket, key, vq, ctype, size, seq);
 }
@@ -798,8 +864,8 @@ function skeletonBlock() {
   return h('div', { class: 'skeleton-block', 'aria-hidden': 'true' }, h('span', { class: 'skeleton' }), h('span', { class: 'skeleton' }), h('span', { class: 'skeleton' }));
 }
 
-function kvEditor(pairs, keyLabel, valueLabel) {
-  const list = h('div', { class: 'kv-list' });
+function kvEditor(pairs, keyLabel, valueLabel, emptyText) {
+  const list = h('div', { class: 'kv-list', 'data-empty': emptyText || 'None yet.' });
   const add = (k = '', v = '') => {
     const ki = h('input', { type: 'text', value: k, spellcheck: 'false', 'aria-label': keyLabel, class: 'kv-key' });
     const vi = h('input', { type: 'text', value: v, spellcheck: 'false', 'aria-label': valueLabel, class: 'kv-value' });
@@ -812,9 +878,20 @@ function kvEditor(pairs, keyLabel, valueLabel) {
   return { el: h('div', null, list, addBtn), values };
 }
 
-function drawMetadata(card, bucket, key, ctype, userMeta, readOnly, reload) {
+/** Headers a metadata REPLACE copy must carry over, or the object loses them. */
+const KEPT_ON_REPLACE = ['cache-control', 'content-disposition', 'content-encoding', 'content-language', 'expires',
+  'x-amz-storage-class', 'x-amz-server-side-encryption', 'x-amz-server-side-encryption-aws-kms-key-id',
+  'x-amz-server-side-encryption-bucket-key-enabled', 'x-amz-website-redirect-location'];
+
+/** A metadata value as S3 carries it: printable ASCII as is, other text as an RFC 2047 encoded word. */
+function metadataValue(v) {
+  if (!/[^\x20-\x7e]/.test(v)) return v;
+  return `=?UTF-8?B?${api.base64(new TextEncoder().encode(v))}?=`;
+}
+
+function drawMetadata(card, bucket, key, ctype, userMeta, readOnly, reload, head) {
   const ct = h('input', { type: 'text', value: ctype, spellcheck: 'false', id: 'meta-content-type' });
-  const kv = kvEditor(userMeta, 'Metadata name', 'Metadata value');
+  const kv = kvEditor(userMeta, 'Metadata name', 'Metadata value', 'No user metadata.');
   const status = h('div', { 'aria-live': 'polite' });
   const save = h('button', { type: 'submit', class: 'primary', disabled: readOnly }, 'Save metadata');
   const form = h('form', { class: 'stack' }, field('Content type', ct), h('fieldset', null, h('legend', null, 'User metadata (x-amz-meta-*)'), kv.el), status, h('div', { class: 'actions' }, save));
@@ -822,12 +899,17 @@ function drawMetadata(card, bucket, key, ctype, userMeta, readOnly, reload) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const headers = { 'x-amz-copy-source': copySource(bucket, key), 'x-amz-metadata-directive': 'REPLACE', 'content-type': ct.value || 'application/octet-stream' };
+    // REPLACE replaces every stored header: keep those this form does not edit.
+    for (const name of KEPT_ON_REPLACE) {
+      const v = head && head.get(name);
+      if (v) headers[name] = v;
+    }
     for (const [k, v] of kv.values()) {
-      if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(k) || /[^\x20-\x7e]/.test(v)) {
-        mount(status, errorBox({ friendly: `Metadata "${k}": names use letters, digits and - _ . only, values printable ASCII.`, code: 'InvalidArgument' }));
+      if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(k) || /[\u0000-\u001f\u007f]/.test(v)) {
+        mount(status, errorBox({ friendly: `Metadata "${k}": names use letters, digits and - _ . only; values cannot hold control characters.`, code: 'InvalidArgument' }));
         return;
       }
-      headers['x-amz-meta-' + k.toLowerCase()] = v;
+      headers['x-amz-meta-' + k.toLowerCase()] = metadataValue(v);
     }
     save.disabled = true;
     try {
@@ -850,7 +932,7 @@ async function drawTags(card, bucket, key, versionId) {
   } catch (e) {
     if (e.code !== 'NoSuchTagSet') { mount(card, h('h2', null, 'Tags'), errorBox(e)); return; }
   }
-  const kv = kvEditor(pairs, 'Tag key', 'Tag value');
+  const kv = kvEditor(pairs, 'Tag key', 'Tag value', 'No tags.');
   const status = h('div', { 'aria-live': 'polite' });
   const save = h('button', { type: 'submit', class: 'primary' }, 'Save tags');
   const form = h('form', { class: 'stack', id: 'tags-form' }, kv.el, status, h('div', { class: 'actions' }, save));
@@ -875,7 +957,8 @@ async function drawTags(card, bucket, key, versionId) {
 
 function previewKind(ctype, key) {
   const c = ctype.split(';')[0].trim().toLowerCase();
-  if (/^image\/(png|jpe?g|gif|webp|avif|bmp|svg\+xml|x-icon|vnd\.microsoft\.icon)$/.test(c)) return 'image';
+  // SVG is a document that can carry script: previewed as text, never as an image.
+  if (/^image\/(png|jpe?g|gif|webp|avif|bmp|x-icon|vnd\.microsoft\.icon)$/.test(c)) return 'image';
   if (c === 'application/pdf' || /\.pdf$/i.test(key)) return 'pdf';
   if (c.startsWith('text/') || /^application\/(json|xml|javascript|x-yaml|yaml|x-sh|toml)$/.test(c) || /\.(txt|md|csv|json|xml|ya?ml|log|ini|conf|toml|sh|js|ts|rs|py|go|c|h|css|html?)$/i.test(key)) return 'text';
   return '';
@@ -938,7 +1021,7 @@ export async function renderVersions(el, params) {
     prevBtn.disabled = nextBtn.disabled = true;
     let r;
     try {
-      const q = { versions: '', 'max-keys': String(PAGE_SIZE), prefix };
+      const q = { versions: '', 'max-keys': String(PAGE_SIZE), prefix, 'encoding-type': 'url' };
       const m = markers[pageIndex];
       if (m) { q['key-marker'] = m.key; q['version-id-marker'] = m.versionId; }
       r = await api.s3('GET', bucket, '', { query: q });
@@ -952,12 +1035,12 @@ export async function renderVersions(el, params) {
     const items = [];
     for (const n of r.xml.documentElement.children) {
       if (n.localName !== 'Version' && n.localName !== 'DeleteMarker') continue;
-      items.push({ marker: n.localName === 'DeleteMarker', key: xmlChild(n, 'Key'), versionId: xmlChild(n, 'VersionId'), latest: xmlChild(n, 'IsLatest') === 'true',
+      items.push({ marker: n.localName === 'DeleteMarker', key: urlKey(xmlChild(n, 'Key')), versionId: xmlChild(n, 'VersionId'), latest: xmlChild(n, 'IsLatest') === 'true',
         date: xmlChild(n, 'LastModified'), size: Number(xmlChild(n, 'Size', '0')) });
     }
     const truncated = xmlText(r.xml, 'IsTruncated') === 'true';
     markers.length = pageIndex + 1;
-    if (truncated) markers[pageIndex + 1] = { key: xmlText(r.xml, 'NextKeyMarker'), versionId: xmlText(r.xml, 'NextVersionIdMarker') };
+    if (truncated) markers[pageIndex + 1] = { key: urlKey(xmlText(r.xml, 'NextKeyMarker')), versionId: xmlText(r.xml, 'NextVersionIdMarker') };
     prevBtn.disabled = pageIndex === 0;
     nextBtn.disabled = !truncated;
     pageInfo.textContent = `Page ${pageIndex + 1}`;
@@ -977,7 +1060,7 @@ export async function renderVersions(el, params) {
       acts.push(h('button', { type: 'button', class: 'small danger', 'data-action': 'delete-version', 'aria-label': `Delete version ${v.versionId} of ${v.key} permanently`, title: 'Delete permanently', on: { click: () => deleteVersion(v) } }, 'Delete'));
       tbody.appendChild(h('tr', { 'data-key': v.key, 'data-version': v.versionId, class: v.marker ? 'delete-marker' : '' },
         h('td', { class: 'name' }, v.key),
-        h('td', { class: 'mono small' }, v.versionId),
+        h('td', { class: 'mono small' }, h('span', { class: 'version-id', title: v.versionId }, v.versionId)),
         h('td', { class: 'nowrap' }, formatDate(v.date)),
         h('td', { class: 'num' }, v.marker ? '—' : formatBytes(v.size)),
         h('td', null, v.marker ? h('span', { class: 'badge badge-warn' }, 'Delete marker') : null, v.latest ? h('span', { class: 'badge' }, 'Current') : null, lockCell),
