@@ -187,6 +187,27 @@ function networkError(e) {
 
 const CONSOLE_HEADERS = { 'X-Coffer-Console': '1' };
 
+/**
+ * How far the server's clock is ahead of this browser's (ms), from the Date header of
+ * the session answers: signatures are dated by the server's clock, so a browser whose
+ * clock is off by more than the 15 minutes S3 allows can still sign.
+ */
+let clockOffsetMs = 0;
+
+function noteServerTime(resp) {
+  const server = Date.parse(resp.headers.get('date') || '');
+  if (!Number.isNaN(server)) {
+    const offset = server - Date.now();
+    // The header has whole seconds: small differences are its rounding, not skew.
+    clockOffsetMs = Math.abs(offset) > 5000 ? offset : 0;
+  }
+}
+
+/** Now, by the server's clock. */
+export function serverNow() {
+  return new Date(Date.now() + clockOffsetMs);
+}
+
 /** GET /console/session → SessionInfo or null. */
 export async function loadSession() {
   let resp;
@@ -194,6 +215,7 @@ export async function loadSession() {
     resp = await fetch('/console/session', { headers: CONSOLE_HEADERS, credentials: 'same-origin', cache: 'no-store' });
   } catch (e) { throw networkError(e); }
   if (resp.status === 200) {
+    noteServerTime(resp);
     session = await resp.json();
     window.dispatchEvent(new CustomEvent('coffer:session'));
     return session;
@@ -213,6 +235,7 @@ export async function signIn(body) {
     });
   } catch (e) { throw networkError(e); }
   if (resp.status === 200) {
+    noteServerTime(resp);
     session = await resp.json();
     window.dispatchEvent(new CustomEvent('coffer:session'));
     return session;
@@ -245,7 +268,7 @@ export async function signOut() {
 /** Seconds the session's credentials remain valid (Infinity if unknown). */
 export function credentialsSecondsLeft() {
   if (!session || !session.credentials || !session.credentials.expiration) return Infinity;
-  return Math.floor((Date.parse(session.credentials.expiration) - Date.now()) / 1000);
+  return Math.floor((Date.parse(session.credentials.expiration) - serverNow().getTime()) / 1000);
 }
 
 function requireSession() {
@@ -272,7 +295,7 @@ export function signForApi(r) {
   const added = signRequest(
     { method: r.method, path: r.path, query: r.query, headers: lower, bodyHash: r.bodyHash || EMPTY_SHA256 },
     s.credentials,
-    { region: s.region, service: r.service, contentSha256Header: r.service === 's3' || r.service === 'coffer-admin' ? true : undefined },
+    { region: s.region, service: r.service, date: serverNow(), contentSha256Header: r.service === 's3' || r.service === 'coffer-admin' ? true : undefined },
   );
   delete lower.host;
   const qs = queryPairs(r.query).map(([k, v]) => `${uriEncode(k)}=${uriEncode(v)}`).join('&');
@@ -424,6 +447,7 @@ export function presign(bucket, key, expiresSeconds, extraQuery) {
     query: extraQuery,
     creds: s.credentials,
     region: s.region,
+    date: serverNow(),
   });
 }
 

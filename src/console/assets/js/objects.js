@@ -1027,6 +1027,14 @@ export async function renderVersions(el, params) {
       r = await api.s3('GET', bucket, '', { query: q });
     } catch (e) {
       if (!current(seq)) return;
+      // The version a saved page marker names was deleted meanwhile (S3 refuses such a
+      // marker): start again from the first page.
+      if (e.code === 'InvalidArgument' && pageIndex > 0) {
+        pageIndex = 0;
+        markers.length = 1;
+        load();
+        return;
+      }
       clear(tbody);
       mount(status, errorBox(e));
       return;
