@@ -43,6 +43,12 @@ pub fn render(state: &AppState) -> String {
     out.finish()
 }
 
+/// Bytes of every stored version and part, as clients see them (before deduplication),
+/// over all buckets.
+pub(super) fn logical_bytes(usage: &std::collections::BTreeMap<String, BucketUsage>) -> u64 {
+    usage.values().fold(0u64, |sum, u| sum.saturating_add(u.stored_bytes()))
+}
+
 /// One per-bucket figure of a [`BucketUsage`].
 type Field = fn(&BucketUsage) -> u64;
 
@@ -56,7 +62,7 @@ fn buckets(state: &AppState, out: &mut Exposition) {
     };
     let names: Vec<String> = state.store.list_buckets().map(|b| b.into_iter().map(|(n, _)| n).collect()).unwrap_or_default();
     out.gauge("coffer_buckets", "Buckets.", names.len());
-    let logical = usage.values().fold(0u64, |sum, u| sum.saturating_add(u.stored_bytes()));
+    let logical = logical_bytes(&usage);
     out.gauge(
         "coffer_stored_logical_bytes",
         "Bytes of every stored object version and part, as clients see them (before deduplication).",

@@ -194,17 +194,16 @@ pub async fn sample_history(state: Arc<AppState>, mut stop: tokio::sync::watch::
             crate::metrics::history::StoreFigures {
                 outbox_backlog: s.store.outbox_len().map_or(0, |n| n as u64),
                 lifecycle_actions: [&l.expired, &l.versions_removed, &l.uploads_aborted, &l.transitioned].into_iter().map(load).sum(),
-                stored_bytes: s.store.all_usage().map_or(0, |u| u.values().fold(0u64, |sum, b| sum.saturating_add(b.stored_bytes()))),
+                stored_bytes: s.store.all_usage().map_or(0, |u| metrics::logical_bytes(&u)),
             }
         })
         .await;
-        let now = (state.clock)().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        state.history.sample(&state.metrics, figures, now);
+        state.history.sample(&state.metrics, figures, crate::s3::headers::to_ms((state.clock)()));
     }
 }
 
 /// Runs `f` on the blocking pool (it reads files or the metadata store at length).
-pub(crate) async fn blocking<T: Send + 'static>(state: &Arc<AppState>, f: fn(&AppState) -> T) -> T {
+async fn blocking<T: Send + 'static>(state: &Arc<AppState>, f: fn(&AppState) -> T) -> T {
     let state = Arc::clone(state);
     match tokio::task::spawn_blocking(move || f(&state)).await {
         Ok(v) => v,
@@ -212,7 +211,7 @@ pub(crate) async fn blocking<T: Send + 'static>(state: &Arc<AppState>, f: fn(&Ap
     }
 }
 
-pub(crate) fn body_response(status: StatusCode, body: String) -> Response {
+fn body_response(status: StatusCode, body: String) -> Response {
     let mut response = hyper::Response::new(Full::new(bytes::Bytes::from(body)).map_err(|never| match never {}).boxed());
     *response.status_mut() = status;
     response

@@ -64,22 +64,20 @@ pub fn is_api(path: &str) -> bool {
 /// `server.domain` or `server.website_domain` are refused: the console's requests are
 /// path-style.
 pub async fn forward(state: &Arc<AppState>, req: hyper::Request<Incoming>, peer: SocketAddr) -> Response {
-    if req.headers().get("x-coffer-console").is_none_or(|v| v.as_bytes() != b"1") {
-        let mut r = json_response((
-            StatusCode::FORBIDDEN,
-            json!({"code": "MissingConsoleHeader", "message": "/api/ answers the console page's own requests (X-Coffer-Console: 1) only; other clients use the S3 listener."}),
-        ));
-        assets::secure(&mut r);
-        return r;
+    if !from_console_page(&req) {
+        return missing_console_header(
+            "/api/ answers the console page's own requests (X-Coffer-Console: 1) only; other clients use the S3 listener.",
+        );
     }
     let host = headers::get(req.headers(), "host").unwrap_or_default().to_ascii_lowercase();
     let host = host.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map_or(host.as_str(), |(h, _)| h);
-    let under = |domain: &str| !domain.is_empty() && (host == domain || host.ends_with(&format!(".{}", domain.to_ascii_lowercase())));
+    let under = |domain: &str| {
+        let domain = domain.to_ascii_lowercase();
+        !domain.is_empty() && (host == domain || host.ends_with(&format!(".{domain}")))
+    };
     if under(&state.config.server.domain) || under(&state.config.server.website_domain) {
-        return json_response((
-            StatusCode::BAD_REQUEST,
-            json!({"code": "InvalidRequest", "message": "Open the console by a host name outside server.domain and server.website_domain."}),
-        ));
+        let message = "Open the console by a host name outside server.domain and server.website_domain.";
+        return error(StatusCode::BAD_REQUEST, "InvalidRequest", message);
     }
     let (mut parts, body) = req.into_parts();
     let rest = parts.uri.path().strip_prefix("/api").unwrap_or_default();
@@ -90,9 +88,7 @@ pub async fn forward(state: &Arc<AppState>, req: hyper::Request<Incoming>, peer:
     };
     match path_and_query.parse::<hyper::Uri>() {
         Ok(uri) => parts.uri = uri,
-        Err(_) => {
-            return json_response((StatusCode::BAD_REQUEST, json!({"code": "InvalidURI", "message": "the request path is malformed"})))
-        }
+        Err(_) => return error(StatusCode::BAD_REQUEST, "InvalidURI", "the request path is malformed"),
     }
     let mut response = crate::server::serve_forwarded(Arc::clone(state), hyper::Request::from_parts(parts, body), peer).await;
     // Answers reach the page's script only: never a document or script of this origin,
@@ -114,12 +110,9 @@ pub async fn handle(state: &Arc<AppState>, req: hyper::Request<Incoming>, peer: 
         session_endpoint(state, req, peer).await
     } else if req.method() == Method::GET || req.method() == Method::HEAD {
         assets::serve(&state.config.console.assets_dir, &path)
-            .unwrap_or_else(|| json_response((StatusCode::NOT_FOUND, json!({"code": "NotFound", "message": "no such console file"}))))
+            .unwrap_or_else(|| error(StatusCode::NOT_FOUND, "NotFound", "no such console file"))
     } else {
-        json_response((
-            StatusCode::METHOD_NOT_ALLOWED,
-            json!({"code": "MethodNotAllowed", "message": "the console's files are read with GET"}),
-        ))
+        error(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", "the console's files are read with GET")
     };
     assets::secure(&mut response);
     response
@@ -127,101 +120,104 @@ pub async fn handle(state: &Arc<AppState>, req: hyper::Request<Incoming>, peer: 
 
 /// `GET`, `POST` and `DELETE /console/session`.
 async fn session_endpoint(state: &Arc<AppState>, req: hyper::Request<Incoming>, peer: SocketAddr) -> Response {
-    if req.headers().get("x-coffer-console").is_none_or(|v| v.as_bytes() != b"1") {
-        return refuse(&session::Refusal {
-            status: StatusCode::FORBIDDEN,
-            code: "MissingConsoleHeader",
-            message: "Console session requests carry X-Coffer-Console: 1.".into(),
-            retry_after: None,
-        });
+    if !from_console_page(&req) {
+        return missing_console_header("Console session requests carry X-Coffer-Console: 1.");
     }
     let cookie = session::cookie_value(req.headers()).map(str::to_owned);
     let context = crate::audit::RequestContext::from_head(req.headers(), req.uri(), peer, "");
     let host = headers::get(req.headers(), "host").map(str::to_owned);
-    let now = (state.clock)();
     match req.method().clone() {
-        Method::GET => match cookie.and_then(|c| state.console.describe(&c, now)) {
+        Method::GET => match cookie.and_then(|c| state.console.describe(&c, (state.clock)())) {
             Some(info) => json_response((StatusCode::OK, with_server(state, info, host.as_deref()))),
-            None => json_response((StatusCode::UNAUTHORIZED, json!({"code": "NotSignedIn", "message": "Sign in to use the console."}))),
+            None => error(StatusCode::UNAUTHORIZED, "NotSignedIn", "Sign in to use the console."),
         },
-        Method::POST => {
-            let is_json = headers::get(req.headers(), "content-type").is_some_and(|t| t.starts_with("application/json"));
-            if !is_json {
-                return json_response((
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    json!({"code": "InvalidInput", "message": "Sign in with a JSON body."}),
-                ));
-            }
-            let read = tokio::time::timeout(Duration::from_secs(10), Limited::new(req.into_body(), MAX_SIGN_IN).collect()).await;
-            let Ok(Ok(body)) = read else {
-                return json_response((
-                    StatusCode::BAD_REQUEST,
-                    json!({"code": "InvalidInput", "message": "The sign-in request is too large or too slow."}),
-                ));
-            };
-            let input: session::SignIn = match serde_json::from_slice(&body.to_bytes()) {
-                Ok(i) => i,
-                Err(_) => {
-                    return json_response((
-                        StatusCode::BAD_REQUEST,
-                        json!({"code": "InvalidInput", "message": "The sign-in request is not valid JSON of the expected shape."}),
-                    ))
-                }
-            };
-            // A browser signing in again over a session ends that one first (its
-            // credentials must not outlive it unrevoked).
-            if let Some(old) = &cookie {
-                let _ = state.console.sign_out(state, old, None).await;
-            }
-            let (outcome, shown) = state.console.sign_in(state, input, peer.ip()).await;
-            match outcome {
-                Ok((cookie, info)) => {
-                    let arn = info["identity"]["arn"].as_str().map(str::to_owned);
-                    audit_sign_in(state, &context, &shown, arn.as_deref(), (200, None));
-                    let mut response = json_response((StatusCode::OK, with_server(state, info, host.as_deref())));
-                    let max_age = state.config.console.session_secs;
-                    let cookie = format!("{}={cookie}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}", session::COOKIE);
-                    headers::put(response.headers_mut(), "set-cookie", &cookie);
-                    response
-                }
-                Err(refusal) => {
-                    audit_sign_in(state, &context, &shown, None, (refusal.status.as_u16(), Some(refusal.code)));
-                    refuse(&refusal)
-                }
-            }
-        }
+        Method::POST => sign_in(state, req, peer, (cookie, &context, host.as_deref())).await,
         Method::DELETE => {
             let csrf = headers::get(req.headers(), "x-csrf-token").unwrap_or_default().to_owned();
-            let Some(cookie) = cookie else {
-                return json_response((StatusCode::UNAUTHORIZED, json!({"code": "NotSignedIn", "message": "There is no session to end."})));
-            };
-            match state.console.sign_out(state, &cookie, Some(&csrf)).await {
-                Ok(ended) => {
-                    if let Some(identity) = ended {
-                        let record = context.record(
-                            "signin.amazonaws.com",
-                            "ConsoleSignOut",
-                            &state.config.server.region,
-                            Some(&identity.arn),
-                            json!({}),
-                            200,
-                            None,
-                        );
-                        state.audit.record(record);
-                    }
-                    let mut response = json_response((StatusCode::OK, json!({"signedOut": true})));
-                    headers::put(
-                        response.headers_mut(),
-                        "set-cookie",
-                        &format!("{}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0", session::COOKIE),
-                    );
-                    response
-                }
-                Err(refusal) => refuse(&refusal),
+            match cookie {
+                Some(cookie) => sign_out(state, &cookie, &csrf, &context).await,
+                None => error(StatusCode::UNAUTHORIZED, "NotSignedIn", "There is no session to end."),
             }
         }
-        _ => json_response((StatusCode::METHOD_NOT_ALLOWED, json!({"code": "MethodNotAllowed", "message": "GET, POST or DELETE"}))),
+        _ => error(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", "GET, POST or DELETE"),
     }
+}
+
+/// `POST /console/session`: reads the JSON credentials, ends the session the browser
+/// already had (its credentials must not outlive it unrevoked), signs in, audits.
+async fn sign_in(
+    state: &Arc<AppState>,
+    req: hyper::Request<Incoming>,
+    peer: SocketAddr,
+    (cookie, context, host): (Option<String>, &crate::audit::RequestContext, Option<&str>),
+) -> Response {
+    if !headers::get(req.headers(), "content-type").is_some_and(|t| t.starts_with("application/json")) {
+        return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "InvalidInput", "Sign in with a JSON body.");
+    }
+    let read = tokio::time::timeout(Duration::from_secs(10), Limited::new(req.into_body(), MAX_SIGN_IN).collect()).await;
+    let Ok(Ok(body)) = read else {
+        return error(StatusCode::BAD_REQUEST, "InvalidInput", "The sign-in request is too large or too slow.");
+    };
+    let Ok(input) = serde_json::from_slice::<session::SignIn>(&body.to_bytes()) else {
+        return error(StatusCode::BAD_REQUEST, "InvalidInput", "The sign-in request is not valid JSON of the expected shape.");
+    };
+    if let Some(old) = &cookie {
+        let _ = state.console.sign_out(state, old, None).await;
+    }
+    let (outcome, shown) = state.console.sign_in(state, input, peer.ip()).await;
+    match outcome {
+        Ok((cookie, info)) => {
+            let arn = info["identity"]["arn"].as_str().map(str::to_owned);
+            audit_sign_in(state, context, &shown, arn.as_deref(), (200, None));
+            let mut response = json_response((StatusCode::OK, with_server(state, info, host)));
+            let max_age = state.config.console.session_secs;
+            let cookie = format!("{}={cookie}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}", session::COOKIE);
+            headers::put(response.headers_mut(), "set-cookie", &cookie);
+            response
+        }
+        Err(refusal) => {
+            audit_sign_in(state, context, &shown, None, (refusal.status.as_u16(), Some(refusal.code)));
+            refuse(&refusal)
+        }
+    }
+}
+
+/// `DELETE /console/session`: ends the session (CSRF token checked), revokes its
+/// credentials, clears the cookie, audits.
+async fn sign_out(state: &AppState, cookie: &str, csrf: &str, context: &crate::audit::RequestContext) -> Response {
+    match state.console.sign_out(state, cookie, Some(csrf)).await {
+        Ok(ended) => {
+            if let Some(identity) = ended {
+                let region = &state.config.server.region;
+                let record = context.record("signin.amazonaws.com", "ConsoleSignOut", region, Some(&identity.arn), json!({}), 200, None);
+                state.audit.record(record);
+            }
+            let mut response = json_response((StatusCode::OK, json!({"signedOut": true})));
+            let clear = format!("{}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0", session::COOKIE);
+            headers::put(response.headers_mut(), "set-cookie", &clear);
+            response
+        }
+        Err(refusal) => refuse(&refusal),
+    }
+}
+
+/// Whether a request says it comes from the console page's own script
+/// (`X-Coffer-Console: 1`, which navigations, tags, forms and cross-site requests
+/// cannot send).
+fn from_console_page<B>(req: &hyper::Request<B>) -> bool {
+    req.headers().get("x-coffer-console").is_some_and(|v| v.as_bytes() == b"1")
+}
+
+/// 403 MissingConsoleHeader, with the console's security headers.
+fn missing_console_header(message: &str) -> Response {
+    let mut r = error(StatusCode::FORBIDDEN, "MissingConsoleHeader", message);
+    assets::secure(&mut r);
+    r
+}
+
+/// A JSON error answer `{"code", "message"}`.
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    json_response((status, json!({"code": code, "message": message})))
 }
 
 /// A refusal as JSON, with `Retry-After` when it has a wait.

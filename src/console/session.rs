@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime};
 
 use serde_json::{json, Value};
 use sha2::Digest;
@@ -159,10 +159,6 @@ pub struct Sessions {
     in_flight: Mutex<std::collections::HashSet<throttle::Subject>>,
 }
 
-fn now_ms(now: SystemTime) -> i64 {
-    now.duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
 fn digest(cookie: &str) -> [u8; 32] {
     sha2::Sha256::digest(cookie.as_bytes()).into()
 }
@@ -247,7 +243,7 @@ impl Sessions {
             }
             let p = &entry.principal;
             let subject = match &p.kind {
-                PrincipalKind::Root if p.admin => Subject::Administrator { key: state.iam.administrator_fingerprint() },
+                PrincipalKind::Root if p.admin => Subject::Administrator { key: state.iam.administrator_fingerprint().to_owned() },
                 PrincipalKind::Root => Subject::Root,
                 PrincipalKind::User { name } => Subject::User { name: name_key(name), user_id: p.user_id.clone() },
                 PrincipalKind::AssumedRole { .. } => return Err(Refusal::failed()),
@@ -335,7 +331,7 @@ impl Sessions {
     /// console session's, so that a restart revokes them), a cookie value, a CSRF token.
     async fn open(&self, state: &AppState, subject: Subject, identity: Identity) -> Result<(String, Value), Refusal> {
         let now = (state.clock)();
-        let issued_ms = now_ms(now);
+        let issued_ms = crate::s3::headers::to_ms(now);
         let secs = i64::try_from(state.config.console.session_secs).unwrap_or(3600);
         let session = Session {
             access_key: secrets::new_id("ASIA"),
@@ -377,7 +373,7 @@ impl Sessions {
     pub fn describe(&self, cookie: &str, now: SystemTime) -> Option<Value> {
         let mut live = self.live.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let key = digest(cookie);
-        let expired = live.get(&key)?.session.expires_ms <= now_ms(now);
+        let expired = live.get(&key)?.session.expires_ms <= crate::s3::headers::to_ms(now);
         if expired {
             live.remove(&key);
             return None;

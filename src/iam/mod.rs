@@ -107,12 +107,25 @@ pub struct Iam {
     /// Console sessions' credentials and those revoked early (saved in
     /// [`LEDGER_RECORD`]).
     ledger: Mutex<SessionLedger>,
+    /// [`Iam::administrator_fingerprint`], computed once.
+    admin_fingerprint: String,
     /// Orders the writes of the ledger record (each writes the whole ledger as it stands).
     ledger_writer: tokio::sync::Mutex<()>,
 }
 
 /// The record (a background worker's progress slot) holding the last use of each key.
 const KEY_USE_RECORD: &str = "iam-key-use";
+
+/// A fingerprint of the configured root key (id and secret), 32 hex digits.
+fn fingerprint(root: &Credentials) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(b"coffer console administrator\0");
+    h.update(root.access_key.as_bytes());
+    h.update(b"\0");
+    h.update(root.secret_key.expose().as_bytes());
+    hex::encode(&h.finalize()[..16])
+}
 
 /// The record (a progress slot) holding the [`SessionLedger`].
 const LEDGER_RECORD: &str = "iam-session-ledger";
@@ -162,6 +175,7 @@ impl Iam {
             secrets: master.derive("secret access keys"),
             sessions: master.derive("sts session tokens"),
             root: (root.access_key.clone(), root.secret_key.clone()),
+            admin_fingerprint: fingerprint(root),
             directory: RwLock::default(),
             writer: tokio::sync::Mutex::new(()),
             saved_key_use: Mutex::default(),
@@ -389,14 +403,8 @@ impl Iam {
 
     /// A fingerprint of the configured root key (id and secret): an administrator's
     /// console session names it, and stops working when the key is changed.
-    pub fn administrator_fingerprint(&self) -> String {
-        use sha2::Digest;
-        let mut h = sha2::Sha256::new();
-        h.update(b"coffer console administrator\0");
-        h.update(self.root.0.as_bytes());
-        h.update(b"\0");
-        h.update(self.root.1.expose().as_bytes());
-        hex::encode(&h.finalize()[..16])
+    pub fn administrator_fingerprint(&self) -> &str {
+        &self.admin_fingerprint
     }
 
     /// Seals `session` into a session token.
@@ -489,7 +497,7 @@ impl KeySource for Iam {
                     return Err(AuthError::InvalidToken);
                 }
                 if let Subject::Administrator { key } = &session.subject {
-                    if !bool::from(subtle::ConstantTimeEq::ct_eq(key.as_bytes(), self.administrator_fingerprint().as_bytes())) {
+                    if !bool::from(subtle::ConstantTimeEq::ct_eq(key.as_bytes(), self.admin_fingerprint.as_bytes())) {
                         return Err(AuthError::InvalidToken);
                     }
                 }

@@ -208,18 +208,21 @@ export function serverNow() {
   return new Date(Date.now() + clockOffsetMs);
 }
 
+/** Takes the SessionInfo of a 200 session answer (and the server's clock from its Date). */
+async function adoptSession(resp) {
+  noteServerTime(resp);
+  session = await resp.json();
+  window.dispatchEvent(new CustomEvent('coffer:session'));
+  return session;
+}
+
 /** GET /console/session → SessionInfo or null. */
 export async function loadSession() {
   let resp;
   try {
     resp = await fetch('/console/session', { headers: CONSOLE_HEADERS, credentials: 'same-origin', cache: 'no-store' });
   } catch (e) { throw networkError(e); }
-  if (resp.status === 200) {
-    noteServerTime(resp);
-    session = await resp.json();
-    window.dispatchEvent(new CustomEvent('coffer:session'));
-    return session;
-  }
+  if (resp.status === 200) return adoptSession(resp);
   if (resp.status === 401) { session = null; return null; }
   throw await errorFrom(resp);
 }
@@ -234,12 +237,7 @@ export async function signIn(body) {
       body: JSON.stringify(body),
     });
   } catch (e) { throw networkError(e); }
-  if (resp.status === 200) {
-    noteServerTime(resp);
-    session = await resp.json();
-    window.dispatchEvent(new CustomEvent('coffer:session'));
-    return session;
-  }
+  if (resp.status === 200) return adoptSession(resp);
   const text = await resp.text();
   let err;
   try {
